@@ -1,0 +1,17 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace blockscope {
+
+class ModelHandle;
+
+// One reader per format (formats.md §1, §4, §5, §6). Each parses metadata only and ends with
+// ModelHandle::fromContents; errors are FormatErrors naming the file and field at fault.
+std::shared_ptr<const ModelHandle> readGguf(const std::string &path);
+std::shared_ptr<const ModelHandle> readSafetensorsFile(const std::string &path);
+std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &folder);
+std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const std::string &tokenizerPath);
+
+} // namespace blockscope
