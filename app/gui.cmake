@@ -1,0 +1,1 @@
+# GUI targets: see gui.cmake owner

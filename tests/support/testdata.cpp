@@ -1,0 +1,38 @@
+#include "testdata.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+namespace blockscope::test {
+
+QString sharedDataDir()
+{
+    QString dir = qEnvironmentVariable("BLOCKSCOPE_SHARED_DATA");
+    if (dir.isEmpty())
+        dir = QStringLiteral(BLOCKSCOPE_SHARED_DATA_DEFAULT);
+    return QFileInfo(dir).isDir() ? QDir(dir).absolutePath() : QString();
+}
+
+QString sharedFile(const QString &relative)
+{
+    const QString dir = sharedDataDir();
+    if (dir.isEmpty())
+        return {};
+    const QString path = QDir(dir).filePath(relative);
+    return QFileInfo::exists(path) ? path : QString();
+}
+
+QString freshTempDir(const QString &name)
+{
+    QString base = qEnvironmentVariable("BLOCKSCOPE_TEST_TMP");
+    if (base.isEmpty())
+        base = QDir::tempPath() + QStringLiteral("/blockscope-tests");
+    QDir dir(base + QLatin1Char('/') + name);
+    dir.removeRecursively();
+    QDir().mkpath(dir.path());
+    return dir.path();
+}
+
+QString sourceDir() { return QStringLiteral(BLOCKSCOPE_SOURCE_DIR); }
+
+} // namespace blockscope::test
