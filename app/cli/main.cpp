@@ -1,0 +1,38 @@
+// blockscope-cli: the engine without the GUI, for batch jobs and scripts.
+#include "clicommon.h"
+#include "common/device.h"
+#include "inspectcommand.h"
+#include "log/logging.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+int main(int argc, char **argv)
+{
+    using namespace blockscope;
+    CLI::App app{"Blockscope: compress and understand language models block by block.\n"
+                 "Exit codes: 0 success, 2 usage error, 3 bad input file, 1 internal error, 130 cancelled.",
+                 "blockscope-cli"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", [] { return std::string("blockscope-cli " BLOCKSCOPE_VERSION " (") + deviceSummary() + ")"; });
+    std::string logLevel = "warn";
+    app.add_option("--log-level", logLevel, "Log level on stderr: debug, info, warn, error, off")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
+
+    int exitCode = cli::ExitOk;
+    cli::addInspectCommand(app, exitCode);
+
+    app.parse_complete_callback([&] {
+        auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        console->set_level(spdlog::level::from_str(logLevel));
+        log::sink()->add_sink(console);
+    });
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? cli::ExitOk : cli::ExitUsage;
+    }
+    return exitCode;
+}

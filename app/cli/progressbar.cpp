@@ -1,0 +1,55 @@
+#include "progressbar.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace blockscope::cli {
+
+ProgressBar::ProgressBar()
+    : m_enabled(::isatty(STDERR_FILENO))
+    , m_start(std::chrono::steady_clock::now())
+{
+}
+
+ProgressBar::~ProgressBar() { finish(); }
+
+void ProgressBar::setStage(std::string_view stage)
+{
+    m_stage = stage;
+    draw();
+}
+
+void ProgressBar::update(double fraction)
+{
+    m_fraction = fraction;
+    draw();
+}
+
+void ProgressBar::draw()
+{
+    if (!m_enabled)
+        return;
+    constexpr int width = 30;
+    const int filled = static_cast<int>(m_fraction * width + 0.5);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+    const double remaining = m_fraction > 0.01 ? elapsed * (1 - m_fraction) / m_fraction : -1;
+    std::string bar(filled, '#');
+    bar.resize(width, '.');
+    if (remaining >= 0)
+        std::fprintf(stderr, "\r%-24.24s [%s] %5.1f%%  %.0fs left ", m_stage.c_str(), bar.c_str(), 100 * m_fraction, remaining);
+    else
+        std::fprintf(stderr, "\r%-24.24s [%s] %5.1f%%          ", m_stage.c_str(), bar.c_str(), 100 * m_fraction);
+    std::fflush(stderr);
+    m_drawn = true;
+}
+
+void ProgressBar::finish()
+{
+    if (m_enabled && m_drawn) {
+        std::fprintf(stderr, "\r%*s\r", 70, "");
+        std::fflush(stderr);
+        m_drawn = false;
+    }
+}
+
+} // namespace blockscope::cli

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace blockscope::cli {
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal so that logs and
+// pipes stay clean.
+class ProgressBar
+{
+public:
+    ProgressBar();
+    ~ProgressBar();
+    void setStage(std::string_view stage);
+    void update(double fraction);
+    void finish();
+
+private:
+    void draw();
+    bool m_enabled;
+    bool m_drawn = false;
+    std::string m_stage;
+    double m_fraction = 0;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+} // namespace blockscope::cli
