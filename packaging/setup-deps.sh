@@ -15,9 +15,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
-  qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6svg6-dev libgl-dev
+  qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev
   libhdf5-dev libspdlog-dev nlohmann-json3-dev libsentencepiece-dev libcli11-dev
-  libopenblas0-pthread
+  libopenblas0-pthread libclang-rt-14-dev clang-14
   xvfb xauth python3 python3-venv
 )
 
@@ -56,6 +56,7 @@ if [ ! -f "$stamp" ]; then
 else
   log "LibTorch $TORCH_VERSION: present in $VENV"
 fi
-prefix="$("$VENV/bin/python" -c 'import torch, os; print(os.path.dirname(torch.__file__))')"
+# Found on disk rather than by importing torch, which is slow and warns without numpy.
+prefix="$(ls -d "$VENV"/lib/python3*/site-packages/torch 2>/dev/null | head -n 1)"
 [ -d "$prefix/share/cmake/Torch" ] || { log "torch wheel at $prefix has no share/cmake/Torch"; exit 1; }
 echo "$prefix"
