@@ -15,7 +15,9 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
 {
     std::shared_ptr<MappedFile> f(new MappedFile);
     f->m_path = path;
-    f->m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; the
+    // S_ISREG check below then refuses it. It has no effect on regular files.
+    f->m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->m_fd < 0)
         throw FormatError(path, FormatError::NoOffset, "", std::string("cannot open: ") + std::strerror(errno));
     struct stat st {};

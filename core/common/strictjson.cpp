@@ -3,6 +3,7 @@
 #include "formaterror.h"
 #include "utf8.h"
 
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -28,14 +29,17 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
 
     // One key set per open object, so duplicates are found at any depth.
     std::vector<std::set<std::string>> keys;
-    std::string duplicate;
-    bool tooDeep = false;
+    std::string problem;
+    auto reject = [&](std::string why) {
+        problem = std::move(why);
+        throw std::runtime_error("rejected");
+    };
     auto callback = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json &parsed) {
         using E = nlohmann::json::parse_event_t;
-        if (depth > options.maxDepth) {
-            tooDeep = true;
-            throw std::runtime_error("depth");
-        }
+        // nlohmann reports the depth outside the container being opened (0 for the outermost),
+        // so the container itself sits at depth + 1.
+        if ((event == E::object_start || event == E::array_start) && depth + 1 > options.maxDepth)
+            reject("nests deeper than " + std::to_string(options.maxDepth) + " levels");
         switch (event) {
         case E::object_start:
             keys.emplace_back();
@@ -46,12 +50,21 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
             break;
         case E::key: {
             const std::string &k = parsed.get_ref<const std::string &>();
-            if (!keys.empty() && !keys.back().insert(k).second) {
-                duplicate = k;
-                throw std::runtime_error("duplicate");
-            }
+            if (k.size() > options.maxStringBytes)
+                reject("has a key of " + std::to_string(k.size()) + " bytes, above the cap of " +
+                       std::to_string(options.maxStringBytes));
+            if (!keys.empty() && !keys.back().insert(k).second)
+                reject("has the key \"" + k + "\" twice");
             break;
         }
+        case E::value:
+            if (parsed.is_string() && parsed.get_ref<const std::string &>().size() > options.maxStringBytes)
+                reject("has a string of " + std::to_string(parsed.get_ref<const std::string &>().size()) +
+                       " bytes, above the cap of " + std::to_string(options.maxStringBytes));
+            // A literal like 1e999 parses to infinity; the NaN/Infinity ban must cover it too.
+            if (parsed.is_number_float() && !std::isfinite(parsed.get<double>()))
+                reject("has a number out of the range of a double");
+            break;
         default:
             break;
         }
@@ -66,11 +79,8 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
     } catch (const nlohmann::json::exception &e) {
         throw FormatError(file, base, std::string(what), std::string("is not valid JSON: ") + e.what());
     } catch (const std::runtime_error &) {
-        if (tooDeep)
-            throw FormatError(file, base, std::string(what),
-                              "nests deeper than " + std::to_string(options.maxDepth) + " levels");
-        if (!duplicate.empty())
-            throw FormatError(file, base, std::string(what), "has the key \"" + duplicate + "\" twice");
+        if (!problem.empty())
+            throw FormatError(file, base, std::string(what), problem);
         throw;
     }
 }

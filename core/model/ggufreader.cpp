@@ -102,6 +102,15 @@ public:
             const auto total = checkedMul(count, minSize);
             if (!total || *total > m_cur.remaining())
                 m_cur.fail(field, "array of " + std::to_string(count) + " elements cannot fit in the file");
+            // A one-byte element becomes a GgufValue of about a hundred bytes, so the file size alone
+            // does not bound memory: cap each array at the vocabulary cap (the largest legitimate
+            // arrays are token lists) and all arrays together at a few times that.
+            const auto cap = static_cast<std::uint64_t>(defaultCaps().maxVocab);
+            if (count > cap)
+                m_cur.fail(field, "array of " + std::to_string(count) + " elements exceeds the cap of " + std::to_string(cap));
+            m_arrayElements += count;
+            if (m_arrayElements > 4 * cap)
+                m_cur.fail(field, "the metadata arrays hold more than " + std::to_string(4 * cap) + " elements in total");
             v.arrayType = static_cast<GgufType>(elemType);
             v.array.reserve(count);
             for (std::uint64_t k = 0; k < count; ++k)
@@ -223,7 +232,12 @@ public:
                 r.info.shape.push_back(static_cast<std::int64_t>(*it));
             r.info.dtype = type->dtype;
             r.info.storageType = type->name;
-            r.info.bytes = count / type->blockSize * type->typeSize;
+            // count may be up to 2^62, so the byte size can overflow where the element count did not.
+            const auto bytes = checkedMul(count / type->blockSize, type->typeSize);
+            if (!bytes)
+                throw FormatError(m_path, at, name, "byte size of " + std::to_string(count) + " " + type->name +
+                                                        " elements overflows 64 bits");
+            r.info.bytes = *bytes;
             r.info.loadable = type->dtype != DType::Unsupported;
             r.relOffset = relOffset;
             r.at = at;
@@ -265,25 +279,42 @@ private:
         return *i;
     }
 
+    // Range-checked here, where the key is known, so the error names the key the user can look
+    // up rather than the architecture field ModelHandle would report.
+    std::int64_t requiredInt(const GgufMetadata &meta, const std::string &key, std::int64_t cap)
+    {
+        const auto i = requiredInt(meta, key);
+        if (i <= 0 || i > cap)
+            throw FormatError(m_path, FormatError::NoOffset, key,
+                              "value " + std::to_string(i) + " is outside 1.." + std::to_string(cap));
+        return i;
+    }
+
     Architecture architectureFrom(const GgufMetadata &meta)
     {
         const auto *archValue = meta.find("general.architecture");
-        if (!archValue || archValue->type != GgufType::String)
-            throw FormatError(m_path, FormatError::NoOffset, "general.architecture", "required string key is missing");
+        if (!archValue)
+            throw FormatError(m_path, FormatError::NoOffset, "general.architecture", "required key is missing");
+        if (archValue->type != GgufType::String)
+            throw FormatError(m_path, FormatError::NoOffset, "general.architecture", "must be a string");
         const std::string arch = archValue->s;
         if (arch != "llama" && arch != "qwen2")
             throw FormatError(m_path, FormatError::NoOffset, "general.architecture",
                               "unknown architecture \"" + arch + "\" (llama and qwen2 are supported)");
         Architecture a;
         a.family = arch;
-        a.context = requiredInt(meta, arch + ".context_length");
-        a.hidden = requiredInt(meta, arch + ".embedding_length");
-        a.layers = requiredInt(meta, arch + ".block_count");
-        a.intermediate = requiredInt(meta, arch + ".feed_forward_length");
-        a.heads = requiredInt(meta, arch + ".attention.head_count");
-        a.kvHeads = meta.find(arch + ".attention.head_count_kv") ? requiredInt(meta, arch + ".attention.head_count_kv") : a.heads;
-        if (a.heads <= 0 || a.heads > defaultCaps().maxHeads)
-            throw FormatError(m_path, FormatError::NoOffset, arch + ".attention.head_count", "value " + std::to_string(a.heads) + " is out of range");
+        const SanityCaps &caps = defaultCaps();
+        a.context = requiredInt(meta, arch + ".context_length", caps.maxContext);
+        a.hidden = requiredInt(meta, arch + ".embedding_length", caps.maxHidden);
+        a.layers = requiredInt(meta, arch + ".block_count", caps.maxLayers);
+        a.intermediate = requiredInt(meta, arch + ".feed_forward_length", caps.maxFfn);
+        a.heads = requiredInt(meta, arch + ".attention.head_count", caps.maxHeads);
+        a.kvHeads = meta.find(arch + ".attention.head_count_kv")
+                        ? requiredInt(meta, arch + ".attention.head_count_kv", caps.maxHeads)
+                        : a.heads;
+        if (a.heads % a.kvHeads != 0)
+            throw FormatError(m_path, FormatError::NoOffset, arch + ".attention.head_count_kv",
+                              std::to_string(a.kvHeads) + " does not divide the head count " + std::to_string(a.heads));
         if (a.hidden % a.heads != 0)
             throw FormatError(m_path, FormatError::NoOffset, arch + ".embedding_length",
                               std::to_string(a.hidden) + " is not divisible by the head count " + std::to_string(a.heads));
@@ -308,7 +339,7 @@ private:
             a.ropeTheta = *f;
         }
         if (meta.find(arch + ".vocab_size"))
-            a.vocab = requiredInt(meta, arch + ".vocab_size");
+            a.vocab = requiredInt(meta, arch + ".vocab_size", caps.maxVocab);
         else if (const auto *tokens = meta.find("tokenizer.ggml.tokens"))
             a.vocab = static_cast<std::int64_t>(tokens->array.size());
         a.ropeLayout = arch == "llama" ? RopeLayout::Interleaved : RopeLayout::RotateHalf;
@@ -324,10 +355,21 @@ private:
         if (tokens->type != GgufType::Array || tokens->arrayType != GgufType::String)
             throw FormatError(m_path, FormatError::NoOffset, "tokenizer.ggml.tokens", "must be an array of strings");
         const auto n = tokens->array.size();
-        for (const char *key : {"tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
-            const auto *arr = meta.find(key);
-            if (arr && (arr->type != GgufType::Array || arr->array.size() != n))
-                throw FormatError(m_path, FormatError::NoOffset, key,
+        struct Parallel
+        {
+            const char *key;
+            GgufType element;
+            const char *what;
+        };
+        for (const Parallel &p : {Parallel{"tokenizer.ggml.scores", GgufType::F32, "an array of float32"},
+                                  Parallel{"tokenizer.ggml.token_type", GgufType::I32, "an array of int32"}}) {
+            const auto *arr = meta.find(p.key);
+            if (!arr)
+                continue;
+            if (arr->type != GgufType::Array || arr->arrayType != p.element)
+                throw FormatError(m_path, FormatError::NoOffset, p.key, std::string("must be ") + p.what);
+            if (arr->array.size() != n)
+                throw FormatError(m_path, FormatError::NoOffset, p.key,
                                   "has " + std::to_string(arr->array.size()) + " entries but there are " + std::to_string(n) + " tokens");
         }
         for (const char *key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id",
@@ -349,8 +391,11 @@ private:
                 c.architecture.eosTokenIds = {*id};
         }
         std::string model = "llama";
-        if (const auto *m = meta.find("tokenizer.ggml.model"); m && m->type == GgufType::String)
+        if (const auto *m = meta.find("tokenizer.ggml.model")) {
+            if (m->type != GgufType::String)
+                throw FormatError(m_path, FormatError::NoOffset, "tokenizer.ggml.model", "must be a string");
             model = m->s;
+        }
         c.tokenizer = TokenizerSummary{"gguf-" + model, m_path, static_cast<std::int64_t>(n)};
         if (c.architecture.vocab != static_cast<std::int64_t>(n))
             c.warnings.push_back("the tokenizer has " + std::to_string(n) + " tokens but the model's vocabulary is " +
@@ -359,6 +404,7 @@ private:
 
     ByteCursor m_cur;
     std::string m_path;
+    std::uint64_t m_arrayElements = 0;
 };
 
 } // namespace

@@ -16,15 +16,17 @@ using nlohmann::json;
 class ConfigReader
 {
 public:
-    ConfigReader(const json &j, std::string path)
+    // `prefix` names a nested object ("rope_scaling.") so errors give the key's full path.
+    ConfigReader(const json &j, std::string path, std::string prefix = {})
         : m_j(j)
         , m_path(std::move(path))
+        , m_prefix(std::move(prefix))
     {
     }
 
     [[noreturn]] void fail(const std::string &key, const std::string &message) const
     {
-        throw FormatError(m_path, FormatError::NoOffset, key, message);
+        throw FormatError(m_path, FormatError::NoOffset, m_prefix + key, message);
     }
 
     const json *get(const std::string &key) const
@@ -115,6 +117,7 @@ public:
 private:
     const json &m_j;
     std::string m_path;
+    std::string m_prefix;
 };
 
 } // namespace
@@ -163,7 +166,8 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
     if (a.headDim % 2 != 0)
         r.fail("head_dim", "head dimension " + std::to_string(a.headDim) + " is odd; RoPE rotates pairs");
     a.vocab = r.integer("vocab_size", caps.maxVocab);
-    const std::int64_t defaultContext = a.family == "llama" ? 2048 : a.family == "mistral" ? 32768 : 32768;
+    // transformers' defaults: LlamaConfig 2048, MistralConfig 4096 * 32, Qwen2Config 32768.
+    const std::int64_t defaultContext = a.family == "llama" ? 2048 : a.family == "mistral" ? 131072 : 32768;
     a.context = r.integer("max_position_embeddings", caps.maxContext, defaultContext);
     a.rmsNormEps = r.number("rms_norm_eps", 1e-6);
     if (!(a.rmsNormEps > 0) || a.rmsNormEps > 1)
@@ -182,14 +186,16 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
     if (const json *rs = r.get("rope_scaling")) {
         if (!rs->is_object())
             r.fail("rope_scaling", "must be an object or null");
-        ConfigReader s(*rs, path);
-        std::string type = rs->contains("rope_type") ? s.string("rope_type", true) : s.string("type", false);
+        ConfigReader s(*rs, path, "rope_scaling.");
+        // An object without a type would otherwise be read as "no scaling" and silently run the
+        // model at the wrong frequencies.
+        const std::string type = !rs->contains("rope_type") && rs->contains("type") ? s.string("type", true) : s.string("rope_type", true);
         auto need = [&](const char *k) {
             if (!s.get(k))
-                r.fail(std::string("rope_scaling.") + k, "required for rope type " + type);
+                s.fail(k, "required for rope type " + type);
             return s.number(k, 0);
         };
-        if (type == "default" || type.empty()) {
+        if (type == "default") {
             // no scaling
         } else if (type == "linear" || type == "llama3") {
             a.ropeScaling.type = type == "linear" ? RopeScaling::Type::Linear : RopeScaling::Type::Llama3;
@@ -202,7 +208,7 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
                 if (!(a.ropeScaling.lowFreqFactor > 0) || !(a.ropeScaling.lowFreqFactor < a.ropeScaling.highFreqFactor))
                     r.fail("rope_scaling.low_freq_factor", "must be positive and below high_freq_factor");
                 if (!s.get("original_max_position_embeddings"))
-                    r.fail("rope_scaling.original_max_position_embeddings", "required for rope type llama3");
+                    s.fail("original_max_position_embeddings", "required for rope type llama3");
                 a.ropeScaling.originalContext = s.integer("original_max_position_embeddings", caps.maxContext);
             }
         } else {

@@ -69,6 +69,7 @@ void checkArchitecture(const Architecture &a, const std::string &file, bool comp
     range("attention heads", a.heads, caps.maxHeads);
     range("key/value heads", a.kvHeads, caps.maxHeads);
     range("head dimension", a.headDim, caps.maxHidden);
+    range("context length", a.context, caps.maxContext);
     if (a.heads % a.kvHeads != 0)
         throw FormatError(file, FormatError::NoOffset, "key/value heads",
                           std::to_string(a.kvHeads) + " does not divide the " + std::to_string(a.heads) +
@@ -76,6 +77,30 @@ void checkArchitecture(const Architecture &a, const std::string &file, bool comp
     if (a.headDim % 2 != 0)
         throw FormatError(file, FormatError::NoOffset, "head dimension",
                           std::to_string(a.headDim) + " is odd; RoPE rotates pairs");
+}
+
+// The bytes a tensor's shape and type need, or nullopt when they overflow. Readers compute
+// t.bytes themselves; checking it again here means every later read of data(t) (statistics,
+// export, upload) can trust shape, type and byte range to agree, whatever reader built them.
+std::optional<std::uint64_t> neededBytes(const TensorInfo &t)
+{
+    std::uint64_t n = 1;
+    for (auto d : t.shape) {
+        if (d < 0)
+            return std::nullopt;
+        const auto p = checkedMul(n, static_cast<std::uint64_t>(d));
+        if (!p)
+            return std::nullopt;
+        n = *p;
+    }
+    if (const auto size = dtypeElementSize(t.dtype))
+        return checkedMul(n, *size);
+    if (t.dtype == DType::Q8_0) {
+        if (t.shape.empty() || t.shape.back() % 32 != 0)
+            return std::nullopt;
+        return checkedMul(n / 32, 34);
+    }
+    return t.bytes; // unsupported quantisations are listed, never read
 }
 
 } // namespace
@@ -99,6 +124,11 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
         const auto &f = *c.files[t.fileIndex];
         if (!byName.emplace(t.name, static_cast<int>(i)).second)
             throw FormatError(f.path(), FormatError::NoOffset, t.sourceName, "tensor appears twice");
+        const auto needed = neededBytes(t);
+        if (!needed || *needed != t.bytes)
+            throw FormatError(f.path(), t.offset, t.sourceName,
+                              "holds " + std::to_string(t.bytes) + " bytes, which does not match its shape and type " +
+                                  std::string(dtypeName(t.dtype)));
         const auto end = checkedAdd(t.offset, t.bytes);
         if (!end || *end > f.size())
             throw FormatError(f.path(), t.offset, t.sourceName,
@@ -222,6 +252,9 @@ std::shared_ptr<const ModelHandle> ModelHandle::open(const std::string &path, co
             return readHuggingFaceFolder(path);
         throw UsageError("folder " + path + " has no config.json; open a Hugging Face model folder or a checkpoint file");
     }
+    // Anything but a regular file (a FIFO, a device) could block or never end when read.
+    if (!fs::is_regular_file(p, ec))
+        throw UsageError(path + " is neither a regular file nor a folder");
     const std::string name = p.filename().string();
     auto endsWith = [&](std::string_view s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
     if (name == "config.json" || name == "model.safetensors.index.json")

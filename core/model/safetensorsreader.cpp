@@ -13,7 +13,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
-#include <set>
+#include <optional>
 
 namespace blockscope {
 
@@ -43,6 +43,8 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
         throw FormatError(path, 0, "header length", std::to_string(n) + " bytes runs past the end of the " +
                                                         std::to_string(file.size()) + "-byte file");
     std::string_view text(reinterpret_cast<const char *>(file.data()) + 8, n);
+    if (text.substr(0, 3) == "\xEF\xBB\xBF")
+        throw FormatError(path, 8, "header", "starts with a UTF-8 byte-order mark, which safetensors does not allow");
     if (text.front() != '{')
         throw FormatError(path, 8, "header", "does not start with '{'");
     StrictJsonOptions opts;
@@ -246,7 +248,10 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
     for (const auto &[name, i] : shardIndex)
         shards[i] = name;
 
-    std::set<std::string> seen;
+    // Where each indexed tensor was found, so a tensor held by two shards is reported as such
+    // whichever of the two is read first.
+    std::map<std::string, std::string> foundIn;
+    std::optional<FormatError> misplaced;
     std::uint64_t sum = 0;
     for (std::size_t i = 0; i < shards.size(); ++i) {
         auto file = MappedFile::open((dir / shards[i]).string());
@@ -257,17 +262,25 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
                 c.warnings.push_back("tensor " + t.name + " in " + shards[i] + " is not in the index and is ignored");
                 continue;
             }
-            if (!seen.insert(t.name).second)
-                throw FormatError(file->path(), FormatError::NoOffset, t.name, "tensor appears in two shards");
-            if (it->second != shards[i])
+            if (const auto [at, fresh] = foundIn.emplace(t.name, shards[i]); !fresh)
                 throw FormatError(file->path(), FormatError::NoOffset, t.name,
-                                  "the index places it in " + it->second + " but it is in " + shards[i]);
+                                  "tensor appears in two shards, " + at->second + " and " + shards[i]);
+            if (it->second != shards[i]) {
+                // Reported after all shards are read: the same tensor in two shards is the
+                // clearer diagnosis when it applies.
+                if (!misplaced)
+                    misplaced = FormatError(file->path(), FormatError::NoOffset, t.name,
+                                            "the index places it in " + it->second + " but it is in " + shards[i]);
+                continue;
+            }
             sum += t.bytes;
             c.tensors.push_back(std::move(t));
         }
     }
+    if (misplaced)
+        throw *misplaced;
     for (const auto &[tensor, shard] : weightMap)
-        if (!seen.count(tensor))
+        if (!foundIn.count(tensor))
             throw FormatError((dir / shard).string(), FormatError::NoOffset, tensor, "the index places it here but the shard does not hold it");
     if (j.contains("metadata") && j["metadata"].is_object() && j["metadata"].contains("total_size")) {
         const auto &ts = j["metadata"]["total_size"];
