@@ -10,7 +10,7 @@
 namespace blockscope {
 
 nlohmann::json parseStrictJson(std::string_view text, const std::string &file, std::string_view what,
-                               const StrictJsonOptions &options, bool *hadBom)
+    const StrictJsonOptions &options, bool *hadBom)
 {
     std::uint64_t base = options.baseOffset;
     const std::string_view bom = "\xEF\xBB\xBF";
@@ -18,7 +18,8 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
         *hadBom = false;
     if (text.substr(0, 3) == bom) {
         if (!options.allowBom)
-            throw FormatError(file, base, std::string(what), "starts with a UTF-8 byte-order mark, which is not allowed here");
+            throw FormatError(
+                file, base, std::string(what), "starts with a UTF-8 byte-order mark, which is not allowed here");
         text.remove_prefix(3);
         base += 3;
         if (hadBom)
@@ -41,9 +42,7 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
         if ((event == E::object_start || event == E::array_start) && depth + 1 > options.maxDepth)
             reject("nests deeper than " + std::to_string(options.maxDepth) + " levels");
         switch (event) {
-        case E::object_start:
-            keys.emplace_back();
-            break;
+        case E::object_start: keys.emplace_back(); break;
         case E::object_end:
             if (!keys.empty())
                 keys.pop_back();
@@ -51,22 +50,21 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
         case E::key: {
             const std::string &k = parsed.get_ref<const std::string &>();
             if (k.size() > options.maxStringBytes)
-                reject("has a key of " + std::to_string(k.size()) + " bytes, above the cap of " +
-                       std::to_string(options.maxStringBytes));
+                reject("has a key of " + std::to_string(k.size()) + " bytes, above the cap of "
+                    + std::to_string(options.maxStringBytes));
             if (!keys.empty() && !keys.back().insert(k).second)
                 reject("has the key \"" + k + "\" twice");
             break;
         }
         case E::value:
             if (parsed.is_string() && parsed.get_ref<const std::string &>().size() > options.maxStringBytes)
-                reject("has a string of " + std::to_string(parsed.get_ref<const std::string &>().size()) +
-                       " bytes, above the cap of " + std::to_string(options.maxStringBytes));
+                reject("has a string of " + std::to_string(parsed.get_ref<const std::string &>().size())
+                    + " bytes, above the cap of " + std::to_string(options.maxStringBytes));
             // A literal like 1e999 parses to infinity; the NaN/Infinity ban must cover it too.
             if (parsed.is_number_float() && !std::isfinite(parsed.get<double>()))
                 reject("has a number out of the range of a double");
             break;
-        default:
-            break;
+        default: break;
         }
         return true;
     };
@@ -75,7 +73,7 @@ nlohmann::json parseStrictJson(std::string_view text, const std::string &file, s
         return nlohmann::json::parse(text.begin(), text.end(), callback, true, false);
     } catch (const nlohmann::json::parse_error &e) {
         throw FormatError(file, base + (e.byte > 0 ? e.byte - 1 : 0), std::string(what),
-                          std::string("is not valid JSON: ") + e.what());
+            std::string("is not valid JSON: ") + e.what());
     } catch (const nlohmann::json::exception &e) {
         throw FormatError(file, base, std::string(what), std::string("is not valid JSON: ") + e.what());
     } catch (const std::runtime_error &) {

@@ -23,29 +23,45 @@ struct GgmlType
     std::uint32_t id;
     const char *name;
     std::uint64_t blockSize; // elements per block
-    std::uint64_t typeSize;  // bytes per block
+    std::uint64_t typeSize; // bytes per block
     DType dtype;
 };
 
 // Known ggml storage types. Only the ones with a DType other than Unsupported can be computed with;
 // the rest are listed with their sizes so users see what the file holds.
 constexpr GgmlType ggmlTypes[] = {
-    {0, "F32", 1, 4, DType::F32},          {1, "F16", 1, 2, DType::F16},
-    {2, "Q4_0", 32, 18, DType::Unsupported}, {3, "Q4_1", 32, 20, DType::Unsupported},
-    {6, "Q5_0", 32, 22, DType::Unsupported}, {7, "Q5_1", 32, 24, DType::Unsupported},
-    {8, "Q8_0", 32, 34, DType::Q8_0},       {9, "Q8_1", 32, 36, DType::Unsupported},
-    {10, "Q2_K", 256, 84, DType::Unsupported}, {11, "Q3_K", 256, 110, DType::Unsupported},
-    {12, "Q4_K", 256, 144, DType::Unsupported}, {13, "Q5_K", 256, 176, DType::Unsupported},
-    {14, "Q6_K", 256, 210, DType::Unsupported}, {15, "Q8_K", 256, 292, DType::Unsupported},
-    {16, "IQ2_XXS", 256, 66, DType::Unsupported}, {17, "IQ2_XS", 256, 74, DType::Unsupported},
-    {18, "IQ3_XXS", 256, 98, DType::Unsupported}, {19, "IQ1_S", 256, 50, DType::Unsupported},
-    {20, "IQ4_NL", 32, 18, DType::Unsupported}, {21, "IQ3_S", 256, 110, DType::Unsupported},
-    {22, "IQ2_S", 256, 82, DType::Unsupported}, {23, "IQ4_XS", 256, 136, DType::Unsupported},
-    {24, "I8", 1, 1, DType::I8},            {25, "I16", 1, 2, DType::I16},
-    {26, "I32", 1, 4, DType::I32},          {27, "I64", 1, 8, DType::I64},
-    {28, "F64", 1, 8, DType::F64},          {29, "IQ1_M", 256, 56, DType::Unsupported},
-    {30, "BF16", 1, 2, DType::BF16},        {34, "TQ1_0", 256, 54, DType::Unsupported},
-    {35, "TQ2_0", 256, 66, DType::Unsupported}, {39, "MXFP4", 32, 17, DType::Unsupported},
+    {0, "F32", 1, 4, DType::F32},
+    {1, "F16", 1, 2, DType::F16},
+    {2, "Q4_0", 32, 18, DType::Unsupported},
+    {3, "Q4_1", 32, 20, DType::Unsupported},
+    {6, "Q5_0", 32, 22, DType::Unsupported},
+    {7, "Q5_1", 32, 24, DType::Unsupported},
+    {8, "Q8_0", 32, 34, DType::Q8_0},
+    {9, "Q8_1", 32, 36, DType::Unsupported},
+    {10, "Q2_K", 256, 84, DType::Unsupported},
+    {11, "Q3_K", 256, 110, DType::Unsupported},
+    {12, "Q4_K", 256, 144, DType::Unsupported},
+    {13, "Q5_K", 256, 176, DType::Unsupported},
+    {14, "Q6_K", 256, 210, DType::Unsupported},
+    {15, "Q8_K", 256, 292, DType::Unsupported},
+    {16, "IQ2_XXS", 256, 66, DType::Unsupported},
+    {17, "IQ2_XS", 256, 74, DType::Unsupported},
+    {18, "IQ3_XXS", 256, 98, DType::Unsupported},
+    {19, "IQ1_S", 256, 50, DType::Unsupported},
+    {20, "IQ4_NL", 32, 18, DType::Unsupported},
+    {21, "IQ3_S", 256, 110, DType::Unsupported},
+    {22, "IQ2_S", 256, 82, DType::Unsupported},
+    {23, "IQ4_XS", 256, 136, DType::Unsupported},
+    {24, "I8", 1, 1, DType::I8},
+    {25, "I16", 1, 2, DType::I16},
+    {26, "I32", 1, 4, DType::I32},
+    {27, "I64", 1, 8, DType::I64},
+    {28, "F64", 1, 8, DType::F64},
+    {29, "IQ1_M", 256, 56, DType::Unsupported},
+    {30, "BF16", 1, 2, DType::BF16},
+    {34, "TQ1_0", 256, 54, DType::Unsupported},
+    {35, "TQ2_0", 256, 66, DType::Unsupported},
+    {39, "MXFP4", 32, 17, DType::Unsupported},
 };
 
 const GgmlType *findGgmlType(std::uint32_t id)
@@ -107,10 +123,12 @@ public:
             // arrays are token lists) and all arrays together at a few times that.
             const auto cap = static_cast<std::uint64_t>(defaultCaps().maxVocab);
             if (count > cap)
-                m_cur.fail(field, "array of " + std::to_string(count) + " elements exceeds the cap of " + std::to_string(cap));
+                m_cur.fail(
+                    field, "array of " + std::to_string(count) + " elements exceeds the cap of " + std::to_string(cap));
             m_arrayElements += count;
             if (m_arrayElements > 4 * cap)
-                m_cur.fail(field, "the metadata arrays hold more than " + std::to_string(4 * cap) + " elements in total");
+                m_cur.fail(
+                    field, "the metadata arrays hold more than " + std::to_string(4 * cap) + " elements in total");
             v.arrayType = static_cast<GgufType>(elemType);
             v.array.reserve(count);
             for (std::uint64_t k = 0; k < count; ++k)
@@ -128,10 +146,18 @@ public:
     std::uint64_t minValueSize(std::uint32_t type, std::string_view field)
     {
         switch (type) {
-        case 0: case 1: case 7: return 1;
-        case 2: case 3: return 2;
-        case 4: case 5: case 6: return 4;
-        case 8: case 10: case 11: case 12: return 8;
+        case 0:
+        case 1:
+        case 7: return 1;
+        case 2:
+        case 3: return 2;
+        case 4:
+        case 5:
+        case 6: return 4;
+        case 8:
+        case 10:
+        case 11:
+        case 12: return 8;
         case 9: return 12;
         default: m_cur.fail(field, "unknown array element type " + std::to_string(type));
         }
@@ -146,7 +172,8 @@ public:
         if (version == 0x03000000 || version == 0x02000000)
             throw FormatError(m_path, 4, "version", "big-endian GGUF files are not supported");
         if (version != 2 && version != 3)
-            throw FormatError(m_path, 4, "version", "GGUF version " + std::to_string(version) + " is not supported (2 and 3 are)");
+            throw FormatError(
+                m_path, 4, "version", "GGUF version " + std::to_string(version) + " is not supported (2 and 3 are)");
         const auto nTensors = m_cur.read<std::uint64_t>("tensor count");
         const auto nKv = m_cur.read<std::uint64_t>("metadata count");
         // Each key/value pair needs at least 13 bytes and each tensor entry at least 32.
@@ -174,7 +201,7 @@ public:
             alignment = a->u;
             if (alignment == 0 || (alignment & (alignment - 1)) != 0)
                 throw FormatError(m_path, FormatError::NoOffset, "general.alignment",
-                                  std::to_string(alignment) + " is not a power of two");
+                    std::to_string(alignment) + " is not a power of two");
         }
 
         ModelHandle::Contents c;
@@ -200,13 +227,15 @@ public:
                 throw FormatError(m_path, at, name, "tensor name appears twice");
             const auto nDims = m_cur.read<std::uint32_t>(name);
             if (nDims == 0 || nDims > static_cast<std::uint32_t>(defaultCaps().maxGgufRank))
-                throw FormatError(m_path, m_cur.offset() - 4, name, "has " + std::to_string(nDims) + " dimensions (1 to 4 allowed)");
+                throw FormatError(
+                    m_path, m_cur.offset() - 4, name, "has " + std::to_string(nDims) + " dimensions (1 to 4 allowed)");
             std::vector<std::uint64_t> ne(nDims);
             std::uint64_t count = 1;
             for (auto &d : ne) {
                 d = m_cur.read<std::uint64_t>(name);
                 if (d == 0 || d > (std::uint64_t(1) << 62))
-                    throw FormatError(m_path, m_cur.offset() - 8, name, "dimension " + std::to_string(d) + " is out of range");
+                    throw FormatError(
+                        m_path, m_cur.offset() - 8, name, "dimension " + std::to_string(d) + " is out of range");
                 const auto p = checkedMul(count, d);
                 if (!p || *p > (std::uint64_t(1) << 62))
                     throw FormatError(m_path, m_cur.offset() - 8, name, "element count overflows");
@@ -218,13 +247,13 @@ public:
                 throw FormatError(m_path, m_cur.offset() - 4, name, "unsupported ggml type " + std::to_string(typeId));
             if (ne[0] % type->blockSize != 0)
                 throw FormatError(m_path, m_cur.offset() - 4, name,
-                                  std::string(type->name) + " needs the innermost dimension (" + std::to_string(ne[0]) +
-                                      ") to be a multiple of " + std::to_string(type->blockSize));
+                    std::string(type->name) + " needs the innermost dimension (" + std::to_string(ne[0])
+                        + ") to be a multiple of " + std::to_string(type->blockSize));
             const auto relOffset = m_cur.read<std::uint64_t>(name);
             if (relOffset % alignment != 0)
                 throw FormatError(m_path, m_cur.offset() - 8, name,
-                                  "data offset " + std::to_string(relOffset) + " is not a multiple of the alignment " +
-                                      std::to_string(alignment));
+                    "data offset " + std::to_string(relOffset) + " is not a multiple of the alignment "
+                        + std::to_string(alignment));
             RawTensor r;
             r.info.sourceName = name;
             r.info.name = ggufToHfName(name).value_or(name);
@@ -235,8 +264,8 @@ public:
             // count may be up to 2^62, so the byte size can overflow where the element count did not.
             const auto bytes = checkedMul(count / type->blockSize, type->typeSize);
             if (!bytes)
-                throw FormatError(m_path, at, name, "byte size of " + std::to_string(count) + " " + type->name +
-                                                        " elements overflows 64 bits");
+                throw FormatError(m_path, at, name,
+                    "byte size of " + std::to_string(count) + " " + type->name + " elements overflows 64 bits");
             r.info.bytes = *bytes;
             r.info.loadable = type->dtype != DType::Unsupported;
             r.relOffset = relOffset;
@@ -251,8 +280,8 @@ public:
             const auto end = abs ? checkedAdd(*abs, r.info.bytes) : std::nullopt;
             if (!end || *end > file->size())
                 throw FormatError(m_path, r.at, r.info.sourceName,
-                                  "data range (offset " + std::to_string(r.relOffset) + ", " + std::to_string(r.info.bytes) +
-                                      " bytes) is past the end of the file");
+                    "data range (offset " + std::to_string(r.relOffset) + ", " + std::to_string(r.info.bytes)
+                        + " bytes) is past the end of the file");
             r.info.offset = *abs;
             c.tensors.push_back(std::move(r.info));
         }
@@ -286,7 +315,7 @@ private:
         const auto i = requiredInt(meta, key);
         if (i <= 0 || i > cap)
             throw FormatError(m_path, FormatError::NoOffset, key,
-                              "value " + std::to_string(i) + " is outside 1.." + std::to_string(cap));
+                "value " + std::to_string(i) + " is outside 1.." + std::to_string(cap));
         return i;
     }
 
@@ -300,7 +329,7 @@ private:
         const std::string arch = archValue->s;
         if (arch != "llama" && arch != "qwen2")
             throw FormatError(m_path, FormatError::NoOffset, "general.architecture",
-                              "unknown architecture \"" + arch + "\" (llama and qwen2 are supported)");
+                "unknown architecture \"" + arch + "\" (llama and qwen2 are supported)");
         Architecture a;
         a.family = arch;
         const SanityCaps &caps = defaultCaps();
@@ -310,26 +339,27 @@ private:
         a.intermediate = requiredInt(meta, arch + ".feed_forward_length", caps.maxFfn);
         a.heads = requiredInt(meta, arch + ".attention.head_count", caps.maxHeads);
         a.kvHeads = meta.find(arch + ".attention.head_count_kv")
-                        ? requiredInt(meta, arch + ".attention.head_count_kv", caps.maxHeads)
-                        : a.heads;
+            ? requiredInt(meta, arch + ".attention.head_count_kv", caps.maxHeads)
+            : a.heads;
         if (a.heads % a.kvHeads != 0)
             throw FormatError(m_path, FormatError::NoOffset, arch + ".attention.head_count_kv",
-                              std::to_string(a.kvHeads) + " does not divide the head count " + std::to_string(a.heads));
+                std::to_string(a.kvHeads) + " does not divide the head count " + std::to_string(a.heads));
         if (a.hidden % a.heads != 0)
             throw FormatError(m_path, FormatError::NoOffset, arch + ".embedding_length",
-                              std::to_string(a.hidden) + " is not divisible by the head count " + std::to_string(a.heads));
+                std::to_string(a.hidden) + " is not divisible by the head count " + std::to_string(a.heads));
         a.headDim = a.hidden / a.heads;
         if (meta.find(arch + ".rope.dimension_count")) {
             const auto rd = requiredInt(meta, arch + ".rope.dimension_count");
             if (rd != a.headDim)
                 throw FormatError(m_path, FormatError::NoOffset, arch + ".rope.dimension_count",
-                                  "partial rotary embeddings (" + std::to_string(rd) + " of " + std::to_string(a.headDim) +
-                                      " dimensions) are not supported");
+                    "partial rotary embeddings (" + std::to_string(rd) + " of " + std::to_string(a.headDim)
+                        + " dimensions) are not supported");
         }
         if (const auto *eps = meta.find(arch + ".attention.layer_norm_rms_epsilon")) {
             auto f = eps->asFloat();
             if (!f || !(*f > 0) || *f > 1)
-                throw FormatError(m_path, FormatError::NoOffset, arch + ".attention.layer_norm_rms_epsilon", "must be a small positive number");
+                throw FormatError(m_path, FormatError::NoOffset, arch + ".attention.layer_norm_rms_epsilon",
+                    "must be a small positive number");
             a.rmsNormEps = *f;
         }
         if (const auto *theta = meta.find(arch + ".rope.freq_base")) {
@@ -362,7 +392,7 @@ private:
             const char *what;
         };
         for (const Parallel &p : {Parallel{"tokenizer.ggml.scores", GgufType::F32, "an array of float32"},
-                                  Parallel{"tokenizer.ggml.token_type", GgufType::I32, "an array of int32"}}) {
+                 Parallel{"tokenizer.ggml.token_type", GgufType::I32, "an array of int32"}}) {
             const auto *arr = meta.find(p.key);
             if (!arr)
                 continue;
@@ -370,10 +400,11 @@ private:
                 throw FormatError(m_path, FormatError::NoOffset, p.key, std::string("must be ") + p.what);
             if (arr->array.size() != n)
                 throw FormatError(m_path, FormatError::NoOffset, p.key,
-                                  "has " + std::to_string(arr->array.size()) + " entries but there are " + std::to_string(n) + " tokens");
+                    "has " + std::to_string(arr->array.size()) + " entries but there are " + std::to_string(n)
+                        + " tokens");
         }
-        for (const char *key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.unknown_token_id",
-                                "tokenizer.ggml.padding_token_id"}) {
+        for (const char *key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                 "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.padding_token_id"}) {
             const auto *v = meta.find(key);
             if (!v)
                 continue;
@@ -384,7 +415,7 @@ private:
                 continue;
             if (*id < 0 || static_cast<std::uint64_t>(*id) >= n)
                 throw FormatError(m_path, FormatError::NoOffset, key,
-                                  "token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
+                    "token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
             if (std::string_view(key).find("bos") != std::string_view::npos)
                 c.architecture.bosTokenIds = {*id};
             if (std::string_view(key).find("eos") != std::string_view::npos)
@@ -398,8 +429,8 @@ private:
         }
         c.tokenizer = TokenizerSummary{"gguf-" + model, m_path, static_cast<std::int64_t>(n)};
         if (c.architecture.vocab != static_cast<std::int64_t>(n))
-            c.warnings.push_back("the tokenizer has " + std::to_string(n) + " tokens but the model's vocabulary is " +
-                                 std::to_string(c.architecture.vocab));
+            c.warnings.push_back("the tokenizer has " + std::to_string(n) + " tokens but the model's vocabulary is "
+                + std::to_string(c.architecture.vocab));
     }
 
     ByteCursor m_cur;

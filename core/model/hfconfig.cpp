@@ -155,12 +155,14 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
     a.heads = r.integer("num_attention_heads", caps.maxHeads);
     a.kvHeads = r.integer("num_key_value_heads", caps.maxHeads, a.heads);
     if (a.heads % a.kvHeads != 0)
-        r.fail("num_key_value_heads", std::to_string(a.kvHeads) + " does not divide num_attention_heads " + std::to_string(a.heads));
+        r.fail("num_key_value_heads",
+            std::to_string(a.kvHeads) + " does not divide num_attention_heads " + std::to_string(a.heads));
     if (r.get("head_dim")) {
         a.headDim = r.integer("head_dim", caps.maxHidden);
     } else {
         if (a.hidden % a.heads != 0)
-            r.fail("hidden_size", std::to_string(a.hidden) + " is not divisible by num_attention_heads " + std::to_string(a.heads));
+            r.fail("hidden_size",
+                std::to_string(a.hidden) + " is not divisible by num_attention_heads " + std::to_string(a.heads));
         a.headDim = a.hidden / a.heads;
     }
     if (a.headDim % 2 != 0)
@@ -172,9 +174,22 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
     a.rmsNormEps = r.number("rms_norm_eps", 1e-6);
     if (!(a.rmsNormEps > 0) || a.rmsNormEps > 1)
         r.fail("rms_norm_eps", "must be a small positive number");
-    a.ropeTheta = r.number("rope_theta", 10000.0);
-    if (!(a.ropeTheta > 1))
-        r.fail("rope_theta", "must be above 1");
+    // transformers 5 writes the RoPE settings as one object, "rope_parameters" = {rope_theta,
+    // rope_type, factor, ...}; older files use "rope_theta" and "rope_scaling".
+    const json *ropeParams = r.get("rope_parameters");
+    if (ropeParams && !ropeParams->is_object())
+        r.fail("rope_parameters", "must be an object or null");
+    const std::string ropeKey = ropeParams ? "rope_parameters" : "rope_scaling";
+    if (ropeParams) {
+        ConfigReader p(*ropeParams, path, "rope_parameters.");
+        a.ropeTheta = p.number("rope_theta", 10000.0);
+        if (!(a.ropeTheta > 1))
+            p.fail("rope_theta", "must be above 1");
+    } else {
+        a.ropeTheta = r.number("rope_theta", 10000.0);
+        if (!(a.ropeTheta > 1))
+            r.fail("rope_theta", "must be above 1");
+    }
     a.ropeLayout = RopeLayout::RotateHalf;
     a.tiedEmbeddings = r.boolean("tie_word_embeddings", false);
     if (a.family == "llama") {
@@ -183,13 +198,14 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
     }
     a.qkvBias = a.family == "qwen2";
 
-    if (const json *rs = r.get("rope_scaling")) {
+    if (const json *rs = ropeParams ? ropeParams : r.get("rope_scaling")) {
         if (!rs->is_object())
             r.fail("rope_scaling", "must be an object or null");
-        ConfigReader s(*rs, path, "rope_scaling.");
+        ConfigReader s(*rs, path, ropeKey + ".");
         // An object without a type would otherwise be read as "no scaling" and silently run the
         // model at the wrong frequencies.
-        const std::string type = !rs->contains("rope_type") && rs->contains("type") ? s.string("type", true) : s.string("rope_type", true);
+        const std::string type
+            = !rs->contains("rope_type") && rs->contains("type") ? s.string("type", true) : s.string("rope_type", true);
         auto need = [&](const char *k) {
             if (!s.get(k))
                 s.fail(k, "required for rope type " + type);
@@ -201,18 +217,18 @@ Architecture readHfConfig(const std::string &path, std::vector<std::string> &war
             a.ropeScaling.type = type == "linear" ? RopeScaling::Type::Linear : RopeScaling::Type::Llama3;
             a.ropeScaling.factor = need("factor");
             if (!(a.ropeScaling.factor >= 1))
-                r.fail("rope_scaling.factor", "must be at least 1");
+                s.fail("factor", "must be at least 1");
             if (type == "llama3") {
                 a.ropeScaling.lowFreqFactor = need("low_freq_factor");
                 a.ropeScaling.highFreqFactor = need("high_freq_factor");
                 if (!(a.ropeScaling.lowFreqFactor > 0) || !(a.ropeScaling.lowFreqFactor < a.ropeScaling.highFreqFactor))
-                    r.fail("rope_scaling.low_freq_factor", "must be positive and below high_freq_factor");
+                    s.fail("low_freq_factor", "must be positive and below high_freq_factor");
                 if (!s.get("original_max_position_embeddings"))
                     s.fail("original_max_position_embeddings", "required for rope type llama3");
                 a.ropeScaling.originalContext = s.integer("original_max_position_embeddings", caps.maxContext);
             }
         } else {
-            r.fail("rope_scaling", "rope type \"" + type + "\" is not supported (linear and llama3 are)");
+            r.fail(ropeKey, "rope type \"" + type + "\" is not supported (linear and llama3 are)");
         }
     }
 

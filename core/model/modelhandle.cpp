@@ -58,7 +58,7 @@ void checkArchitecture(const Architecture &a, const std::string &file, bool comp
     auto range = [&](std::string_view field, std::int64_t v, std::int64_t cap) {
         if (v <= 0 || v > cap)
             throw FormatError(file, FormatError::NoOffset, std::string(field),
-                              "value " + std::to_string(v) + " is outside 1.." + std::to_string(cap));
+                "value " + std::to_string(v) + " is outside 1.." + std::to_string(cap));
     };
     range("layers", a.layers, caps.maxLayers);
     range("hidden size", a.hidden, caps.maxHidden);
@@ -72,11 +72,10 @@ void checkArchitecture(const Architecture &a, const std::string &file, bool comp
     range("context length", a.context, caps.maxContext);
     if (a.heads % a.kvHeads != 0)
         throw FormatError(file, FormatError::NoOffset, "key/value heads",
-                          std::to_string(a.kvHeads) + " does not divide the " + std::to_string(a.heads) +
-                              " attention heads");
+            std::to_string(a.kvHeads) + " does not divide the " + std::to_string(a.heads) + " attention heads");
     if (a.headDim % 2 != 0)
-        throw FormatError(file, FormatError::NoOffset, "head dimension",
-                          std::to_string(a.headDim) + " is odd; RoPE rotates pairs");
+        throw FormatError(
+            file, FormatError::NoOffset, "head dimension", std::to_string(a.headDim) + " is odd; RoPE rotates pairs");
 }
 
 // The bytes a tensor's shape and type need, or nullopt when they overflow. Readers compute
@@ -127,20 +126,20 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
         const auto needed = neededBytes(t);
         if (!needed || *needed != t.bytes)
             throw FormatError(f.path(), t.offset, t.sourceName,
-                              "holds " + std::to_string(t.bytes) + " bytes, which does not match its shape and type " +
-                                  std::string(dtypeName(t.dtype)));
+                "holds " + std::to_string(t.bytes) + " bytes, which does not match its shape and type "
+                    + std::string(dtypeName(t.dtype)));
         const auto end = checkedAdd(t.offset, t.bytes);
         if (!end || *end > f.size())
             throw FormatError(f.path(), t.offset, t.sourceName,
-                              "data range [" + std::to_string(t.offset) + ", +" + std::to_string(t.bytes) +
-                                  ") is past the end of the file (" + std::to_string(f.size()) + " bytes)");
+                "data range [" + std::to_string(t.offset) + ", +" + std::to_string(t.bytes)
+                    + ") is past the end of the file (" + std::to_string(f.size()) + " bytes)");
         const TensorPlace place = classifyTensorName(t.name);
         t.role = place.role;
         t.block = place.block;
         if (t.block >= c.architecture.layers)
             throw FormatError(f.path(), FormatError::NoOffset, t.sourceName,
-                              "belongs to block " + std::to_string(t.block) + " but the model has " +
-                                  std::to_string(c.architecture.layers) + " blocks");
+                "belongs to block " + std::to_string(t.block) + " but the model has "
+                    + std::to_string(c.architecture.layers) + " blocks");
     }
 
     // No two tensors share bytes.
@@ -156,7 +155,7 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
         const auto *cur = sorted[i];
         if (prev->fileIndex == cur->fileIndex && prev->offset + prev->bytes > cur->offset)
             throw FormatError(c.files[cur->fileIndex]->path(), cur->offset, cur->sourceName,
-                              "overlaps the data of tensor " + prev->sourceName);
+                "overlaps the data of tensor " + prev->sourceName);
     }
 
     // Shapes against the architecture, before anyone allocates from them.
@@ -166,8 +165,8 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
             auto it = expected.find(t.name);
             if (it == expected.end()) {
                 if (t.name.find("rotary_emb.inv_freq") == std::string::npos)
-                    c.warnings.push_back("tensor " + t.sourceName + " is not part of a " + c.architecture.family +
-                                         " decoder and is ignored");
+                    c.warnings.push_back("tensor " + t.sourceName + " is not part of a " + c.architecture.family
+                        + " decoder and is ignored");
                 t.role = TensorRole::Other;
                 t.block = -1;
                 continue;
@@ -180,11 +179,12 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
                     return r + "]";
                 };
                 throw FormatError(c.files[t.fileIndex]->path(), FormatError::NoOffset, t.sourceName,
-                                  "shape " + str(t.shape) + " does not match the configuration, which needs " +
-                                      str(it->second.shape));
+                    "shape " + str(t.shape) + " does not match the configuration, which needs "
+                        + str(it->second.shape));
             }
             if (!it->second.required)
-                c.warnings.push_back("tensor " + t.sourceName + " is present although the configuration does not use it");
+                c.warnings.push_back(
+                    "tensor " + t.sourceName + " is present although the configuration does not use it");
         }
         for (const auto &[name, e] : expected)
             if (e.required && !byName.count(name))
@@ -250,13 +250,16 @@ std::shared_ptr<const ModelHandle> ModelHandle::open(const std::string &path, co
     if (fs::is_directory(p, ec)) {
         if (fs::exists(p / "config.json", ec))
             return readHuggingFaceFolder(path);
-        throw UsageError("folder " + path + " has no config.json; open a Hugging Face model folder or a checkpoint file");
+        throw UsageError(
+            "folder " + path + " has no config.json; open a Hugging Face model folder or a checkpoint file");
     }
     // Anything but a regular file (a FIFO, a device) could block or never end when read.
     if (!fs::is_regular_file(p, ec))
         throw UsageError(path + " is neither a regular file nor a folder");
     const std::string name = p.filename().string();
-    auto endsWith = [&](std::string_view s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+    auto endsWith = [&](std::string_view s) {
+        return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+    };
     if (name == "config.json" || name == "model.safetensors.index.json")
         return readHuggingFaceFolder(p.parent_path().string());
 
@@ -271,11 +274,12 @@ std::shared_ptr<const ModelHandle> ModelHandle::open(const std::string &path, co
         return readSafetensorsFile(path);
     if (endsWith(".bin")) {
         if (std::string_view(magic, 2) == "PK")
-            throw FormatError(path, 0, "", "is a PyTorch pickle archive; Blockscope reads safetensors, GGUF and llama2.c files");
+            throw FormatError(
+                path, 0, "", "is a PyTorch pickle archive; Blockscope reads safetensors, GGUF and llama2.c files");
         return readLlama2c(path, options.tokenizerPath);
     }
-    throw UsageError("cannot tell the format of " + path +
-                     ": expected a Hugging Face folder, .safetensors, .gguf or llama2.c .bin");
+    throw UsageError(
+        "cannot tell the format of " + path + ": expected a Hugging Face folder, .safetensors, .gguf or llama2.c .bin");
 }
 
 } // namespace blockscope

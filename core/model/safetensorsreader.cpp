@@ -32,7 +32,8 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
 {
     const std::string &path = file.path();
     if (file.size() < 8)
-        throw FormatError(path, 0, "header length", "file is " + std::to_string(file.size()) + " bytes; a safetensors file needs at least 8");
+        throw FormatError(path, 0, "header length",
+            "file is " + std::to_string(file.size()) + " bytes; a safetensors file needs at least 8");
     std::uint64_t n;
     std::memcpy(&n, file.data(), 8);
     if (n == 0)
@@ -40,8 +41,8 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
     if (n > defaultCaps().maxJsonBytes)
         throw FormatError(path, 0, "header length", std::to_string(n) + " bytes exceeds the 100 MB cap");
     if (8 + n > file.size())
-        throw FormatError(path, 0, "header length", std::to_string(n) + " bytes runs past the end of the " +
-                                                        std::to_string(file.size()) + "-byte file");
+        throw FormatError(path, 0, "header length",
+            std::to_string(n) + " bytes runs past the end of the " + std::to_string(file.size()) + "-byte file");
     std::string_view text(reinterpret_cast<const char *>(file.data()) + 8, n);
     if (text.substr(0, 3) == "\xEF\xBB\xBF")
         throw FormatError(path, 8, "header", "starts with a UTF-8 byte-order mark, which safetensors does not allow");
@@ -115,9 +116,11 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
         if (begin > end)
             fail("data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "] are reversed");
         if (end > bufferLen)
-            fail("data_offsets end " + std::to_string(end) + " is past the data buffer (" + std::to_string(bufferLen) + " bytes)");
+            fail("data_offsets end " + std::to_string(end) + " is past the data buffer (" + std::to_string(bufferLen)
+                + " bytes)");
         if (end - begin != *bytes)
-            fail("holds " + std::to_string(end - begin) + " bytes but its dtype and shape need " + std::to_string(*bytes));
+            fail("holds " + std::to_string(end - begin) + " bytes but its dtype and shape need "
+                + std::to_string(*bytes));
         t.bytes = *bytes;
         t.offset = bufferStart + begin;
         out.tensors.push_back(std::move(t));
@@ -131,7 +134,8 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
     std::uint64_t pos = bufferStart;
     for (const auto &[b, e] : ranges) {
         if (b > pos) {
-            warnings.push_back(path + ": " + std::to_string(b - pos) + " unused bytes at offset " + std::to_string(pos));
+            warnings.push_back(
+                path + ": " + std::to_string(b - pos) + " unused bytes at offset " + std::to_string(pos));
             break;
         }
         pos = std::max(pos, e);
@@ -157,9 +161,28 @@ Architecture inferArchitecture(const std::vector<TensorInfo> &tensors, const std
     }
     if (a.vocab == 0)
         throw FormatError(path, FormatError::NoOffset, "model.embed_tokens.weight",
-                          "missing, and there is no config.json beside the file to describe the model");
-    a.tiedEmbeddings = std::none_of(tensors.begin(), tensors.end(), [](const auto &t) { return t.name == "lm_head.weight"; });
+            "missing, and there is no config.json beside the file to describe the model");
+    a.tiedEmbeddings
+        = std::none_of(tensors.begin(), tensors.end(), [](const auto &t) { return t.name == "lm_head.weight"; });
     return a;
+}
+
+// A shard name as it can be shown in a message: control characters (a NUL would cut the
+// message short wherever it is printed as a C string) become \xHH.
+std::string printable(const std::string &s)
+{
+    std::string r;
+    for (unsigned char ch : s) {
+        if (ch < 0x20 || ch == 0x7F) {
+            const char hex[] = "0123456789abcdef";
+            r += "\\x";
+            r += hex[ch >> 4];
+            r += hex[ch & 15];
+        } else {
+            r += static_cast<char>(ch);
+        }
+    }
+    return r;
 }
 
 bool isPlainFileName(const std::string &s)
@@ -190,7 +213,8 @@ std::shared_ptr<const ModelHandle> readSafetensorsFile(const std::string &path)
     } else {
         c.architecture = inferArchitecture(c.tensors, path);
         c.architectureComplete = false;
-        c.warnings.push_back("no config.json beside " + path + ": heads and RoPE settings are unknown, so the model can be inspected but not run");
+        c.warnings.push_back("no config.json beside " + path
+            + ": heads and RoPE settings are unknown, so the model can be inspected but not run");
     }
     return ModelHandle::fromContents(std::move(c));
 }
@@ -208,7 +232,7 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
         const fs::path single = dir / "model.safetensors";
         if (!fs::exists(single, ec))
             throw FormatError(folder, FormatError::NoOffset, "model.safetensors",
-                              "the folder has neither model.safetensors nor model.safetensors.index.json");
+                "the folder has neither model.safetensors nor model.safetensors.index.json");
         auto file = MappedFile::open(single.string());
         c.files.push_back(file);
         c.tensors = parseSafetensors(*file, 0, c.warnings).tensors;
@@ -218,8 +242,9 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
     auto indexFile = MappedFile::open(index.string());
     if (indexFile->size() > defaultCaps().maxJsonBytes)
         throw FormatError(index.string(), FormatError::NoOffset, "", "index is larger than 100 MB");
-    const json j = parseStrictJson(std::string_view(reinterpret_cast<const char *>(indexFile->data()), indexFile->size()),
-                                   index.string(), "index");
+    const json j
+        = parseStrictJson(std::string_view(reinterpret_cast<const char *>(indexFile->data()), indexFile->size()),
+            index.string(), "index");
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
         throw FormatError(index.string(), FormatError::NoOffset, "weight_map", "missing or not an object");
     const fs::path canonicalDir = fs::canonical(dir, ec);
@@ -227,19 +252,21 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
     std::map<std::string, int> shardIndex;
     for (const auto &[tensor, shardValue] : j["weight_map"].items()) {
         if (!shardValue.is_string())
-            throw FormatError(index.string(), FormatError::NoOffset, "weight_map." + tensor, "shard name must be a string");
+            throw FormatError(
+                index.string(), FormatError::NoOffset, "weight_map." + tensor, "shard name must be a string");
         const std::string shard = shardValue.get<std::string>();
         if (!isPlainFileName(shard))
             throw FormatError(index.string(), FormatError::NoOffset, "weight_map." + tensor,
-                              "shard name \"" + shard + "\" is not a plain file name inside the model folder");
+                "shard name \"" + printable(shard) + "\" is not a plain file name inside the model folder");
         if (!shardIndex.count(shard)) {
             const fs::path shardPath = dir / shard;
             if (!fs::exists(shardPath, ec))
-                throw FormatError(index.string(), FormatError::NoOffset, "weight_map." + tensor, "shard " + shard + " is missing");
+                throw FormatError(
+                    index.string(), FormatError::NoOffset, "weight_map." + tensor, "shard " + shard + " is missing");
             const fs::path canonicalShard = fs::canonical(shardPath, ec);
             if (ec || canonicalShard.parent_path() != canonicalDir)
                 throw FormatError(index.string(), FormatError::NoOffset, "weight_map." + tensor,
-                                  "shard " + shard + " resolves outside the model folder");
+                    "shard " + shard + " resolves outside the model folder");
             shardIndex[shard] = static_cast<int>(shardIndex.size());
         }
         weightMap[tensor] = shard;
@@ -264,13 +291,13 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
             }
             if (const auto [at, fresh] = foundIn.emplace(t.name, shards[i]); !fresh)
                 throw FormatError(file->path(), FormatError::NoOffset, t.name,
-                                  "tensor appears in two shards, " + at->second + " and " + shards[i]);
+                    "tensor appears in two shards, " + at->second + " and " + shards[i]);
             if (it->second != shards[i]) {
                 // Reported after all shards are read: the same tensor in two shards is the
                 // clearer diagnosis when it applies.
                 if (!misplaced)
                     misplaced = FormatError(file->path(), FormatError::NoOffset, t.name,
-                                            "the index places it in " + it->second + " but it is in " + shards[i]);
+                        "the index places it in " + it->second + " but it is in " + shards[i]);
                 continue;
             }
             sum += t.bytes;
@@ -281,11 +308,13 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
         throw *misplaced;
     for (const auto &[tensor, shard] : weightMap)
         if (!foundIn.count(tensor))
-            throw FormatError((dir / shard).string(), FormatError::NoOffset, tensor, "the index places it here but the shard does not hold it");
+            throw FormatError((dir / shard).string(), FormatError::NoOffset, tensor,
+                "the index places it here but the shard does not hold it");
     if (j.contains("metadata") && j["metadata"].is_object() && j["metadata"].contains("total_size")) {
         const auto &ts = j["metadata"]["total_size"];
         if (ts.is_number() && ts.get<double>() != static_cast<double>(sum))
-            c.warnings.push_back("index total_size " + ts.dump() + " differs from the tensors' " + std::to_string(sum) + " bytes");
+            c.warnings.push_back(
+                "index total_size " + ts.dump() + " differs from the tensors' " + std::to_string(sum) + " bytes");
     }
     return ModelHandle::fromContents(std::move(c));
 }
