@@ -2,16 +2,23 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace blockscope {
 
+class MappedFile;
 class ModelHandle;
+struct TensorInfo;
 
 // One reader per format (formats.md §1, §4, §5, §6). Each parses metadata only and ends with
 // ModelHandle::fromContents; errors are FormatErrors naming the file and field at fault.
 std::shared_ptr<const ModelHandle> readGguf(const std::string &path);
 std::shared_ptr<const ModelHandle> readSafetensorsFile(const std::string &path);
 std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &folder);
+// The validated tensor index of any safetensors file (not necessarily a model), for fixtures
+// and side files; offsets are absolute in `file`.
+std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings);
+
 std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const std::string &tokenizerPath);
 
 } // namespace blockscope

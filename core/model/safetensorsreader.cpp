@@ -320,3 +320,12 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
 }
 
 } // namespace blockscope
+
+namespace blockscope {
+
+std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings)
+{
+    return parseSafetensors(file, 0, warnings).tensors;
+}
+
+} // namespace blockscope
