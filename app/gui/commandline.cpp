@@ -1,0 +1,69 @@
+#include "commandline.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+#include <cstdio>
+
+namespace blockscope::gui {
+
+GuiOptions parseCommandLine(const QStringList &arguments)
+{
+    GuiOptions o;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Block-level workbench for compressing and understanding LLMs"));
+    const auto help = parser.addHelpOption();
+    const auto version = parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("path"),
+        QStringLiteral("Checkpoint to open: a Hugging Face folder, .safetensors, .gguf or llama2.c .bin"),
+        QStringLiteral("[path]"));
+    // For scripts that regenerate the documentation's screenshots; not part of the user interface.
+    QCommandLineOption screenshot(
+        QStringLiteral("screenshot"), QStringLiteral("Save a PNG of the window and quit."), QStringLiteral("file"));
+    screenshot.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption select(QStringLiteral("select"), QStringLiteral("Select a tensor or group (\"Block 0/MLP\")."),
+        QStringLiteral("item"));
+    select.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption size(
+        QStringLiteral("size"), QStringLiteral("Initial window size, WxH."), QStringLiteral("size"));
+    size.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({screenshot, select, size});
+
+    if (!parser.parse(arguments)) {
+        o.error = parser.errorText();
+        return o;
+    }
+    if (parser.isSet(help)) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        o.exitNow = true;
+        return o;
+    }
+    if (parser.isSet(version)) {
+        std::printf("%s %s\n", qPrintable(QCoreApplication::applicationName()),
+            qPrintable(QCoreApplication::applicationVersion()));
+        o.exitNow = true;
+        return o;
+    }
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        o.error = QStringLiteral("expected at most one path, got %1").arg(positional.size());
+        return o;
+    }
+    if (!positional.isEmpty())
+        o.path = positional.front();
+    o.screenshot = parser.value(screenshot);
+    o.select = parser.value(select);
+    if (parser.isSet(size)) {
+        const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+        bool okW = false, okH = false;
+        if (wh.size() == 2)
+            o.windowSize = QSize(wh[0].toInt(&okW), wh[1].toInt(&okH));
+        if (!okW || !okH || o.windowSize.width() < 200 || o.windowSize.height() < 200) {
+            o.error = QStringLiteral("--size expects WxH, e.g. 1500x950");
+            return o;
+        }
+    }
+    return o;
+}
+
+} // namespace blockscope::gui

@@ -1,0 +1,10 @@
+#include "defaultmodel.h"
+
+namespace blockscope::gui {
+
+QString defaultModelPath()
+{
+    return {};
+}
+
+} // namespace blockscope::gui

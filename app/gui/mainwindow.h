@@ -1,0 +1,112 @@
+#pragma once
+
+#include "jobrunner.h"
+#include "statscachestore.h"
+
+#include <QMainWindow>
+
+#include <memory>
+
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QStackedWidget;
+class QTimer;
+class QTreeView;
+
+namespace blockscope {
+class ModelHandle;
+class TensorStatsCache;
+} // namespace blockscope
+
+namespace blockscope::views {
+class DetailsPane;
+class JobsPanel;
+class LogRelay;
+class LogView;
+class MessageBanner;
+class ModelFilterProxy;
+class ModelTreeModel;
+} // namespace blockscope::views
+
+namespace blockscope::gui {
+
+// The workbench window: the model tree with its filter box in the middle, details on the right,
+// jobs and the log below. Opening and statistics run as background jobs; a failed open shows
+// the error in a banner and leaves the model that was open before.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a checkpoint file or folder in the background.
+    void openPath(const QString &path);
+    // Selects a tensor by name or a group by path ("Block 0/MLP"); false when there is none.
+    bool selectItem(const QString &item);
+    void followLog(views::LogRelay *relay);
+    void restoreLayout();
+
+    std::shared_ptr<const ModelHandle> model() const { return m_model; }
+    bool statsRunning() const;
+    views::JobRunner *jobRunner() const { return m_runner; }
+    views::ModelTreeModel *treeModel() const { return m_treeModel; }
+    views::ModelFilterProxy *filterProxy() const { return m_proxy; }
+    QTreeView *treeView() const { return m_tree; }
+    QLineEdit *filterEdit() const { return m_filter; }
+    views::MessageBanner *banner() const { return m_banner; }
+    views::DetailsPane *detailsPane() const { return m_details; }
+    views::JobsPanel *jobsPanel() const { return m_jobs; }
+    views::LogView *logView() const { return m_log; }
+
+    static QString emptyHint();
+
+Q_SIGNALS:
+    void modelOpened(const QString &path);
+    void openFailed(const QString &path, const QString &message);
+    // The statistics job ended (finished, cancelled or failed); the tree shows what it computed.
+    void statsDone();
+
+protected:
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createDocks();
+    void rebuildRecentMenu();
+    void openFileDialog();
+    void openFolderDialog();
+    void setOpenedModel(const QString &path, std::shared_ptr<const ModelHandle> model);
+    void showOpenError(const QString &path, const QString &message);
+    void startStats();
+    void refreshStats();
+    void onJobFinished(views::JobId id, views::JobOutcome outcome, const QString &message);
+    void fitColumns();
+    void updateStatusBar();
+
+    views::JobRunner *m_runner;
+    views::ModelTreeModel *m_treeModel;
+    views::ModelFilterProxy *m_proxy;
+    views::MessageBanner *m_banner;
+    views::DetailsPane *m_details;
+    views::JobsPanel *m_jobs;
+    views::LogView *m_log;
+    QStackedWidget *m_stack;
+    QTreeView *m_tree;
+    QLineEdit *m_filter;
+    QLabel *m_statusModel;
+    QMenu *m_recentMenu = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QTimer *m_statsTimer;
+
+    std::shared_ptr<const ModelHandle> m_model;
+    std::shared_ptr<TensorStatsCache> m_statsCache;
+    views::StatsCacheStore m_caches;
+    views::JobId m_statsJob = 0;
+    std::size_t m_statsShown = 0;
+};
+
+} // namespace blockscope::gui

@@ -1,0 +1,187 @@
+// Opening checkpoints (menu, recent files, drag and drop, command line) and the statistics job
+// that follows each open.
+#include "mainwindow.h"
+
+#include "common/formaterror.h"
+#include "jobs/jobcontext.h"
+#include "logsetup.h"
+#include "messagebanner.h"
+#include "model/modelhandle.h"
+#include "model/tensorstats.h"
+#include "modeltreemodel.h"
+#include "recentfiles.h"
+
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QMimeData>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QTimer>
+#include <QTreeView>
+
+namespace blockscope::gui {
+
+namespace {
+const QString openTag = QStringLiteral("open");
+const QString statsTag = QStringLiteral("stats");
+
+QString firstLocalPath(const QMimeData *mime)
+{
+    if (!mime || !mime->hasUrls())
+        return {};
+    for (const QUrl &url : mime->urls())
+        if (url.isLocalFile())
+            return url.toLocalFile();
+    return {};
+}
+} // namespace
+
+void MainWindow::openPath(const QString &path)
+{
+    const std::string p = path.toStdString();
+    statusBar()->showMessage(tr("Opening %1\u2026").arg(path));
+    m_runner->run<std::shared_ptr<const ModelHandle>>(
+        openTag, tr("Open %1").arg(QFileInfo(path).fileName()),
+        [p](JobContext &job) {
+            job.stage("reading metadata");
+            return ModelHandle::open(p);
+        },
+        this, [this, path](std::shared_ptr<const ModelHandle> model) { setOpenedModel(path, std::move(model)); },
+        [this, path](const QString &message) { showOpenError(path, message); });
+}
+
+void MainWindow::setOpenedModel(const QString &path, std::shared_ptr<const ModelHandle> model)
+{
+    m_runner->cancelTag(statsTag);
+    m_model = std::move(model);
+    m_statsCache = m_caches.cacheFor(*m_model);
+    m_treeModel->setModel(m_model);
+    m_statsShown = m_statsCache->size();
+    m_treeModel->setStats(m_statsCache->snapshot());
+    m_stack->setCurrentIndex(1);
+    fitColumns();
+
+    if (m_model->warnings().empty()) {
+        m_banner->hide();
+    } else {
+        QStringList lines;
+        for (const auto &w : m_model->warnings())
+            lines << QString::fromStdString(w);
+        m_banner->showMessage(views::MessageBanner::Kind::Warning, lines.join(QLatin1Char('\n')));
+    }
+    QSettings settings;
+    RecentFiles(settings).add(path);
+    rebuildRecentMenu();
+    setWindowTitle(QStringLiteral("%1 \u2014 Blockscope").arg(QFileInfo(path).fileName()));
+    statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
+    updateStatusBar();
+    appLog()->info("opened {}", path.toStdString());
+    Q_EMIT modelOpened(path);
+    startStats();
+}
+
+void MainWindow::showOpenError(const QString &path, const QString &message)
+{
+    // The message names the file, offset and field already (FormatError) or the bad request
+    // (UsageError); the model that was open stays open.
+    m_banner->showMessage(views::MessageBanner::Kind::Error, tr("Could not open %1:\n%2").arg(path, message));
+    statusBar()->clearMessage();
+    appLog()->error("could not open {}: {}", path.toStdString(), message.toStdString());
+    Q_EMIT openFailed(path, message);
+}
+
+void MainWindow::startStats()
+{
+    if (!m_model)
+        return;
+    auto model = m_model;
+    auto cache = m_statsCache;
+    m_statsJob = m_runner->start(
+        statsTag, tr("Statistics of %1").arg(QFileInfo(QString::fromStdString(model->path())).fileName()),
+        [model, cache](JobContext &job) { computeAllTensorStats(*model, *cache, job); }, this, [] {},
+        [this](const QString &message) {
+            m_banner->showMessage(views::MessageBanner::Kind::Warning, tr("Statistics stopped: %1").arg(message));
+        });
+    m_statsTimer->start();
+}
+
+bool MainWindow::statsRunning() const
+{
+    return m_statsJob != 0 && m_runner->isRunning(m_statsJob);
+}
+
+void MainWindow::refreshStats()
+{
+    if (!m_statsCache || m_statsCache->size() == m_statsShown)
+        return;
+    m_statsShown = m_statsCache->size();
+    m_treeModel->setStats(m_statsCache->snapshot());
+}
+
+void MainWindow::onJobFinished(views::JobId id, views::JobOutcome, const QString &)
+{
+    if (id != m_statsJob)
+        return;
+    m_statsJob = 0;
+    m_statsTimer->stop();
+    refreshStats();
+    fitColumns();
+    Q_EMIT statsDone();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    if (!m_recentMenu)
+        return;
+    m_recentMenu->clear();
+    QSettings settings;
+    const QStringList files = RecentFiles(settings).files();
+    for (const QString &f : files)
+        m_recentMenu->addAction(f, this, [this, f] { openPath(f); });
+    if (files.isEmpty()) {
+        m_recentMenu->addAction(tr("No recent files"))->setEnabled(false);
+        return;
+    }
+    m_recentMenu->addSeparator();
+    m_recentMenu->addAction(tr("Clear List"), this, [this] {
+        QSettings s;
+        RecentFiles(s).clear();
+        rebuildRecentMenu();
+    });
+}
+
+void MainWindow::openFileDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Checkpoint"), QString(), tr("Checkpoints (*.safetensors *.gguf *.bin *.json);;All files (*)"));
+    if (!path.isEmpty())
+        openPath(path);
+}
+
+void MainWindow::openFolderDialog()
+{
+    const QString path = QFileDialog::getExistingDirectory(this, tr("Open Checkpoint Folder"));
+    if (!path.isEmpty())
+        openPath(path);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (!firstLocalPath(event->mimeData()).isEmpty())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QString path = firstLocalPath(event->mimeData());
+    if (path.isEmpty())
+        return;
+    event->acceptProposedAction();
+    openPath(path);
+}
+
+} // namespace blockscope::gui

@@ -1,0 +1,48 @@
+#include "screenshot.h"
+
+#include "mainwindow.h"
+
+#include <QApplication>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace blockscope::gui {
+
+namespace {
+constexpr int settleMs = 400; // layout and repaint after the last change
+constexpr int giveUpMs = 120000; // a hung job must not hang a documentation script forever
+} // namespace
+
+ScreenshotTaker::ScreenshotTaker(MainWindow *window, QString file, QString select)
+    : QObject(window)
+    , m_window(window)
+    , m_file(std::move(file))
+    , m_select(std::move(select))
+{
+    connect(window, &MainWindow::statsDone, this,
+        [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); });
+    connect(window, &MainWindow::openFailed, this,
+        [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); });
+    QTimer::singleShot(giveUpMs, this, [] {
+        std::fputs("screenshot: timed out waiting for the model\n", stderr);
+        QApplication::exit(1);
+    });
+}
+
+void ScreenshotTaker::capture()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    if (!m_select.isEmpty() && !m_window->selectItem(m_select))
+        std::fprintf(stderr, "screenshot: nothing called '%s' to select\n", qPrintable(m_select));
+    QTimer::singleShot(settleMs, this, [this] {
+        const bool saved = m_window->grab().save(m_file, "PNG");
+        std::fprintf(stderr, saved ? "screenshot: saved %s\n" : "screenshot: could not write %s\n", qPrintable(m_file));
+        QApplication::exit(saved ? 0 : 1);
+    });
+}
+
+} // namespace blockscope::gui

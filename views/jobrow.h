@@ -1,0 +1,44 @@
+#pragma once
+
+#include "jobrunner.h"
+
+#include <QElapsedTimer>
+#include <QWidget>
+
+class QLabel;
+class QProgressBar;
+class QToolButton;
+
+namespace blockscope::views {
+
+// One job in the jobs panel: title, stage, progress, elapsed and remaining time, cancel.
+class JobRow : public QWidget
+{
+    Q_OBJECT
+public:
+    JobRow(JobId id, const QString &title, QWidget *parent = nullptr);
+
+    JobId id() const { return m_id; }
+    bool isRunning() const { return m_running; }
+    void setStage(const QString &stage);
+    void setProgress(double fraction);
+    void setFinished(JobOutcome outcome, const QString &message);
+    // Re-reads the clock; the panel calls it on a timer so time moves even without progress.
+    void updateTimes();
+
+Q_SIGNALS:
+    void cancelRequested(blockscope::views::JobId id);
+
+private:
+    JobId m_id;
+    bool m_running = true;
+    double m_fraction = 0;
+    QElapsedTimer m_clock;
+    QLabel *m_title;
+    QLabel *m_stage;
+    QLabel *m_times;
+    QProgressBar *m_bar;
+    QToolButton *m_cancel;
+};
+
+} // namespace blockscope::views
