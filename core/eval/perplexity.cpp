@@ -1,0 +1,149 @@
+#include "perplexity.h"
+
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+#include "windows.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <cmath>
+#include <map>
+
+namespace blockscope {
+
+namespace {
+
+// Groups windows of equal length (and equal first target) into batches, keeping order within.
+std::vector<std::vector<std::size_t>> batches(const WindowSet &set, int batch)
+{
+    std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
+    for (std::size_t i = 0; i < set.windows.size(); ++i)
+        byShape[{set.windows[i].ids.size(), set.windows[i].firstTarget}].push_back(i);
+    std::vector<std::vector<std::size_t>> out;
+    for (auto &[shape, idx] : byShape)
+        for (std::size_t at = 0; at < idx.size(); at += static_cast<std::size_t>(std::max(batch, 1)))
+            out.emplace_back(idx.begin() + at, idx.begin() + std::min(idx.size(), at + static_cast<std::size_t>(std::max(batch, 1))));
+    return out;
+}
+
+at::Tensor batchTokens(const WindowSet &set, const std::vector<std::size_t> &idx)
+{
+    const auto T = static_cast<std::int64_t>(set.windows[idx.front()].ids.size());
+    at::Tensor t = at::empty({static_cast<std::int64_t>(idx.size()), T}, at::kLong);
+    auto acc = t.accessor<std::int64_t, 2>();
+    for (std::size_t b = 0; b < idx.size(); ++b)
+        for (std::int64_t p = 0; p < T; ++p)
+            acc[b][p] = set.windows[idx[b]].ids[p];
+    return t;
+}
+
+} // namespace
+
+double reducePerplexity(PplFormula formula, const std::vector<double> &sums, const std::vector<std::int64_t> &counts)
+{
+    double total = 0, meanOfMeans = 0, meanOfPpl = 0;
+    std::int64_t n = 0;
+    for (std::size_t w = 0; w < sums.size(); ++w) {
+        total += sums[w];
+        n += counts[w];
+        const double l = counts[w] ? sums[w] / counts[w] : 0;
+        meanOfMeans += l;
+        meanOfPpl += std::exp(l);
+    }
+    const double W = static_cast<double>(sums.size());
+    switch (formula) {
+    case PplFormula::F1MeanOfWindows: return std::exp(meanOfMeans / W);
+    case PplFormula::F3MeanOfWindowPpl: return meanOfPpl / W;
+    case PplFormula::F2TokenWeighted:
+    case PplFormula::F4Strided: return std::exp(total / static_cast<double>(n));
+    }
+    return NAN;
+}
+
+PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
+{
+    c10::NoGradGuard noGrad;
+    PerplexityResult r;
+    r.protocol = set.protocol;
+    r.mask = mask;
+    std::vector<double> sums(set.windows.size());
+    std::vector<std::int64_t> counts(set.windows.size());
+    const auto groups = batches(set, batch);
+    std::size_t done = 0;
+    if (job)
+        job->stage("perplexity");
+    for (const auto &idx : groups) {
+        if (job)
+            job->checkpoint();
+        at::Tensor tokens = batchTokens(set, idx);
+        at::Tensor logits = decoder.forward(tokens, mask); // [B, T, V] float32
+        const std::int64_t first = set.windows[idx.front()].firstTarget;
+        const std::int64_t T = tokens.size(1);
+        at::Tensor lp = at::log_softmax(logits.narrow(1, first - 1, T - first), -1);
+        at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
+        at::Tensor nll = -lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1).cpu(); // [B]
+        for (std::size_t b = 0; b < idx.size(); ++b) {
+            sums[idx[b]] = nll[static_cast<std::int64_t>(b)].item<double>();
+            counts[idx[b]] = T - first;
+        }
+        done += idx.size();
+        if (job)
+            job->progress(static_cast<double>(done), static_cast<double>(set.windows.size()));
+    }
+    for (std::size_t w = 0; w < sums.size(); ++w) {
+        r.nllSum += sums[w];
+        r.scored += counts[w];
+        r.windowMeanNll.push_back(sums[w] / static_cast<double>(counts[w]));
+    }
+    r.perplexity = reducePerplexity(set.protocol.formula, sums, counts);
+    return r;
+}
+
+DistanceResult compareToDense(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
+{
+    c10::NoGradGuard noGrad;
+    DistanceResult r;
+    r.protocol = set.protocol;
+    r.mask = mask;
+    const auto dense = UnitMask::dense(decoder.layers());
+    double klSum = 0, jsSum = 0, klAllSum = 0, angSum = 0;
+    std::int64_t klTokens = 0, allElems = 0, angTokens = 0, windows = 0;
+    double normSum = 0;
+    (void)normSum;
+    std::size_t done = 0;
+    if (job)
+        job->stage("distance to dense");
+    for (const auto &idx : batches(set, batch)) {
+        if (job)
+            job->checkpoint();
+        at::Tensor tokens = batchTokens(set, idx);
+        at::Tensor hd = decoder.forwardBlocks(decoder.embed(tokens), 0, decoder.layers(), dense);
+        at::Tensor hm = decoder.forwardBlocks(decoder.embed(tokens), 0, decoder.layers(), mask);
+        at::Tensor logP = at::log_softmax(decoder.logits(hd), -1), logQ = at::log_softmax(decoder.logits(hm), -1);
+        at::Tensor P = logP.exp(), Q = logQ.exp();
+        at::Tensor klTok = (P * (logP - logQ)).sum(-1); // [B, T]
+        const auto T = tokens.size(1), V = logP.size(-1);
+        klSum += klTok.narrow(1, 0, T - 1).to(at::kDouble).sum().item<double>();
+        klTokens += static_cast<std::int64_t>(idx.size()) * (T - 1);
+        klAllSum += klTok.to(at::kDouble).sum().item<double>();
+        at::Tensor M = 0.5 * (P + Q);
+        at::Tensor logM = M.clamp_min(1e-45).log();
+        jsSum += (0.5 * ((M * (logM - logP)).sum() + (M * (logM - logQ)).sum())).to(at::kDouble).item<double>();
+        allElems += static_cast<std::int64_t>(idx.size()) * T * V;
+        at::Tensor cosv = at::cosine_similarity(hd.to(at::kFloat), hm.to(at::kFloat), -1).clamp(-1, 1);
+        angSum += (at::acos(cosv) / M_PI).to(at::kDouble).sum().item<double>();
+        angTokens += cosv.numel();
+        windows += static_cast<std::int64_t>(idx.size());
+        done += idx.size();
+        if (job)
+            job->progress(static_cast<double>(done), static_cast<double>(set.windows.size()));
+    }
+    r.klPerToken = klSum / static_cast<double>(klTokens);
+    r.klFinercut = klAllSum / static_cast<double>(allElems);
+    r.jsFinercut = jsSum / static_cast<double>(allElems);
+    r.angular = angSum / static_cast<double>(angTokens);
+    r.tokens = klTokens;
+    return r;
+}
+
+} // namespace blockscope

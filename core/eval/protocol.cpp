@@ -1,0 +1,163 @@
+#include "protocol.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace blockscope {
+
+std::string formulaName(PplFormula f)
+{
+    switch (f) {
+    case PplFormula::F1MeanOfWindows: return "F1 exp(mean of window NLL)";
+    case PplFormula::F2TokenWeighted: return "F2 token-weighted exp(sum NLL / tokens)";
+    case PplFormula::F3MeanOfWindowPpl: return "F3 mean of window perplexities";
+    case PplFormula::F4Strided: return "F4 strided, each target once";
+    }
+    return "?";
+}
+
+std::string bosName(BosPolicy b)
+{
+    switch (b) {
+    case BosPolicy::None: return "none";
+    case BosPolicy::StreamStart: return "stream start";
+    case BosPolicy::EachWindow: return "each window";
+    }
+    return "?";
+}
+
+namespace {
+const char *formulaKey(PplFormula f)
+{
+    switch (f) {
+    case PplFormula::F1MeanOfWindows: return "F1";
+    case PplFormula::F2TokenWeighted: return "F2";
+    case PplFormula::F3MeanOfWindowPpl: return "F3";
+    case PplFormula::F4Strided: return "F4";
+    }
+    return "?";
+}
+const char *bosKey(BosPolicy b) { return b == BosPolicy::None ? "none" : b == BosPolicy::StreamStart ? "stream" : "window"; }
+} // namespace
+
+nlohmann::json Protocol::toJson() const
+{
+    return {{"preset", preset},       {"text_source", textSource}, {"reconstruction", reconstruction},
+            {"selection", selection}, {"seed", seed},              {"tokenizer", tokenizer},
+            {"bos", bosKey(bos)},     {"context", context},        {"stride", stride},
+            {"formula", formulaKey(formula)}, {"max_windows", maxWindows}, {"windows", windows},
+            {"tokens", tokens},       {"scored_tokens", scoredTokens}, {"dtype", dtype},
+            {"device", device}};
+}
+
+Protocol Protocol::fromJson(const nlohmann::json &j)
+{
+    Protocol p;
+    auto str = [&](const char *k, std::string &out) {
+        if (!j.contains(k) || !j[k].is_string())
+            throw std::invalid_argument(std::string("protocol field \"") + k + "\" must be a string");
+        out = j[k].get<std::string>();
+    };
+    auto integer = [&](const char *k, std::int64_t &out) {
+        if (!j.contains(k) || !j[k].is_number_integer())
+            throw std::invalid_argument(std::string("protocol field \"") + k + "\" must be an integer");
+        out = j[k].get<std::int64_t>();
+    };
+    str("preset", p.preset);
+    str("text_source", p.textSource);
+    str("reconstruction", p.reconstruction);
+    str("selection", p.selection);
+    str("tokenizer", p.tokenizer);
+    str("dtype", p.dtype);
+    str("device", p.device);
+    std::int64_t seed = 0;
+    integer("seed", seed);
+    p.seed = static_cast<std::uint64_t>(seed);
+    integer("context", p.context);
+    integer("stride", p.stride);
+    integer("max_windows", p.maxWindows);
+    integer("windows", p.windows);
+    integer("tokens", p.tokens);
+    integer("scored_tokens", p.scoredTokens);
+    std::string bos, formula;
+    str("bos", bos);
+    str("formula", formula);
+    if (bos == "none") p.bos = BosPolicy::None;
+    else if (bos == "stream") p.bos = BosPolicy::StreamStart;
+    else if (bos == "window") p.bos = BosPolicy::EachWindow;
+    else throw std::invalid_argument("protocol field \"bos\" has unknown value \"" + bos + "\"");
+    if (formula == "F1") p.formula = PplFormula::F1MeanOfWindows;
+    else if (formula == "F2") p.formula = PplFormula::F2TokenWeighted;
+    else if (formula == "F3") p.formula = PplFormula::F3MeanOfWindowPpl;
+    else if (formula == "F4") p.formula = PplFormula::F4Strided;
+    else throw std::invalid_argument("protocol field \"formula\" has unknown value \"" + formula + "\"");
+    return p;
+}
+
+std::string Protocol::card() const
+{
+    std::ostringstream s;
+    s << "protocol:        " << preset << "\n"
+      << "text:            " << textSource << "\n"
+      << "reconstruction:  " << reconstruction << "\n"
+      << "selection:       " << selection << (seed ? " (seed " + std::to_string(seed) + ")" : std::string()) << "\n"
+      << "tokenizer:       " << tokenizer << "\n"
+      << "BOS:             " << bosName(bos) << "\n"
+      << "context/stride:  " << context << " / " << stride << "\n"
+      << "formula:         " << formulaName(formula) << "\n"
+      << "windows:         " << windows << " (" << tokens << " tokens, " << scoredTokens << " scored)\n"
+      << "model dtype:     " << dtype << " on " << device << "\n";
+    return s.str();
+}
+
+std::string Protocol::oneLine() const
+{
+    std::ostringstream s;
+    s << preset << ": T=" << context << " S=" << stride << " BOS " << bosName(bos) << ", " << formulaKey(formula) << ", "
+      << windows << " windows, " << scoredTokens << " scored tokens";
+    return s.str();
+}
+
+Protocol protocolPreset(const std::string &name)
+{
+    Protocol p;
+    p.preset = name;
+    if (name == "tiny-ts") {
+        p.reconstruction = "paragraphs split on blank lines, stripped, space runs collapsed, empty dropped; "
+                           "each encoded without BOS and concatenated";
+        p.bos = BosPolicy::EachWindow;
+        p.context = p.stride = 512;
+        p.formula = PplFormula::F2TokenWeighted;
+    } else if (name == "sleb") {
+        p.reconstruction = "whole text, rows joined as in the file";
+        p.bos = BosPolicy::StreamStart;
+        p.context = p.stride = 2048;
+        p.formula = PplFormula::F1MeanOfWindows;
+        p.selection = "floor(tokens/T) non-overlapping windows, tail dropped";
+    } else if (name == "evopress") {
+        p.reconstruction = "whole text";
+        p.bos = BosPolicy::None;
+        p.context = p.stride = 4096;
+        p.formula = PplFormula::F2TokenWeighted;
+    } else if (name == "sliding") {
+        p.reconstruction = "whole text";
+        p.bos = BosPolicy::StreamStart;
+        p.context = 512;
+        p.stride = 256;
+        p.formula = PplFormula::F4Strided;
+        p.selection = "windows at 0, S, 2S, ...; each target scored once";
+    } else if (name == "finercut") {
+        p.reconstruction = "whole text";
+        p.bos = BosPolicy::StreamStart;
+        p.context = p.stride = 256;
+        p.formula = PplFormula::F3MeanOfWindowPpl;
+        p.selection = "floor(tokens/T) non-overlapping windows, tail dropped";
+    } else {
+        throw std::invalid_argument("unknown protocol \"" + name + "\" (known: " + protocolPresetNames() + ")");
+    }
+    return p;
+}
+
+std::string protocolPresetNames() { return "tiny-ts, sleb, evopress, sliding, finercut"; }
+
+} // namespace blockscope
