@@ -68,7 +68,9 @@ ShardHeader parseSafetensors(const MappedFile &file, int fileIndex, std::vector<
             }
             continue;
         }
-        auto fail = [&](const std::string &msg) -> void { throw FormatError(path, 8, name, msg); };
+        // A named copy: clang before 16 cannot capture structured bindings in a lambda.
+        const std::string &tensorName = name;
+        auto fail = [&](const std::string &msg) -> void { throw FormatError(path, 8, tensorName, msg); };
         if (!entry.is_object())
             fail("entry must be an object");
         for (const auto &[k, v] : entry.items())
