@@ -1,0 +1,191 @@
+#include "detailspane.h"
+#include "jobrunner.h"
+#include "mainwindow.h"
+#include "messagebanner.h"
+#include "model/modelhandle.h"
+#include "modeltreemodel.h"
+#include "recentfiles.h"
+#include "testdata.h"
+
+#include <QDir>
+#include <QFile>
+#include <QLabel>
+#include <QMimeData>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStackedWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+using namespace blockscope;
+using namespace blockscope::gui;
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    QString m_stories;
+
+    QString writeFile(const QString &name, const QByteArray &bytes)
+    {
+        QFile f(m_dir.filePath(name));
+        if (!f.open(QIODevice::WriteOnly))
+            return {};
+        f.write(bytes);
+        return f.fileName();
+    }
+
+    bool openAndWait(MainWindow &w, const QString &path)
+    {
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        QSignalSpy stats(&w, &MainWindow::statsDone);
+        w.openPath(path);
+        return opened.wait(10000) && (stats.count() > 0 || stats.wait(10000));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        // Keep recent files and window state out of the user's settings.
+        QCoreApplication::setOrganizationName(QStringLiteral("BlockscopeTests"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath(QStringLiteral("settings")));
+        m_stories = test::sharedFile(QStringLiteral("models/stories260K/stories260K.bin"));
+    }
+
+    void startsEmptyWithHint()
+    {
+        MainWindow w;
+        w.show();
+        auto *hint = w.findChild<QLabel *>(QStringLiteral("emptyHint"));
+        QVERIFY(hint);
+        QVERIFY(hint->isVisible());
+        QCOMPARE(hint->text(), QStringLiteral("Open a model (File > Open) or drop a folder here"));
+        QVERIFY(!w.model());
+        QVERIFY(!w.banner()->isVisible());
+    }
+
+    void opensModelAndFillsStats()
+    {
+        if (m_stories.isEmpty())
+            QSKIP("stories260K not found (set BLOCKSCOPE_SHARED_DATA)");
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, m_stories));
+        QVERIFY(w.model());
+        QCOMPARE(w.treeModel()->rowCount(), 7);
+        QVERIFY(w.treeView()->isVisible());
+        QVERIFY(!w.statsRunning());
+        const QModelIndex q = w.treeModel()->indexForTensor(QStringLiteral("model.layers.4.mlp.down_proj.weight"));
+        QVERIFY(q.siblingAtColumn(views::ModelTreeModel::Std).data().isValid());
+        QSettings settings;
+        QCOMPARE(RecentFiles(settings).files().value(0), QFileInfo(m_stories).absoluteFilePath());
+    }
+
+    void openErrorShowsMessageAndKeepsModel_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("bytes"); // empty: do not create the file
+        QTest::addColumn<QString>("expect");
+        QTest::newRow("truncated llama2.c header") << "broken.bin" << QByteArray(20, '\0') << "truncated";
+        QTest::newRow("pytorch pickle") << "pytorch_model.bin" << QByteArray("PK\x03\x04 not a checkpoint") << "pickle";
+        QTest::newRow("missing file") << "missing.safetensors" << QByteArray() << "no such file";
+        QTest::newRow("unknown kind of file") << "notes.txt" << QByteArray("hello") << "cannot tell the format";
+    }
+    void openErrorShowsMessageAndKeepsModel()
+    {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, bytes);
+        QFETCH(QString, expect);
+        if (m_stories.isEmpty())
+            QSKIP("stories260K not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QString path = bytes.isEmpty() ? m_dir.filePath(name) : writeFile(name, bytes);
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, m_stories));
+        const auto before = w.model();
+        QTreeView *tree = w.treeView();
+        w.selectItem(QStringLiteral("Block 2/MLP"));
+
+        QSignalSpy failed(&w, &MainWindow::openFailed);
+        w.openPath(path);
+        QVERIFY(failed.wait(10000));
+        QVERIFY(w.banner()->isVisible());
+        QCOMPARE(w.banner()->kind(), views::MessageBanner::Kind::Error);
+        QVERIFY2(w.banner()->text().contains(expect, Qt::CaseInsensitive), qPrintable(w.banner()->text()));
+        QVERIFY(w.banner()->text().contains(name));
+        QCOMPARE(w.model(), before);
+        QCOMPARE(w.treeModel()->rowCount(), 7);
+        QVERIFY(tree->isVisible());
+        QCOMPARE(tree->currentIndex().data().toString(), QStringLiteral("MLP"));
+        // The next good open clears the banner.
+        QVERIFY(openAndWait(w, m_stories));
+        QVERIFY(!w.banner()->isVisible());
+    }
+
+    void errorWithNoModelOpenKeepsEmptyState()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy failed(&w, &MainWindow::openFailed);
+        w.openPath(m_dir.filePath(QStringLiteral("nothing-here.gguf")));
+        QVERIFY(failed.wait(10000));
+        QVERIFY(w.banner()->isVisible());
+        QVERIFY(w.findChild<QLabel *>(QStringLiteral("emptyHint"))->isVisible());
+    }
+
+    void dropOpensFile()
+    {
+        if (m_stories.isEmpty())
+            QSKIP("stories260K not found (set BLOCKSCOPE_SHARED_DATA)");
+        MainWindow w;
+        w.show();
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(m_stories)});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&w, &enter);
+        QVERIFY(enter.isAccepted());
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(&w, &drop);
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.at(0).at(0).toString(), m_stories);
+    }
+
+    void detailsFollowSelection()
+    {
+        if (m_stories.isEmpty())
+            QSKIP("stories260K not found (set BLOCKSCOPE_SHARED_DATA)");
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, m_stories));
+        QVERIFY(w.detailsPane()->html().contains(QStringLiteral("llama2.c")));
+        QVERIFY(w.selectItem(QStringLiteral("model.layers.3.self_attn.k_proj.weight")));
+        QVERIFY(w.detailsPane()->html().contains(QStringLiteral("model.layers.3.self_attn.k_proj.weight")));
+        QVERIFY(!w.detailsPane()->html().contains(QStringLiteral("not computed yet")));
+        QVERIFY(w.selectItem(QStringLiteral("Block 3")));
+        QVERIFY(w.detailsPane()->html().contains(QStringLiteral("45,440")));
+        QVERIFY(!w.selectItem(QStringLiteral("no such thing")));
+    }
+
+    void reopenUsesCachedStats()
+    {
+        if (m_stories.isEmpty())
+            QSKIP("stories260K not found (set BLOCKSCOPE_SHARED_DATA)");
+        MainWindow w;
+        QVERIFY(openAndWait(w, m_stories));
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        w.openPath(m_stories);
+        QVERIFY(opened.wait(10000));
+        // The tree has every statistic the moment the model is shown again: nothing to recompute.
+        const QModelIndex q = w.treeModel()->indexForTensor(QStringLiteral("model.layers.0.mlp.gate_proj.weight"));
+        QVERIFY(q.siblingAtColumn(views::ModelTreeModel::Mean).data().isValid());
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
