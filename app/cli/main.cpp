@@ -2,6 +2,7 @@
 #include "clicommon.h"
 #include "common/device.h"
 #include "inspectcommand.h"
+#include "traindemocommand.h"
 #include "log/logging.h"
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
 
     int exitCode = cli::ExitOk;
     cli::addInspectCommand(app, exitCode);
+    cli::addTrainDemoCommand(app, exitCode);
 
     app.parse_complete_callback([&] {
         auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

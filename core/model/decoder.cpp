@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <cmath>
+#include <functional>
 
 namespace blockscope {
 
@@ -46,19 +47,59 @@ struct Decoder::Impl
     at::Tensor invFreq;
     std::uint64_t ownedBytes = 0;
 
+    // Where weights come from: the memory-mapped model or an in-memory map.
+    std::function<at::Tensor(const std::string &)> fetch;
+    std::map<std::string, at::Tensor> named;
+
     at::Tensor load(const std::string &name, bool required = true)
     {
-        const TensorInfo *t = model->find(name);
-        if (!t) {
+        at::Tensor w = fetch(name);
+        if (!w.defined()) {
             if (required)
-                throw std::invalid_argument("tensor " + name + " is missing from " + model->path());
+                throw std::invalid_argument("tensor " + name + " is missing");
             return {};
         }
+        named[name] = w;
+        return w;
+    }
+
+    at::Tensor loadFromModel(const std::string &name)
+    {
+        const TensorInfo *t = model->find(name);
+        if (!t)
+            return {};
         at::Tensor raw = weightTensor(model, *t);
         at::Tensor w = raw.to(options.device, options.dtype);
         if (w.data_ptr() != raw.data_ptr() || t->dtype == DType::Q8_0)
             ownedBytes += static_cast<std::uint64_t>(w.numel() * w.element_size());
         return w;
+    }
+
+    void build()
+    {
+        const Architecture &a = arch;
+        embedding = load("model.embed_tokens.weight");
+        norm = load("model.norm.weight");
+        lmHead = a.tiedEmbeddings ? embedding : load("lm_head.weight");
+        for (int l = 0; l < a.layers; ++l) {
+            const std::string p = layerPrefix(l);
+            Block b;
+            b.attnNorm = load(p + "input_layernorm.weight");
+            b.mlpNorm = load(p + "post_attention_layernorm.weight");
+            auto lin = [&](const std::string &n, bool bias) {
+                return Linear{load(p + n + ".weight"), bias ? load(p + n + ".bias") : at::Tensor()};
+            };
+            const bool qkvBias = a.qkvBias || a.attentionBias;
+            b.q = lin("self_attn.q_proj", qkvBias);
+            b.k = lin("self_attn.k_proj", qkvBias);
+            b.v = lin("self_attn.v_proj", qkvBias);
+            b.o = lin("self_attn.o_proj", a.attentionBias);
+            b.gate = lin("mlp.gate_proj", a.mlpBias);
+            b.up = lin("mlp.up_proj", a.mlpBias);
+            b.down = lin("mlp.down_proj", a.mlpBias);
+            blocks.push_back(std::move(b));
+        }
+        invFreq = ropeInverseFrequencies(a);
     }
 
     at::Tensor attention(const Block &b, const at::Tensor &x, const RopeTables &rope, int layer, ForwardCapture *cap) const
@@ -156,7 +197,6 @@ Decoder::Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions option
     d->model = std::move(model);
     d->options = options;
     d->arch = d->model->architecture();
-    const Architecture &a = d->arch;
     if (!d->model->architectureComplete())
         throw std::invalid_argument(d->model->path() + ": the number of heads is unknown (no config.json), so the model cannot run");
     if (options.device.is_cuda() && !cudaAvailable())
@@ -165,29 +205,24 @@ Decoder::Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions option
         if (t.role != TensorRole::Other && !t.loadable)
             throw std::invalid_argument("tensor " + t.name + " is stored as " + t.storageType +
                                         ", which Blockscope cannot compute with (F32, F16, BF16 and Q8_0 can)");
-    d->embedding = d->load("model.embed_tokens.weight");
-    d->norm = d->load("model.norm.weight");
-    d->lmHead = a.tiedEmbeddings ? d->embedding : d->load("lm_head.weight");
-    for (int l = 0; l < a.layers; ++l) {
-        const std::string p = layerPrefix(l);
-        Block b;
-        b.attnNorm = d->load(p + "input_layernorm.weight");
-        b.mlpNorm = d->load(p + "post_attention_layernorm.weight");
-        auto lin = [&](const std::string &n, bool bias) {
-            return Linear{d->load(p + n + ".weight"), bias ? d->load(p + n + ".bias") : at::Tensor()};
-        };
-        const bool qkvBias = a.qkvBias || a.attentionBias;
-        b.q = lin("self_attn.q_proj", qkvBias);
-        b.k = lin("self_attn.k_proj", qkvBias);
-        b.v = lin("self_attn.v_proj", qkvBias);
-        b.o = lin("self_attn.o_proj", a.attentionBias);
-        b.gate = lin("mlp.gate_proj", a.mlpBias);
-        b.up = lin("mlp.up_proj", a.mlpBias);
-        b.down = lin("mlp.down_proj", a.mlpBias);
-        d->blocks.push_back(std::move(b));
-    }
-    d->invFreq = ropeInverseFrequencies(a);
+    d->fetch = [this](const std::string &name) { return d->loadFromModel(name); };
+    d->build();
 }
+
+Decoder::Decoder(const Architecture &architecture, const std::map<std::string, at::Tensor> &weights, DecoderOptions options)
+    : d(std::make_unique<Impl>())
+{
+    d->options = options;
+    d->arch = architecture;
+    d->fetch = [&weights](const std::string &name) {
+        auto it = weights.find(name);
+        return it == weights.end() ? at::Tensor() : it->second;
+    };
+    d->build();
+    d->fetch = nullptr; // `weights` is only borrowed during construction
+}
+
+std::map<std::string, at::Tensor> Decoder::namedWeights() const { return d->named; }
 
 Decoder::~Decoder() = default;
 

@@ -10,7 +10,9 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <map>
 #include <memory>
+#include <string>
 #include <optional>
 #include <vector>
 
@@ -49,6 +51,9 @@ public:
     // views of the memory map (no copy). Throws std::invalid_argument naming the problem when the
     // model cannot run (unknown heads, a quantisation without compute support, no CUDA).
     Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions options = {});
+    // A decoder over tensors held in memory, named as Hugging Face names them (training, tests).
+    // Tensors are used as given (no copy); lm_head.weight may be absent when embeddings are tied.
+    Decoder(const Architecture &architecture, const std::map<std::string, at::Tensor> &weights, DecoderOptions options = {});
     ~Decoder();
     Decoder(const Decoder &) = delete;
     Decoder &operator=(const Decoder &) = delete;
@@ -71,6 +76,8 @@ public:
 
     // Bytes of weight storage this decoder holds that are not views of the memory map.
     std::uint64_t ownedWeightBytes() const;
+    // Every weight by its Hugging Face name (tied lm_head omitted), e.g. for training or export.
+    std::map<std::string, at::Tensor> namedWeights() const;
 
 private:
     struct Impl;
