@@ -1,0 +1,158 @@
+#include "evaluation.h"
+
+#include "common/device.h"
+#include "common/formaterror.h"
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+#include "model/modelhandle.h"
+#include "text/tokenizer.h"
+#include "textstreams.h"
+#include "windows.h"
+
+#include <chrono>
+#include <cstdio>
+#include <sstream>
+
+namespace blockscope {
+
+namespace {
+
+c10::ScalarType dtypeFromName(const std::string &n)
+{
+    if (n == "float32")
+        return c10::kFloat;
+    if (n == "bfloat16")
+        return c10::kBFloat16;
+    if (n == "float16")
+        return c10::kHalf;
+    throw UsageError("unknown dtype \"" + n + "\" (float32, bfloat16, float16)");
+}
+
+nlohmann::json resultJson(const PerplexityResult &r)
+{
+    return {{"perplexity", r.perplexity}, {"nll_sum", r.nllSum}, {"scored_tokens", r.scored}, {"mask", r.mask.describe()}};
+}
+
+} // namespace
+
+EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
+{
+    const auto start = std::chrono::steady_clock::now();
+    job.stage("opening the model");
+    auto model = ModelHandle::open(req.modelPath);
+    const Architecture &a = model->architecture();
+
+    UnitMask mask = UnitMask::dense(static_cast<int>(a.layers));
+    auto check = [&](const std::vector<int> &list, const char *what) {
+        for (int l : list)
+            if (l < 0 || l >= a.layers)
+                throw UsageError(std::string(what) + " " + std::to_string(l) + " does not exist: the model has blocks 0.." +
+                                 std::to_string(a.layers - 1));
+    };
+    check(req.skipAttn, "--skip-attn");
+    check(req.skipMlp, "--skip-mlp");
+    check(req.skipBlock, "--skip-block");
+    for (int l : req.skipAttn)
+        mask.skipAttn[l] = true;
+    for (int l : req.skipMlp)
+        mask.skipMlp[l] = true;
+    for (int l : req.skipBlock)
+        mask.skipBlock(l);
+
+    Protocol protocol;
+    try {
+        protocol = protocolPreset(req.protocol);
+    } catch (const std::invalid_argument &e) {
+        throw UsageError(e.what());
+    }
+    if (req.context > 0) {
+        if (req.context > a.context)
+            throw UsageError("context " + std::to_string(req.context) + " is longer than the model supports (" +
+                             std::to_string(a.context) + " tokens)");
+        protocol.context = req.context;
+        if (protocol.formula != PplFormula::F4Strided)
+            protocol.stride = req.context;
+    } else if (protocol.context > a.context) {
+        protocol.context = a.context; // the preset's T does not fit this model
+        if (protocol.formula != PplFormula::F4Strided)
+            protocol.stride = protocol.context;
+    }
+    if (req.stride > 0)
+        protocol.stride = req.stride;
+    if (protocol.stride > protocol.context)
+        protocol.stride = protocol.context;
+    protocol.maxWindows = req.maxWindows;
+    protocol.dtype = req.dtype;
+    protocol.device = req.device;
+
+    DecoderOptions options;
+    options.dtype = dtypeFromName(req.dtype);
+    if (req.device == "cuda") {
+        if (!cudaAvailable())
+            throw UsageError("--device cuda was requested, but " + deviceSummary());
+        options.device = c10::Device(c10::kCUDA);
+    } else if (req.device != "cpu") {
+        throw UsageError("unknown device \"" + req.device + "\" (cpu, cuda)");
+    }
+
+    job.stage("tokenizing");
+    const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
+    const TextPool pool = req.pool == "calibration" ? TextPool::Calibration : req.pool == "all" ? TextPool::All : TextPool::Evaluation;
+    const TextStream stream = textStreamFor(req.textPath, *tokenizer, protocol, pool);
+    WindowSet windows;
+    try {
+        windows = cutWindows(stream.ids, stream.protocol, tokenizer->bosId());
+    } catch (const std::invalid_argument &e) {
+        throw UsageError(req.textPath + ": " + e.what());
+    }
+    job.checkpoint();
+
+    Decoder decoder(model, options);
+    EvaluationReport report;
+    report.model = req.modelPath;
+    report.perplexity = evaluatePerplexity(decoder, windows, mask, &job, req.batch);
+    if (mask.skippedUnits() > 0) {
+        report.densePerplexity = evaluatePerplexity(decoder, windows, UnitMask::dense(decoder.layers()), &job, req.batch);
+        report.distance = compareToDense(decoder, windows, mask, &job, req.batch);
+    }
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+nlohmann::json EvaluationReport::toJson() const
+{
+    nlohmann::json j = {{"model", model}, {"protocol", perplexity.protocol.toJson()}, {"seconds", seconds}};
+    j["result"] = resultJson(perplexity);
+    if (densePerplexity)
+        j["dense"] = resultJson(*densePerplexity);
+    if (distance)
+        j["distance_to_dense"] = {{"kl_per_token", distance->klPerToken},
+                                  {"js_finercut", distance->jsFinercut},
+                                  {"kl_finercut", distance->klFinercut},
+                                  {"angular_last_hidden", distance->angular},
+                                  {"tokens", distance->tokens}};
+    return j;
+}
+
+std::string EvaluationReport::text() const
+{
+    std::ostringstream s;
+    char line[256];
+    std::snprintf(line, sizeof line, "perplexity:      %.4f  (%s)\n", perplexity.perplexity, perplexity.mask.describe().c_str());
+    s << "model:           " << model << "\n" << line;
+    if (densePerplexity) {
+        std::snprintf(line, sizeof line, "dense:           %.4f\n", densePerplexity->perplexity);
+        s << line;
+    }
+    if (distance) {
+        std::snprintf(line, sizeof line, "KL(dense||cfg):  %.6f per token   JS (FinerCut): %.3g   angular: %.4f\n", distance->klPerToken,
+                      distance->jsFinercut, distance->angular);
+        s << line;
+    }
+    s << perplexity.protocol.card();
+    std::snprintf(line, sizeof line, "time:            %.1f s\n", seconds);
+    s << line;
+    return s.str();
+}
+
+} // namespace blockscope
