@@ -26,6 +26,8 @@ JobRow::JobRow(JobId id, const QString &title, QWidget *parent)
     bold.setBold(true);
     m_title->setFont(bold);
     m_stage->setObjectName(QStringLiteral("stage"));
+    // A long stage or error text is clipped (full text in the tooltip) rather than widening the panel.
+    m_stage->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_times->setObjectName(QStringLiteral("times"));
     // Ten thousand steps so that slow jobs still move the bar visibly.
     m_bar->setRange(0, 10000);
@@ -81,7 +83,7 @@ void JobRow::setFinished(JobOutcome outcome, const QString &message)
     case JobOutcome::Cancelled: m_stage->setText(tr("cancelled")); break;
     case JobOutcome::Superseded: m_stage->setText(tr("replaced by a newer request")); break;
     case JobOutcome::Failed:
-        m_stage->setText(tr("failed: %1").arg(message));
+        m_stage->setText(tr("failed: %1").arg(message.section(QLatin1Char('\n'), 0, 0)));
         m_stage->setToolTip(message);
         break;
     }

@@ -27,6 +27,7 @@ JobsPanel::JobsPanel(QWidget *parent)
     auto *scroll = new QScrollArea(this);
     scroll->setWidget(content);
     scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     scroll->setFrameShape(QFrame::NoFrame);
 
     auto *clear = new QPushButton(tr("Clear finished"), this);

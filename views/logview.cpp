@@ -14,7 +14,7 @@ LogView::LogView(QWidget *parent)
 {
     setReadOnly(true);
     setMaximumBlockCount(maxLines);
-    setLineWrapMode(QPlainTextEdit::NoWrap);
+    setLineWrapMode(QPlainTextEdit::WidgetWidth); // error messages with paths are long
     setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     setPlaceholderText(tr("Log messages appear here."));
 }

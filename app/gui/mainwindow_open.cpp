@@ -11,6 +11,7 @@
 #include "modeltreemodel.h"
 #include "recentfiles.h"
 
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -88,7 +89,8 @@ void MainWindow::showOpenError(const QString &path, const QString &message)
 {
     // The message names the file, offset and field already (FormatError) or the bad request
     // (UsageError); the model that was open stays open.
-    m_banner->showMessage(views::MessageBanner::Kind::Error, tr("Could not open %1:\n%2").arg(path, message));
+    m_banner->showMessage(views::MessageBanner::Kind::Error,
+        tr("Could not open %1\n%2").arg(QFileInfo(QDir::cleanPath(path)).fileName(), message));
     statusBar()->clearMessage();
     appLog()->error("could not open {}: {}", path.toStdString(), message.toStdString());
     Q_EMIT openFailed(path, message);

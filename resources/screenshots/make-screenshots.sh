@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates the PNGs in this folder from a build of the `blockscope` executable, headless under
+# Xvfb. Usage: make-screenshots.sh BUILD_DIR [SHARED_DATA_DIR]
+set -euo pipefail
+build=${1:?usage: make-screenshots.sh BUILD_DIR [SHARED_DATA_DIR]}
+here=$(cd "$(dirname "$0")" && pwd)
+data=${2:-$here/../../../shared/data}
+app="$build/app/blockscope"
+model="$data/models/stories260K/stories260K.bin"
+run() { xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@"; }
+
+broken=$(mktemp --suffix=-model.bin)
+trap 'rm -f "$broken"' EXIT
+head -c 20 /dev/zero >"$broken" # a llama2.c header cut short
+
+run "$model" --select model.layers.0.self_attn.q_proj.weight --size 1600x1000 --screenshot "$here/main-window.png"
+run "$model" --select "Block 2/MLP" --size 1600x1000 --screenshot "$here/group-details.png"
+run "$broken" --size 1200x700 --screenshot "$here/open-error.png"
+run --size 1200x700 --screenshot "$here/empty-state.png"
