@@ -33,6 +33,18 @@ public:
     // One line for protocol cards: the implementation and the file, e.g.
     // "llama2.c tokenizer.bin (tok512.bin)".
     virtual std::string description() const = 0;
+
+    // What encode() does with invalid UTF-8 where the implementation needs valid text (the
+    // tokenizer.json and GGUF byte-level paths): refuse it (the default), or replace each maximal
+    // invalid subsequence with U+FFFD as Python's errors="replace" does. The choice belongs in the
+    // protocol card. llama2.c tokenizers take invalid bytes one at a time and libsentencepiece
+    // applies its own replacement; both ignore this setting.
+    enum class InvalidUtf8 { Error, Replace };
+    void setInvalidUtf8(InvalidUtf8 policy) { m_invalidUtf8 = policy; }
+    InvalidUtf8 invalidUtf8() const { return m_invalidUtf8; }
+
+private:
+    InvalidUtf8 m_invalidUtf8 = InvalidUtf8::Error;
 };
 
 // The tokenizer that belongs to a model: tokenizer.json, tokenizer.model or tokenizer.bin beside

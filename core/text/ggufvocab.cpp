@@ -1,0 +1,285 @@
+#include "ggufvocab.h"
+
+#include "common/formaterror.h"
+#include "common/utf8.h"
+#include "hftokenizer.h"
+#include "model/ggufmetadata.h"
+#include "scoredbpe.h"
+#include "unicodetext.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace blockscope {
+
+namespace {
+
+const std::string spaceMarker = "\xE2\x96\x81"; // U+2581, SentencePiece's space
+
+enum TokenType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+
+struct Arrays
+{
+    std::vector<std::string> tokens;
+    std::vector<float> scores;
+    std::vector<std::int32_t> types;
+};
+
+Arrays readArrays(const GgufMetadata &meta, const std::string &path, bool needScores)
+{
+    Arrays a;
+    const auto *tokens = meta.find("tokenizer.ggml.tokens");
+    if (!tokens || tokens->type != GgufType::Array || tokens->arrayType != GgufType::String)
+        throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.tokens", "must be an array of strings");
+    for (const auto &t : tokens->array)
+        a.tokens.push_back(t.s);
+    const auto n = a.tokens.size();
+    if (n == 0)
+        throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.tokens", "is empty");
+    const auto *scores = meta.find("tokenizer.ggml.scores");
+    if (scores) {
+        if (scores->type != GgufType::Array || scores->arrayType != GgufType::F32 || scores->array.size() != n)
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.scores",
+                "must be a float32 array with one score per token");
+        for (const auto &s : scores->array) {
+            if (!std::isfinite(s.f))
+                throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.scores", "holds a non-finite score");
+            a.scores.push_back(static_cast<float>(s.f));
+        }
+    } else if (needScores) {
+        throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.scores", "required key is missing");
+    }
+    if (const auto *types = meta.find("tokenizer.ggml.token_type")) {
+        if (types->type != GgufType::Array || types->arrayType != GgufType::I32 || types->array.size() != n)
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.token_type",
+                "must be an int32 array with one type per token");
+        for (const auto &t : types->array)
+            a.types.push_back(static_cast<std::int32_t>(t.i));
+    } else {
+        a.types.assign(n, Normal);
+    }
+    return a;
+}
+
+std::optional<std::int32_t> tokenId(const GgufMetadata &meta, const char *key, std::size_t n, const std::string &path)
+{
+    const auto *v = meta.find(key);
+    if (!v)
+        return std::nullopt;
+    const auto id = v->asInt();
+    if (!id)
+        throw FormatError(path, FormatError::NoOffset, key, "must be an integer");
+    if (*id == 0xFFFFFFFF)
+        return std::nullopt;
+    if (*id < 0 || static_cast<std::uint64_t>(*id) >= n)
+        throw FormatError(path, FormatError::NoOffset, key,
+            "token id " + std::to_string(*id) + " is outside the vocabulary of " + std::to_string(n));
+    return static_cast<std::int32_t>(*id);
+}
+
+bool flag(const GgufMetadata &meta, const char *key, bool fallback, const std::string &path)
+{
+    const auto *v = meta.find(key);
+    if (!v)
+        return fallback;
+    if (v->type != GgufType::Bool)
+        throw FormatError(path, FormatError::NoOffset, key, "must be a bool");
+    return v->u != 0;
+}
+
+class GgufSpmTokenizer : public Tokenizer
+{
+public:
+    ScoredVocab vocab;
+    std::vector<std::int32_t> types;
+    std::optional<std::int32_t> bos, eos;
+    bool addBosFlag = true;
+    bool spacePrefix = true;
+    std::string path;
+
+    std::vector<std::int32_t> encode(std::string_view text) const override
+    {
+        if (text.empty())
+            return {};
+        if (text.size() >= (std::size_t(1) << 30))
+            throw FormatError(path, FormatError::NoOffset, "text", "texts of 1 GiB or more are not supported");
+        std::string marked;
+        marked.reserve(text.size() + 16);
+        if (spacePrefix)
+            marked += spaceMarker;
+        for (const char c : text) {
+            if (c == ' ')
+                marked += spaceMarker;
+            else
+                marked += c;
+        }
+        return scoredBpeEncode(vocab, marked, path);
+    }
+
+    std::string decode(std::span<const std::int32_t> ids) const override
+    {
+        std::string out;
+        for (const auto id : ids) {
+            if (id < 0 || id >= static_cast<std::int32_t>(vocab.pieces.size()))
+                throw UsageError("token id " + std::to_string(id) + " is outside the vocabulary of "
+                    + std::to_string(vocab.pieces.size()));
+            const auto type = types[id];
+            if (type == Control || type == Unused)
+                continue;
+            if (type == Unknown) {
+                out += " \xE2\x81\x87 "; // what libsentencepiece prints for <unk>
+                continue;
+            }
+            if (type == Byte) {
+                if (const auto b = parseByteToken(vocab.pieces[id])) {
+                    out += static_cast<char>(*b);
+                    continue;
+                }
+            }
+            const std::string &p = vocab.pieces[id];
+            for (std::size_t k = 0; k < p.size();) {
+                if (p.compare(k, spaceMarker.size(), spaceMarker) == 0) {
+                    out += ' ';
+                    k += spaceMarker.size();
+                } else {
+                    out += p[k++];
+                }
+            }
+        }
+        if (spacePrefix && !out.empty() && out.front() == ' ')
+            out.erase(0, 1);
+        return out;
+    }
+
+    std::int64_t vocabSize() const override { return static_cast<std::int64_t>(vocab.pieces.size()); }
+    std::optional<std::int32_t> bosId() const override { return bos; }
+    std::optional<std::int32_t> eosId() const override { return eos; }
+    bool addBos() const override { return addBosFlag && bos.has_value(); }
+    std::string description() const override
+    {
+        return "GGUF embedded SentencePiece-style vocabulary (" + std::filesystem::path(path).filename().string() + ")";
+    }
+};
+
+std::unique_ptr<Tokenizer> spmTokenizer(const GgufMetadata &meta, const std::string &path)
+{
+    Arrays a = readArrays(meta, path, true);
+    auto t = std::make_unique<GgufSpmTokenizer>();
+    t->path = path;
+    const auto n = a.tokens.size();
+    t->vocab.pieces = std::move(a.tokens);
+    t->vocab.scores = std::move(a.scores);
+    t->types = std::move(a.types);
+    t->vocab.index();
+    t->vocab.byteIds.fill(-1);
+    for (std::size_t i = 0; i < n; ++i) {
+        if (t->types[i] == Byte) {
+            const auto b = parseByteToken(t->vocab.pieces[i]);
+            if (!b)
+                throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.tokens",
+                    "byte token " + std::to_string(i) + " is not named <0xHH>");
+            if (t->vocab.byteIds[*b] < 0)
+                t->vocab.byteIds[*b] = static_cast<std::int32_t>(i);
+        }
+        if (t->types[i] == Unknown && t->vocab.unkId < 0)
+            t->vocab.unkId = static_cast<std::int32_t>(i);
+    }
+    if (const auto unk = tokenId(meta, "tokenizer.ggml.unknown_token_id", n, path))
+        t->vocab.unkId = *unk;
+    t->bos = tokenId(meta, "tokenizer.ggml.bos_token_id", n, path);
+    t->eos = tokenId(meta, "tokenizer.ggml.eos_token_id", n, path);
+    t->addBosFlag = flag(meta, "tokenizer.ggml.add_bos_token", true, path);
+    t->spacePrefix = flag(meta, "tokenizer.ggml.add_space_prefix", true, path);
+    return t;
+}
+
+// The split regexes llama.cpp uses for the pre-tokenizer names it writes.
+nlohmann::json preTokenizerFor(const std::string &pre, bool &ignoreMerges, const std::string &path)
+{
+    const nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+    auto split = [&](const char *regex) {
+        return nlohmann::json{{"type", "Sequence"},
+            {"pretokenizers",
+                {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}},
+                    byteLevel}}};
+    };
+    if (pre.empty() || pre == "default" || pre == "gpt2" || pre == "gpt-2")
+        return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+    if (pre == "llama-bpe" || pre == "llama3") {
+        ignoreMerges = true;
+        return split(
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
+    }
+    if (pre == "qwen2")
+        return split(
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
+    throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.pre", "unsupported pre-tokenizer \"" + pre + "\"");
+}
+
+std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::string &path)
+{
+    const Arrays a = readArrays(meta, path, false);
+    const auto n = a.tokens.size();
+    nlohmann::json vocab = nlohmann::json::object();
+    nlohmann::json added = nlohmann::json::array();
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!isValidUtf8(a.tokens[i]))
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.tokens",
+                "token " + std::to_string(i) + " is not valid UTF-8");
+        vocab.emplace(a.tokens[i], i); // a repeated string keeps its first id
+        if (a.types[i] == Control || a.types[i] == UserDefined)
+            added.push_back(
+                {{"id", i}, {"content", a.tokens[i]}, {"special", a.types[i] == Control}, {"normalized", false}});
+    }
+    const auto *merges = meta.find("tokenizer.ggml.merges");
+    if (!merges || merges->type != GgufType::Array || merges->arrayType != GgufType::String)
+        throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.merges", "must be an array of strings");
+    nlohmann::json mergeList = nlohmann::json::array();
+    for (const auto &m : merges->array) {
+        if (!isValidUtf8(m.s))
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.merges", "holds invalid UTF-8");
+        mergeList.push_back(m.s);
+    }
+    std::string pre;
+    if (const auto *p = meta.find("tokenizer.ggml.pre")) {
+        if (p->type != GgufType::String)
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.pre", "must be a string");
+        pre = p->s;
+    }
+    bool ignoreMerges = false;
+    nlohmann::json doc = {{"added_tokens", added}, {"normalizer", nullptr}, {"decoder", {{"type", "ByteLevel"}}}};
+    doc["pre_tokenizer"] = preTokenizerFor(pre, ignoreMerges, path);
+    doc["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", mergeList}, {"unk_token", nullptr},
+        {"byte_fallback", false}, {"ignore_merges", ignoreMerges}};
+    const auto bos = tokenId(meta, "tokenizer.ggml.bos_token_id", n, path);
+    const auto eos = tokenId(meta, "tokenizer.ggml.eos_token_id", n, path);
+    if (bos && flag(meta, "tokenizer.ggml.add_bos_token", false, path))
+        doc["post_processor"] = {{"type", "TemplateProcessing"},
+            {"single",
+                {{{"SpecialToken", {{"id", "bos"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"special_tokens", {{"bos", {{"id", "bos"}, {"ids", {*bos}}}}}}};
+    auto t = HfTokenizer::fromJson(doc, path, "GGUF gpt2 vocabulary");
+    t->setSpecialIds(bos, eos);
+    return t;
+}
+
+} // namespace
+
+std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::string &path)
+{
+    std::string model = "llama";
+    if (const auto *m = meta.find("tokenizer.ggml.model")) {
+        if (m->type != GgufType::String)
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.model", "must be a string");
+        model = m->s;
+    }
+    if (model == "llama")
+        return spmTokenizer(meta, path);
+    if (model == "gpt2")
+        return gpt2Tokenizer(meta, path);
+    throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.model",
+        "unsupported tokenizer model \"" + model + "\" (llama and gpt2 are)");
+}
+
+} // namespace blockscope

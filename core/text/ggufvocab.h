@@ -1,0 +1,15 @@
+#pragma once
+
+#include "tokenizer.h"
+
+namespace blockscope {
+
+struct GgufMetadata;
+
+// The vocabulary embedded in a GGUF file (formats.md §4): tokenizer.ggml.model "llama" is
+// SentencePiece-style BPE by score (llama2.c's algorithm on "▁"-marked text, byte tokens from
+// token_type 6), "gpt2" is byte-level BPE over tokenizer.ggml.merges with the pre-tokenizer that
+// tokenizer.ggml.pre names. Throws FormatError naming `path` and the key at fault.
+std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::string &path);
+
+} // namespace blockscope

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace blockscope {
+
+// The stages of a Hugging Face tokenizer.json pipeline (formats.md §8). Each factory reads one
+// component object and throws FormatError naming the file and the component for an unsupported
+// type or a malformed field; null JSON gives no component.
+
+// A split of the input: either text still to tokenize, or an added token already matched.
+struct HfPiece
+{
+    std::string text;
+    std::int32_t token = -1;
+    bool atStart = false; // starts at offset 0 of the original input (Metaspace "first")
+};
+
+class HfNormalizer
+{
+public:
+    virtual ~HfNormalizer() = default;
+    virtual void apply(std::string &text) const = 0;
+};
+std::unique_ptr<HfNormalizer> makeHfNormalizer(const nlohmann::json &j, const std::string &file);
+
+// Splits every piece that has no token yet; empty pieces are dropped, as Hugging Face does.
+class HfPreTokenizer
+{
+public:
+    virtual ~HfPreTokenizer() = default;
+    virtual void split(std::vector<HfPiece> &pieces) const = 0;
+};
+std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, const std::string &file);
+
+// Rewrites the token strings of a decode, in place (Hugging Face's decode_chain).
+class HfDecoder
+{
+public:
+    virtual ~HfDecoder() = default;
+    virtual void decode(std::vector<std::string> &tokens) const = 0;
+};
+std::unique_ptr<HfDecoder> makeHfDecoder(const nlohmann::json &j, const std::string &file);
+
+// What the post-processor adds to a single sequence: the special-token ids before and after it.
+struct HfPostProcessor
+{
+    std::vector<std::int32_t> prefix;
+    std::vector<std::int32_t> suffix;
+};
+HfPostProcessor readHfPostProcessor(const nlohmann::json &j, const std::string &file);
+
+// Helpers shared by the component readers.
+namespace hfjson {
+const nlohmann::json &member(
+    const nlohmann::json &obj, const char *key, const std::string &file, const std::string &where);
+std::string string(const nlohmann::json &obj, const char *key, const std::string &file, const std::string &where);
+bool boolean(
+    const nlohmann::json &obj, const char *key, bool fallback, const std::string &file, const std::string &where);
+std::string type(const nlohmann::json &obj, const std::string &file, const std::string &where);
+[[noreturn]] void unsupported(const std::string &file, const std::string &where, const std::string &type);
+// A Replace/Split "pattern": {"String": s} or {"Regex": r}; returns the text and whether it is a regex.
+std::pair<std::string, bool> pattern(const nlohmann::json &obj, const std::string &file, const std::string &where);
+} // namespace hfjson
+
+} // namespace blockscope
