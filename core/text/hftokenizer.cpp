@@ -94,6 +94,11 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(
 
     t->m_vocabSize = t->m_model->idEnd();
     for (const auto &a : added)
+        if (a.id >= idLimit)
+            throw FormatError(file, FormatError::NoOffset, "added_tokens",
+                "id " + std::to_string(a.id) + " of \"" + a.content + "\" is past the " + std::to_string(idLimit)
+                    + " ids that the vocabulary and added tokens allow");
+    for (const auto &a : added)
         t->m_vocabSize = std::max<std::int64_t>(t->m_vocabSize, a.id + std::int64_t(1));
     t->m_addedContent.resize(t->m_vocabSize);
     t->m_special.resize(t->m_vocabSize);
