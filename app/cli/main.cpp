@@ -1,6 +1,7 @@
 // blockscope-cli: the engine without the GUI, for batch jobs and scripts.
 #include "clicommon.h"
 #include "common/device.h"
+#include "evalcommand.h"
 #include "inspectcommand.h"
 #include "traindemocommand.h"
 #include "log/logging.h"
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 
     int exitCode = cli::ExitOk;
     cli::addInspectCommand(app, exitCode);
+    cli::addEvalCommand(app, exitCode);
     cli::addTrainDemoCommand(app, exitCode);
 
     app.parse_complete_callback([&] {

@@ -64,6 +64,8 @@ bool boolean(
     const nlohmann::json &obj, const char *key, bool fallback, const std::string &file, const std::string &where);
 std::string type(const nlohmann::json &obj, const std::string &file, const std::string &where);
 [[noreturn]] void unsupported(const std::string &file, const std::string &where, const std::string &type);
+// An integer in 0..INT32_MAX (documents built in code hold signed numbers, parsed ones unsigned).
+bool isIndex(const nlohmann::json &v);
 // A Replace/Split "pattern": {"String": s} or {"Regex": r}; returns the text and whether it is a regex.
 std::pair<std::string, bool> pattern(const nlohmann::json &obj, const std::string &file, const std::string &where);
 } // namespace hfjson

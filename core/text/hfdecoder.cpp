@@ -156,7 +156,7 @@ public:
 std::size_t count(const nlohmann::json &j, const char *key, const std::string &file)
 {
     const auto &v = hfjson::member(j, key, file, "decoder");
-    if (!v.is_number_unsigned())
+    if (!hfjson::isIndex(v))
         throw FormatError(file, FormatError::NoOffset, "decoder", std::string("\"") + key + "\" must be a count");
     return v.get<std::size_t>();
 }
@@ -240,9 +240,9 @@ void readTemplate(const nlohmann::json &j, const std::string &file, HfPostProces
         if (!ids.is_array())
             throw FormatError(file, FormatError::NoOffset, where, "\"ids\" of \"" + name + "\" must be an array");
         for (const auto &id : ids) {
-            if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
+            if (!hfjson::isIndex(id))
                 throw FormatError(file, FormatError::NoOffset, where, "ids of \"" + name + "\" must be token ids");
-            (seenSequence ? out.suffix : out.prefix).push_back(static_cast<std::int32_t>(id.get<std::uint64_t>()));
+            (seenSequence ? out.suffix : out.prefix).push_back(static_cast<std::int32_t>(id.get<std::int64_t>()));
         }
     }
 }

@@ -48,6 +48,13 @@ void unsupported(const std::string &file, const std::string &where, const std::s
     throw FormatError(file, FormatError::NoOffset, where, "unsupported " + where + " type \"" + type + "\"");
 }
 
+bool isIndex(const nlohmann::json &v)
+{
+    if (v.is_number_unsigned())
+        return v.get<std::uint64_t>() <= INT32_MAX;
+    return v.is_number_integer() && v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= INT32_MAX;
+}
+
 std::pair<std::string, bool> pattern(const nlohmann::json &obj, const std::string &file, const std::string &where)
 {
     const auto &p = member(obj, "pattern", file, where);

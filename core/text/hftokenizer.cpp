@@ -42,10 +42,10 @@ std::vector<HfAddedToken> readAddedTokens(const nlohmann::json &doc, const std::
     for (const auto &t : list) {
         const std::string where = "added_tokens[" + std::to_string(out.size()) + "]";
         const auto &id = hfjson::member(t, "id", file, where);
-        if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
+        if (!hfjson::isIndex(id))
             throw FormatError(file, FormatError::NoOffset, where, "\"id\" must be a non-negative token id");
         HfAddedToken a;
-        a.id = static_cast<std::int32_t>(id.get<std::uint64_t>());
+        a.id = static_cast<std::int32_t>(id.get<std::int64_t>());
         a.content = hfjson::string(t, "content", file, where);
         a.singleWord = hfjson::boolean(t, "single_word", false, file, where);
         a.lstrip = hfjson::boolean(t, "lstrip", false, file, where);
