@@ -106,6 +106,71 @@ private Q_SLOTS:
         QVERIFY(!r.err.isEmpty());
     }
 
+    void evalJson()
+    {
+        BLOCKSCOPE_REQUIRE_DATA(model, "models/stories260K/stories260K.bin");
+        BLOCKSCOPE_REQUIRE_DATA(text, "text/tinystories_valid_head.txt");
+        const auto r = runCli({QStringLiteral("eval"), model, QStringLiteral("--text"), text, QStringLiteral("--max-windows"),
+                               QStringLiteral("4"), QStringLiteral("--skip-block"), QStringLiteral("2"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const auto root = QJsonDocument::fromJson(r.out).object();
+        const auto protocol = root[QStringLiteral("protocol")].toObject();
+        QCOMPARE(protocol[QStringLiteral("preset")].toString(), QStringLiteral("tiny-ts"));
+        QCOMPARE(protocol[QStringLiteral("windows")].toInt(), 4);
+        QCOMPARE(protocol[QStringLiteral("context")].toInt(), 512);
+        QCOMPARE(protocol[QStringLiteral("scored_tokens")].toInt(), 4 * 511);
+        QCOMPARE(protocol[QStringLiteral("bos")].toString(), QStringLiteral("window"));
+        QVERIFY(protocol[QStringLiteral("tokenizer")].toString().contains(QStringLiteral("tok512.bin")));
+        const double pruned = root[QStringLiteral("result")].toObject()[QStringLiteral("perplexity")].toDouble();
+        const double dense = root[QStringLiteral("dense")].toObject()[QStringLiteral("perplexity")].toDouble();
+        QVERIFY2(dense > 2 && dense < 20, qPrintable(QString::number(dense)));
+        QVERIFY(pruned > dense);
+        QCOMPARE(root[QStringLiteral("result")].toObject()[QStringLiteral("mask")].toString(), QStringLiteral("block 2"));
+        QVERIFY(root[QStringLiteral("distance_to_dense")].toObject()[QStringLiteral("kl_per_token")].toDouble() > 0);
+    }
+
+    void evalBadInput_data()
+    {
+        QTest::addColumn<QString>("textContent");
+        QTest::addColumn<QStringList>("extra");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("empty text") << QString() << QStringList{} << 3 << "empty";
+        QTest::newRow("text not UTF-8") << QStringLiteral("latin1:\xE9t\xE9") << QStringList{} << 3 << "UTF-8";
+        QTest::newRow("context beyond the model") << QStringLiteral("ok") << QStringList{QStringLiteral("--context"), QStringLiteral("4096")} << 2
+                                                  << "longer than the model supports";
+        QTest::newRow("cuda without a device") << QStringLiteral("ok") << QStringList{QStringLiteral("--device"), QStringLiteral("cuda")} << 2
+                                               << "cuda";
+        QTest::newRow("tokenizer of another vocabulary")
+            << QStringLiteral("ok")
+            << QStringList{QStringLiteral("--tokenizer"), sourceDir() + QStringLiteral("/tests/fixtures/tokenizers/gpt2.json")} << 3
+            << "512";
+        QTest::newRow("block that does not exist") << QStringLiteral("ok") << QStringList{QStringLiteral("--skip-block"), QStringLiteral("7")} << 2
+                                                   << "does not exist";
+        QTest::newRow("text too short for a window") << QStringLiteral("Once upon a time.") << QStringList{} << 2 << "too few";
+    }
+
+    void evalBadInput()
+    {
+        QFETCH(QString, textContent);
+        QFETCH(QStringList, extra);
+        QFETCH(int, code);
+        QFETCH(QString, message);
+        BLOCKSCOPE_REQUIRE_DATA(model, "models/stories260K/stories260K.bin");
+        const QString text = freshTempDir(QStringLiteral("cli-eval-bad")) + QStringLiteral("/text.txt");
+        QByteArray bytes = textContent.toUtf8();
+        if (textContent.startsWith(QStringLiteral("latin1:")))
+            bytes = QByteArray("caf\xe9 \xe9t\xe9 ok");
+        else if (textContent == QStringLiteral("ok"))
+            bytes = readFile(sharedFile(QStringLiteral("text/tinystories_valid_head.txt"))).left(20000);
+        writeFile(text, bytes);
+        const auto r = runCli(QStringList{QStringLiteral("eval"), model, QStringLiteral("--text"), text, QStringLiteral("--max-windows"),
+                                          QStringLiteral("1")} + extra);
+        QCOMPARE(r.exitCode, code);
+        QVERIFY2(QString::fromUtf8(r.err).contains(message, Qt::CaseInsensitive), r.err.constData());
+        QVERIFY(r.out.isEmpty());
+    }
+
     void badInputIsExitThree()
     {
         BLOCKSCOPE_REQUIRE_DATA(src, "models/stories260K/stories260K.gguf");
