@@ -467,7 +467,8 @@ private Q_SLOTS:
         std::vector<SafetensorsEntry> entries;
         auto bytesOf = [&](const QByteArray &q) {
             store.emplace_back(static_cast<std::size_t>(q.size()));
-            std::memcpy(store.back().data(), q.constData(), store.back().size());
+            if (!q.isEmpty()) // an empty vector's data() may be null, which memcpy must not get
+                std::memcpy(store.back().data(), q.constData(), store.back().size());
             return std::span<const std::byte>(store.back());
         };
         for (const auto &e : b.entries)
