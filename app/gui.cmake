@@ -11,6 +11,7 @@ add_library(blockscope_gui STATIC
   gui/screenshot.cpp gui/screenshot.h
   ${PROJECT_SOURCE_DIR}/resources/blockscope.qrc)
 target_include_directories(blockscope_gui PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/gui)
+target_compile_definitions(blockscope_gui PRIVATE BLOCKSCOPE_SOURCE_DEMO_MODEL="${PROJECT_SOURCE_DIR}/resources/demo-model")
 target_link_libraries(blockscope_gui PUBLIC blockscope_views Qt6::Widgets Qt6::Svg)
 
 add_executable(blockscope gui/main.cpp)

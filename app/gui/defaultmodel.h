@@ -4,8 +4,8 @@
 
 namespace blockscope::gui {
 
-// The model opened when `blockscope` starts without a path. Empty for now: the window starts
-// in its empty state. The bundled demo model will be returned from here.
+// The model opened when `blockscope` starts without a path: the bundled demo model
+// (resources/demo-model), or empty when it cannot be found, and the window starts empty.
 QString defaultModelPath();
 
 } // namespace blockscope::gui

@@ -78,7 +78,9 @@ std::string architectureSummary(const ModelHandle &m)
       << "tensor bytes:    " << m.totalBytes() << " (" << humanBytes(m.totalBytes()) << ")\n"
       << "tensors:         " << m.tensors().size() << " in " << m.files().size() << " file(s)\n";
     if (m.tokenizer())
-        s << "tokenizer:       " << m.tokenizer()->kind << ", " << m.tokenizer()->size << " tokens (" << m.tokenizer()->path << ")\n";
+        s << "tokenizer:       " << m.tokenizer()->kind
+          << (m.tokenizer()->size > 0 ? ", " + std::to_string(m.tokenizer()->size) + " tokens" : std::string()) << " ("
+          << m.tokenizer()->path << ")\n";
     else
         s << "tokenizer:       none found\n";
     for (const auto &w : m.warnings())

@@ -229,6 +229,12 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
     const fs::path dir(folder);
     c.architecture = readHfConfig((dir / "config.json").string(), c.warnings);
     std::error_code ec;
+    // The tokenizer files of an HF folder; they are parsed (and their size checked against the
+    // model's) when text is tokenized, not when the model is opened.
+    if (fs::exists(dir / "tokenizer.json", ec))
+        c.tokenizer = TokenizerSummary{"tokenizer.json", (dir / "tokenizer.json").string(), 0};
+    else if (fs::exists(dir / "tokenizer.model", ec))
+        c.tokenizer = TokenizerSummary{"sentencepiece", (dir / "tokenizer.model").string(), 0};
     const fs::path index = dir / "model.safetensors.index.json";
     if (!fs::exists(index, ec)) {
         const fs::path single = dir / "model.safetensors";

@@ -1,6 +1,10 @@
 #include "commandline.h"
 #include "defaultmodel.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace blockscope::gui;
@@ -58,10 +62,23 @@ private Q_SLOTS:
         QVERIFY(!o.exitNow);
     }
 
-    void noDefaultModelYet()
+    void defaultModelIsTheDemoModel()
     {
-        // The bundled demo model will change this; until then the window starts empty.
-        QVERIFY(defaultModelPath().isEmpty());
+        // Without a path the app opens the bundled demo model from the source tree...
+        qunsetenv("BLOCKSCOPE_DEMO_MODEL");
+        const QString demo = defaultModelPath();
+        QVERIFY2(demo.endsWith(QStringLiteral("resources/demo-model")), qPrintable(demo));
+        QVERIFY(QFileInfo::exists(demo + QStringLiteral("/model.safetensors")));
+        // ...or the folder $BLOCKSCOPE_DEMO_MODEL names, when it holds a model.
+        QTemporaryDir dir;
+        QFile config(dir.path() + QStringLiteral("/config.json"));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.close();
+        qputenv("BLOCKSCOPE_DEMO_MODEL", dir.path().toUtf8());
+        QCOMPARE(defaultModelPath(), QDir(dir.path()).absolutePath());
+        qputenv("BLOCKSCOPE_DEMO_MODEL", QByteArray("/nonexistent"));
+        QCOMPARE(defaultModelPath(), demo);
+        qunsetenv("BLOCKSCOPE_DEMO_MODEL");
     }
 };
 
