@@ -20,6 +20,10 @@ esac
 torch_prefix="$(bash packaging/setup-deps.sh)"
 [ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
 export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+# Clones in other folders (CI clones afresh each time) share cache entries: paths are hashed
+# relative to the checkout, and the working directory is left out of the hash.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$here}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
 build="${BLOCKSCOPE_BUILD_DIR:-build}"
 jobs="${BLOCKSCOPE_JOBS:-$(nproc)}"
 

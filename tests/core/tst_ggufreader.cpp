@@ -20,14 +20,6 @@ using namespace blockscope::test;
 
 namespace {
 
-QByteArray f32Bytes(const std::vector<float> &v)
-{
-    QByteArray b;
-    for (float x : v)
-        b += leF32(x);
-    return b;
-}
-
 // The values ffn_up (ne [32, 64], 2048 elements) is filled with in the storage-type rows.
 constexpr std::uint64_t upElements = 32 * 64;
 
