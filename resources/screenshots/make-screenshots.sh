@@ -16,4 +16,5 @@ head -c 20 /dev/zero >"$broken" # a llama2.c header cut short
 run "$model" --select model.layers.0.self_attn.q_proj.weight --size 1600x1000 --screenshot "$here/main-window.png"
 run "$model" --select "Block 2/MLP" --size 1600x1000 --screenshot "$here/group-details.png"
 run "$broken" --size 1200x700 --screenshot "$here/open-error.png"
-run --size 1200x700 --screenshot "$here/empty-state.png"
+# Without a path the app opens the bundled demo model.
+run --select "Block 1/Attention" --size 1600x1000 --screenshot "$here/demo-model.png"
