@@ -167,32 +167,12 @@ public:
     // the metadata itself (the embedded tokenizer).
     GgufMetadata parseMetadata()
     {
-        const auto magic = m_cur.readBytes(4, "magic");
-        if (magic != "GGUF")
-            throw FormatError(m_path, 0, "magic", "not a GGUF file (magic is not \"GGUF\")");
-        const auto version = m_cur.read<std::uint32_t>("version");
-        if (version != 2 && version != 3)
-            throw FormatError(
-                m_path, 4, "version", "GGUF version " + std::to_string(version) + " is not supported (2 and 3 are)");
-        m_cur.read<std::uint64_t>("tensor count");
-        const auto nKv = m_cur.read<std::uint64_t>("metadata count");
-        if (nKv > m_cur.remaining() / 13)
-            throw FormatError(m_path, 16, "metadata count", std::to_string(nKv) + " pairs cannot fit in the file");
-        GgufMetadata meta;
-        for (std::uint64_t k = 0; k < nKv; ++k) {
-            const auto at = m_cur.offset();
-            std::string key = readString("metadata key");
-            if (!isValidUtf8(key))
-                throw FormatError(m_path, at, "metadata key", "is not valid UTF-8");
-            const auto type = m_cur.read<std::uint32_t>(key);
-            GgufValue value = readValue(type, key, 0);
-            if (!meta.values.emplace(key, std::move(value)).second)
-                throw FormatError(m_path, at, key, "metadata key appears twice");
-        }
-        return meta;
+        std::uint64_t nTensors = 0;
+        return readHeaderAndMetadata(nTensors);
     }
 
-    ModelHandle::Contents parse(std::shared_ptr<const MappedFile> file)
+    // Magic, version, counts and every key/value pair; leaves the cursor at the tensor infos.
+    GgufMetadata readHeaderAndMetadata(std::uint64_t &nTensors)
     {
         const auto magic = m_cur.readBytes(4, "magic");
         if (magic != "GGUF")
@@ -203,7 +183,7 @@ public:
         if (version != 2 && version != 3)
             throw FormatError(
                 m_path, 4, "version", "GGUF version " + std::to_string(version) + " is not supported (2 and 3 are)");
-        const auto nTensors = m_cur.read<std::uint64_t>("tensor count");
+        nTensors = m_cur.read<std::uint64_t>("tensor count");
         const auto nKv = m_cur.read<std::uint64_t>("metadata count");
         // Each key/value pair needs at least 13 bytes and each tensor entry at least 32.
         if (nKv > m_cur.remaining() / 13)
@@ -222,6 +202,13 @@ public:
             if (!meta.values.emplace(key, std::move(value)).second)
                 throw FormatError(m_path, at, key, "metadata key appears twice");
         }
+        return meta;
+    }
+
+    ModelHandle::Contents parse(std::shared_ptr<const MappedFile> file)
+    {
+        std::uint64_t nTensors = 0;
+        GgufMetadata meta = readHeaderAndMetadata(nTensors);
 
         std::uint64_t alignment = 32;
         if (const auto *a = meta.find("general.alignment")) {
