@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "evaluationpanel.h"
+
 #include "detailspane.h"
 #include "format.h"
 #include "jobspanel.h"
@@ -38,6 +40,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_details(new views::DetailsPane)
     , m_jobs(new views::JobsPanel)
     , m_log(new views::LogView)
+    , m_evaluation(new views::EvaluationPanel(m_runner))
     , m_stack(new QStackedWidget)
     , m_tree(new QTreeView)
     , m_filter(new QLineEdit)
@@ -126,6 +129,10 @@ void MainWindow::createDocks()
     auto *details = dock(tr("Details"), QStringLiteral("detailsDock"), m_details, Qt::RightDockWidgetArea);
     auto *jobs = dock(tr("Jobs"), QStringLiteral("jobsDock"), m_jobs, Qt::BottomDockWidgetArea);
     auto *log = dock(tr("Log"), QStringLiteral("logDock"), m_log, Qt::BottomDockWidgetArea);
+    // Perplexity with its protocol card; tabbed with the details so the tree keeps its width.
+    auto *evaluation = dock(tr("Evaluation"), QStringLiteral("evaluationDock"), m_evaluation, Qt::RightDockWidgetArea);
+    tabifyDockWidget(details, evaluation);
+    details->raise();
     splitDockWidget(jobs, log, Qt::Horizontal);
     resizeDocks({details}, {330}, Qt::Horizontal);
     resizeDocks({jobs, log}, {200, 200}, Qt::Vertical);

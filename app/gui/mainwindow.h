@@ -21,6 +21,7 @@ class TensorStatsCache;
 
 namespace blockscope::views {
 class DetailsPane;
+class EvaluationPanel;
 class JobsPanel;
 class LogRelay;
 class LogView;
@@ -59,6 +60,7 @@ public:
     views::DetailsPane *detailsPane() const { return m_details; }
     views::JobsPanel *jobsPanel() const { return m_jobs; }
     views::LogView *logView() const { return m_log; }
+    views::EvaluationPanel *evaluationPanel() const { return m_evaluation; }
 
     static QString emptyHint();
 
@@ -94,6 +96,7 @@ private:
     views::DetailsPane *m_details;
     views::JobsPanel *m_jobs;
     views::LogView *m_log;
+    views::EvaluationPanel *m_evaluation;
     QStackedWidget *m_stack;
     QTreeView *m_tree;
     QLineEdit *m_filter;

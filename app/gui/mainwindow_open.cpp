@@ -2,6 +2,8 @@
 // that follows each open.
 #include "mainwindow.h"
 
+#include "evaluationpanel.h"
+
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
 #include "logsetup.h"
@@ -59,6 +61,7 @@ void MainWindow::setOpenedModel(const QString &path, std::shared_ptr<const Model
 {
     m_runner->cancelTag(statsTag);
     m_model = std::move(model);
+    m_evaluation->setModelPath(path);
     m_statsCache = m_caches.cacheFor(*m_model);
     m_treeModel->setModel(m_model);
     m_statsShown = m_statsCache->size();
