@@ -11,8 +11,11 @@ namespace {
 void finish(WindowSet &set)
 {
     auto &p = set.protocol;
-    if (p.maxWindows > 0 && static_cast<std::int64_t>(set.windows.size()) > p.maxWindows)
+    if (p.maxWindows > 0 && static_cast<std::int64_t>(set.windows.size()) > p.maxWindows) {
+        p.selection = "first " + std::to_string(p.maxWindows) + " of " + std::to_string(set.windows.size()) + " windows (" +
+                      p.selection + ")";
         set.windows.resize(p.maxWindows);
+    }
     p.windows = static_cast<std::int64_t>(set.windows.size());
     p.tokens = p.scoredTokens = 0;
     for (const auto &w : set.windows) {

@@ -40,6 +40,12 @@ private Q_SLOTS:
         QVERIFY(shown.contains(QStringLiteral("protocol:        tiny-ts")));
         QVERIFY(shown.contains(QStringLiteral("windows:         2 (1024 tokens, 1022 scored)")));
         QVERIFY(shown.contains(QStringLiteral("tokenizer:       llama2.c tokenizer.bin")));
+        // For looking at the panel: BLOCKSCOPE_SCREENSHOT_DIR=... saves what a user would see.
+        const QString shots = qEnvironmentVariable("BLOCKSCOPE_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            panel.resize(560, 640);
+            QVERIFY(panel.grab().save(shots + QStringLiteral("/evaluation-panel.png")));
+        }
     }
 
     void badRequestShowsMessage()
