@@ -85,8 +85,8 @@ int bs_tensor_stats_partial_count(int64_t n)
     return (int)(blocks < 1 ? 1 : (blocks > max_blocks ? max_blocks : blocks));
 }
 
-cudaError_t bs_tensor_stats_f32(const float *x, int64_t n, bs_stats_partial *partials, bs_stats_partial *out,
-                                cudaStream_t stream)
+cudaError_t bs_tensor_stats_f32(
+    const float *x, int64_t n, bs_stats_partial *partials, bs_stats_partial *out, cudaStream_t stream)
 {
     const int blocks = bs_tensor_stats_partial_count(n);
     stats_partial_kernel<<<blocks, threads, 0, stream>>>(x, n, partials);

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <cuda_runtime_api.h>
 
-struct bs_stats_partial {
+struct bs_stats_partial
+{
     double sum;
     double sum_sq;
     float min;
@@ -23,5 +24,5 @@ int bs_tensor_stats_partial_count(int64_t n);
 
 // Reduces x[0..n) into out[0] (device memory). `partials` is device scratch of
 // bs_tensor_stats_partial_count(n) records. Returns cudaSuccess or the launch error.
-cudaError_t bs_tensor_stats_f32(const float *x, int64_t n, bs_stats_partial *partials, bs_stats_partial *out,
-                                cudaStream_t stream);
+cudaError_t bs_tensor_stats_f32(
+    const float *x, int64_t n, bs_stats_partial *partials, bs_stats_partial *out, cudaStream_t stream);

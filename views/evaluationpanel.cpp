@@ -79,9 +79,18 @@ void EvaluationPanel::setModelPath(const QString &path)
     m_run->setEnabled(!path.isEmpty());
 }
 
-void EvaluationPanel::setTextPath(const QString &path) { m_text->setText(path); }
-void EvaluationPanel::setProtocol(const QString &preset) { m_protocol->setCurrentText(preset); }
-void EvaluationPanel::setMaxWindows(int windows) { m_maxWindows->setValue(windows); }
+void EvaluationPanel::setTextPath(const QString &path)
+{
+    m_text->setText(path);
+}
+void EvaluationPanel::setProtocol(const QString &preset)
+{
+    m_protocol->setCurrentText(preset);
+}
+void EvaluationPanel::setMaxWindows(int windows)
+{
+    m_maxWindows->setValue(windows);
+}
 
 void EvaluationPanel::setSkips(const QString &attn, const QString &mlp, const QString &block)
 {
@@ -90,7 +99,10 @@ void EvaluationPanel::setSkips(const QString &attn, const QString &mlp, const QS
     m_skipBlock->setText(block);
 }
 
-QString EvaluationPanel::resultText() const { return m_result->toPlainText(); }
+QString EvaluationPanel::resultText() const
+{
+    return m_result->toPlainText();
+}
 
 void EvaluationPanel::browse()
 {

@@ -17,21 +17,27 @@ void addEvalCommand(CLI::App &app, int &exitCode)
 {
     auto o = std::make_shared<EvaluationRequest>();
     auto json = std::make_shared<bool>(false);
-    auto cmd = app.add_subcommand("eval", "Perplexity of a model (optionally with units skipped) with its protocol card, "
-                                          "and the distance of a masked configuration to the dense model");
-    cmd->add_option("path", o->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")->required();
-    cmd->add_option("--text", o->textPath, "Evaluation text: UTF-8 text, WikiText .raw, or JSONL with a \"text\" field")->required();
-    cmd->add_option("--protocol", o->protocol, "Protocol preset: tiny-ts, sleb, evopress, sliding, finercut")->capture_default_str();
+    auto cmd = app.add_subcommand("eval",
+        "Perplexity of a model (optionally with units skipped) with its protocol card, "
+        "and the distance of a masked configuration to the dense model");
+    cmd->add_option("path", o->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
+        ->required();
+    cmd->add_option("--text", o->textPath, "Evaluation text: UTF-8 text, WikiText .raw, or JSONL with a \"text\" field")
+        ->required();
+    cmd->add_option("--protocol", o->protocol, "Protocol preset: tiny-ts, sleb, evopress, sliding, finercut")
+        ->capture_default_str();
     cmd->add_option("--context", o->context, "Context length T (default: the preset's, capped by the model's)");
     cmd->add_option("--stride", o->stride, "Stride S (sliding protocol)");
     cmd->add_option("--max-windows", o->maxWindows, "Use at most this many windows (0: all)")->capture_default_str();
-    cmd->add_option("--pool", o->pool, "tiny-ts paragraphs: calibration, evaluation or all")->capture_default_str()
+    cmd->add_option("--pool", o->pool, "tiny-ts paragraphs: calibration, evaluation or all")
+        ->capture_default_str()
         ->check(CLI::IsMember({"calibration", "evaluation", "all"}));
     cmd->add_option("--skip-attn", o->skipAttn, "Attention sublayers to skip, e.g. 3,5")->delimiter(',');
     cmd->add_option("--skip-mlp", o->skipMlp, "MLP sublayers to skip")->delimiter(',');
     cmd->add_option("--skip-block", o->skipBlock, "Whole blocks to skip")->delimiter(',');
     cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
-    cmd->add_option("--dtype", o->dtype, "float32, bfloat16 or float16")->capture_default_str()
+    cmd->add_option("--dtype", o->dtype, "float32, bfloat16 or float16")
+        ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
     cmd->add_option("--tokenizer", o->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
     cmd->add_option("--batch", o->batch, "Windows per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
@@ -40,7 +46,8 @@ void addEvalCommand(CLI::App &app, int &exitCode)
         exitCode = guarded("eval", [&] {
             ProgressBar bar;
             std::stop_source stop;
-            JobContext job(stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+            JobContext job(
+                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
             const EvaluationReport r = runEvaluation(*o, job);
             bar.finish();
             if (*json)

@@ -41,7 +41,8 @@ int runInspect(const InspectOptions &o)
                 g_interrupt->request_stop();
         });
         ProgressBar bar;
-        JobContext job(stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+        JobContext job(
+            stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
         TensorStatsCache cache;
         computeAllTensorStats(*model, cache, job);
         bar.finish();
@@ -63,13 +64,17 @@ int runInspect(const InspectOptions &o)
 void addInspectCommand(CLI::App &app, int &exitCode)
 {
     auto opts = std::make_shared<InspectOptions>();
-    CLI::App *cmd = app.add_subcommand("inspect", "Print a checkpoint's architecture, tensor table and (optionally) statistics");
+    CLI::App *cmd
+        = app.add_subcommand("inspect", "Print a checkpoint's architecture, tensor table and (optionally) statistics");
     cmd->add_option("path", opts->path,
-                    "Hugging Face folder (config.json + model.safetensors or a sharded index), .safetensors, .gguf, or llama2.c .bin")
+           "Hugging Face folder (config.json + model.safetensors or a sharded index), .safetensors, .gguf, or llama2.c "
+           ".bin")
         ->required();
-    cmd->add_option("--tokenizer", opts->tokenizer, "llama2.c tokenizer.bin to use (default: tokenizer.bin or tok*.bin beside the model)");
+    cmd->add_option("--tokenizer", opts->tokenizer,
+        "llama2.c tokenizer.bin to use (default: tokenizer.bin or tok*.bin beside the model)");
     cmd->add_flag("--json", opts->json, "Print JSON instead of text");
-    cmd->add_flag("--stats", opts->stats, "Compute per-tensor statistics: min, max, mean, std, L2 norm, zero fraction, NaN/Inf counts");
+    cmd->add_flag("--stats", opts->stats,
+        "Compute per-tensor statistics: min, max, mean, std, L2 norm, zero fraction, NaN/Inf counts");
     cmd->callback([opts, &exitCode] { exitCode = guarded("inspect", [&] { return runInspect(*opts); }); });
 }
 

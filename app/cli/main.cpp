@@ -3,8 +3,8 @@
 #include "common/device.h"
 #include "evalcommand.h"
 #include "inspectcommand.h"
-#include "traindemocommand.h"
 #include "log/logging.h"
+#include "traindemocommand.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -15,9 +15,10 @@ int main(int argc, char **argv)
     using namespace blockscope;
     CLI::App app{"Blockscope: compress and understand language models block by block.\n"
                  "Exit codes: 0 success, 2 usage error, 3 bad input file, 1 internal error, 130 cancelled.",
-                 "blockscope-cli"};
+        "blockscope-cli"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", [] { return std::string("blockscope-cli " BLOCKSCOPE_VERSION " (") + deviceSummary() + ")"; });
+    app.set_version_flag(
+        "--version", [] { return std::string("blockscope-cli " BLOCKSCOPE_VERSION " (") + deviceSummary() + ")"; });
     std::string logLevel = "warn";
     app.add_option("--log-level", logLevel, "Log level on stderr: debug, info, warn, error, off")
         ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));

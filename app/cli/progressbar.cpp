@@ -11,7 +11,10 @@ ProgressBar::ProgressBar()
 {
 }
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar()
+{
+    finish();
+}
 
 void ProgressBar::setStage(std::string_view stage)
 {
@@ -36,7 +39,8 @@ void ProgressBar::draw()
     std::string bar(filled, '#');
     bar.resize(width, '.');
     if (remaining >= 0)
-        std::fprintf(stderr, "\r%-24.24s [%s] %5.1f%%  %.0fs left ", m_stage.c_str(), bar.c_str(), 100 * m_fraction, remaining);
+        std::fprintf(
+            stderr, "\r%-24.24s [%s] %5.1f%%  %.0fs left ", m_stage.c_str(), bar.c_str(), 100 * m_fraction, remaining);
     else
         std::fprintf(stderr, "\r%-24.24s [%s] %5.1f%%          ", m_stage.c_str(), bar.c_str(), 100 * m_fraction);
     std::fflush(stderr);

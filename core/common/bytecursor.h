@@ -54,8 +54,9 @@ public:
     void seek(std::uint64_t pos, std::string_view field)
     {
         if (pos > m_bytes.size())
-            fail(field, "offset " + std::to_string(pos) + " is past the end of the file (" +
-                            std::to_string(m_bytes.size()) + " bytes)");
+            fail(field,
+                "offset " + std::to_string(pos) + " is past the end of the file (" + std::to_string(m_bytes.size())
+                    + " bytes)");
         m_pos = pos;
     }
 
@@ -68,8 +69,9 @@ private:
     void need(std::uint64_t n, std::string_view field) const
     {
         if (n > remaining())
-            fail(field, "needs " + std::to_string(n) + " bytes but only " + std::to_string(remaining()) +
-                            " remain (file truncated?)");
+            fail(field,
+                "needs " + std::to_string(n) + " bytes but only " + std::to_string(remaining())
+                    + " remain (file truncated?)");
     }
 
     std::span<const std::byte> m_bytes;

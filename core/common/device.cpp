@@ -28,6 +28,9 @@ std::string deviceSummary()
     return s;
 }
 
-std::string torchVersion() { return TORCH_VERSION; }
+std::string torchVersion()
+{
+    return TORCH_VERSION;
+}
 
 } // namespace blockscope

@@ -3,8 +3,7 @@
 namespace blockscope {
 
 namespace {
-std::string compose(const std::string &file, std::uint64_t offset, const std::string &field,
-                    const std::string &message)
+std::string compose(const std::string &file, std::uint64_t offset, const std::string &field, const std::string &message)
 {
     std::string s = file;
     if (offset != FormatError::NoOffset)

@@ -20,7 +20,9 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string &path)
     f->m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->m_fd < 0)
         throw FormatError(path, FormatError::NoOffset, "", std::string("cannot open: ") + std::strerror(errno));
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (::fstat(f->m_fd, &st) != 0)
         throw FormatError(path, FormatError::NoOffset, "", std::string("cannot stat: ") + std::strerror(errno));
     if (!S_ISREG(st.st_mode))

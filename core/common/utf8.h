@@ -10,6 +10,9 @@ namespace blockscope {
 // code points above U+10FFFF are invalid), or nullopt when the whole string is valid.
 std::optional<std::size_t> firstInvalidUtf8(std::string_view s);
 
-inline bool isValidUtf8(std::string_view s) { return !firstInvalidUtf8(s).has_value(); }
+inline bool isValidUtf8(std::string_view s)
+{
+    return !firstInvalidUtf8(s).has_value();
+}
 
 } // namespace blockscope

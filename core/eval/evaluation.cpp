@@ -30,7 +30,8 @@ c10::ScalarType dtypeFromName(const std::string &n)
 
 nlohmann::json resultJson(const PerplexityResult &r)
 {
-    return {{"perplexity", r.perplexity}, {"nll_sum", r.nllSum}, {"scored_tokens", r.scored}, {"mask", r.mask.describe()}};
+    return {
+        {"perplexity", r.perplexity}, {"nll_sum", r.nllSum}, {"scored_tokens", r.scored}, {"mask", r.mask.describe()}};
 }
 
 } // namespace
@@ -46,8 +47,8 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
     auto check = [&](const std::vector<int> &list, const char *what) {
         for (int l : list)
             if (l < 0 || l >= a.layers)
-                throw UsageError(std::string(what) + " " + std::to_string(l) + " does not exist: the model has blocks 0.." +
-                                 std::to_string(a.layers - 1));
+                throw UsageError(std::string(what) + " " + std::to_string(l)
+                    + " does not exist: the model has blocks 0.." + std::to_string(a.layers - 1));
     };
     check(req.skipAttn, "--skip-attn");
     check(req.skipMlp, "--skip-mlp");
@@ -67,8 +68,8 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
     }
     if (req.context > 0) {
         if (req.context > a.context)
-            throw UsageError("context " + std::to_string(req.context) + " is longer than the model supports (" +
-                             std::to_string(a.context) + " tokens)");
+            throw UsageError("context " + std::to_string(req.context) + " is longer than the model supports ("
+                + std::to_string(a.context) + " tokens)");
         protocol.context = req.context;
         if (protocol.formula != PplFormula::F4Strided)
             protocol.stride = req.context;
@@ -97,7 +98,9 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
 
     job.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
-    const TextPool pool = req.pool == "calibration" ? TextPool::Calibration : req.pool == "all" ? TextPool::All : TextPool::Evaluation;
+    const TextPool pool = req.pool == "calibration" ? TextPool::Calibration
+        : req.pool == "all"                         ? TextPool::All
+                                                    : TextPool::Evaluation;
     const TextStream stream = textStreamFor(req.textPath, *tokenizer, protocol, pool);
     WindowSet windows;
     try {
@@ -112,7 +115,8 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
     report.model = req.modelPath;
     report.perplexity = evaluatePerplexity(decoder, windows, mask, &job, req.batch);
     if (mask.skippedUnits() > 0) {
-        report.densePerplexity = evaluatePerplexity(decoder, windows, UnitMask::dense(decoder.layers()), &job, req.batch);
+        report.densePerplexity
+            = evaluatePerplexity(decoder, windows, UnitMask::dense(decoder.layers()), &job, req.batch);
         report.distance = compareToDense(decoder, windows, mask, &job, req.batch);
     }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -126,11 +130,9 @@ nlohmann::json EvaluationReport::toJson() const
     if (densePerplexity)
         j["dense"] = resultJson(*densePerplexity);
     if (distance)
-        j["distance_to_dense"] = {{"kl_per_token", distance->klPerToken},
-                                  {"js_finercut", distance->jsFinercut},
-                                  {"kl_finercut", distance->klFinercut},
-                                  {"angular_last_hidden", distance->angular},
-                                  {"tokens", distance->tokens}};
+        j["distance_to_dense"] = {{"kl_per_token", distance->klPerToken}, {"js_finercut", distance->jsFinercut},
+            {"kl_finercut", distance->klFinercut}, {"angular_last_hidden", distance->angular},
+            {"tokens", distance->tokens}};
     return j;
 }
 
@@ -138,15 +140,16 @@ std::string EvaluationReport::text() const
 {
     std::ostringstream s;
     char line[256];
-    std::snprintf(line, sizeof line, "perplexity:      %.4f  (%s)\n", perplexity.perplexity, perplexity.mask.describe().c_str());
+    std::snprintf(
+        line, sizeof line, "perplexity:      %.4f  (%s)\n", perplexity.perplexity, perplexity.mask.describe().c_str());
     s << "model:           " << model << "\n" << line;
     if (densePerplexity) {
         std::snprintf(line, sizeof line, "dense:           %.4f\n", densePerplexity->perplexity);
         s << line;
     }
     if (distance) {
-        std::snprintf(line, sizeof line, "KL(dense||cfg):  %.6f per token   JS (FinerCut): %.3g   angular: %.4f\n", distance->klPerToken,
-                      distance->jsFinercut, distance->angular);
+        std::snprintf(line, sizeof line, "KL(dense||cfg):  %.6f per token   JS (FinerCut): %.3g   angular: %.4f\n",
+            distance->klPerToken, distance->jsFinercut, distance->angular);
         s << line;
     }
     s << perplexity.protocol.card();

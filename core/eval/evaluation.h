@@ -21,7 +21,7 @@ struct EvaluationRequest
     std::string tokenizerPath;
     std::string protocol = "tiny-ts";
     std::int64_t context = 0; // 0: the preset's, capped by the model's context
-    std::int64_t stride = 0;  // 0: the preset's
+    std::int64_t stride = 0; // 0: the preset's
     std::int64_t maxWindows = 0;
     std::string pool = "evaluation";
     std::vector<int> skipAttn, skipMlp, skipBlock;
@@ -35,7 +35,7 @@ struct EvaluationReport
     std::string model;
     PerplexityResult perplexity;
     std::optional<PerplexityResult> densePerplexity; // when units are skipped
-    std::optional<DistanceResult> distance;          // when units are skipped
+    std::optional<DistanceResult> distance; // when units are skipped
     double seconds = 0;
 
     nlohmann::json toJson() const;

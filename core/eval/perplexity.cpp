@@ -22,7 +22,8 @@ std::vector<std::vector<std::size_t>> batches(const WindowSet &set, int batch)
     std::vector<std::vector<std::size_t>> out;
     for (auto &[shape, idx] : byShape)
         for (std::size_t at = 0; at < idx.size(); at += static_cast<std::size_t>(std::max(batch, 1)))
-            out.emplace_back(idx.begin() + at, idx.begin() + std::min(idx.size(), at + static_cast<std::size_t>(std::max(batch, 1))));
+            out.emplace_back(idx.begin() + at,
+                idx.begin() + std::min(idx.size(), at + static_cast<std::size_t>(std::max(batch, 1))));
     return out;
 }
 
@@ -60,7 +61,8 @@ double reducePerplexity(PplFormula formula, const std::vector<double> &sums, con
     return NAN;
 }
 
-PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
+PerplexityResult evaluatePerplexity(
+    const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
 {
     c10::NoGradGuard noGrad;
     PerplexityResult r;
@@ -99,7 +101,8 @@ PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set
     return r;
 }
 
-DistanceResult compareToDense(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
+DistanceResult compareToDense(
+    const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
 {
     c10::NoGradGuard noGrad;
     DistanceResult r;

@@ -37,17 +37,18 @@ const char *formulaKey(PplFormula f)
     }
     return "?";
 }
-const char *bosKey(BosPolicy b) { return b == BosPolicy::None ? "none" : b == BosPolicy::StreamStart ? "stream" : "window"; }
+const char *bosKey(BosPolicy b)
+{
+    return b == BosPolicy::None ? "none" : b == BosPolicy::StreamStart ? "stream" : "window";
+}
 } // namespace
 
 nlohmann::json Protocol::toJson() const
 {
-    return {{"preset", preset},       {"text_source", textSource}, {"reconstruction", reconstruction},
-            {"selection", selection}, {"seed", seed},              {"tokenizer", tokenizer},
-            {"bos", bosKey(bos)},     {"context", context},        {"stride", stride},
-            {"formula", formulaKey(formula)}, {"max_windows", maxWindows}, {"windows", windows},
-            {"tokens", tokens},       {"scored_tokens", scoredTokens}, {"dtype", dtype},
-            {"device", device}};
+    return {{"preset", preset}, {"text_source", textSource}, {"reconstruction", reconstruction},
+        {"selection", selection}, {"seed", seed}, {"tokenizer", tokenizer}, {"bos", bosKey(bos)}, {"context", context},
+        {"stride", stride}, {"formula", formulaKey(formula)}, {"max_windows", maxWindows}, {"windows", windows},
+        {"tokens", tokens}, {"scored_tokens", scoredTokens}, {"dtype", dtype}, {"device", device}};
 }
 
 Protocol Protocol::fromJson(const nlohmann::json &j)
@@ -82,15 +83,24 @@ Protocol Protocol::fromJson(const nlohmann::json &j)
     std::string bos, formula;
     str("bos", bos);
     str("formula", formula);
-    if (bos == "none") p.bos = BosPolicy::None;
-    else if (bos == "stream") p.bos = BosPolicy::StreamStart;
-    else if (bos == "window") p.bos = BosPolicy::EachWindow;
-    else throw std::invalid_argument("protocol field \"bos\" has unknown value \"" + bos + "\"");
-    if (formula == "F1") p.formula = PplFormula::F1MeanOfWindows;
-    else if (formula == "F2") p.formula = PplFormula::F2TokenWeighted;
-    else if (formula == "F3") p.formula = PplFormula::F3MeanOfWindowPpl;
-    else if (formula == "F4") p.formula = PplFormula::F4Strided;
-    else throw std::invalid_argument("protocol field \"formula\" has unknown value \"" + formula + "\"");
+    if (bos == "none")
+        p.bos = BosPolicy::None;
+    else if (bos == "stream")
+        p.bos = BosPolicy::StreamStart;
+    else if (bos == "window")
+        p.bos = BosPolicy::EachWindow;
+    else
+        throw std::invalid_argument("protocol field \"bos\" has unknown value \"" + bos + "\"");
+    if (formula == "F1")
+        p.formula = PplFormula::F1MeanOfWindows;
+    else if (formula == "F2")
+        p.formula = PplFormula::F2TokenWeighted;
+    else if (formula == "F3")
+        p.formula = PplFormula::F3MeanOfWindowPpl;
+    else if (formula == "F4")
+        p.formula = PplFormula::F4Strided;
+    else
+        throw std::invalid_argument("protocol field \"formula\" has unknown value \"" + formula + "\"");
     return p;
 }
 
@@ -113,8 +123,8 @@ std::string Protocol::card() const
 std::string Protocol::oneLine() const
 {
     std::ostringstream s;
-    s << preset << ": T=" << context << " S=" << stride << " BOS " << bosName(bos) << ", " << formulaKey(formula) << ", "
-      << windows << " windows, " << scoredTokens << " scored tokens";
+    s << preset << ": T=" << context << " S=" << stride << " BOS " << bosName(bos) << ", " << formulaKey(formula)
+      << ", " << windows << " windows, " << scoredTokens << " scored tokens";
     return s.str();
 }
 
@@ -158,6 +168,9 @@ Protocol protocolPreset(const std::string &name)
     return p;
 }
 
-std::string protocolPresetNames() { return "tiny-ts, sleb, evopress, sliding, finercut"; }
+std::string protocolPresetNames()
+{
+    return "tiny-ts, sleb, evopress, sliding, finercut";
+}
 
 } // namespace blockscope

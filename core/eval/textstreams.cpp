@@ -20,8 +20,8 @@ TextStream textStreamFor(const std::string &path, const Tokenizer &tokenizer, Pr
         for (std::size_t i = 0; i < docs.texts.size(); ++i)
             joined += (i ? "\n\n" : "") + docs.texts[i];
         append(tokenizer.encode(joined));
-        protocol.reconstruction = std::to_string(docs.texts.size()) + " JSONL documents joined with \"\\n\\n\"" +
-                                  (docs.skipped ? " (" + std::to_string(docs.skipped) + " lines without text skipped)" : "");
+        protocol.reconstruction = std::to_string(docs.texts.size()) + " JSONL documents joined with \"\\n\\n\""
+            + (docs.skipped ? " (" + std::to_string(docs.skipped) + " lines without text skipped)" : "");
     } else if (protocol.preset == "tiny-ts") {
         const std::vector<std::string> paragraphs = tinyTsParagraphs(readTextFile(path));
         const std::size_t n = paragraphs.size();
@@ -32,8 +32,9 @@ TextStream textStreamFor(const std::string &path, const Tokenizer &tokenizer, Pr
             from = n / 2;
         for (std::size_t i = from; i < to; ++i)
             append(tokenizer.encode(paragraphs[i]));
-        protocol.reconstruction = "paragraphs [" + std::to_string(from) + ", " + std::to_string(to) + ") of " + std::to_string(n) +
-                                  " (split on blank lines, stripped, space runs collapsed), each encoded without BOS, concatenated";
+        protocol.reconstruction = "paragraphs [" + std::to_string(from) + ", " + std::to_string(to) + ") of "
+            + std::to_string(n)
+            + " (split on blank lines, stripped, space runs collapsed), each encoded without BOS, concatenated";
     } else if (name.ends_with(".raw")) {
         append(tokenizer.encode(wikitextJoinedRows(readTextFile(path))));
         protocol.reconstruction = "WikiText rows (lines; \" \\n\" lines empty) joined with \"\\n\\n\"";

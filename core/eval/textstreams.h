@@ -23,7 +23,7 @@ struct TextStream
     std::vector<std::int32_t> ids;
     Protocol protocol;
 };
-TextStream textStreamFor(const std::string &path, const Tokenizer &tokenizer, Protocol protocol,
-                         TextPool pool = TextPool::Evaluation);
+TextStream textStreamFor(
+    const std::string &path, const Tokenizer &tokenizer, Protocol protocol, TextPool pool = TextPool::Evaluation);
 
 } // namespace blockscope

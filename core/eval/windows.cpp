@@ -12,8 +12,8 @@ void finish(WindowSet &set)
 {
     auto &p = set.protocol;
     if (p.maxWindows > 0 && static_cast<std::int64_t>(set.windows.size()) > p.maxWindows) {
-        p.selection = "first " + std::to_string(p.maxWindows) + " of " + std::to_string(set.windows.size()) + " windows (" +
-                      p.selection + ")";
+        p.selection = "first " + std::to_string(p.maxWindows) + " of " + std::to_string(set.windows.size())
+            + " windows (" + p.selection + ")";
         set.windows.resize(p.maxWindows);
     }
     p.windows = static_cast<std::int64_t>(set.windows.size());
@@ -31,7 +31,8 @@ WindowSet cutWindows(const std::vector<std::int32_t> &stream, Protocol protocol,
     if (T < 2)
         throw std::invalid_argument("context length " + std::to_string(T) + " is too short (at least 2)");
     if (S < 1 || S > T)
-        throw std::invalid_argument("stride " + std::to_string(S) + " must be between 1 and the context " + std::to_string(T));
+        throw std::invalid_argument(
+            "stride " + std::to_string(S) + " must be between 1 and the context " + std::to_string(T));
     if (protocol.bos != BosPolicy::None && !bos)
         throw std::invalid_argument("the protocol needs a BOS token but the tokenizer has none");
     if (protocol.formula != PplFormula::F4Strided && S != T)
@@ -76,8 +77,8 @@ WindowSet cutWindows(const std::vector<std::int32_t> &stream, Protocol protocol,
         }
     }
     if (set.windows.empty())
-        throw std::invalid_argument("the text has " + std::to_string(stream.size()) + " tokens, too few for one window of " +
-                                    std::to_string(T));
+        throw std::invalid_argument("the text has " + std::to_string(stream.size())
+            + " tokens, too few for one window of " + std::to_string(T));
     finish(set);
     return set;
 }
@@ -93,7 +94,8 @@ WindowSet sampleWindows(const WindowSet &set, std::int64_t n, std::uint64_t seed
     WindowSet out;
     out.protocol = set.protocol;
     out.protocol.seed = seed;
-    out.protocol.selection = std::to_string(idx.size()) + " windows sampled at random from " + std::to_string(set.windows.size());
+    out.protocol.selection
+        = std::to_string(idx.size()) + " windows sampled at random from " + std::to_string(set.windows.size());
     out.protocol.maxWindows = 0;
     for (auto i : idx)
         out.windows.push_back(set.windows[i]);

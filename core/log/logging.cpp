@@ -26,14 +26,46 @@ std::shared_ptr<spdlog::logger> named(const char *name)
 }
 } // namespace
 
-std::shared_ptr<spdlog::logger> model() { static auto l = named("model"); return l; }
-std::shared_ptr<spdlog::logger> text() { static auto l = named("text"); return l; }
-std::shared_ptr<spdlog::logger> eval() { static auto l = named("eval"); return l; }
-std::shared_ptr<spdlog::logger> prune() { static auto l = named("prune"); return l; }
-std::shared_ptr<spdlog::logger> sparse() { static auto l = named("sparse"); return l; }
-std::shared_ptr<spdlog::logger> ppa() { static auto l = named("ppa"); return l; }
-std::shared_ptr<spdlog::logger> store() { static auto l = named("store"); return l; }
-std::shared_ptr<spdlog::logger> jobs() { static auto l = named("jobs"); return l; }
+std::shared_ptr<spdlog::logger> model()
+{
+    static auto l = named("model");
+    return l;
+}
+std::shared_ptr<spdlog::logger> text()
+{
+    static auto l = named("text");
+    return l;
+}
+std::shared_ptr<spdlog::logger> eval()
+{
+    static auto l = named("eval");
+    return l;
+}
+std::shared_ptr<spdlog::logger> prune()
+{
+    static auto l = named("prune");
+    return l;
+}
+std::shared_ptr<spdlog::logger> sparse()
+{
+    static auto l = named("sparse");
+    return l;
+}
+std::shared_ptr<spdlog::logger> ppa()
+{
+    static auto l = named("ppa");
+    return l;
+}
+std::shared_ptr<spdlog::logger> store()
+{
+    static auto l = named("store");
+    return l;
+}
+std::shared_ptr<spdlog::logger> jobs()
+{
+    static auto l = named("jobs");
+    return l;
+}
 
 } // namespace blockscope::log
 
@@ -55,9 +87,9 @@ void line(Subsystem s, Level level, std::string_view message)
     case Subsystem::Jobs: l = jobs(); break;
     }
     const auto lv = level == Level::Debug ? spdlog::level::debug
-                    : level == Level::Info ? spdlog::level::info
-                    : level == Level::Warn ? spdlog::level::warn
-                                           : spdlog::level::err;
+        : level == Level::Info            ? spdlog::level::info
+        : level == Level::Warn            ? spdlog::level::warn
+                                          : spdlog::level::err;
     l->log(lv, "{}", message);
 }
 

@@ -26,11 +26,11 @@ struct RopeScaling
 // The architecture of a Llama-family decoder, the same whatever file it came from.
 struct Architecture
 {
-    std::string family;       // "llama", "mistral", "qwen2"
+    std::string family; // "llama", "mistral", "qwen2"
     std::int64_t layers = 0;
     std::int64_t hidden = 0;
     std::int64_t intermediate = 0;
-    std::int64_t heads = 0;   // 0 when the file does not say (a bare .safetensors)
+    std::int64_t heads = 0; // 0 when the file does not say (a bare .safetensors)
     std::int64_t kvHeads = 0;
     std::int64_t headDim = 0;
     std::int64_t vocab = 0;
@@ -41,7 +41,7 @@ struct Architecture
     RopeLayout ropeLayout = RopeLayout::RotateHalf;
     bool tiedEmbeddings = false;
     bool attentionBias = false; // q/k/v/o biases (Llama attention_bias)
-    bool qkvBias = false;       // q/k/v biases only (Qwen2)
+    bool qkvBias = false; // q/k/v biases only (Qwen2)
     bool mlpBias = false;
     std::optional<std::int64_t> slidingWindow;
     std::vector<std::int64_t> bosTokenIds;

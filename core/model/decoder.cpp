@@ -102,7 +102,8 @@ struct Decoder::Impl
         invFreq = ropeInverseFrequencies(a);
     }
 
-    at::Tensor attention(const Block &b, const at::Tensor &x, const RopeTables &rope, int layer, ForwardCapture *cap) const
+    at::Tensor attention(
+        const Block &b, const at::Tensor &x, const RopeTables &rope, int layer, ForwardCapture *cap) const
     {
         const auto B = x.size(0), T = x.size(1);
         const auto H = arch.heads, Hkv = arch.kvHeads, hd = arch.headDim;
@@ -130,7 +131,8 @@ struct Decoder::Impl
     // Boolean [rows, T] mask of keys each query row may see (causal, sliding window if any).
     at::Tensor allowedKeys(std::int64_t rowStart, std::int64_t rows, std::int64_t T, const at::Device &dev) const
     {
-        at::Tensor i = at::arange(rowStart, rowStart + rows, at::TensorOptions().dtype(at::kLong).device(dev)).unsqueeze(1);
+        at::Tensor i
+            = at::arange(rowStart, rowStart + rows, at::TensorOptions().dtype(at::kLong).device(dev)).unsqueeze(1);
         at::Tensor j = at::arange(T, at::TensorOptions().dtype(at::kLong).device(dev)).unsqueeze(0);
         at::Tensor ok = j <= i;
         if (arch.slidingWindow)
@@ -141,7 +143,7 @@ struct Decoder::Impl
     // Attention computed explicitly, one tile of query rows at a time, so that the probabilities
     // can be captured (fully for short sequences, pooled for long ones) without holding T x T.
     at::Tensor explicitAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale, int layer,
-                                 ForwardCapture *cap) const
+        ForwardCapture *cap) const
     {
         const auto B = q.size(0), H = q.size(1), T = q.size(2);
         const auto mode = cap ? cap->attention : ForwardCapture::Attention::None;
@@ -170,7 +172,8 @@ struct Decoder::Impl
                 probsAll.narrow(2, r0, rows).copy_(p);
             if (mode == ForwardCapture::Attention::Pooled) {
                 // Pad keys to whole tiles and pool over them: [B,H,rows,nTiles].
-                at::Tensor padded = at::constant_pad_nd(p, {0, nTiles * tile - T}, 0.0).view({B, H, rows, nTiles, tile});
+                at::Tensor padded
+                    = at::constant_pad_nd(p, {0, nTiles * tile - T}, 0.0).view({B, H, rows, nTiles, tile});
                 at::Tensor rowMax = std::get<0>(padded.max(-1)), rowSum = padded.sum(-1);
                 const std::int64_t ti = r0 / tile;
                 pooledMax.select(2, ti).copy_(std::get<0>(rowMax.max(2)));
@@ -198,18 +201,20 @@ Decoder::Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions option
     d->options = options;
     d->arch = d->model->architecture();
     if (!d->model->architectureComplete())
-        throw std::invalid_argument(d->model->path() + ": the number of heads is unknown (no config.json), so the model cannot run");
+        throw std::invalid_argument(
+            d->model->path() + ": the number of heads is unknown (no config.json), so the model cannot run");
     if (options.device.is_cuda() && !cudaAvailable())
         throw std::invalid_argument("CUDA was requested but " + std::string(deviceSummary()));
     for (const auto &t : d->model->tensors())
         if (t.role != TensorRole::Other && !t.loadable)
-            throw std::invalid_argument("tensor " + t.name + " is stored as " + t.storageType +
-                                        ", which Blockscope cannot compute with (F32, F16, BF16 and Q8_0 can)");
+            throw std::invalid_argument("tensor " + t.name + " is stored as " + t.storageType
+                + ", which Blockscope cannot compute with (F32, F16, BF16 and Q8_0 can)");
     d->fetch = [this](const std::string &name) { return d->loadFromModel(name); };
     d->build();
 }
 
-Decoder::Decoder(const Architecture &architecture, const std::map<std::string, at::Tensor> &weights, DecoderOptions options)
+Decoder::Decoder(
+    const Architecture &architecture, const std::map<std::string, at::Tensor> &weights, DecoderOptions options)
     : d(std::make_unique<Impl>())
 {
     d->options = options;
@@ -222,14 +227,29 @@ Decoder::Decoder(const Architecture &architecture, const std::map<std::string, a
     d->fetch = nullptr; // `weights` is only borrowed during construction
 }
 
-std::map<std::string, at::Tensor> Decoder::namedWeights() const { return d->named; }
+std::map<std::string, at::Tensor> Decoder::namedWeights() const
+{
+    return d->named;
+}
 
 Decoder::~Decoder() = default;
 
-const Architecture &Decoder::architecture() const { return d->arch; }
-const DecoderOptions &Decoder::options() const { return d->options; }
-int Decoder::layers() const { return static_cast<int>(d->arch.layers); }
-std::uint64_t Decoder::ownedWeightBytes() const { return d->ownedBytes; }
+const Architecture &Decoder::architecture() const
+{
+    return d->arch;
+}
+const DecoderOptions &Decoder::options() const
+{
+    return d->options;
+}
+int Decoder::layers() const
+{
+    return static_cast<int>(d->arch.layers);
+}
+std::uint64_t Decoder::ownedWeightBytes() const
+{
+    return d->ownedBytes;
+}
 
 at::Tensor Decoder::embed(const at::Tensor &tokens) const
 {
@@ -239,13 +259,14 @@ at::Tensor Decoder::embed(const at::Tensor &tokens) const
     if (ids.numel() > 0) {
         const auto mn = ids.min().item<std::int64_t>(), mx = ids.max().item<std::int64_t>();
         if (mn < 0 || mx >= V)
-            throw std::invalid_argument("token id " + std::to_string(mn < 0 ? mn : mx) + " is outside the vocabulary of " + std::to_string(V));
+            throw std::invalid_argument(
+                "token id " + std::to_string(mn < 0 ? mn : mx) + " is outside the vocabulary of " + std::to_string(V));
     }
     return at::embedding(d->embedding, ids);
 }
 
-at::Tensor Decoder::forwardBlocks(at::Tensor h, int first, int last, const UnitMask &mask, ForwardCapture *cap,
-                                  std::int64_t positionOffset) const
+at::Tensor Decoder::forwardBlocks(
+    at::Tensor h, int first, int last, const UnitMask &mask, ForwardCapture *cap, std::int64_t positionOffset) const
 {
     TORCH_CHECK(mask.layers() == layers(), "unit mask has ", mask.layers(), " layers, the model ", layers());
     TORCH_CHECK(0 <= first && first <= last && last <= layers(), "block range out of bounds");
@@ -273,7 +294,10 @@ at::Tensor Decoder::forwardBlocks(at::Tensor h, int first, int last, const UnitM
     return h;
 }
 
-at::Tensor Decoder::finalNorm(const at::Tensor &hidden) const { return rmsNorm(hidden, d->norm, d->arch.rmsNormEps); }
+at::Tensor Decoder::finalNorm(const at::Tensor &hidden) const
+{
+    return rmsNorm(hidden, d->norm, d->arch.rmsNormEps);
+}
 
 at::Tensor Decoder::logits(const at::Tensor &hidden) const
 {

@@ -12,8 +12,8 @@
 
 #include <map>
 #include <memory>
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace blockscope {
@@ -31,9 +31,9 @@ struct ForwardCapture
 {
     enum class Attention { None, Full, Pooled };
 
-    bool hiddenStates = false;      // h_0 .. h_L at block boundaries (h_L before the final norm)
+    bool hiddenStates = false; // h_0 .. h_L at block boundaries (h_L before the final norm)
     Attention attention = Attention::None;
-    int poolTile = 64;              // tile size for Pooled
+    int poolTile = 64; // tile size for Pooled
 
     std::vector<at::Tensor> hidden; // L+1 tensors [B, T, d]
     // Per layer: Full -> probabilities [B, H, T, T] (float32); Pooled -> max and sum over
@@ -53,7 +53,8 @@ public:
     Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions options = {});
     // A decoder over tensors held in memory, named as Hugging Face names them (training, tests).
     // Tensors are used as given (no copy); lm_head.weight may be absent when embeddings are tied.
-    Decoder(const Architecture &architecture, const std::map<std::string, at::Tensor> &weights, DecoderOptions options = {});
+    Decoder(const Architecture &architecture, const std::map<std::string, at::Tensor> &weights,
+        DecoderOptions options = {});
     ~Decoder();
     Decoder(const Decoder &) = delete;
     Decoder &operator=(const Decoder &) = delete;
@@ -67,7 +68,7 @@ public:
     // Runs blocks [first, last) on `hidden` (the state entering block `first`), honouring the
     // mask. `positionOffset` is the position of the first token.
     at::Tensor forwardBlocks(at::Tensor hidden, int first, int last, const UnitMask &mask,
-                             ForwardCapture *capture = nullptr, std::int64_t positionOffset = 0) const;
+        ForwardCapture *capture = nullptr, std::int64_t positionOffset = 0) const;
     // Final norm and LM head: hidden [B, T, d] -> logits [B, T, V] in float32.
     at::Tensor logits(const at::Tensor &hidden) const;
     at::Tensor finalNorm(const at::Tensor &hidden) const;

@@ -63,10 +63,21 @@ std::optional<DType> dtypeFromSafetensorsName(std::string_view n)
         DType type;
     };
     static constexpr Entry table[] = {
-        {"F32", DType::F32},   {"F16", DType::F16},         {"BF16", DType::BF16},       {"F64", DType::F64},
-        {"I8", DType::I8},     {"U8", DType::U8},           {"I16", DType::I16},         {"U16", DType::U16},
-        {"I32", DType::I32},   {"U32", DType::U32},         {"I64", DType::I64},         {"U64", DType::U64},
-        {"BOOL", DType::Bool}, {"F8_E4M3", DType::F8E4M3}, {"F8_E5M2", DType::F8E5M2},
+        {"F32", DType::F32},
+        {"F16", DType::F16},
+        {"BF16", DType::BF16},
+        {"F64", DType::F64},
+        {"I8", DType::I8},
+        {"U8", DType::U8},
+        {"I16", DType::I16},
+        {"U16", DType::U16},
+        {"I32", DType::I32},
+        {"U32", DType::U32},
+        {"I64", DType::I64},
+        {"U64", DType::U64},
+        {"BOOL", DType::Bool},
+        {"F8_E4M3", DType::F8E4M3},
+        {"F8_E5M2", DType::F8E5M2},
     };
     for (const auto &e : table)
         if (e.name == n)

@@ -45,7 +45,10 @@ std::string shapeString(const std::vector<std::int64_t> &shape)
 }
 
 namespace {
-const char *ropeLayoutName(RopeLayout l) { return l == RopeLayout::Interleaved ? "interleaved pairs" : "rotate_half"; }
+const char *ropeLayoutName(RopeLayout l)
+{
+    return l == RopeLayout::Interleaved ? "interleaved pairs" : "rotate_half";
+}
 const char *scalingName(RopeScaling::Type t)
 {
     return t == RopeScaling::Type::Linear ? "linear" : t == RopeScaling::Type::Llama3 ? "llama3" : "none";
@@ -56,14 +59,17 @@ std::string architectureSummary(const ModelHandle &m)
 {
     const Architecture &a = m.architecture();
     std::ostringstream s;
-    auto known = [&](std::int64_t v) { return m.architectureComplete() || v != 0 ? std::to_string(v) : std::string("unknown"); };
+    auto known = [&](std::int64_t v) {
+        return m.architectureComplete() || v != 0 ? std::to_string(v) : std::string("unknown");
+    };
     s << "path:            " << m.path() << "\n"
       << "format:          " << formatName(m.format()) << "\n"
       << "family:          " << a.family << "\n"
       << "blocks:          " << a.layers << "\n"
       << "hidden size:     " << a.hidden << "\n"
       << "MLP size:        " << a.intermediate << "\n"
-      << "heads:           " << known(a.heads) << " (key/value heads " << known(a.kvHeads) << ", head dim " << known(a.headDim) << ")\n"
+      << "heads:           " << known(a.heads) << " (key/value heads " << known(a.kvHeads) << ", head dim "
+      << known(a.headDim) << ")\n"
       << "vocabulary:      " << a.vocab << "\n"
       << "context:         " << a.context << "\n"
       << "RMSNorm eps:     " << a.rmsNormEps << "\n"
@@ -73,7 +79,11 @@ std::string architectureSummary(const ModelHandle &m)
         s << " (factor " << a.ropeScaling.factor << ")";
     s << "\n"
       << "embeddings:      " << (a.tiedEmbeddings ? "tied" : "untied") << "\n"
-      << "biases:          " << (a.attentionBias ? "q/k/v/o" : a.qkvBias ? "q/k/v" : "none") << (a.mlpBias ? " + MLP" : "") << "\n"
+      << "biases:          "
+      << (a.attentionBias    ? "q/k/v/o"
+                 : a.qkvBias ? "q/k/v"
+                             : "none")
+      << (a.mlpBias ? " + MLP" : "") << "\n"
       << "parameters:      " << m.parameterCount() << " (" << humanCount(m.parameterCount()) << ")\n"
       << "tensor bytes:    " << m.totalBytes() << " (" << humanBytes(m.totalBytes()) << ")\n"
       << "tensors:         " << m.tensors().size() << " in " << m.files().size() << " file(s)\n";
@@ -92,24 +102,25 @@ std::string tensorTable(const ModelHandle &m, const std::map<std::string, Tensor
 {
     std::ostringstream s;
     char line[512];
-    std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-5s %-10s %12s %14s", "tensor", "role", "block", "dtype", "shape", "params", "bytes");
+    std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-5s %-10s %12s %14s", "tensor", "role", "block", "dtype",
+        "shape", "params", "bytes");
     s << line;
     if (stats)
         s << "        min        max       mean        std         l2  zeros%  nan/inf";
     s << "\n";
     for (const auto &t : m.tensors()) {
         std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-5s %-10s %12llu %14llu", t.name.c_str(),
-                      std::string(roleName(t.role)).c_str(), t.block >= 0 ? std::to_string(t.block).c_str() : "-",
-                      t.storageType.c_str(), shapeString(t.shape).c_str(), static_cast<unsigned long long>(t.elementCount()),
-                      static_cast<unsigned long long>(t.bytes));
+            std::string(roleName(t.role)).c_str(), t.block >= 0 ? std::to_string(t.block).c_str() : "-",
+            t.storageType.c_str(), shapeString(t.shape).c_str(), static_cast<unsigned long long>(t.elementCount()),
+            static_cast<unsigned long long>(t.bytes));
         s << line;
         if (stats) {
             auto it = stats->find(t.name);
             if (it != stats->end()) {
                 const auto &x = it->second;
-                std::snprintf(line, sizeof line, " %10.4g %10.4g %10.4g %10.4g %10.4g %7.3f %4llu/%llu", x.min, x.max, x.mean, x.std,
-                              x.l2, 100 * x.zeroFraction, static_cast<unsigned long long>(x.nanCount),
-                              static_cast<unsigned long long>(x.infCount));
+                std::snprintf(line, sizeof line, " %10.4g %10.4g %10.4g %10.4g %10.4g %7.3f %4llu/%llu", x.min, x.max,
+                    x.mean, x.std, x.l2, 100 * x.zeroFraction, static_cast<unsigned long long>(x.nanCount),
+                    static_cast<unsigned long long>(x.infCount));
                 s << line;
             } else {
                 s << "  (not loadable)";
@@ -150,25 +161,16 @@ nlohmann::json inspectJson(const ModelHandle &m, const std::map<std::string, Ten
         j["tokenizer"] = {{"kind", m.tokenizer()->kind}, {"path", m.tokenizer()->path}, {"size", m.tokenizer()->size}};
     auto &tensors = j["tensors"] = nlohmann::json::array();
     for (const auto &t : m.tensors()) {
-        nlohmann::json e = {{"name", t.name},
-                            {"source_name", t.sourceName},
-                            {"role", roleName(t.role)},
-                            {"block", t.block},
-                            {"dtype", t.storageType},
-                            {"shape", t.shape},
-                            {"parameters", t.elementCount()},
-                            {"bytes", t.bytes},
-                            {"file", m.fileName(t.fileIndex)},
-                            {"offset", t.offset},
-                            {"loadable", t.loadable}};
+        nlohmann::json e = {{"name", t.name}, {"source_name", t.sourceName}, {"role", roleName(t.role)},
+            {"block", t.block}, {"dtype", t.storageType}, {"shape", t.shape}, {"parameters", t.elementCount()},
+            {"bytes", t.bytes}, {"file", m.fileName(t.fileIndex)}, {"offset", t.offset}, {"loadable", t.loadable}};
         if (stats) {
             auto it = stats->find(t.name);
             if (it != stats->end()) {
                 const auto &x = it->second;
                 auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-                e["stats"] = {{"min", num(x.min)}, {"max", num(x.max)},     {"mean", num(x.mean)},
-                              {"std", num(x.std)}, {"l2", num(x.l2)},       {"zero_fraction", x.zeroFraction},
-                              {"nan", x.nanCount}, {"inf", x.infCount}};
+                e["stats"] = {{"min", num(x.min)}, {"max", num(x.max)}, {"mean", num(x.mean)}, {"std", num(x.std)},
+                    {"l2", num(x.l2)}, {"zero_fraction", x.zeroFraction}, {"nan", x.nanCount}, {"inf", x.infCount}};
             }
         }
         tensors.push_back(std::move(e));

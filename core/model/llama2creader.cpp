@@ -51,8 +51,9 @@ std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const st
         if (magic == 0x616b3432) {
             cur.skip(4, "magic");
             const auto version = cur.read<std::int32_t>("version");
-            throw FormatError(path, 4, "version", "llama2.c export version " + std::to_string(version) +
-                                                      " is not supported (only the legacy version 0 layout is)");
+            throw FormatError(path, 4, "version",
+                "llama2.c export version " + std::to_string(version)
+                    + " is not supported (only the legacy version 0 layout is)");
         }
     }
     const char *fields[7] = {"dim", "hidden_dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "seq_len"};
@@ -72,15 +73,16 @@ std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const st
         int field;
         std::int64_t value, cap;
     } checks[] = {{0, dim, caps.maxHidden}, {1, hidden, caps.maxFfn}, {2, L, caps.maxLayers}, {3, H, caps.maxHeads},
-                  {4, Hkv, caps.maxHeads}, {5, V, caps.maxVocab},   {6, seq, caps.maxContext}};
+        {4, Hkv, caps.maxHeads}, {5, V, caps.maxVocab}, {6, seq, caps.maxContext}};
     for (const auto &c : checks)
         if (c.value > c.cap)
             throw FormatError(path, 4 * c.field, fields[c.field],
-                              "value " + std::to_string(c.value) + " exceeds the cap " + std::to_string(c.cap));
+                "value " + std::to_string(c.value) + " exceeds the cap " + std::to_string(c.cap));
     if (dim % H != 0)
         throw FormatError(path, 0, "dim", std::to_string(dim) + " is not divisible by n_heads " + std::to_string(H));
     if (H % Hkv != 0)
-        throw FormatError(path, 16, "n_kv_heads", std::to_string(Hkv) + " does not divide n_heads " + std::to_string(H));
+        throw FormatError(
+            path, 16, "n_kv_heads", std::to_string(Hkv) + " does not divide n_heads " + std::to_string(H));
     const std::int64_t hs = dim / H, kvDim = Hkv * hs;
     if (hs % 2 != 0)
         throw FormatError(path, 12, "n_heads", "head size " + std::to_string(hs) + " is odd; RoPE rotates pairs");
@@ -104,14 +106,15 @@ std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const st
     };
     const std::uint64_t d = dim, ff = hidden, l = L, kv = kvDim, v = V;
     std::uint64_t perLayer = add(add(mul({2, d}), mul({2, d, d})), add(mul({2, kv, d}), mul({3, d, ff})));
-    std::uint64_t floats = add(add(mul({v, d}), mul({l, perLayer})), add(d, mul({static_cast<std::uint64_t>(seq), static_cast<std::uint64_t>(hs)})));
+    std::uint64_t floats = add(add(mul({v, d}), mul({l, perLayer})),
+        add(d, mul({static_cast<std::uint64_t>(seq), static_cast<std::uint64_t>(hs)})));
     if (!shared)
         floats = add(floats, mul({v, d}));
     const std::uint64_t expected = add(28, mul({4, floats}));
     if (file->size() != expected)
         throw FormatError(path, file->size() < expected ? file->size() : expected, "file size",
-                          std::to_string(file->size()) + " bytes, but the header implies " + std::to_string(expected) +
-                              (file->size() < expected ? " (file truncated?)" : " (trailing bytes)"));
+            std::to_string(file->size()) + " bytes, but the header implies " + std::to_string(expected)
+                + (file->size() < expected ? " (file truncated?)" : " (trailing bytes)"));
 
     ModelHandle::Contents c;
     c.path = path;

@@ -20,8 +20,8 @@ struct SanityCaps;
 // built in core/text).
 struct TokenizerSummary
 {
-    std::string kind;  // "llama2c", "gguf-llama", "gguf-gpt2", "sentencepiece", "tokenizer.json"
-    std::string path;  // file that holds it
+    std::string kind; // "llama2c", "gguf-llama", "gguf-gpt2", "sentencepiece", "tokenizer.json"
+    std::string path; // file that holds it
     std::int64_t size = 0; // number of tokens
 };
 

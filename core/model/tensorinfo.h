@@ -15,17 +15,17 @@ std::string_view roleName(TensorRole r);
 
 struct TensorInfo
 {
-    std::string name;       // canonical (Hugging Face) name, the same for every format
+    std::string name; // canonical (Hugging Face) name, the same for every format
     std::string sourceName; // the name in the file
     std::vector<std::int64_t> shape; // PyTorch order (outermost first)
     DType dtype = DType::F32;
     std::string storageType; // the file's own type name (e.g. "Q4_K" for an unsupported GGUF type)
     std::uint64_t bytes = 0;
-    int fileIndex = 0;       // index into ModelHandle::files()
+    int fileIndex = 0; // index into ModelHandle::files()
     std::uint64_t offset = 0; // absolute byte offset in that file
     TensorRole role = TensorRole::Other;
-    int block = -1;          // block index for Attention/Mlp tensors
-    bool loadable = true;    // false for quantisations the engine cannot compute with
+    int block = -1; // block index for Attention/Mlp tensors
+    bool loadable = true; // false for quantisations the engine cannot compute with
 
     std::uint64_t elementCount() const;
 };

@@ -4,7 +4,10 @@
 
 namespace blockscope {
 
-std::string layerPrefix(int layer) { return "model.layers." + std::to_string(layer) + "."; }
+std::string layerPrefix(int layer)
+{
+    return "model.layers." + std::to_string(layer) + ".";
+}
 
 namespace {
 

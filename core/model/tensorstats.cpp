@@ -16,7 +16,8 @@ constexpr std::uint64_t chunkElements = 1u << 20; // about 4 MB of float32: well
 TensorStats computeTensorStats(const ModelHandle &model, const TensorInfo &tensor, JobContext *job)
 {
     if (!tensor.loadable || !dtypeIsFloatReadable(tensor.dtype))
-        throw std::invalid_argument("tensor " + tensor.name + " of type " + tensor.storageType + " has no float values to summarise");
+        throw std::invalid_argument(
+            "tensor " + tensor.name + " of type " + tensor.storageType + " has no float values to summarise");
     const auto raw = model.data(tensor);
     const std::uint64_t n = tensor.elementCount();
     TensorStats s;
@@ -112,7 +113,8 @@ void computeAllTensorStats(const ModelHandle &model, TensorStatsCache &cache, Jo
             continue;
         if (!cache.find(t.name)) {
             JobContext inner(job.stopToken(), {}, [&](double f) {
-                job.progress(static_cast<double>(doneBytes) + f * static_cast<double>(t.bytes), static_cast<double>(totalBytes));
+                job.progress(
+                    static_cast<double>(doneBytes) + f * static_cast<double>(t.bytes), static_cast<double>(totalBytes));
             });
             cache.insert(t.name, computeTensorStats(model, t, &inner));
         }

@@ -14,13 +14,15 @@
 
 namespace blockscope {
 
-std::optional<TensorStats> computeTensorStatsOnGpu(const std::shared_ptr<const ModelHandle> &model, const TensorInfo &tensor)
+std::optional<TensorStats> computeTensorStatsOnGpu(
+    const std::shared_ptr<const ModelHandle> &model, const TensorInfo &tensor)
 {
 #ifdef BLOCKSCOPE_HAVE_CUDA
     if (!cudaAvailable())
         return std::nullopt;
     at::Tensor x = weightTensor(model, tensor).to(at::kFloat).contiguous().to(at::kCUDA);
-    TORCH_CHECK(x.is_cuda() && x.scalar_type() == at::kFloat && x.is_contiguous(), "stats input must be contiguous CUDA float32");
+    TORCH_CHECK(x.is_cuda() && x.scalar_type() == at::kFloat && x.is_contiguous(),
+        "stats input must be contiguous CUDA float32");
     const int64_t n = x.numel();
     const int parts = bs_tensor_stats_partial_count(n);
     auto bytesOpts = at::TensorOptions().dtype(at::kByte).device(x.device());
@@ -29,7 +31,8 @@ std::optional<TensorStats> computeTensorStatsOnGpu(const std::shared_ptr<const M
     const auto stream = at::cuda::getCurrentCUDAStream();
     const cudaError_t err = bs_tensor_stats_f32(x.data_ptr<float>(), n, partials, partials + parts, stream.stream());
     TORCH_CHECK(err == cudaSuccess, "tensor stats kernel failed: ", cudaGetErrorString(err));
-    at::Tensor host = scratch.narrow(0, static_cast<int64_t>(parts * sizeof(bs_stats_partial)), sizeof(bs_stats_partial)).cpu();
+    at::Tensor host
+        = scratch.narrow(0, static_cast<int64_t>(parts * sizeof(bs_stats_partial)), sizeof(bs_stats_partial)).cpu();
     bs_stats_partial p;
     std::memcpy(&p, host.data_ptr(), sizeof p);
     TensorStats s;

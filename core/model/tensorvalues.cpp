@@ -32,15 +32,16 @@ float halfToFloat(std::uint16_t h)
     return std::bit_cast<float>(bits);
 }
 
-float bfloat16ToFloat(std::uint16_t h) { return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16); }
+float bfloat16ToFloat(std::uint16_t h)
+{
+    return std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+}
 
 void readAsFloat32(DType type, std::span<const std::byte> raw, std::uint64_t first, std::uint64_t count, float *out)
 {
     const std::byte *p = raw.data();
     switch (type) {
-    case DType::F32:
-        std::memcpy(out, p + first * 4, count * 4);
-        return;
+    case DType::F32: std::memcpy(out, p + first * 4, count * 4); return;
     case DType::F64:
         for (std::uint64_t i = 0; i < count; ++i) {
             double d;
@@ -69,8 +70,7 @@ void readAsFloat32(DType type, std::span<const std::byte> raw, std::uint64_t fir
         }
         return;
     }
-    default:
-        throw std::invalid_argument("tensor type " + std::string(dtypeName(type)) + " cannot be read as float32");
+    default: throw std::invalid_argument("tensor type " + std::string(dtypeName(type)) + " cannot be read as float32");
     }
 }
 

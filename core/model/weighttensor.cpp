@@ -29,7 +29,8 @@ std::optional<at::ScalarType> scalarType(DType t)
 at::Tensor weightTensor(const std::shared_ptr<const ModelHandle> &model, const TensorInfo &t)
 {
     if (!t.loadable)
-        throw std::invalid_argument("tensor " + t.name + " is stored as " + t.storageType + ", which the engine cannot compute with");
+        throw std::invalid_argument(
+            "tensor " + t.name + " is stored as " + t.storageType + ", which the engine cannot compute with");
     const auto raw = model->data(t);
     if (t.dtype == DType::Q8_0) {
         at::Tensor out = at::empty(t.shape, at::kFloat);
@@ -38,7 +39,8 @@ at::Tensor weightTensor(const std::shared_ptr<const ModelHandle> &model, const T
     }
     const auto type = scalarType(t.dtype);
     if (!type)
-        throw std::invalid_argument("tensor " + t.name + " has dtype " + std::string(dtypeName(t.dtype)) + ", which LibTorch cannot hold");
+        throw std::invalid_argument(
+            "tensor " + t.name + " has dtype " + std::string(dtypeName(t.dtype)) + ", which LibTorch cannot hold");
     const auto elem = *dtypeElementSize(t.dtype);
     void *ptr = const_cast<std::byte *>(raw.data());
     if (reinterpret_cast<std::uintptr_t>(ptr) % elem != 0) {

@@ -11,7 +11,8 @@
 
 namespace blockscope {
 
-void permuteInterleavedToHalf(const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t hd, std::size_t rowBytes)
+void permuteInterleavedToHalf(
+    const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t hd, std::size_t rowBytes)
 {
     for (std::int64_t h = 0; h < heads; ++h)
         for (std::int64_t j = 0; j < hd; ++j) {
@@ -20,7 +21,8 @@ void permuteInterleavedToHalf(const std::byte *in, std::byte *out, std::int64_t 
         }
 }
 
-void permuteHalfToInterleaved(const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t hd, std::size_t rowBytes)
+void permuteHalfToInterleaved(
+    const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t hd, std::size_t rowBytes)
 {
     for (std::int64_t h = 0; h < heads; ++h)
         for (std::int64_t i = 0; i < hd / 2; ++i)
@@ -31,7 +33,9 @@ void permuteHalfToInterleaved(const std::byte *in, std::byte *out, std::int64_t 
 std::string hfConfigJson(const Architecture &a)
 {
     nlohmann::ordered_json j;
-    j["architectures"] = {a.family == "qwen2" ? "Qwen2ForCausalLM" : a.family == "mistral" ? "MistralForCausalLM" : "LlamaForCausalLM"};
+    j["architectures"] = {a.family == "qwen2" ? "Qwen2ForCausalLM"
+            : a.family == "mistral"           ? "MistralForCausalLM"
+                                              : "LlamaForCausalLM"};
     j["model_type"] = a.family;
     j["hidden_size"] = a.hidden;
     j["intermediate_size"] = a.intermediate;
@@ -47,11 +51,9 @@ std::string hfConfigJson(const Architecture &a)
     if (a.ropeScaling.type == RopeScaling::Type::Linear) {
         j["rope_scaling"] = {{"rope_type", "linear"}, {"factor", a.ropeScaling.factor}};
     } else if (a.ropeScaling.type == RopeScaling::Type::Llama3) {
-        j["rope_scaling"] = {{"rope_type", "llama3"},
-                             {"factor", a.ropeScaling.factor},
-                             {"low_freq_factor", a.ropeScaling.lowFreqFactor},
-                             {"high_freq_factor", a.ropeScaling.highFreqFactor},
-                             {"original_max_position_embeddings", a.ropeScaling.originalContext}};
+        j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", a.ropeScaling.factor},
+            {"low_freq_factor", a.ropeScaling.lowFreqFactor}, {"high_freq_factor", a.ropeScaling.highFreqFactor},
+            {"original_max_position_embeddings", a.ropeScaling.originalContext}};
     } else {
         j["rope_scaling"] = nullptr;
     }

@@ -18,9 +18,9 @@ std::string hfConfigJson(const Architecture &arch);
 
 // Row permutation of one projection from interleaved to rotate_half order within each head:
 // out row h*hd + j = in row h*hd + pi(j). `rows` = heads * headDim; `rowBytes` bytes per row.
-void permuteInterleavedToHalf(const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t headDim,
-                              std::size_t rowBytes);
-void permuteHalfToInterleaved(const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t headDim,
-                              std::size_t rowBytes);
+void permuteInterleavedToHalf(
+    const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t headDim, std::size_t rowBytes);
+void permuteHalfToInterleaved(
+    const std::byte *in, std::byte *out, std::int64_t heads, std::int64_t headDim, std::size_t rowBytes);
 
 } // namespace blockscope

@@ -9,8 +9,8 @@
 
 namespace blockscope {
 
-void writeSafetensors(const std::string &path, std::vector<SafetensorsEntry> entries,
-                      const std::map<std::string, std::string> &metadata)
+void writeSafetensors(
+    const std::string &path, std::vector<SafetensorsEntry> entries, const std::map<std::string, std::string> &metadata)
 {
     std::stable_sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
         const auto sa = dtypeElementSize(a.dtype).value_or(1), sb = dtypeElementSize(b.dtype).value_or(1);
@@ -25,10 +25,10 @@ void writeSafetensors(const std::string &path, std::vector<SafetensorsEntry> ent
     std::uint64_t offset = 0;
     for (const auto &e : entries) {
         if (!dtypeElementSize(e.dtype))
-            throw std::invalid_argument("cannot write tensor " + e.name + " of type " + std::string(dtypeName(e.dtype)));
-        header[e.name] = {{"dtype", std::string(dtypeName(e.dtype))},
-                          {"shape", e.shape},
-                          {"data_offsets", {offset, offset + e.data.size()}}};
+            throw std::invalid_argument(
+                "cannot write tensor " + e.name + " of type " + std::string(dtypeName(e.dtype)));
+        header[e.name] = {{"dtype", std::string(dtypeName(e.dtype))}, {"shape", e.shape},
+            {"data_offsets", {offset, offset + e.data.size()}}};
         offset += e.data.size();
     }
     std::string text = header.dump();

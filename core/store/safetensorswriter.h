@@ -24,6 +24,6 @@ struct SafetensorsEntry
 // then name, contiguous. Writes to a temporary file and renames, so a crash never leaves a
 // half-written file under the final name. Throws std::runtime_error on I/O failure.
 void writeSafetensors(const std::string &path, std::vector<SafetensorsEntry> entries,
-                      const std::map<std::string, std::string> &metadata = {});
+    const std::map<std::string, std::string> &metadata = {});
 
 } // namespace blockscope

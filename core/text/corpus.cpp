@@ -24,7 +24,8 @@ std::string readTextFile(const std::string &path, std::uint64_t maxBytes)
     if (file->size() == 0)
         throw FormatError(path, FormatError::NoOffset, "text", "the file is empty");
     if (file->size() > maxBytes)
-        throw FormatError(path, FormatError::NoOffset, "text", "the file is larger than " + std::to_string(maxBytes) + " bytes");
+        throw FormatError(
+            path, FormatError::NoOffset, "text", "the file is larger than " + std::to_string(maxBytes) + " bytes");
     std::string_view text(reinterpret_cast<const char *>(file->data()), file->size());
     if (auto bad = firstInvalidUtf8(text))
         throw FormatError(path, *bad, "line " + std::to_string(lineOf(text, *bad)), "is not valid UTF-8 text");
@@ -112,7 +113,8 @@ JsonlTexts readJsonlTexts(const std::string &path)
         out.texts.push_back(j["text"].get<std::string>());
     }
     if (out.texts.empty())
-        throw FormatError(path, FormatError::NoOffset, "text", "no line holds a JSON object with a string \"text\" field");
+        throw FormatError(
+            path, FormatError::NoOffset, "text", "no line holds a JSON object with a string \"text\" field");
     return out;
 }
 

@@ -35,7 +35,8 @@ std::string readAll(const std::string &path)
         throw FormatError(path, FormatError::NoOffset, "corpus", "cannot be read");
     std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (s.size() < 10000)
-        throw FormatError(path, FormatError::NoOffset, "corpus", "has " + std::to_string(s.size()) + " bytes; training needs at least 10,000");
+        throw FormatError(path, FormatError::NoOffset, "corpus",
+            "has " + std::to_string(s.size()) + " bytes; training needs at least 10,000");
     return s;
 }
 
@@ -77,7 +78,8 @@ struct AdamW
 
 } // namespace
 
-DemoTrainingResult trainDemoModel(const DemoTrainingOptions &o, JobContext &job, const std::function<void(std::int64_t, double)> &onLoss)
+DemoTrainingResult trainDemoModel(
+    const DemoTrainingOptions &o, JobContext &job, const std::function<void(std::int64_t, double)> &onLoss)
 {
     const auto start = std::chrono::steady_clock::now();
     fs::create_directories(o.outDir);
@@ -87,12 +89,13 @@ DemoTrainingResult trainDemoModel(const DemoTrainingOptions &o, JobContext &job,
     const std::string prefix = (fs::path(o.outDir) / "tokenizer").string();
     // Byte fallback keeps every input encodable; no normalisation so the text is kept verbatim
     // apart from SentencePiece's whitespace handling.
-    const std::string args = "--input=" + o.corpus + " --model_prefix=" + prefix + " --model_type=bpe --vocab_size=" +
-                             std::to_string(o.vocab) +
-                             " --byte_fallback=true --character_coverage=1.0 --normalization_rule_name=identity"
-                             " --remove_extra_whitespaces=false --split_digits=true --max_sentence_length=100000"
-                             " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --num_threads=2 --minloglevel=2 --seed_sentencepiece_size=200000"
-                             " --input_sentence_size=0 --shuffle_input_sentence=false";
+    const std::string args = "--input=" + o.corpus + " --model_prefix=" + prefix
+        + " --model_type=bpe --vocab_size=" + std::to_string(o.vocab)
+        + " --byte_fallback=true --character_coverage=1.0 --normalization_rule_name=identity"
+          " --remove_extra_whitespaces=false --split_digits=true --max_sentence_length=100000"
+          " --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=-1 --num_threads=2 --minloglevel=2 "
+          "--seed_sentencepiece_size=200000"
+          " --input_sentence_size=0 --shuffle_input_sentence=false";
     const auto status = sentencepiece::SentencePieceTrainer::Train(args);
     if (!status.ok())
         throw std::runtime_error("training the tokenizer failed: " + status.ToString());
@@ -213,7 +216,8 @@ DemoTrainingResult trainDemoModel(const DemoTrainingOptions &o, JobContext &job,
         for (std::int64_t at0 = 0; at0 + T + 1 <= valid.numel(); at0 += T) {
             at::Tensor chunk = valid.narrow(0, at0, T + 1).unsqueeze(0);
             at::Tensor logits = model.forward(chunk.narrow(1, 0, T), dense);
-            nll += at::cross_entropy_loss(logits.reshape({-1, a.vocab}), chunk.narrow(1, 1, T).reshape({-1}), {}, at::Reduction::Sum)
+            nll += at::cross_entropy_loss(
+                logits.reshape({-1, a.vocab}), chunk.narrow(1, 1, T).reshape({-1}), {}, at::Reduction::Sum)
                        .item<double>();
             n += T;
         }
@@ -228,7 +232,7 @@ DemoTrainingResult trainDemoModel(const DemoTrainingOptions &o, JobContext &job,
         at::Tensor c = w.detach().contiguous();
         keep.push_back(c);
         entries.push_back({name, DType::F32, c.sizes().vec(),
-                           std::span(reinterpret_cast<const std::byte *>(c.data_ptr()), static_cast<std::size_t>(c.nbytes()))});
+            std::span(reinterpret_cast<const std::byte *>(c.data_ptr()), static_cast<std::size_t>(c.nbytes()))});
     }
     writeSafetensors((fs::path(o.outDir) / "model.safetensors").string(), std::move(entries));
     std::ofstream(fs::path(o.outDir) / "config.json") << hfConfigJson(a);

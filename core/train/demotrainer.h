@@ -14,7 +14,7 @@ class JobContext;
 // tokenizer.model and training.json (options, losses, the command that reproduces it).
 struct DemoTrainingOptions
 {
-    std::string corpus;     // UTF-8 text
+    std::string corpus; // UTF-8 text
     std::string outDir;
     std::int64_t vocab = 1024;
     std::int64_t hidden = 128;
@@ -25,15 +25,15 @@ struct DemoTrainingOptions
     std::int64_t context = 1024;
     std::int64_t steps = 600;
     std::int64_t batch = 8;
-    std::int64_t seqLen = 256;   // training windows; RoPE extends to `context` at inference
-    std::int64_t longEvery = 0;  // every n-th step trains on a full-context window (0 = never)
+    std::int64_t seqLen = 256; // training windows; RoPE extends to `context` at inference
+    std::int64_t longEvery = 0; // every n-th step trains on a full-context window (0 = never)
     double lr = 3e-3;
     double minLr = 3e-4;
     std::int64_t warmup = 50;
     double weightDecay = 0.1;
     std::uint64_t seed = 1234;
     double validationFraction = 0.05;
-    std::string command;         // recorded in training.json
+    std::string command; // recorded in training.json
 };
 
 struct DemoTrainingResult
@@ -49,7 +49,7 @@ struct DemoTrainingResult
 
 // `onLoss(step, loss)` is called after every step. Throws FormatError for a bad corpus,
 // JobCancelled when stopped.
-DemoTrainingResult trainDemoModel(const DemoTrainingOptions &options, JobContext &job,
-                                  const std::function<void(std::int64_t, double)> &onLoss = {});
+DemoTrainingResult trainDemoModel(
+    const DemoTrainingOptions &options, JobContext &job, const std::function<void(std::int64_t, double)> &onLoss = {});
 
 } // namespace blockscope

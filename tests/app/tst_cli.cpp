@@ -23,7 +23,8 @@ Result runCli(const QStringList &args)
     p.start(QStringLiteral(BLOCKSCOPE_CLI), args);
     if (!p.waitForFinished(120000))
         qFatal("blockscope-cli did not finish");
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+        p.readAllStandardError()};
 }
 } // namespace
 
@@ -47,8 +48,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("format");
-        QTest::newRow("llama2c") << "models/stories260K/stories260K.bin" << "llama2.c";
-        QTest::newRow("gguf") << "models/stories260K/stories260K.gguf" << "GGUF";
+        QTest::newRow("llama2c") << "models/stories260K/stories260K.bin"
+                                 << "llama2.c";
+        QTest::newRow("gguf") << "models/stories260K/stories260K.gguf"
+                              << "GGUF";
     }
 
     void inspectText()
@@ -94,7 +97,8 @@ private Q_SLOTS:
         QTest::newRow("no command") << QStringList{} << 2;
         QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << 2;
         QTest::newRow("missing path argument") << QStringList{QStringLiteral("inspect")} << 2;
-        QTest::newRow("path does not exist") << QStringList{QStringLiteral("inspect"), QStringLiteral("/no/such/model.gguf")} << 2;
+        QTest::newRow("path does not exist")
+            << QStringList{QStringLiteral("inspect"), QStringLiteral("/no/such/model.gguf")} << 2;
     }
 
     void exitCodes()
@@ -110,8 +114,9 @@ private Q_SLOTS:
     {
         BLOCKSCOPE_REQUIRE_DATA(model, "models/stories260K/stories260K.bin");
         BLOCKSCOPE_REQUIRE_DATA(text, "text/tinystories_valid_head.txt");
-        const auto r = runCli({QStringLiteral("eval"), model, QStringLiteral("--text"), text, QStringLiteral("--max-windows"),
-                               QStringLiteral("4"), QStringLiteral("--skip-block"), QStringLiteral("2"), QStringLiteral("--json")});
+        const auto r
+            = runCli({QStringLiteral("eval"), model, QStringLiteral("--text"), text, QStringLiteral("--max-windows"),
+                QStringLiteral("4"), QStringLiteral("--skip-block"), QStringLiteral("2"), QStringLiteral("--json")});
         QCOMPARE(r.exitCode, 0);
         const auto root = QJsonDocument::fromJson(r.out).object();
         const auto protocol = root[QStringLiteral("protocol")].toObject();
@@ -125,7 +130,8 @@ private Q_SLOTS:
         const double dense = root[QStringLiteral("dense")].toObject()[QStringLiteral("perplexity")].toDouble();
         QVERIFY2(dense > 2 && dense < 20, qPrintable(QString::number(dense)));
         QVERIFY(pruned > dense);
-        QCOMPARE(root[QStringLiteral("result")].toObject()[QStringLiteral("mask")].toString(), QStringLiteral("block 2"));
+        QCOMPARE(
+            root[QStringLiteral("result")].toObject()[QStringLiteral("mask")].toString(), QStringLiteral("block 2"));
         QVERIFY(root[QStringLiteral("distance_to_dense")].toObject()[QStringLiteral("kl_per_token")].toDouble() > 0);
     }
 
@@ -137,17 +143,21 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::newRow("empty text") << QString() << QStringList{} << 3 << "empty";
         QTest::newRow("text not UTF-8") << QStringLiteral("latin1:\xE9t\xE9") << QStringList{} << 3 << "UTF-8";
-        QTest::newRow("context beyond the model") << QStringLiteral("ok") << QStringList{QStringLiteral("--context"), QStringLiteral("4096")} << 2
-                                                  << "longer than the model supports";
-        QTest::newRow("cuda without a device") << QStringLiteral("ok") << QStringList{QStringLiteral("--device"), QStringLiteral("cuda")} << 2
-                                               << "cuda";
+        QTest::newRow("context beyond the model")
+            << QStringLiteral("ok") << QStringList{QStringLiteral("--context"), QStringLiteral("4096")} << 2
+            << "longer than the model supports";
+        QTest::newRow("cuda without a device")
+            << QStringLiteral("ok") << QStringList{QStringLiteral("--device"), QStringLiteral("cuda")} << 2 << "cuda";
         QTest::newRow("tokenizer of another vocabulary")
             << QStringLiteral("ok")
-            << QStringList{QStringLiteral("--tokenizer"), sourceDir() + QStringLiteral("/tests/fixtures/tokenizers/gpt2.json")} << 3
-            << "512";
-        QTest::newRow("block that does not exist") << QStringLiteral("ok") << QStringList{QStringLiteral("--skip-block"), QStringLiteral("7")} << 2
-                                                   << "does not exist";
-        QTest::newRow("text too short for a window") << QStringLiteral("Once upon a time.") << QStringList{} << 2 << "too few";
+            << QStringList{QStringLiteral("--tokenizer"),
+                   sourceDir() + QStringLiteral("/tests/fixtures/tokenizers/gpt2.json")}
+            << 3 << "512";
+        QTest::newRow("block that does not exist")
+            << QStringLiteral("ok") << QStringList{QStringLiteral("--skip-block"), QStringLiteral("7")} << 2
+            << "does not exist";
+        QTest::newRow("text too short for a window")
+            << QStringLiteral("Once upon a time.") << QStringList{} << 2 << "too few";
     }
 
     void evalBadInput()
@@ -164,8 +174,9 @@ private Q_SLOTS:
         else if (textContent == QStringLiteral("ok"))
             bytes = readFile(sharedFile(QStringLiteral("text/tinystories_valid_head.txt"))).left(20000);
         writeFile(text, bytes);
-        const auto r = runCli(QStringList{QStringLiteral("eval"), model, QStringLiteral("--text"), text, QStringLiteral("--max-windows"),
-                                          QStringLiteral("1")} + extra);
+        const auto r = runCli(QStringList{QStringLiteral("eval"), model, QStringLiteral("--text"), text,
+                                  QStringLiteral("--max-windows"), QStringLiteral("1")}
+            + extra);
         QCOMPARE(r.exitCode, code);
         QVERIFY2(QString::fromUtf8(r.err).contains(message, Qt::CaseInsensitive), r.err.constData());
         QVERIFY(r.out.isEmpty());

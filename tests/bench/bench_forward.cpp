@@ -45,8 +45,9 @@ int main(int argc, char **argv)
     std::sort(seconds.begin(), seconds.end());
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
-    std::printf("blockscope: params %.1fM threads %d seq %lld median %.3f s (min %.3f max %.3f) -> %.1f tokens/s, peak RSS %.0f MB\n",
-                model->parameterCount() / 1e6, at::get_num_threads(), static_cast<long long>(seq), seconds[seconds.size() / 2],
-                seconds.front(), seconds.back(), seq / seconds[seconds.size() / 2], u.ru_maxrss / 1024.0);
+    std::printf("blockscope: params %.1fM threads %d seq %lld median %.3f s (min %.3f max %.3f) -> %.1f tokens/s, peak "
+                "RSS %.0f MB\n",
+        model->parameterCount() / 1e6, at::get_num_threads(), static_cast<long long>(seq), seconds[seconds.size() / 2],
+        seconds.front(), seconds.back(), seq / seconds[seconds.size() / 2], u.ru_maxrss / 1024.0);
     return 0;
 }

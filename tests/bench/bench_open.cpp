@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     const auto smallBytes = writeSparseModel(root / "small", small);
     const auto bigBytes = writeSparseModel(root / "large", big);
     std::printf("checkpoint sizes: small %.2f MB, large %.2f GB (%zu tensors each)\n", smallBytes / 1e6, bigBytes / 1e9,
-                static_cast<std::size_t>(2 + 9 * 32 + 1));
+        static_cast<std::size_t>(2 + 9 * 32 + 1));
 
     timeOpen(root / "small", 3); // warm the page cache for the headers
     const long rss0 = maxRssKiB();
@@ -127,9 +127,12 @@ int main(int argc, char **argv)
     const long rss1 = maxRssKiB();
     const Measure l = timeOpen(root / "large", runs);
     const long rss2 = maxRssKiB();
-    std::printf("open small: median %.3f ms (min %.3f, max %.3f), peak RSS growth %ld KiB\n", s.medianMs, s.minMs, s.maxMs, rss1 - rss0);
-    std::printf("open large: median %.3f ms (min %.3f, max %.3f), peak RSS growth %ld KiB\n", l.medianMs, l.minMs, l.maxMs, rss2 - rss1);
-    std::printf("ratio large/small: time %.2fx for %.0fx the bytes\n", l.medianMs / s.medianMs, double(bigBytes) / smallBytes);
+    std::printf("open small: median %.3f ms (min %.3f, max %.3f), peak RSS growth %ld KiB\n", s.medianMs, s.minMs,
+        s.maxMs, rss1 - rss0);
+    std::printf("open large: median %.3f ms (min %.3f, max %.3f), peak RSS growth %ld KiB\n", l.medianMs, l.minMs,
+        l.maxMs, rss2 - rss1);
+    std::printf(
+        "ratio large/small: time %.2fx for %.0fx the bytes\n", l.medianMs / s.medianMs, double(bigBytes) / smallBytes);
     fs::remove_all(root);
     return 0;
 }

@@ -30,8 +30,8 @@ int main()
     for (auto &v : values)
         v = dist(rng);
     writeSafetensors((dir / "t.safetensors").string(),
-                     {{"model.embed_tokens.weight", DType::F32, {n / 1024, 1024},
-                       std::span(reinterpret_cast<const std::byte *>(values.data()), values.size() * 4)}});
+        {{"model.embed_tokens.weight", DType::F32, {n / 1024, 1024},
+            std::span(reinterpret_cast<const std::byte *>(values.data()), values.size() * 4)}});
     auto model = ModelHandle::open((dir / "t.safetensors").string());
     const TensorInfo &t = model->tensors().front();
     computeTensorStatsOnGpu(model, t); // warm-up: context creation, first allocation
@@ -43,8 +43,9 @@ int main()
     TensorStats cpu, gpu;
     const double cpuMs = time([&] { cpu = computeTensorStats(*model, t); });
     const double gpuMs = time([&] { gpu = *computeTensorStatsOnGpu(model, t); });
-    std::printf("tensor stats, %lld float32 values: CPU %.1f ms, GPU (incl. host-to-device copy) %.1f ms, speedup %.1fx\n",
-                static_cast<long long>(n), cpuMs, gpuMs, cpuMs / gpuMs);
+    std::printf(
+        "tensor stats, %lld float32 values: CPU %.1f ms, GPU (incl. host-to-device copy) %.1f ms, speedup %.1fx\n",
+        static_cast<long long>(n), cpuMs, gpuMs, cpuMs / gpuMs);
     std::printf("mean cpu %.6g gpu %.6g, std cpu %.6g gpu %.6g\n", cpu.mean, gpu.mean, cpu.std, gpu.std);
     std::filesystem::remove_all(dir);
     return 0;

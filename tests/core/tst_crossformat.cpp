@@ -54,8 +54,10 @@ private Q_SLOTS:
         QCOMPARE(b.ropeLayout, which == 1 ? RopeLayout::Interleaved : RopeLayout::RotateHalf);
         QCOMPARE(other->parameterCount() - (which == 1 ? a.vocab * a.hidden : 0), m_bin->parameterCount());
         for (int block = 0; block < a.layers; ++block) {
-            QCOMPARE(other->blockTensors(block, TensorRole::Attention).size(), m_bin->blockTensors(block, TensorRole::Attention).size());
-            QCOMPARE(other->blockTensors(block, TensorRole::Mlp).size(), m_bin->blockTensors(block, TensorRole::Mlp).size());
+            QCOMPARE(other->blockTensors(block, TensorRole::Attention).size(),
+                m_bin->blockTensors(block, TensorRole::Attention).size());
+            QCOMPARE(
+                other->blockTensors(block, TensorRole::Mlp).size(), m_bin->blockTensors(block, TensorRole::Mlp).size());
         }
     }
 

@@ -46,15 +46,16 @@ class TestDecoder : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        if (sharedFile(QStringLiteral("golden/stories260K.logits.f32")).isEmpty() ||
-            sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).isEmpty())
+        if (sharedFile(QStringLiteral("golden/stories260K.logits.f32")).isEmpty()
+            || sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).isEmpty())
             QSKIP("stories260K golden data not found (set BLOCKSCOPE_SHARED_DATA)");
         m_tokens = goldenTokens();
         m_golden = loadGoldenLogits();
         QCOMPARE(m_tokens.size(1), 85);
         m_hfDir = freshTempDir(QStringLiteral("decoder-hf"));
-        exportHuggingFaceFolder(ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()),
-                                m_hfDir.toStdString());
+        exportHuggingFaceFolder(
+            ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()),
+            m_hfDir.toStdString());
     }
 
     void goldenLogits_data()
@@ -97,7 +98,8 @@ private Q_SLOTS:
         // Interleaved forward of the .bin and rotate_half forward of its permuted export agree.
         DecoderOptions opts;
         opts.dtype = static_cast<c10::ScalarType>(dtype);
-        Decoder a(ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()), opts);
+        Decoder a(
+            ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()), opts);
         Decoder b(ModelHandle::open(m_hfDir.toStdString()), opts);
         const auto mask = UnitMask::dense(a.layers());
         const double diff = (a.forward(m_tokens, mask) - b.forward(m_tokens, mask)).abs().max().item<double>();
@@ -137,7 +139,8 @@ private Q_SLOTS:
         at::Tensor b = dec.forward(m_tokens, mask, &pooled);
         // Explicit attention agrees with the fused kernel path.
         at::Tensor plain = dec.forward(m_tokens, mask);
-        qInfo("explicit vs fused attention: %.3g / %.3g", (a - plain).abs().max().item<double>(), (b - plain).abs().max().item<double>());
+        qInfo("explicit vs fused attention: %.3g / %.3g", (a - plain).abs().max().item<double>(),
+            (b - plain).abs().max().item<double>());
         QVERIFY(at::allclose(a, plain, 0, 1e-4));
         QVERIFY(at::allclose(b, plain, 0, 1e-4));
         for (int l = 0; l < dec.layers(); ++l) {
@@ -167,7 +170,8 @@ private Q_SLOTS:
         QFETCH(double, tolerance);
         DecoderOptions opts;
         opts.dtype = static_cast<c10::ScalarType>(dtype);
-        Decoder dec(ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()), opts);
+        Decoder dec(
+            ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()), opts);
         QVERIFY(dec.ownedWeightBytes() > 0); // converted copies
         at::Tensor logits = dec.forward(m_tokens, UnitMask::dense(dec.layers())).squeeze(0);
         const double nll = meanNll(logits, m_tokens);
@@ -178,11 +182,15 @@ private Q_SLOTS:
     void badInput()
     {
         Decoder dec(ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, dec.forward(at::tensor({1, 2, 512}, at::kLong).unsqueeze(0), UnitMask::dense(5)));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, dec.forward(at::tensor({1, 2, 512}, at::kLong).unsqueeze(0), UnitMask::dense(5)));
         DecoderOptions cuda;
         cuda.device = c10::Device(c10::kCUDA);
         if (!at::hasCUDA())
-            QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Decoder(ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()), cuda));
+            QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                Decoder(
+                    ModelHandle::open(sharedFile(QStringLiteral("models/stories260K/stories260K.bin")).toStdString()),
+                    cuda));
     }
 
 private:

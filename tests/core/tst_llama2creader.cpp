@@ -32,7 +32,7 @@ private Q_SLOTS:
         QVERIFY(m->tokenizer().has_value());
         QCOMPARE(m->tokenizer()->size, 512);
         QCOMPARE(m->blockTensors(2, TensorRole::Attention).size(), std::size_t(5)); // norm + q k v o
-        QCOMPARE(m->blockTensors(2, TensorRole::Mlp).size(), std::size_t(4));       // norm + gate up down
+        QCOMPARE(m->blockTensors(2, TensorRole::Mlp).size(), std::size_t(4)); // norm + gate up down
         const TensorInfo *norm = m->find("model.norm.weight");
         QVERIFY(norm);
         // rms_final sits right before the two RoPE tables, which are skipped.
@@ -69,7 +69,8 @@ private Q_SLOTS:
         QTest::newRow("kv heads do not divide heads") << header({64, 172, 5, 8, 3, 512, 512}) << "n_kv_heads";
         QTest::newRow("odd head size") << header({24, 172, 5, 8, 4, 512, 512}) << "n_heads";
         QTest::newRow("layers beyond cap") << header({64, 172, 5000, 8, 4, 512, 512}) << "n_layers";
-        QTest::newRow("size formula overflows") << header({1 << 30, 1 << 30, 1000, 1024, 1024, 4000000, 1 << 24}) << "dim";
+        QTest::newRow("size formula overflows")
+            << header({1 << 30, 1 << 30, 1000, 1024, 1024, 4000000, 1 << 24}) << "dim";
         QTest::newRow("file shorter than header implies") << header({64, 172, 5, 8, 4, 512, 512}) << "file size";
         QTest::newRow("ak42 magic") << header({0x616b3432, 1, 0, 0, 0, 0, 0}) << "version";
     }
@@ -113,7 +114,8 @@ private Q_SLOTS:
         QTest::newRow("negative length") << i32(4) + rec(0, -1, "") << "length" << 1;
         QTest::newRow("length above max") << i32(4) + rec(0, 9, "abcdefghi") << "length" << 1;
         QTest::newRow("record past end") << i32(4) + rec(0, 4, "ab") << "token 0" << 1;
-        QTest::newRow("non-finite score") << i32(4) + rec(std::numeric_limits<float>::quiet_NaN(), 1, "a") << "score" << 1;
+        QTest::newRow("non-finite score")
+            << i32(4) + rec(std::numeric_limits<float>::quiet_NaN(), 1, "a") << "score" << 1;
         QTest::newRow("fewer records than vocab") << i32(4) + rec(0, 1, "a") << "cannot fit" << 512;
     }
 
@@ -139,9 +141,8 @@ private Q_SLOTS:
         const QString dir = freshTempDir(QStringLiteral("llama2c-mutate"));
         const QString path = dir + QStringLiteral("/stories.bin");
         int opened = 0;
-        const int n = mutateAndCheck(bytes, path, 256, 256, 1234u, [&] {
-            opened += tryOpen(path.toStdString()) == OpenOutcome::Opened;
-        });
+        const int n = mutateAndCheck(
+            bytes, path, 256, 256, 1234u, [&] { opened += tryOpen(path.toStdString()) == OpenOutcome::Opened; });
         QVERIFY(n >= 512);
         QVERIFY(opened > 0); // flips inside the weights still open
     }

@@ -38,7 +38,8 @@ private Q_SLOTS:
         set.windows.push_back({m_golden, 1});
         const auto r = evaluatePerplexity(*m_decoder, set, UnitMask::dense(5));
         QCOMPARE(r.scored, 84);
-        QVERIFY2(std::abs(r.nllSum / r.scored - 1.419665) < 1e-5, qPrintable(QString::number(r.nllSum / r.scored, 'g', 8)));
+        QVERIFY2(
+            std::abs(r.nllSum / r.scored - 1.419665) < 1e-5, qPrintable(QString::number(r.nllSum / r.scored, 'g', 8)));
         QCOMPARE(r.perplexity, std::exp(r.nllSum / r.scored));
     }
 

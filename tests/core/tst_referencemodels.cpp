@@ -42,11 +42,16 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("variant");
         QTest::addColumn<QString>("family");
-        QTest::newRow("llama, GQA, untied") << "llama_gqa_untied" << "llama";
-        QTest::newRow("llama3 rope scaling, MHA, tied") << "llama3_rope_scaling" << "llama";
-        QTest::newRow("llama attention+mlp bias, head_dim 16") << "llama_bias_headdim" << "llama";
-        QTest::newRow("mistral sliding window 16") << "mistral_sliding" << "mistral";
-        QTest::newRow("qwen2 q/k/v bias, tied") << "qwen2_bias_tied" << "qwen2";
+        QTest::newRow("llama, GQA, untied") << "llama_gqa_untied"
+                                            << "llama";
+        QTest::newRow("llama3 rope scaling, MHA, tied") << "llama3_rope_scaling"
+                                                        << "llama";
+        QTest::newRow("llama attention+mlp bias, head_dim 16") << "llama_bias_headdim"
+                                                               << "llama";
+        QTest::newRow("mistral sliding window 16") << "mistral_sliding"
+                                                   << "mistral";
+        QTest::newRow("qwen2 q/k/v bias, tied") << "qwen2_bias_tied"
+                                                << "qwen2";
     }
 
     void matchesTransformers()

@@ -102,7 +102,8 @@ private Q_SLOTS:
         Protocol p = protocolPreset("tiny-ts");
         p.context = T;
         p.stride = S;
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, cutWindows(stream(30), p, withBos ? std::optional<std::int32_t>(1) : std::nullopt));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, cutWindows(stream(30), p, withBos ? std::optional<std::int32_t>(1) : std::nullopt));
     }
 
     void sampledWindowsAreSeeded()
@@ -127,7 +128,8 @@ private Q_SLOTS:
         QCOMPARE(reducePerplexity(PplFormula::F2TokenWeighted, sums, counts), std::exp(11.0 / 5));
         QCOMPARE(reducePerplexity(PplFormula::F1MeanOfWindows, sums, counts), std::exp((1.0 + 3.0) / 2));
         QCOMPARE(reducePerplexity(PplFormula::F3MeanOfWindowPpl, sums, counts), (std::exp(1.0) + std::exp(3.0)) / 2);
-        QVERIFY(reducePerplexity(PplFormula::F3MeanOfWindowPpl, sums, counts) >= reducePerplexity(PplFormula::F1MeanOfWindows, sums, counts));
+        QVERIFY(reducePerplexity(PplFormula::F3MeanOfWindowPpl, sums, counts)
+            >= reducePerplexity(PplFormula::F1MeanOfWindows, sums, counts));
     }
 
     void protocolJsonRoundTrip()
@@ -156,7 +158,7 @@ private Q_SLOTS:
     void wikitextRows()
     {
         QCOMPARE(QString::fromStdString(wikitextJoinedRows(" \n = Title = \n \nText .\n")),
-                 QStringLiteral("\n\n = Title = \n\n\n\n\nText .\n"));
+            QStringLiteral("\n\n = Title = \n\n\n\n\nText .\n"));
     }
 };
 

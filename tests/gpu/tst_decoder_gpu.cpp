@@ -63,7 +63,8 @@ private Q_SLOTS:
         cap.poolTile = 8;
         const at::Tensor full = cuda.forward(m_tokens, UnitMask::dense(cuda.layers()), &cap);
         QVERIFY(cap.attention_pooled_max[0].is_cuda());
-        const at::Tensor resumed = cuda.logits(cuda.forwardBlocks(cap.hidden[1], 1, cuda.layers(), UnitMask::dense(cuda.layers())));
+        const at::Tensor resumed
+            = cuda.logits(cuda.forwardBlocks(cap.hidden[1], 1, cuda.layers(), UnitMask::dense(cuda.layers())));
         QVERIFY(at::allclose(full, resumed, 1e-4, 1e-4));
     }
 

@@ -52,7 +52,8 @@ private Q_SLOTS:
             v[7] = -INFINITY;
         }
         const QString path = freshTempDir(QStringLiteral("gpu-stats")) + QStringLiteral("/t.safetensors");
-        writeSafetensors(path.toStdString(), {{"x", DType::F32, {n}, std::span(reinterpret_cast<const std::byte *>(v.data()), v.size() * 4)}});
+        writeSafetensors(path.toStdString(),
+            {{"x", DType::F32, {n}, std::span(reinterpret_cast<const std::byte *>(v.data()), v.size() * 4)}});
         auto model = ModelHandle::open(path.toStdString());
         const TensorInfo &t = model->tensors().front();
         const TensorStats cpu = computeTensorStats(*model, t);

@@ -44,7 +44,7 @@ OpenOutcome tryOpen(const std::string &path, std::string *message)
 }
 
 int mutateAndCheck(const QByteArray &bytes, const QString &path, int cuts, int flips, unsigned seed,
-                   const std::function<void()> &check)
+    const std::function<void()> &check)
 {
     std::set<qsizetype> offsets;
     for (qsizetype i = 0; i < 64 && i < bytes.size(); ++i)

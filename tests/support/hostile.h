@@ -20,6 +20,6 @@ OpenOutcome tryOpen(const std::string &path, std::string *message = nullptr);
 // the header region) and flips `flips` random bytes (seeded), writing each variant to `path`
 // and calling `check` after each write. Returns the number of variants tried.
 int mutateAndCheck(const QByteArray &bytes, const QString &path, int cuts, int flips, unsigned seed,
-                   const std::function<void()> &check);
+    const std::function<void()> &check);
 
 } // namespace blockscope::test

@@ -33,6 +33,9 @@ QString freshTempDir(const QString &name)
     return dir.path();
 }
 
-QString sourceDir() { return QStringLiteral(BLOCKSCOPE_SOURCE_DIR); }
+QString sourceDir()
+{
+    return QStringLiteral(BLOCKSCOPE_SOURCE_DIR);
+}
 
 } // namespace blockscope::test

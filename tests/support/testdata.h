@@ -17,7 +17,7 @@ QString sourceDir();
 } // namespace blockscope::test
 
 // Skips the current test function when a shared data file is missing.
-#define BLOCKSCOPE_REQUIRE_DATA(var, rel)                                                                           \
-    const QString var = blockscope::test::sharedFile(rel);                                                          \
-    if (var.isEmpty())                                                                                              \
+#define BLOCKSCOPE_REQUIRE_DATA(var, rel)                                                                              \
+    const QString var = blockscope::test::sharedFile(rel);                                                             \
+    if (var.isEmpty())                                                                                                 \
         QSKIP(qPrintable(QStringLiteral("test data %1 not found (set BLOCKSCOPE_SHARED_DATA)").arg(rel)));

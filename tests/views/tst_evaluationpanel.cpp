@@ -58,7 +58,8 @@ private Q_SLOTS:
         QSignalSpy failed(&panel, &EvaluationPanel::failed);
         panel.run();
         QVERIFY(failed.wait(30000));
-        QVERIFY2(failed.at(0).at(0).toString().contains(QStringLiteral("/no/such/text.txt")), qPrintable(failed.at(0).at(0).toString()));
+        QVERIFY2(failed.at(0).at(0).toString().contains(QStringLiteral("/no/such/text.txt")),
+            qPrintable(failed.at(0).at(0).toString()));
         QCOMPARE(panel.resultText(), failed.at(0).at(0).toString());
     }
 };
