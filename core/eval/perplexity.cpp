@@ -110,9 +110,7 @@ DistanceResult compareToDense(
     r.mask = mask;
     const auto dense = UnitMask::dense(decoder.layers());
     double klSum = 0, jsSum = 0, klAllSum = 0, angSum = 0;
-    std::int64_t klTokens = 0, allElems = 0, angTokens = 0, windows = 0;
-    double normSum = 0;
-    (void)normSum;
+    std::int64_t klTokens = 0, allElems = 0, angTokens = 0;
     std::size_t done = 0;
     if (job)
         job->stage("distance to dense");
@@ -136,7 +134,6 @@ DistanceResult compareToDense(
         at::Tensor cosv = at::cosine_similarity(hd.to(at::kFloat), hm.to(at::kFloat), -1).clamp(-1, 1);
         angSum += (at::acos(cosv) / M_PI).to(at::kDouble).sum().item<double>();
         angTokens += cosv.numel();
-        windows += static_cast<std::int64_t>(idx.size());
         done += idx.size();
         if (job)
             job->progress(static_cast<double>(done), static_cast<double>(set.windows.size()));
