@@ -1,5 +1,7 @@
 #include "logging.h"
 
+#include "logline.h"
+
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -26,66 +28,58 @@ std::shared_ptr<spdlog::logger> named(const char *name)
 }
 } // namespace
 
+std::shared_ptr<spdlog::logger> logger(Subsystem s)
+{
+    // One logger per subsystem, created on first use; the order follows the Subsystem enum.
+    static const std::shared_ptr<spdlog::logger> loggers[] = {
+        named("model"),
+        named("text"),
+        named("eval"),
+        named("prune"),
+        named("sparse"),
+        named("ppa"),
+        named("store"),
+        named("jobs"),
+    };
+    return loggers[static_cast<int>(s)];
+}
+
 std::shared_ptr<spdlog::logger> model()
 {
-    static auto l = named("model");
-    return l;
+    return logger(Subsystem::Model);
 }
 std::shared_ptr<spdlog::logger> text()
 {
-    static auto l = named("text");
-    return l;
+    return logger(Subsystem::Text);
 }
 std::shared_ptr<spdlog::logger> eval()
 {
-    static auto l = named("eval");
-    return l;
+    return logger(Subsystem::Eval);
 }
 std::shared_ptr<spdlog::logger> prune()
 {
-    static auto l = named("prune");
-    return l;
+    return logger(Subsystem::Prune);
 }
 std::shared_ptr<spdlog::logger> sparse()
 {
-    static auto l = named("sparse");
-    return l;
+    return logger(Subsystem::Sparse);
 }
 std::shared_ptr<spdlog::logger> ppa()
 {
-    static auto l = named("ppa");
-    return l;
+    return logger(Subsystem::Ppa);
 }
 std::shared_ptr<spdlog::logger> store()
 {
-    static auto l = named("store");
-    return l;
+    return logger(Subsystem::Store);
 }
 std::shared_ptr<spdlog::logger> jobs()
 {
-    static auto l = named("jobs");
-    return l;
+    return logger(Subsystem::Jobs);
 }
-
-} // namespace blockscope::log
-
-#include "logline.h"
-
-namespace blockscope::log {
 
 void line(Subsystem s, Level level, std::string_view message)
 {
-    std::shared_ptr<spdlog::logger> l;
-    switch (s) {
-    case Subsystem::Model: l = model(); break;
-    case Subsystem::Text: l = text(); break;
-    case Subsystem::Eval: l = eval(); break;
-    case Subsystem::Prune: l = prune(); break;
-    case Subsystem::Sparse: l = sparse(); break;
-    case Subsystem::Ppa: l = ppa(); break;
-    case Subsystem::Store: l = store(); break;
-    case Subsystem::Jobs: l = jobs(); break;
-    }
+    std::shared_ptr<spdlog::logger> l = logger(s);
     const auto lv = level == Level::Debug ? spdlog::level::debug
         : level == Level::Info            ? spdlog::level::info
         : level == Level::Warn            ? spdlog::level::warn

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "logline.h"
+
 #include <spdlog/logger.h>
 #include <spdlog/sinks/dist_sink.h>
 
@@ -9,6 +11,7 @@ namespace blockscope::log {
 
 // One named logger per core subsystem. They all write to one distributing sink; the
 // application decides where that goes (console, rotating file, in-app view).
+std::shared_ptr<spdlog::logger> logger(Subsystem subsystem);
 std::shared_ptr<spdlog::logger> model();
 std::shared_ptr<spdlog::logger> text();
 std::shared_ptr<spdlog::logger> eval();
