@@ -2,6 +2,7 @@
 
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace blockscope {
 
@@ -27,19 +28,37 @@ std::string bosName(BosPolicy b)
 }
 
 namespace {
+// The spellings used in JSON, in both directions from one table each.
+constexpr std::pair<PplFormula, const char *> formulaKeys[] = {{PplFormula::F1MeanOfWindows, "F1"},
+    {PplFormula::F2TokenWeighted, "F2"}, {PplFormula::F3MeanOfWindowPpl, "F3"}, {PplFormula::F4Strided, "F4"}};
+constexpr std::pair<BosPolicy, const char *> bosKeys[]
+    = {{BosPolicy::None, "none"}, {BosPolicy::StreamStart, "stream"}, {BosPolicy::EachWindow, "window"}};
+
+template<class E, std::size_t N>
+const char *keyOf(const std::pair<E, const char *> (&table)[N], E value)
+{
+    for (const auto &[v, k] : table)
+        if (v == value)
+            return k;
+    return "?";
+}
+
+template<class E, std::size_t N>
+E valueOf(const std::pair<E, const char *> (&table)[N], const std::string &key, const char *field)
+{
+    for (const auto &[v, k] : table)
+        if (key == k)
+            return v;
+    throw std::invalid_argument(std::string("protocol field \"") + field + "\" has unknown value \"" + key + "\"");
+}
+
 const char *formulaKey(PplFormula f)
 {
-    switch (f) {
-    case PplFormula::F1MeanOfWindows: return "F1";
-    case PplFormula::F2TokenWeighted: return "F2";
-    case PplFormula::F3MeanOfWindowPpl: return "F3";
-    case PplFormula::F4Strided: return "F4";
-    }
-    return "?";
+    return keyOf(formulaKeys, f);
 }
 const char *bosKey(BosPolicy b)
 {
-    return b == BosPolicy::None ? "none" : b == BosPolicy::StreamStart ? "stream" : "window";
+    return keyOf(bosKeys, b);
 }
 } // namespace
 
@@ -83,24 +102,8 @@ Protocol Protocol::fromJson(const nlohmann::json &j)
     std::string bos, formula;
     str("bos", bos);
     str("formula", formula);
-    if (bos == "none")
-        p.bos = BosPolicy::None;
-    else if (bos == "stream")
-        p.bos = BosPolicy::StreamStart;
-    else if (bos == "window")
-        p.bos = BosPolicy::EachWindow;
-    else
-        throw std::invalid_argument("protocol field \"bos\" has unknown value \"" + bos + "\"");
-    if (formula == "F1")
-        p.formula = PplFormula::F1MeanOfWindows;
-    else if (formula == "F2")
-        p.formula = PplFormula::F2TokenWeighted;
-    else if (formula == "F3")
-        p.formula = PplFormula::F3MeanOfWindowPpl;
-    else if (formula == "F4")
-        p.formula = PplFormula::F4Strided;
-    else
-        throw std::invalid_argument("protocol field \"formula\" has unknown value \"" + formula + "\"");
+    p.bos = valueOf(bosKeys, bos, "bos");
+    p.formula = valueOf(formulaKeys, formula, "formula");
     return p;
 }
 
