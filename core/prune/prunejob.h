@@ -1,0 +1,46 @@
+#pragma once
+
+#include "eval/protocol.h"
+#include "trace.h"
+
+#include <functional>
+#include <string>
+
+namespace blockscope {
+
+class JobContext;
+
+// A whole pruning job as the CLI and the app ask for it: model, calibration text and protocol,
+// options, and the experiment file every step is written to as it is produced.
+struct PruneRequest
+{
+    std::string modelPath;
+    std::string calibrationPath;
+    std::string evaluationPath; // empty: the evaluation pool of the calibration text
+    std::string tokenizerPath; // empty: found beside the model
+    std::string protocol = "tiny-ts";
+    std::int64_t context = 0; // 0: the preset's, capped by the model
+    std::int64_t evaluationWindows = 0; // 0: all evaluation windows
+    std::string device = "cpu";
+    std::string dtype = "float32";
+    PruneOptions options; // calibrationWindows 0 takes the tiny-ts budget of the method
+    std::string experimentPath; // empty: nothing is written
+    bool resume = false; // continue the last unfinished run of this method in experimentPath
+    std::string label;
+};
+
+struct PruneJobReport
+{
+    std::string runId;
+    PruneResult result;
+    Protocol calibration;
+    Protocol evaluation;
+    double seconds = 0;
+    int resumedSteps = 0;
+};
+
+// Opens the model, cuts the windows, runs the search, writes the experiment file step by step.
+// On cancel the run is marked "cancelled" in the file and JobCancelled propagates.
+PruneJobReport runPruneJob(const PruneRequest &request, JobContext &job, const StepCallback &onStep = {});
+
+} // namespace blockscope

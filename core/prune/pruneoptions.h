@@ -1,0 +1,77 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace blockscope {
+
+enum class PruneMethod { Sleb, FinerCut, EvoPress, ShortGpt, Angular };
+
+std::string pruneMethodName(PruneMethod m); // "sleb", "finercut", "evopress", "shortgpt", "angular"
+// Throws UsageError listing the valid names.
+PruneMethod pruneMethodFromName(const std::string &name);
+std::string pruneMethodNames(); // "sleb, finercut, evopress, shortgpt, angular"
+
+// Every option of every method, with the papers' defaults (pruning.md §3–§7) and the tiny-ts
+// budgets of §2. Options a method does not use are ignored by it and still recorded.
+struct PruneOptions
+{
+    PruneMethod method = PruneMethod::Sleb;
+    // How much to remove. A value >= 1 is a count, a value in (0, 1) a fraction:
+    //   SLEB / ShortGPT / angular: blocks, K = ceil(L * r);
+    //   FinerCut: sublayer steps, S = floor(|U| * r) (|U| = 2L at level "am"); 0 = full ranking;
+    //   EvoPress: k attention and k MLP sublayers, k = floor(L * r).
+    double target = 0;
+    std::uint64_t seed = 0;
+    // Calibration windows the search uses (0 = all the calibration windows given).
+    std::int64_t calibrationWindows = 0;
+    // Windows per forward batch (0 = all windows of an evaluation in one batch).
+    int batch = 0;
+    // Block-boundary caching (§8). Off = the naive full re-evaluation of the official codes.
+    bool cached = true;
+    // Evaluate perplexity and KL to dense of the configuration after every step, on the
+    // evaluation windows (when some are given).
+    bool evaluateSteps = true;
+
+    // SLEB
+    int earlyBarrier = 1;
+    int latterBarrier = 1;
+    // Blocks no method may remove (SLEB, ShortGPT, angular, EvoPress positions).
+    std::vector<int> protectedBlocks;
+
+    // FinerCut
+    std::string finercutLevel = "am"; // am, a, m, block
+    double excludeFraction = 0.0; // x
+    std::string finercutMetric = "js"; // js, kl, norm
+
+    // EvoPress
+    int offspring = 32;
+    int generations = 0; // 0 = floor(k (L - k) / 1.5)
+    int initialGenomes = 64;
+    std::int64_t initialTokens = 2048;
+    std::vector<std::int64_t> stageTokens = {2048, 32768};
+    std::vector<int> stageSurvivors = {2, 1};
+    int maxMutations = 3;
+    bool dropEntireBlock = false;
+    std::string evoFitness = "kl"; // kl, ppl
+
+    // ShortGPT / angular
+    bool lastHiddenPostNorm = true;
+    bool angularAllTokens = false; // angular: all tokens instead of the last one
+    bool angularDivideByPi = true;
+
+    nlohmann::json toJson() const;
+    // Throws UsageError naming the field for a wrong type or value.
+    static PruneOptions fromJson(const nlohmann::json &j);
+    // Defaults of the tiny-ts budgets (§2) for a method: calibration windows, EvoPress token budgets.
+    static PruneOptions tinyTsDefaults(PruneMethod method);
+    // Checks the options against a model of `layers` blocks and `calibrationTokens` tokens of
+    // calibration; throws UsageError naming the option at fault.
+    void validate(int layers, std::int64_t calibrationTokens) const;
+    // The number of units to remove (K, S or k above) for a model of `layers` blocks.
+    int targetCount(int layers) const;
+};
+
+} // namespace blockscope

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "trace.h"
+
+#include <functional>
+#include <vector>
+
+namespace blockscope {
+
+class Decoder;
+class JobContext;
+struct WindowSet;
+
+using StepCallback = std::function<void(const TraceStep &)>;
+
+// Runs one search (pruning.md §3–§7) on the calibration windows. Every step is handed to
+// `onStep` as soon as it is complete (the caller persists it), and collected in the result.
+// `evaluation` (may be null or empty) gives each step's perplexity and KL to dense.
+// `resume` holds the steps of an earlier, interrupted run with the same options and data: the
+// search rebuilds its state from them (for EvoPress the population and RNG state) and continues
+// with the next step, so the trace equals an uninterrupted run's. Throws UsageError for invalid
+// options, JobCancelled when stopped (the steps already handed out stay valid).
+PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
+    const PruneOptions &options, JobContext &job, const StepCallback &onStep = {},
+    const std::vector<TraceStep> &resume = {});
+
+} // namespace blockscope

@@ -1,0 +1,65 @@
+#pragma once
+
+#include "eval/protocol.h"
+#include "prune/pruneoptions.h"
+#include "prune/trace.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace blockscope {
+
+// Everything that identifies a run apart from its steps.
+struct RunInfo
+{
+    std::string id; // "run-0001", assigned by addRun
+    std::string label;
+    PruneOptions options; // the method is options.method
+    int layers = 0;
+    std::string modelPath;
+    std::string modelHash; // contentHash() of the checkpoint
+    std::string calibrationPath;
+    std::string calibrationHash;
+    Protocol calibrationProtocol;
+    std::optional<Protocol> evaluationProtocol;
+    double densePerplexity = TraceStep::NaN;
+    std::string started; // ISO 8601, UTC
+    std::string status = "running"; // running, complete, cancelled, failed
+    std::string blockscopeVersion;
+};
+
+struct ExperimentRun
+{
+    RunInfo info;
+    std::vector<TraceStep> steps;
+};
+
+struct Experiment
+{
+    int formatVersion = 0;
+    std::vector<ExperimentRun> runs;
+    const ExperimentRun *find(const std::string &runId) const;
+};
+
+// The experiment file (HDF5, layout in the README): plain groups, datasets and attributes that
+// h5py and HDFView read. Every write is a transaction: the file on disk is always either the
+// state before the call or the state after it, so killing the process loses at most the step in
+// flight and the file still opens. Everything a file held before a write is kept.
+class ExperimentFile
+{
+public:
+    static constexpr int FormatVersion = 1;
+
+    // Reads every run. Throws FormatError naming the file and the group/dataset/attribute at
+    // fault for a file that is not an experiment, is corrupt or truncated, or comes from a newer
+    // format version ("written by a newer Blockscope: format 2, this build reads up to 1").
+    static Experiment read(const std::string &path);
+    // Adds a run (creating the file when it does not exist) and returns its id.
+    static std::string addRun(const std::string &path, RunInfo info);
+    static void appendStep(const std::string &path, const std::string &runId, const TraceStep &step);
+    static void setStatus(const std::string &path, const std::string &runId, const std::string &status);
+    static void setDensePerplexity(const std::string &path, const std::string &runId, double perplexity);
+};
+
+} // namespace blockscope
