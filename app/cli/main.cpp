@@ -4,6 +4,7 @@
 #include "evalcommand.h"
 #include "inspectcommand.h"
 #include "log/logging.h"
+#include "prunecommand.h"
 #include "traindemocommand.h"
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
     cli::addInspectCommand(app, exitCode);
     cli::addEvalCommand(app, exitCode);
     cli::addTrainDemoCommand(app, exitCode);
+    cli::addPruneCommand(app, exitCode);
+    cli::addReportCommand(app, exitCode);
 
     app.parse_complete_callback([&] {
         auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

@@ -1,10 +1,10 @@
 #include "evaluation.h"
 
-#include "common/device.h"
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
+#include "runsetup.h"
 #include "text/tokenizer.h"
 #include "textstreams.h"
 #include "windows.h"
@@ -16,17 +16,6 @@
 namespace blockscope {
 
 namespace {
-
-c10::ScalarType dtypeFromName(const std::string &n)
-{
-    if (n == "float32")
-        return c10::kFloat;
-    if (n == "bfloat16")
-        return c10::kBFloat16;
-    if (n == "float16")
-        return c10::kHalf;
-    throw UsageError("unknown dtype \"" + n + "\" (float32, bfloat16, float16)");
-}
 
 nlohmann::json resultJson(const PerplexityResult &r)
 {
@@ -60,54 +49,17 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
     for (int l : req.skipBlock)
         mask.skipBlock(l);
 
-    Protocol protocol;
-    try {
-        protocol = protocolPreset(req.protocol);
-    } catch (const std::invalid_argument &e) {
-        throw UsageError(e.what());
-    }
-    if (req.context > 0) {
-        if (req.context > a.context)
-            throw UsageError("context " + std::to_string(req.context) + " is longer than the model supports ("
-                + std::to_string(a.context) + " tokens)");
-        protocol.context = req.context;
-        if (protocol.formula != PplFormula::F4Strided)
-            protocol.stride = req.context;
-    } else if (protocol.context > a.context) {
-        protocol.context = a.context; // the preset's T does not fit this model
-        if (protocol.formula != PplFormula::F4Strided)
-            protocol.stride = protocol.context;
-    }
-    if (req.stride > 0)
-        protocol.stride = req.stride;
-    if (protocol.stride > protocol.context)
-        protocol.stride = protocol.context;
-    protocol.maxWindows = req.maxWindows;
+    Protocol protocol = resolveProtocol(req.protocol, req.context, req.stride, a.context);
     protocol.dtype = req.dtype;
     protocol.device = req.device;
-
-    DecoderOptions options;
-    options.dtype = dtypeFromName(req.dtype);
-    if (req.device == "cuda") {
-        if (!cudaAvailable())
-            throw UsageError("--device cuda was requested, but " + deviceSummary());
-        options.device = c10::Device(c10::kCUDA);
-    } else if (req.device != "cpu") {
-        throw UsageError("unknown device \"" + req.device + "\" (cpu, cuda)");
-    }
+    const DecoderOptions options = decoderOptionsFor(req.device, req.dtype);
 
     job.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
     const TextPool pool = req.pool == "calibration" ? TextPool::Calibration
         : req.pool == "all"                         ? TextPool::All
                                                     : TextPool::Evaluation;
-    const TextStream stream = textStreamFor(req.textPath, *tokenizer, protocol, pool);
-    WindowSet windows;
-    try {
-        windows = cutWindows(stream.ids, stream.protocol, tokenizer->bosId());
-    } catch (const std::invalid_argument &e) {
-        throw UsageError(req.textPath + ": " + e.what());
-    }
+    const WindowSet windows = windowsForText(req.textPath, *tokenizer, protocol, pool, req.maxWindows);
     job.checkpoint();
 
     Decoder decoder(model, options);

@@ -1,1 +1,277 @@
-// engine: in progress
+#include "calibrationscorer.h"
+
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <map>
+#include <stdexcept>
+
+namespace blockscope {
+
+struct CalibrationScorer::Chunk
+{
+    at::Tensor tokens; // [B, T] int64, CPU
+    at::Tensor dense; // [B, T, V] float32 dense logits, or undefined
+    std::int64_t firstTarget = 1;
+    std::vector<at::Tensor> states; // base states at the 2L+1 sublayer boundaries (cached mode)
+    std::vector<at::Tensor> last; // the last captured candidate's states
+    std::vector<at::Tensor> kept; // the kept candidate's states
+};
+
+bool scoreNeedsDense(ScoreKind kind)
+{
+    return kind != ScoreKind::NllSumSleb && kind != ScoreKind::MeanNll;
+}
+
+int CalibrationScorer::firstDifference(const UnitMask &a, const UnitMask &b)
+{
+    for (int l = 0; l < a.layers(); ++l) {
+        if (a.skipAttn[l] != b.skipAttn[l])
+            return 2 * l;
+        if (a.skipMlp[l] != b.skipMlp[l])
+            return 2 * l + 1;
+    }
+    return 2 * a.layers();
+}
+
+CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredSequence> sequences, ScoreKind kind,
+    int batch, bool cached, JobContext &job)
+    : m_decoder(decoder)
+    , m_kind(kind)
+    , m_cached(cached)
+    , m_job(job)
+{
+    c10::NoGradGuard noGrad;
+    if (sequences.empty())
+        throw std::invalid_argument("no calibration sequences to score on");
+    const int L = decoder.layers();
+    m_single = UnitMask{std::vector<bool>(L, true), std::vector<bool>(L, true)};
+    m_base = UnitMask::dense(L);
+    // Sequences of equal shape go together, in their original order.
+    std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
+    std::vector<std::pair<std::size_t, std::int64_t>> shapeOrder;
+    for (std::size_t i = 0; i < sequences.size(); ++i) {
+        const auto key = std::make_pair(sequences[i].ids.size(), sequences[i].firstTarget);
+        if (sequences[i].ids.size() < 2)
+            throw std::invalid_argument("calibration sequence " + std::to_string(i) + " is shorter than 2 tokens");
+        if (!byShape.count(key))
+            shapeOrder.push_back(key);
+        byShape[key].push_back(i);
+    }
+    const std::size_t per = batch > 0 ? static_cast<std::size_t>(batch) : sequences.size();
+    for (const auto &key : shapeOrder) {
+        const auto &idx = byShape[key];
+        for (std::size_t at = 0; at < idx.size(); at += per) {
+            const std::size_t n = std::min(per, idx.size() - at);
+            const auto T = static_cast<std::int64_t>(key.first);
+            Chunk c;
+            c.firstTarget = key.second;
+            c.tokens = at::empty({static_cast<std::int64_t>(n), T}, at::kLong);
+            auto acc = c.tokens.accessor<std::int64_t, 2>();
+            std::vector<at::Tensor> dense;
+            for (std::size_t b = 0; b < n; ++b) {
+                const ScoredSequence &s = sequences[idx[at + b]];
+                for (std::int64_t p = 0; p < T; ++p)
+                    acc[static_cast<std::int64_t>(b)][p] = s.ids[p];
+                if (scoreNeedsDense(kind) && s.denseLogits.defined())
+                    dense.push_back(s.denseLogits.narrow(0, 0, T));
+            }
+            if (scoreNeedsDense(kind)) {
+                if (dense.size() == n)
+                    c.dense = at::stack(dense).to(at::kFloat).contiguous();
+                else // the reference is the dense model on the same batch; not counted as search work
+                    c.dense = decoder.forward(c.tokens, UnitMask::dense(L));
+            }
+            m_totalTokens += static_cast<std::int64_t>(n) * T;
+            m_windows += static_cast<std::int64_t>(n);
+            m_chunks.push_back(std::move(c));
+        }
+    }
+}
+
+CalibrationScorer::~CalibrationScorer() = default;
+
+at::Tensor CalibrationScorer::runFrom(
+    const Chunk &, at::Tensor h, int start, const UnitMask &mask, std::vector<at::Tensor> *states) const
+{
+    const int L = m_decoder.layers();
+    if (!states) {
+        // One call for the rest of the model; a start inside a block runs its MLP half first.
+        int block = start / 2;
+        if (start % 2 == 1 && block < L) {
+            if (!mask.skipMlp[block]) {
+                m_single.skipMlp[block] = false;
+                h = m_decoder.forwardBlocks(h, block, block + 1, m_single);
+                m_single.skipMlp[block] = true;
+            }
+            ++block;
+        }
+        return block < L ? m_decoder.forwardBlocks(h, block, L, mask) : h;
+    }
+    // Sublayer by sublayer, keeping the state at every boundary.
+    for (int s = start; s < 2 * L; ++s) {
+        const int l = s / 2;
+        const bool attn = s % 2 == 0;
+        if (!(attn ? mask.skipAttn[l] : mask.skipMlp[l])) {
+            std::vector<bool> &bits = attn ? m_single.skipAttn : m_single.skipMlp;
+            bits[l] = false;
+            h = m_decoder.forwardBlocks(h, l, l + 1, m_single);
+            bits[l] = true;
+        }
+        (*states)[s + 1] = h;
+    }
+    return h;
+}
+
+namespace {
+int aliveFrom(const UnitMask &mask, int start)
+{
+    int n = 0;
+    for (int s = start; s < 2 * mask.layers(); ++s)
+        n += !(s % 2 == 0 ? mask.skipAttn[s / 2] : mask.skipMlp[s / 2]);
+    return n;
+}
+} // namespace
+
+void CalibrationScorer::setBase(const UnitMask &base, bool count)
+{
+    c10::NoGradGuard noGrad;
+    if (base.layers() != m_decoder.layers())
+        throw std::invalid_argument("base mask has the wrong number of layers");
+    m_base = base;
+    m_hasBase = true;
+    if (!m_cached)
+        return;
+    const int L = m_decoder.layers();
+    for (Chunk &c : m_chunks) {
+        m_job.checkpoint();
+        c.states.assign(2 * L + 1, at::Tensor());
+        c.states[0] = m_decoder.embed(c.tokens);
+        runFrom(c, c.states[0], 0, base, &c.states);
+        c.last.clear();
+        c.kept.clear();
+    }
+    if (count)
+        m_sublayerForwards += aliveFrom(base, 0);
+}
+
+void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+    const at::Tensor &logits, double &num, double &den)
+{
+    const std::int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+    auto sum = [](const at::Tensor &t) { return t.to(at::kDouble).sum().item<double>(); };
+    switch (kind) {
+    case ScoreKind::NllSumSleb:
+    case ScoreKind::MeanNll: {
+        const std::int64_t first = firstTarget;
+        at::Tensor lp = at::log_softmax(logits.narrow(1, first - 1, T - first), -1);
+        at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
+        at::Tensor nll = -lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble); // [B, T-first]
+        if (kind == ScoreKind::NllSumSleb) {
+            // Each window's mean NLL times T (not T-1), as SLEB's official code does.
+            num += (nll.mean(1) * static_cast<double>(T)).sum().item<double>();
+            den = 1;
+        } else {
+            num += nll.sum().item<double>();
+            den += static_cast<double>(B * (T - first));
+        }
+        return;
+    }
+    case ScoreKind::KlEvopress: {
+        at::Tensor logP = at::log_softmax(dense.narrow(1, 0, T - 1), -1);
+        at::Tensor logQ = at::log_softmax(logits.narrow(1, 0, T - 1), -1);
+        num += sum((logP.exp() * (logP - logQ)).sum(-1));
+        den += static_cast<double>(B * (T - 1));
+        return;
+    }
+    case ScoreKind::JsFinercut:
+    case ScoreKind::KlFinercut: {
+        at::Tensor logP = at::log_softmax(dense, -1), logQ = at::log_softmax(logits, -1);
+        at::Tensor P = logP.exp();
+        if (kind == ScoreKind::KlFinercut) {
+            num += sum(P * (logP - logQ));
+        } else {
+            at::Tensor Q = logQ.exp();
+            at::Tensor M = 0.5 * (P + Q);
+            at::Tensor logM = M.clamp_min(1e-45).log();
+            num += 0.5 * (sum(M * (logM - logP)) + sum(M * (logM - logQ)));
+        }
+        den += static_cast<double>(B * T * V);
+        return;
+    }
+    case ScoreKind::NormFinercut:
+        num += sum(at::linalg_vector_norm(dense - logits, 2, {1, 2}));
+        den += static_cast<double>(B);
+        return;
+    }
+}
+
+double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+    const at::Tensor &logits)
+{
+    double num = 0, den = 0;
+    accumulateScore(kind, tokens, firstTarget, dense, logits, num, den);
+    return den > 0 ? num / den : 0.0;
+}
+
+double CalibrationScorer::score(const UnitMask &candidate, bool capture)
+{
+    c10::NoGradGuard noGrad;
+    if (candidate.layers() != m_decoder.layers())
+        throw std::invalid_argument("candidate mask has the wrong number of layers");
+    const int L = m_decoder.layers();
+    const bool fromCache = m_cached && m_hasBase;
+    const int start = fromCache ? firstDifference(m_base, candidate) : 0;
+    double num = 0, den = 0;
+    for (Chunk &c : m_chunks) {
+        m_job.checkpoint();
+        at::Tensor h;
+        if (fromCache) {
+            if (capture) {
+                c.last.assign(2 * L + 1, at::Tensor());
+                h = runFrom(c, c.states[start], start, candidate, &c.last);
+            } else {
+                h = runFrom(c, c.states[start], start, candidate, nullptr);
+            }
+        } else {
+            h = runFrom(c, m_decoder.embed(c.tokens), 0, candidate, nullptr);
+        }
+        accumulateScore(m_kind, c.tokens, c.firstTarget, c.dense, m_decoder.logits(h), num, den);
+    }
+    m_last = candidate;
+    m_lastFrom = start;
+    ++m_evaluations;
+    m_sublayerForwards += aliveFrom(candidate, start);
+    m_tokens += m_totalTokens;
+    return den > 0 ? num / den : 0.0;
+}
+
+void CalibrationScorer::keepLast()
+{
+    m_kept = m_last;
+    m_keptFrom = m_lastFrom;
+    if (m_cached)
+        for (Chunk &c : m_chunks)
+            c.kept.swap(c.last);
+}
+
+void CalibrationScorer::adoptKept()
+{
+    if (m_cached && m_hasBase) {
+        const int L = m_decoder.layers();
+        for (Chunk &c : m_chunks) {
+            if (c.kept.empty())
+                throw std::logic_error("adoptKept() without a captured candidate");
+            for (int s = m_keptFrom + 1; s <= 2 * L; ++s)
+                c.states[s] = c.kept[s];
+            c.kept.clear();
+            c.last.clear();
+        }
+    }
+    m_base = m_kept;
+    m_hasBase = true;
+}
+
+} // namespace blockscope

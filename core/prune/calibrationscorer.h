@@ -1,1 +1,98 @@
-// engine: in progress
+#pragma once
+
+// Internal to the LibTorch side of core/prune: scores configurations of a decoder on a fixed set
+// of calibration sequences, reusing the residual states of a base configuration (pruning.md §8).
+
+#include "model/unitmask.h"
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace blockscope {
+
+class Decoder;
+class JobContext;
+
+// The score primitives of pruning.md §1.1 that compare logits to targets or to the dense model.
+enum class ScoreKind {
+    NllSumSleb, // Σ_w T·mean NLL
+    MeanNll, // Σ NLL / Σ predicted tokens (EvoPress "ppl" fitness)
+    KlEvopress, // token-weighted KL(P‖Q), last position dropped
+    JsFinercut, // ½[KL(M‖P)+KL(M‖Q)] / (N·T·V)
+    KlFinercut, // Σ P(log P − log Q) / (N·T·V)
+    NormFinercut, // mean over windows of ‖z_dense − z_cfg‖_F
+};
+
+bool scoreNeedsDense(ScoreKind kind);
+
+// Adds one batch's contribution to a score's numerator and denominator (the score is num / den).
+// tokens [B, T] int64; dense and logits [B, T, V] float32 (dense unused by the NLL scores).
+void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+    const at::Tensor &logits, double &num, double &den);
+// The score of one batch on its own.
+double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+    const at::Tensor &logits);
+
+// One calibration sequence: token ids and the position of the first target (NLL scores only).
+struct ScoredSequence
+{
+    std::vector<std::int32_t> ids;
+    std::int64_t firstTarget = 1;
+    at::Tensor denseLogits; // [len, V] float32, on the decoder's device; needed by divergences
+};
+
+// Sublayer boundaries: s = 2l is the state entering attention l (= entering block l), s = 2l+1 the
+// state entering MLP l, s = 2L the final state. A candidate that differs from the base first at
+// boundary s starts from the base's state there.
+class CalibrationScorer
+{
+public:
+    // `batch` sequences of equal length go through the model together (0 = all of them).
+    CalibrationScorer(const Decoder &decoder, std::vector<ScoredSequence> sequences, ScoreKind kind, int batch,
+        bool cached, JobContext &job);
+    ~CalibrationScorer();
+
+    // Makes `base` the configuration candidates are compared to; when cached, runs it once and
+    // keeps its state at every alive sublayer boundary (its sublayer-forwards are counted unless
+    // `count` is false, as when a resumed search rebuilds its cache).
+    void setBase(const UnitMask &base, bool count = true);
+    // The score of `candidate`. With caching it starts at the first sublayer where candidate and
+    // base differ; `capture` holds on to its states so keepLast() can keep them.
+    double score(const UnitMask &candidate, bool capture = false);
+    // Keeps the states of the last captured candidate (the best so far, say).
+    void keepLast();
+    // Makes the kept candidate the base, reusing its states (no forward).
+    void adoptKept();
+    const UnitMask &base() const { return m_base; }
+
+    std::int64_t evaluations() const { return m_evaluations; }
+    // Sublayer-forwards, counted once per evaluation of the whole sequence set.
+    std::int64_t sublayerForwards() const { return m_sublayerForwards; }
+    std::int64_t tokens() const { return m_tokens; }
+    std::int64_t totalTokens() const { return m_totalTokens; }
+
+    // First sublayer boundary at which two masks differ (2L when they are equal).
+    static int firstDifference(const UnitMask &a, const UnitMask &b);
+
+private:
+    struct Chunk;
+    at::Tensor runFrom(
+        const Chunk &chunk, at::Tensor h, int start, const UnitMask &mask, std::vector<at::Tensor> *states) const;
+
+    const Decoder &m_decoder;
+    ScoreKind m_kind;
+    bool m_cached;
+    JobContext &m_job;
+    std::vector<Chunk> m_chunks;
+    UnitMask m_base;
+    bool m_hasBase = false;
+    UnitMask m_last, m_kept;
+    int m_lastFrom = 0, m_keptFrom = 0;
+    mutable UnitMask m_single; // all skipped but one sublayer: runs a half block
+    std::int64_t m_evaluations = 0, m_sublayerForwards = 0, m_tokens = 0, m_totalTokens = 0;
+    std::int64_t m_windows = 0, m_elements = 0;
+};
+
+} // namespace blockscope

@@ -1,1 +1,157 @@
-// engine: in progress
+#include "prunejob.h"
+
+#include "common/formaterror.h"
+#include "eval/runsetup.h"
+#include "jobs/jobcontext.h"
+#include "log/logline.h"
+#include "model/decoder.h"
+#include "model/modelhandle.h"
+#include "prunesearch.h"
+#include "store/contenthash.h"
+#include "store/experimentfile.h"
+#include "text/tokenizer.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+namespace blockscope {
+
+namespace {
+
+std::string utcNow()
+{
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+// The options that must match for a run to be resumed (everything but how fast it runs).
+nlohmann::json resumeKey(const PruneOptions &o)
+{
+    nlohmann::json j = o.toJson();
+    j.erase("batch");
+    j.erase("cached");
+    return j;
+}
+
+} // namespace
+
+PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
+{
+    const auto start = std::chrono::steady_clock::now();
+    job.stage("opening the model");
+    auto model = ModelHandle::open(req.modelPath);
+    const Architecture &a = model->architecture();
+
+    Protocol protocol = resolveProtocol(req.protocol, req.context, 0, a.context);
+    protocol.dtype = req.dtype;
+    protocol.device = req.device;
+    const DecoderOptions decoderOptions = decoderOptionsFor(req.device, req.dtype);
+
+    PruneOptions options = req.options;
+    if (options.calibrationWindows == 0)
+        options.calibrationWindows = PruneOptions::tinyTsDefaults(options.method).calibrationWindows;
+
+    job.stage("tokenizing");
+    const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
+    const WindowSet calibration
+        = windowsForText(req.calibrationPath, *tokenizer, protocol, TextPool::Calibration, options.calibrationWindows);
+    WindowSet evaluation;
+    if (options.evaluateSteps)
+        evaluation = windowsForText(req.evaluationPath.empty() ? req.calibrationPath : req.evaluationPath, *tokenizer,
+            protocol, TextPool::Evaluation, req.evaluationWindows);
+    job.checkpoint();
+
+    PruneJobReport report;
+    report.calibration = calibration.protocol;
+    report.evaluation = evaluation.protocol;
+
+    // The experiment file: a new run, or the last unfinished run of this method to continue.
+    std::vector<TraceStep> resume;
+    std::string modelHash, calibrationHash;
+    if (!req.experimentPath.empty()) {
+        job.stage("hashing the model");
+        modelHash = contentHash(req.modelPath);
+        calibrationHash = contentHash(req.calibrationPath);
+        if (req.resume && std::filesystem::exists(req.experimentPath)) {
+            const Experiment e = ExperimentFile::read(req.experimentPath);
+            for (auto it = e.runs.rbegin(); it != e.runs.rend(); ++it) {
+                if (it->info.options.method != options.method || it->info.status == "complete")
+                    continue;
+                if (it->info.modelHash != modelHash)
+                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
+                        + ": it was run on a different model (" + it->info.modelPath + ")");
+                if (it->info.calibrationHash != calibrationHash)
+                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
+                        + ": its calibration text differs (" + it->info.calibrationPath + ")");
+                if (resumeKey(it->info.options) != resumeKey(options))
+                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
+                        + ": it was run with other options (" + it->info.options.toJson().dump() + ")");
+                report.runId = it->info.id;
+                resume = it->steps;
+                break;
+            }
+            if (report.runId.empty())
+                log::line(log::Subsystem::Prune, log::Level::Info,
+                    "no unfinished " + pruneMethodName(options.method) + " run in " + req.experimentPath
+                        + "; starting a new one");
+        }
+        if (report.runId.empty()) {
+            RunInfo info;
+            info.label = req.label;
+            info.options = options;
+            info.layers = static_cast<int>(a.layers);
+            info.modelPath = std::filesystem::absolute(req.modelPath).string();
+            info.modelHash = modelHash;
+            info.calibrationPath = std::filesystem::absolute(req.calibrationPath).string();
+            info.calibrationHash = calibrationHash;
+            info.calibrationProtocol = calibration.protocol;
+            if (options.evaluateSteps)
+                info.evaluationProtocol = evaluation.protocol;
+            info.started = utcNow();
+            info.status = "running";
+            info.blockscopeVersion = BLOCKSCOPE_VERSION;
+            report.runId = ExperimentFile::addRun(req.experimentPath, info);
+        } else {
+            ExperimentFile::setStatus(req.experimentPath, report.runId, "running");
+        }
+    }
+    report.resumedSteps = static_cast<int>(resume.size());
+
+    Decoder decoder(model, decoderOptions);
+    auto persist = [&](const TraceStep &step) {
+        if (!req.experimentPath.empty())
+            ExperimentFile::appendStep(req.experimentPath, report.runId, step);
+        if (onStep)
+            onStep(step);
+    };
+    try {
+        report.result = runPruneSearch(
+            decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options, job, persist, resume);
+    } catch (const JobCancelled &) {
+        if (!req.experimentPath.empty())
+            ExperimentFile::setStatus(req.experimentPath, report.runId, "cancelled");
+        throw;
+    } catch (...) {
+        if (!req.experimentPath.empty()) {
+            try {
+                ExperimentFile::setStatus(req.experimentPath, report.runId, "failed");
+            } catch (...) {
+                // the original error matters more
+            }
+        }
+        throw;
+    }
+    if (!req.experimentPath.empty()) {
+        ExperimentFile::setDensePerplexity(req.experimentPath, report.runId, report.result.densePerplexity);
+        ExperimentFile::setStatus(req.experimentPath, report.runId, "complete");
+    }
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+} // namespace blockscope

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "eval/protocol.h"
+#include "prunesearch.h"
 #include "trace.h"
 
 #include <functional>

@@ -1,1 +1,210 @@
-// engine: in progress
+#include "prunesearch.h"
+
+#include "common/formaterror.h"
+#include "eval/perplexity.h"
+#include "eval/windows.h"
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+#include "searchcommon.h"
+
+#include <ATen/ATen.h>
+#include <algorithm>
+#include <c10/core/GradMode.h>
+#include <map>
+
+namespace blockscope {
+
+namespace {
+
+// Dense evaluation logits are kept between steps when they take no more than this.
+constexpr double DenseEvalCacheBytes = 512.0 * 1024 * 1024;
+
+std::vector<std::vector<std::size_t>> equalShapeBatches(const WindowSet &set, std::size_t per)
+{
+    std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
+    for (std::size_t i = 0; i < set.windows.size(); ++i)
+        byShape[{set.windows[i].ids.size(), set.windows[i].firstTarget}].push_back(i);
+    std::vector<std::vector<std::size_t>> out;
+    for (auto &[shape, idx] : byShape)
+        for (std::size_t at = 0; at < idx.size(); at += per)
+            out.emplace_back(idx.begin() + at, idx.begin() + std::min(idx.size(), at + per));
+    return out;
+}
+
+at::Tensor tokensOf(const WindowSet &set, const std::vector<std::size_t> &idx)
+{
+    const auto T = static_cast<std::int64_t>(set.windows[idx.front()].ids.size());
+    at::Tensor t = at::empty({static_cast<std::int64_t>(idx.size()), T}, at::kLong);
+    auto acc = t.accessor<std::int64_t, 2>();
+    for (std::size_t b = 0; b < idx.size(); ++b)
+        for (std::int64_t p = 0; p < T; ++p)
+            acc[static_cast<std::int64_t>(b)][p] = set.windows[idx[b]].ids[p];
+    return t;
+}
+
+} // namespace
+
+SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const WindowSet *evaluation,
+    const PruneOptions &o, JobContext &j, const std::function<void(const TraceStep &)> &onStep, PruneResult &r,
+    const std::vector<TraceStep> &resumeSteps)
+    : decoder(d)
+    , calibration(calib)
+    , options(o)
+    , job(j)
+    , result(r)
+    , resume(resumeSteps)
+    , layers(d.layers())
+    , m_evaluation(evaluation && !evaluation->windows.empty() ? evaluation : nullptr)
+    , m_onStep(onStep)
+    , m_start(std::chrono::steady_clock::now())
+    , m_offset(resumeSteps.empty() ? 0.0 : resumeSteps.back().seconds)
+{
+    result.steps = resumeSteps;
+    if (m_evaluation && options.evaluateSteps) {
+        job.stage("dense perplexity");
+        result.densePerplexity = evaluate(UnitMask::dense(layers)).perplexity;
+    }
+}
+
+double SearchContext::elapsed() const
+{
+    return m_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+}
+
+bool SearchContext::isProtected(int layer) const
+{
+    return std::find(options.protectedBlocks.begin(), options.protectedBlocks.end(), layer)
+        != options.protectedBlocks.end();
+}
+
+std::vector<ScoredSequence> SearchContext::sequences(ScoreKind kind) const
+{
+    c10::NoGradGuard noGrad;
+    std::size_t n = calibration.windows.size();
+    if (options.calibrationWindows > 0)
+        n = std::min(n, static_cast<std::size_t>(options.calibrationWindows));
+    std::vector<ScoredSequence> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        out[i].ids = calibration.windows[i].ids;
+        out[i].firstTarget = calibration.windows[i].firstTarget;
+    }
+    if (!scoreNeedsDense(kind))
+        return out;
+    WindowSet head;
+    head.windows.assign(calibration.windows.begin(), calibration.windows.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::size_t per = options.batch > 0 ? static_cast<std::size_t>(options.batch) : 16;
+    for (const auto &idx : equalShapeBatches(head, per)) {
+        job.checkpoint();
+        at::Tensor z = decoder.forward(tokensOf(head, idx), UnitMask::dense(layers));
+        for (std::size_t b = 0; b < idx.size(); ++b)
+            out[idx[b]].denseLogits = z[static_cast<std::int64_t>(b)];
+    }
+    return out;
+}
+
+SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
+{
+    c10::NoGradGuard noGrad;
+    const auto key = std::make_pair(mask.skipAttn, mask.skipMlp);
+    if (auto it = m_memo.find(key); it != m_memo.end())
+        return it->second;
+    const WindowSet &set = *m_evaluation;
+    const std::size_t per = options.batch > 0 ? static_cast<std::size_t>(options.batch) : 8;
+    const auto groups = equalShapeBatches(set, per);
+    const bool isDense = mask.skippedUnits() == 0;
+    double cacheBytes = 0;
+    for (const auto &w : set.windows)
+        cacheBytes += static_cast<double>(w.ids.size()) * static_cast<double>(decoder.architecture().vocab) * 4.0;
+    const bool keepDense = cacheBytes <= DenseEvalCacheBytes;
+    std::vector<double> sums(set.windows.size());
+    std::vector<std::int64_t> counts(set.windows.size());
+    double klSum = 0;
+    std::int64_t klTokens = 0;
+    job.stage("evaluating the configuration");
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        job.checkpoint();
+        const auto &idx = groups[g];
+        at::Tensor tokens = tokensOf(set, idx);
+        at::Tensor dense;
+        if (g < m_denseEval.size())
+            dense = m_denseEval[g];
+        else if (isDense || keepDense) {
+            dense = decoder.forward(tokens, UnitMask::dense(layers));
+            if (keepDense && m_denseEval.size() == g)
+                m_denseEval.push_back(dense);
+        } else {
+            dense = decoder.forward(tokens, UnitMask::dense(layers));
+        }
+        at::Tensor z = isDense ? dense : decoder.forward(tokens, mask);
+        const std::int64_t first = set.windows[idx.front()].firstTarget, T = tokens.size(1);
+        at::Tensor lp = at::log_softmax(z.narrow(1, first - 1, T - first), -1);
+        at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
+        at::Tensor nll = -lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1).cpu();
+        for (std::size_t b = 0; b < idx.size(); ++b) {
+            sums[idx[b]] = nll[static_cast<std::int64_t>(b)].item<double>();
+            counts[idx[b]] = T - first;
+        }
+        if (!isDense) {
+            at::Tensor logP = at::log_softmax(dense.narrow(1, 0, T - 1), -1);
+            at::Tensor logQ = at::log_softmax(z.narrow(1, 0, T - 1), -1);
+            klSum += (logP.exp() * (logP - logQ)).sum().to(at::kDouble).item<double>();
+        }
+        klTokens += static_cast<std::int64_t>(idx.size()) * (T - 1);
+    }
+    Quality q{reducePerplexity(set.protocol.formula, sums, counts), klTokens ? klSum / klTokens : 0.0};
+    m_memo.emplace(key, q);
+    return q;
+}
+
+void SearchContext::emit(TraceStep step)
+{
+    if (m_evaluation && options.evaluateSteps) {
+        const Quality q = evaluate(step.mask);
+        step.perplexity = q.perplexity;
+        step.klToDense = q.kl;
+    }
+    step.seconds = elapsed();
+    result.steps.push_back(step);
+    if (m_onStep)
+        m_onStep(result.steps.back());
+}
+
+PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
+    const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume)
+{
+    std::int64_t calibrationTokens = 0;
+    std::size_t used = calibration.windows.size();
+    if (options.calibrationWindows > 0)
+        used = std::min(used, static_cast<std::size_t>(options.calibrationWindows));
+    for (std::size_t i = 0; i < used; ++i)
+        calibrationTokens += static_cast<std::int64_t>(calibration.windows[i].ids.size());
+    if (used == 0)
+        throw UsageError("no calibration windows: the calibration text is shorter than one window");
+    options.validate(decoder.layers(), calibrationTokens);
+    for (const TraceStep &s : resume)
+        if (s.mask.layers() != decoder.layers())
+            throw UsageError("the steps to resume from are for a model of " + std::to_string(s.mask.layers())
+                + " blocks, this model has " + std::to_string(decoder.layers()));
+
+    PruneResult result;
+    result.options = options;
+    result.layers = decoder.layers();
+    SearchContext ctx(decoder, calibration, evaluation, options, job, onStep, result, resume);
+    switch (options.method) {
+    case PruneMethod::Sleb: runSleb(ctx); break;
+    case PruneMethod::FinerCut: runFinerCut(ctx); break;
+    case PruneMethod::EvoPress: runEvoPress(ctx); break;
+    case PruneMethod::ShortGpt: runShortGpt(ctx); break;
+    case PruneMethod::Angular: runAngular(ctx); break;
+    }
+    if (!result.steps.empty()) {
+        result.finalMask = result.steps.back().mask;
+        result.removalOrder = result.steps.back().removedSoFar;
+    } else {
+        result.finalMask = UnitMask::dense(decoder.layers());
+    }
+    result.complete = true;
+    return result;
+}
+
+} // namespace blockscope

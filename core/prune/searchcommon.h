@@ -1,1 +1,67 @@
-// engine: in progress
+#pragma once
+
+// Internal to core/prune: what every search shares — the decoder, options, job, the step
+// callback, the evaluation of each step's configuration, and the run's clock.
+
+#include "calibrationscorer.h"
+#include "trace.h"
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <vector>
+
+namespace blockscope {
+
+class Decoder;
+class JobContext;
+struct WindowSet;
+
+class SearchContext
+{
+public:
+    SearchContext(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
+        const PruneOptions &options, JobContext &job, const std::function<void(const TraceStep &)> &onStep,
+        PruneResult &result, const std::vector<TraceStep> &resume);
+
+    const Decoder &decoder;
+    const WindowSet &calibration;
+    const PruneOptions &options;
+    JobContext &job;
+    PruneResult &result;
+    const std::vector<TraceStep> &resume;
+    int layers;
+
+    // Calibration sequences (the first calibrationWindows windows), with dense logits when the
+    // score needs them.
+    std::vector<ScoredSequence> sequences(ScoreKind kind) const;
+    // Fills the step's wall time, perplexity and KL to dense, stores it and hands it out.
+    void emit(TraceStep step);
+    // Seconds since the run started, continuing a resumed run's count.
+    double elapsed() const;
+    bool isProtected(int layer) const;
+
+private:
+    struct Quality
+    {
+        double perplexity;
+        double kl;
+    };
+    Quality evaluate(const UnitMask &mask);
+
+    const WindowSet *m_evaluation;
+    const std::function<void(const TraceStep &)> &m_onStep;
+    std::chrono::steady_clock::time_point m_start;
+    double m_offset = 0;
+    std::map<std::pair<std::vector<bool>, std::vector<bool>>, Quality> m_memo;
+    std::vector<at::Tensor> m_denseEval; // dense logits of the evaluation batches, when they fit
+};
+
+// The searches, one per file.
+void runSleb(SearchContext &ctx);
+void runFinerCut(SearchContext &ctx);
+void runEvoPress(SearchContext &ctx);
+void runShortGpt(SearchContext &ctx);
+void runAngular(SearchContext &ctx);
+
+} // namespace blockscope

@@ -1,0 +1,211 @@
+#include "prunecommand.h"
+
+#include "clicommon.h"
+#include "common/formaterror.h"
+#include "jobs/jobcontext.h"
+#include "progressbar.h"
+#include "prune/prunejob.h"
+#include "store/experimentfile.h"
+#include "store/traceexport.h"
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+namespace blockscope::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int)
+{
+    g_interrupted.store(true);
+}
+
+std::string unitsText(const std::vector<Unit> &units)
+{
+    std::string s;
+    for (const Unit &u : units)
+        s += (s.empty() ? "" : ", ") + u.label();
+    return s;
+}
+
+} // namespace
+
+void addPruneCommand(CLI::App &app, int &exitCode)
+{
+    auto r = std::make_shared<PruneRequest>();
+    auto method = std::make_shared<std::string>("sleb");
+    auto protect = std::make_shared<std::vector<int>>();
+    auto quiet = std::make_shared<bool>(false);
+    auto cmd = app.add_subcommand("prune",
+        "Run a layer-pruning search (SLEB, FinerCut, EvoPress, ShortGPT, angular distance) and write every step "
+        "to an experiment file as it is produced");
+    cmd->add_option("path", r->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
+        ->required();
+    cmd->add_option("--method", *method, "sleb, finercut, evopress, shortgpt or angular")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"sleb", "finercut", "evopress", "shortgpt", "angular"}));
+    cmd->add_option("--target", r->options.target,
+           "How much to remove: a count (blocks; FinerCut: sublayers; EvoPress: sublayers of each kind) or a "
+           "fraction in (0, 1); FinerCut 0 = full ranking")
+        ->required();
+    cmd->add_option("--calib", r->calibrationPath, "Calibration text (tiny-ts: its calibration paragraphs)")
+        ->required();
+    cmd->add_option("--eval-text", r->evaluationPath,
+        "Text for each step's perplexity (default: the evaluation paragraphs of --calib)");
+    cmd->add_option("--eval-windows", r->evaluationWindows, "Evaluation windows per step (0: all)")
+        ->capture_default_str();
+    cmd->add_flag(
+        "--no-eval", [r](std::int64_t) { r->options.evaluateSteps = false; },
+        "Do not evaluate perplexity and KL after each step");
+    cmd->add_option("--protocol", r->protocol, "Protocol preset: tiny-ts, sleb, evopress, sliding, finercut")
+        ->capture_default_str();
+    cmd->add_option("--context", r->context, "Context length T (default: the preset's, capped by the model's)");
+    cmd->add_option("--calib-windows", r->options.calibrationWindows,
+        "Calibration windows (default: the tiny-ts budget of the method: SLEB 16, FinerCut 10, others 64)");
+    cmd->add_option("--seed", r->options.seed, "Seed (EvoPress)")->capture_default_str();
+    cmd->add_option("--batch", r->options.batch, "Windows per forward pass (0: all at once)")->capture_default_str();
+    cmd->add_flag(
+        "--naive", [r](std::int64_t) { r->options.cached = false; },
+        "Re-run the whole model for every candidate, as the official codes do (no block-boundary cache)");
+    cmd->add_option("--early-barrier", r->options.earlyBarrier, "SLEB: leading alive blocks never removed")
+        ->capture_default_str();
+    cmd->add_option("--latter-barrier", r->options.latterBarrier, "SLEB: trailing alive blocks never removed")
+        ->capture_default_str();
+    cmd->add_option("--protect", *protect, "Blocks no method may remove, e.g. 0,1")->delimiter(',');
+    cmd->add_option("--level", r->options.finercutLevel, "FinerCut units: am, a, m or block")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"am", "a", "m", "block"}));
+    cmd->add_option("--metric", r->options.finercutMetric, "FinerCut score: js, kl or norm")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"js", "kl", "norm"}));
+    cmd->add_option("--exclude-fraction", r->options.excludeFraction, "FinerCut x: early layers held out at first")
+        ->capture_default_str();
+    cmd->add_option("--generations", r->options.generations, "EvoPress generations (0: floor(k(L-k)/1.5))")
+        ->capture_default_str();
+    cmd->add_option("--offspring", r->options.offspring, "EvoPress offspring per generation");
+    cmd->add_option("--fitness", r->options.evoFitness, "EvoPress fitness: kl or ppl")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"kl", "ppl"}));
+    cmd->add_flag(
+        "--drop-entire-block", r->options.dropEntireBlock, "EvoPress: the MLP genome copies the attention one");
+    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+    cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
+    cmd->add_option("--out", r->experimentPath, "Experiment file (HDF5); created or added to")->required();
+    cmd->add_flag("--resume", r->resume, "Continue the last unfinished run of this method in --out");
+    cmd->add_option("--label", r->label, "A label for the run");
+    cmd->add_flag("--quiet", *quiet, "Print only the summary");
+    cmd->callback([r, method, protect, quiet, cmd, &exitCode] {
+        exitCode = guarded("prune", [&] {
+            PruneRequest req = *r;
+            req.options.method = pruneMethodFromName(*method);
+            req.options.protectedBlocks = *protect;
+            // The EvoPress budgets of tiny-ts (§2) unless the user set them.
+            const PruneOptions tiny = PruneOptions::tinyTsDefaults(req.options.method);
+            if (req.options.method == PruneMethod::EvoPress && req.protocol == "tiny-ts") {
+                req.options.initialTokens = tiny.initialTokens;
+                req.options.stageTokens = tiny.stageTokens;
+                if (cmd->count("--offspring") == 0)
+                    req.options.offspring = tiny.offspring;
+            }
+            ProgressBar bar;
+            std::stop_source stop;
+            JobContext job(
+                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+            g_interrupted = false;
+            auto previous = std::signal(SIGINT, onInterrupt);
+            std::signal(SIGTERM, onInterrupt);
+            std::jthread watcher([&](std::stop_token done) {
+                while (!done.stop_requested()) {
+                    if (g_interrupted.load()) {
+                        stop.request_stop();
+                        return;
+                    }
+                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                }
+            });
+            auto printStep = [&](const TraceStep &s) {
+                if (*quiet)
+                    return;
+                bar.finish();
+                char line[512];
+                std::snprintf(line, sizeof line, "step %3d  %-28s score %-12.6g ppl %-10.4f kl %-9.5f %6.1f s%s\n",
+                    s.index, unitsText(s.chosen).substr(0, 28).c_str(), s.chosenScore, s.perplexity, s.klToDense,
+                    s.seconds, s.nearTie ? "  (near tie)" : "");
+                std::cout << line << std::flush;
+            };
+            int rc = ExitOk;
+            try {
+                const PruneJobReport report = runPruneJob(req, job, printStep);
+                bar.finish();
+                std::cout << "run " << report.runId << " in " << req.experimentPath << ": "
+                          << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
+                          << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")
+                          << ", " << report.seconds << " s\n";
+                std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
+                std::cout << "removal order: " << unitsText(report.result.removalOrder) << "\n";
+                std::cout << "calibration: " << report.calibration.oneLine() << "\n";
+                if (req.options.evaluateSteps)
+                    std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";
+            } catch (const JobCancelled &) {
+                bar.finish();
+                std::cerr << "prune: cancelled; the completed steps are in " << req.experimentPath
+                          << " (continue with --resume)\n";
+                rc = ExitCancelled;
+            }
+            watcher.request_stop();
+            std::signal(SIGINT, previous);
+            std::signal(SIGTERM, SIG_DFL);
+            return rc;
+        });
+    });
+}
+
+void addReportCommand(CLI::App &app, int &exitCode)
+{
+    auto path = std::make_shared<std::string>();
+    auto run = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>("text");
+    auto cmd = app.add_subcommand("report", "Print the runs of an experiment file: removed units and metrics per step");
+    cmd->add_option("path", *path, "Experiment file (.h5)")->required();
+    cmd->add_option("--run", *run, "Only this run (e.g. run-0002)");
+    cmd->add_option("--format", *format, "text, json or csv")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json", "csv"}));
+    cmd->callback([path, run, format, &exitCode] {
+        exitCode = guarded("report", [&] {
+            const Experiment e = ExperimentFile::read(*path);
+            if (!run->empty() && !e.find(*run))
+                throw UsageError(*path + " has no run \"" + *run + "\"");
+            nlohmann::json all = nlohmann::json::array();
+            bool first = true;
+            for (const ExperimentRun &r : e.runs) {
+                if (!run->empty() && r.info.id != *run)
+                    continue;
+                if (*format == "json")
+                    all.push_back(runToJson(r));
+                else if (*format == "csv")
+                    std::cout << runToCsv(r);
+                else
+                    std::cout << (first ? "" : "\n") << runReportText(r);
+                first = false;
+            }
+            if (*format == "json")
+                std::cout << all.dump(2) << "\n";
+            if (e.runs.empty() && *format == "text")
+                std::cout << *path << ": no runs\n";
+            return ExitOk;
+        });
+    });
+}
+
+} // namespace blockscope::cli

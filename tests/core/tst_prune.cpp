@@ -1,0 +1,681 @@
+// The pruning searches against pruning.md §11: mask semantics, score primitives, greedy searches
+// against naive references written here, EvoPress on an enumerable problem, the one-shot
+// baselines, caching, counts, determinism, resume and guards.
+#include "common/formaterror.h"
+#include "eval/perplexity.h"
+#include "eval/windows.h"
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+#include "model/modelhandle.h"
+#include "prune/calibrationscorer.h"
+#include "prune/prunesearch.h"
+#include "testdata.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <QFile>
+#include <QTest>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+
+using namespace blockscope;
+using namespace blockscope::test;
+
+namespace {
+
+constexpr int Vocab = 64;
+
+Architecture tinyArchitecture(int layers)
+{
+    Architecture a;
+    a.family = "llama";
+    a.layers = layers;
+    a.hidden = 32;
+    a.intermediate = 64;
+    a.heads = 4;
+    a.kvHeads = 2;
+    a.headDim = 8;
+    a.vocab = Vocab;
+    a.context = 64;
+    return a;
+}
+
+// Random seeded weights; the blocks in `identity` get o_proj = down_proj = 0.
+std::map<std::string, at::Tensor> tinyWeights(int layers, std::uint64_t seed, const std::set<int> &identity = {})
+{
+    at::manual_seed(seed);
+    const Architecture a = tinyArchitecture(layers);
+    std::map<std::string, at::Tensor> w;
+    auto rnd = [](std::vector<std::int64_t> shape, double s) { return at::randn(shape) * s; };
+    w["model.embed_tokens.weight"] = rnd({Vocab, 32}, 1.0);
+    w["model.norm.weight"] = at::ones({32}) + rnd({32}, 0.1);
+    w["lm_head.weight"] = rnd({Vocab, 32}, 0.3);
+    for (int l = 0; l < layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        w[p + "input_layernorm.weight"] = at::ones({32}) + rnd({32}, 0.1);
+        w[p + "post_attention_layernorm.weight"] = at::ones({32}) + rnd({32}, 0.1);
+        w[p + "self_attn.q_proj.weight"] = rnd({32, 32}, 0.3);
+        w[p + "self_attn.k_proj.weight"] = rnd({16, 32}, 0.3);
+        w[p + "self_attn.v_proj.weight"] = rnd({16, 32}, 0.3);
+        w[p + "self_attn.o_proj.weight"] = identity.count(l) ? at::zeros({32, 32}) : rnd({32, 32}, 0.3);
+        w[p + "mlp.gate_proj.weight"] = rnd({64, 32}, 0.3);
+        w[p + "mlp.up_proj.weight"] = rnd({64, 32}, 0.3);
+        w[p + "mlp.down_proj.weight"] = identity.count(l) ? at::zeros({32, 64}) : rnd({32, 64}, 0.3);
+    }
+    return w;
+}
+
+std::unique_ptr<Decoder> tinyDecoder(int layers, std::uint64_t seed, const std::set<int> &identity = {})
+{
+    return std::make_unique<Decoder>(tinyArchitecture(layers), tinyWeights(layers, seed, identity));
+}
+
+WindowSet randomWindows(int n, int T, std::uint64_t seed)
+{
+    std::mt19937_64 rng(seed);
+    WindowSet set;
+    set.protocol = protocolPreset("tiny-ts");
+    set.protocol.context = set.protocol.stride = T;
+    for (int w = 0; w < n; ++w) {
+        TokenWindow t;
+        t.ids.push_back(1);
+        for (int p = 1; p < T; ++p)
+            t.ids.push_back(static_cast<std::int32_t>(rng() % Vocab));
+        set.windows.push_back(std::move(t));
+    }
+    return set;
+}
+
+// Windows continued greedily by the model itself from a random first token.
+WindowSet selfGeneratedWindows(const Decoder &d, int n, int T, std::uint64_t seed)
+{
+    WindowSet set = randomWindows(n, 2, seed);
+    set.protocol.context = set.protocol.stride = T;
+    for (auto &w : set.windows)
+        while (static_cast<int>(w.ids.size()) < T) {
+            at::Tensor t = at::empty({1, static_cast<std::int64_t>(w.ids.size())}, at::kLong);
+            for (std::size_t p = 0; p < w.ids.size(); ++p)
+                t[0][static_cast<std::int64_t>(p)] = w.ids[p];
+            const at::Tensor z = d.forward(t, UnitMask::dense(d.layers()));
+            w.ids.push_back(static_cast<std::int32_t>(z[0][-1].argmax().item<std::int64_t>()));
+        }
+    return set;
+}
+
+at::Tensor tokensOf(const TokenWindow &w)
+{
+    at::Tensor t = at::empty({1, static_cast<std::int64_t>(w.ids.size())}, at::kLong);
+    for (std::size_t p = 0; p < w.ids.size(); ++p)
+        t[0][static_cast<std::int64_t>(p)] = w.ids[p];
+    return t;
+}
+
+// The naive scores of the official codes: every window alone, a full forward per candidate.
+double naiveScore(const Decoder &d, const WindowSet &set, const UnitMask &mask, ScoreKind kind)
+{
+    double num = 0, den = 0;
+    for (const auto &w : set.windows) {
+        at::Tensor t = tokensOf(w);
+        at::Tensor dense = d.forward(t, UnitMask::dense(d.layers()));
+        accumulateScore(kind, t, w.firstTarget, dense, d.forward(t, mask), num, den);
+    }
+    return num / den;
+}
+
+PruneOptions options(PruneMethod m, double target)
+{
+    PruneOptions o;
+    o.method = m;
+    o.target = target;
+    o.evaluateSteps = false;
+    return o;
+}
+
+PruneResult search(const Decoder &d, const WindowSet &calib, const PruneOptions &o,
+    const std::vector<TraceStep> &resume = {}, const WindowSet *eval = nullptr)
+{
+    JobContext job;
+    return runPruneSearch(d, calib, eval, o, job, {}, resume);
+}
+
+bool relClose(double a, double b, double rel = 1e-6)
+{
+    return std::abs(a - b) <= rel * std::max({std::abs(a), std::abs(b), 1e-12});
+}
+
+// Traces equal in everything but wall time.
+void compareTraces(const std::vector<TraceStep> &a, const std::vector<TraceStep> &b, bool exactScores)
+{
+    QCOMPARE(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        QCOMPARE(a[i].index, b[i].index);
+        QCOMPARE(a[i].kind, b[i].kind);
+        QVERIFY(a[i].chosen == b[i].chosen);
+        QVERIFY(a[i].mask == b[i].mask);
+        QVERIFY(a[i].removedSoFar == b[i].removedSoFar);
+        QCOMPARE(a[i].candidates.size(), b[i].candidates.size());
+        for (std::size_t c = 0; c < a[i].candidates.size(); ++c) {
+            QVERIFY(a[i].candidates[c].unit == b[i].candidates[c].unit);
+            if (exactScores)
+                QCOMPARE(a[i].candidates[c].score, b[i].candidates[c].score);
+            else
+                QVERIFY2(relClose(a[i].candidates[c].score, b[i].candidates[c].score),
+                    qPrintable(QStringLiteral("step %1 candidate %2: %3 vs %4")
+                                   .arg(i)
+                                   .arg(c)
+                                   .arg(a[i].candidates[c].score, 0, 'g', 12)
+                                   .arg(b[i].candidates[c].score, 0, 'g', 12)));
+        }
+        if (exactScores) {
+            QCOMPARE(a[i].chosenScore, b[i].chosenScore);
+            QCOMPARE(a[i].rngState, b[i].rngState);
+            QCOMPARE(a[i].evaluations, b[i].evaluations);
+            QCOMPARE(a[i].unitForwards, b[i].unitForwards);
+            QCOMPARE(a[i].tokens, b[i].tokens);
+        }
+        QCOMPARE(a[i].hasEvo, b[i].hasEvo);
+        if (a[i].hasEvo) {
+            QCOMPARE(a[i].evo.offspring.size(), b[i].evo.offspring.size());
+            for (std::size_t c = 0; c < a[i].evo.offspring.size(); ++c)
+                QVERIFY(a[i].evo.offspring[c].genome == b[i].evo.offspring[c].genome);
+            QVERIFY(a[i].evo.stageSequences == b[i].evo.stageSequences);
+            QVERIFY(a[i].evo.population == b[i].evo.population);
+        }
+    }
+}
+
+} // namespace
+
+class TestPrune : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { at::set_num_threads(1); } // bit-identical reruns need a fixed thread count
+
+    // §11.1–3
+    void skippingEqualsDeletion_data()
+    {
+        QTest::addColumn<int>("layer");
+        for (int l : {0, 2, 5})
+            QTest::addRow("block %d of 6", l) << l;
+    }
+    void skippingEqualsDeletion()
+    {
+        QFETCH(int, layer);
+        auto w = tinyWeights(6, 11);
+        Decoder full(tinyArchitecture(6), w);
+        std::map<std::string, at::Tensor> fewer;
+        for (auto &[name, t] : w) {
+            const std::string prefix = "model.layers.";
+            if (name.rfind(prefix, 0) != 0) {
+                fewer[name] = t;
+                continue;
+            }
+            const auto dot = name.find('.', prefix.size());
+            const int l = std::stoi(name.substr(prefix.size(), dot - prefix.size()));
+            if (l == layer)
+                continue;
+            fewer[prefix + std::to_string(l > layer ? l - 1 : l) + name.substr(dot)] = t;
+        }
+        Decoder deleted(tinyArchitecture(5), fewer);
+        const at::Tensor tokens = tokensOf(randomWindows(1, 24, 3).windows[0]);
+        UnitMask skip = UnitMask::dense(6);
+        skip.skipBlock(layer);
+        const double diff
+            = (full.forward(tokens, skip) - deleted.forward(tokens, UnitMask::dense(5))).abs().max().item<double>();
+        QVERIFY2(diff <= 1e-6, qPrintable(QString::number(diff)));
+        UnitMask both = UnitMask::dense(6);
+        both.skipAttn[layer] = both.skipMlp[layer] = true;
+        QVERIFY(both == skip);
+        QCOMPARE((full.forward(tokens, both) - full.forward(tokens, skip)).abs().max().item<double>(), 0.0);
+    }
+
+    void identityBlockSkipChangesNothing()
+    {
+        auto d = tinyDecoder(6, 5, {3});
+        const at::Tensor tokens = tokensOf(randomWindows(1, 24, 4).windows[0]);
+        UnitMask skip = UnitMask::dense(6);
+        skip.skipBlock(3);
+        QCOMPARE((d->forward(tokens, skip) - d->forward(tokens, UnitMask::dense(6))).abs().max().item<double>(), 0.0);
+    }
+
+    // §11.4–6
+    void handExamples()
+    {
+        const at::Tensor P = at::tensor({0.5f, 0.5f}).log().view({1, 1, 2});
+        const at::Tensor Q = at::tensor({0.9f, 0.1f}).log().view({1, 1, 2});
+        const at::Tensor tok = at::zeros({1, 1}, at::kLong);
+        const double js = scoreLogits(ScoreKind::JsFinercut, tok, 1, P, Q);
+        QVERIFY2(std::abs(js - 0.0589866) < 1e-6, qPrintable(QString::number(js, 'g', 8)));
+        QVERIFY(std::abs(js - 0.1017492) > 1e-3 && std::abs(js - 0.1017492 / 2) > 1e-3); // not the textbook JS
+        // kl_evopress drops the last position: two positions, the first carries P and Q.
+        const at::Tensor P2 = at::cat({P, P}, 1), Q2 = at::cat({Q, Q}, 1);
+        const at::Tensor tok2 = at::zeros({1, 2}, at::kLong);
+        QCOMPARE(scoreLogits(ScoreKind::KlEvopress, tok2, 1, P2, P2), 0.0);
+        const double kl = scoreLogits(ScoreKind::KlEvopress, tok2, 1, P2, Q2);
+        QVERIFY2(std::abs(kl - 0.5108256) < 1e-6, qPrintable(QString::number(kl, 'g', 8)));
+        const double klReverse = scoreLogits(ScoreKind::KlEvopress, tok2, 1, Q2, P2);
+        QVERIFY(std::abs(klReverse - 0.5108256) > 1e-3); // the direction is KL(P‖Q)
+    }
+
+    void nllSumSlebIsTTimesWindowMeans()
+    {
+        auto d = tinyDecoder(4, 7);
+        const WindowSet set = randomWindows(5, 20, 8);
+        const auto ppl = evaluatePerplexity(*d, set, UnitMask::dense(4));
+        double expected = 0;
+        for (double l : ppl.windowMeanNll)
+            expected += 20 * l;
+        const double s = naiveScore(*d, set, UnitMask::dense(4), ScoreKind::NllSumSleb);
+        QVERIFY2(relClose(s, expected), qPrintable(QStringLiteral("%1 vs %2").arg(s).arg(expected)));
+    }
+
+    // §11.9
+    void slebFirstStepIsExhaustiveBest()
+    {
+        auto d = tinyDecoder(6, 21);
+        const WindowSet calib = randomWindows(6, 24, 22);
+        const auto r = search(*d, calib, options(PruneMethod::Sleb, 1));
+        QCOMPARE(int(r.steps.size()), 1);
+        int best = -1;
+        double bestScore = INFINITY;
+        for (int l = 1; l <= 4; ++l) { // barriers: blocks 0 and 5 stay
+            UnitMask m = UnitMask::dense(6);
+            m.skipBlock(l);
+            const double s = naiveScore(*d, calib, m, ScoreKind::NllSumSleb);
+            if (s < bestScore)
+                bestScore = s, best = l;
+        }
+        QCOMPARE(r.steps[0].chosen.front().layer, best);
+        QVERIFY(relClose(r.steps[0].chosenScore, bestScore));
+        QCOMPARE(int(r.steps[0].candidates.size()), 4);
+    }
+
+    // §11.10 and §11.16: SLEB and FinerCut traces against naive references written here.
+    void greedyMatchesNaiveReference_data()
+    {
+        QTest::addColumn<int>("method");
+        QTest::addColumn<int>("steps");
+        QTest::addColumn<bool>("cached");
+        QTest::addColumn<int>("batch");
+        QTest::addRow("SLEB K=2 cached batched") << int(PruneMethod::Sleb) << 2 << true << 0;
+        QTest::addRow("SLEB K=3 uncached batch 1") << int(PruneMethod::Sleb) << 3 << false << 1;
+        QTest::addRow("SLEB K=3 cached batch 2") << int(PruneMethod::Sleb) << 3 << true << 2;
+        QTest::addRow("FinerCut 5 steps cached") << int(PruneMethod::FinerCut) << 5 << true << 0;
+        QTest::addRow("FinerCut 4 steps uncached batch 1") << int(PruneMethod::FinerCut) << 4 << false << 1;
+    }
+    void greedyMatchesNaiveReference()
+    {
+        QFETCH(int, method);
+        QFETCH(int, steps);
+        QFETCH(bool, cached);
+        QFETCH(int, batch);
+        const int L = 6;
+        auto d = tinyDecoder(L, 31);
+        const WindowSet calib = randomWindows(4, 20, 32);
+        PruneOptions o = options(PruneMethod(method), steps);
+        o.cached = cached;
+        o.batch = batch;
+        const auto r = search(*d, calib, o);
+        QCOMPARE(int(r.steps.size()), steps);
+
+        // The reference: the loops of pruning.md §3 and §4, naive scores.
+        const bool sleb = PruneMethod(method) == PruneMethod::Sleb;
+        const ScoreKind kind = sleb ? ScoreKind::NllSumSleb : ScoreKind::JsFinercut;
+        UnitMask mask = UnitMask::dense(L);
+        std::vector<Unit> alive, excluded;
+        if (sleb) {
+            for (int l = 0; l < L; ++l)
+                alive.push_back({UnitKind::Block, l});
+        } else {
+            for (int l = 0; l < L; ++l)
+                for (UnitKind k : {UnitKind::Attention, UnitKind::Mlp})
+                    (l == 0 ? excluded : alive).push_back({k, l});
+            std::sort(alive.begin(), alive.end(), [](const Unit &a, const Unit &b) { return a.hfName() < b.hfName(); });
+            std::sort(
+                excluded.begin(), excluded.end(), [](const Unit &a, const Unit &b) { return a.hfName() < b.hfName(); });
+        }
+        for (int step = 0; step < steps; ++step) {
+            const int first = sleb ? 1 : 0, last = sleb ? int(alive.size()) - 2 : int(alive.size()) - 1;
+            double best = INFINITY;
+            int k = -1;
+            std::vector<double> scores;
+            for (int j = first; j <= last; ++j) {
+                UnitMask m = mask;
+                alive[j].applyTo(m);
+                scores.push_back(naiveScore(*d, calib, m, kind));
+                if (scores.back() < best)
+                    best = scores.back(), k = j;
+            }
+            const TraceStep &t = r.steps[step];
+            QCOMPARE(int(t.candidates.size()), int(scores.size()));
+            for (std::size_t c = 0; c < scores.size(); ++c) {
+                QVERIFY(t.candidates[c].unit == alive[first + int(c)]);
+                QVERIFY2(relClose(t.candidates[c].score, scores[c]),
+                    qPrintable(QStringLiteral("step %1 %2: %3 vs naive %4")
+                                   .arg(step)
+                                   .arg(QString::fromStdString(t.candidates[c].unit.label()))
+                                   .arg(t.candidates[c].score, 0, 'g', 12)
+                                   .arg(scores[c], 0, 'g', 12)));
+            }
+            if (!t.nearTie)
+                QVERIFY2(t.chosen.front() == alive[k], qPrintable(QString::fromStdString(t.chosen.front().label())));
+            alive[k].applyTo(mask);
+            alive.erase(alive.begin() + k);
+            if (!sleb && step == 0) // x = 0: E = 1, layer 0 re-admitted after the first step, at the end
+                alive.insert(alive.end(), excluded.begin(), excluded.end());
+            QVERIFY(t.mask == mask);
+        }
+    }
+
+    // §11.11: a tie between layer 10 and layer 2 picks layer 10, which sorts first.
+    void finercutTiesFollowNameOrder()
+    {
+        auto d = tinyDecoder(12, 41, {2, 10});
+        const WindowSet calib = randomWindows(2, 16, 42);
+        const auto r = search(*d, calib, options(PruneMethod::FinerCut, 1));
+        const TraceStep &t = r.steps.at(0);
+        QCOMPARE(t.chosen.front().layer, 10);
+        QCOMPARE(t.chosen.front().kind, UnitKind::Mlp); // "mlp" < "self_attn"
+        QVERIFY2(std::abs(t.chosenScore) < 1e-9, qPrintable(QString::number(t.chosenScore))); // float32 log(exp(.))
+        QCOMPARE(t.candidates.at(2).score, t.candidates.at(3).score); // mlp 10 and attn 10: the same logits
+        QVERIFY(t.nearTie);
+        QCOMPARE(t.candidates.front().unit.hfName(), std::string("model.layers.1.mlp.down_proj"));
+        QCOMPARE(t.candidates.at(1).unit.hfName(), std::string("model.layers.1.self_attn.o_proj"));
+        QCOMPARE(t.candidates.at(2).unit.hfName(), std::string("model.layers.10.mlp.down_proj"));
+    }
+
+    // §11.15
+    void identicalBlocksTieToTheLowerPosition()
+    {
+        auto d = tinyDecoder(6, 51, {2, 3});
+        // Text the model itself predicts, so that removing a working block costs and removing an
+        // identity block does not.
+        const WindowSet calib = selfGeneratedWindows(*d, 3, 16, 52);
+        const auto sleb = search(*d, calib, options(PruneMethod::Sleb, 1));
+        QCOMPARE(sleb.steps[0].chosen.front().layer, 2);
+        QVERIFY(sleb.steps[0].nearTie);
+        const auto shortgpt = search(*d, calib, options(PruneMethod::ShortGpt, 1));
+        QCOMPARE(shortgpt.steps[0].chosen.front().layer, 2);
+        QVERIFY(shortgpt.steps[0].nearTie);
+        const auto angular = search(*d, calib, options(PruneMethod::Angular, 1));
+        QCOMPARE(angular.steps[0].chosen.front().layer, 2);
+        QVERIFY(angular.steps[0].nearTie);
+    }
+
+    // §11.13
+    void shortGptBlockInfluence()
+    {
+        auto d = tinyDecoder(6, 61, {3});
+        const WindowSet calib = randomWindows(3, 16, 62);
+        const auto on = search(*d, calib, options(PruneMethod::ShortGpt, 2));
+        QVERIFY2(
+            std::abs(on.steps[0].blockScores.at(3)) < 1e-9, qPrintable(QString::number(on.steps[0].blockScores[3])));
+        QCOMPARE(on.steps[0].chosen.front().layer, 3);
+        QCOMPARE(int(on.steps.size()), 2);
+        QCOMPARE(int(on.steps[1].chosen.size()), 2);
+        PruneOptions o = options(PruneMethod::ShortGpt, 2);
+        o.lastHiddenPostNorm = false;
+        const auto off = search(*d, calib, o);
+        for (int l = 0; l < 5; ++l)
+            QCOMPARE(off.steps[0].blockScores[l], on.steps[0].blockScores[l]);
+        QVERIFY(off.steps[0].blockScores[5] != on.steps[0].blockScores[5]);
+    }
+
+    // §11.14
+    void angularFindsIdentityRun()
+    {
+        auto d = tinyDecoder(8, 71, {3, 4});
+        const WindowSet calib = randomWindows(4, 16, 72);
+        const auto r = search(*d, calib, options(PruneMethod::Angular, 3));
+        const auto &D = r.steps[1].distanceMatrix;
+        QCOMPARE(int(D.size()), 81);
+        QVERIFY2(D[3 * 9 + 5] < 1e-6, qPrintable(QString::number(D[3 * 9 + 5])));
+        QCOMPARE(r.steps[1].chosen.front().layer, 3); // n = 2: the run 3..4
+        QCOMPARE(int(r.steps[1].chosen.size()), 2);
+        QCOMPARE(r.steps[0].chosen.front().layer, 3); // n = 1: 3 (lowest of the zero-distance pair)
+        QVERIFY(D[0 * 9 + 1] > 1e-3);
+    }
+
+    // §11.17
+    void countsMatchTheFormulas()
+    {
+        auto d = tinyDecoder(5, 81);
+        const WindowSet calib = randomWindows(3, 16, 82);
+        PruneOptions o = options(PruneMethod::Sleb, 2);
+        const auto cached = search(*d, calib, o);
+        o.cached = false;
+        const auto naive = search(*d, calib, o);
+        QCOMPARE(cached.steps.back().evaluations, 5); // K(L−2) − K(K−1)/2
+        QCOMPARE(cached.steps.back().unitForwards, 14);
+        QCOMPARE(naive.steps.back().unitForwards, 18);
+        compareTraces(cached.steps, naive.steps, false);
+
+        // FinerCut full ranking, L = 5, x = 0. The §8 table assumes every unit is a candidate at
+        // step 0; the faithful E = 1 rule keeps layer 0's two units out of step 0, so
+        // evaluations are 55 − 2, uncached 330 − 2·9 = 312, cached 10 + (45 − 1 − 0 − ... ) = 158.
+        PruneOptions f = options(PruneMethod::FinerCut, 0);
+        const auto fc = search(*d, calib, f);
+        f.cached = false;
+        const auto fn = search(*d, calib, f);
+        QCOMPARE(int(fc.steps.size()), 10);
+        QCOMPARE(fc.steps.back().evaluations, 53);
+        QCOMPARE(fn.steps.back().unitForwards, 312);
+        QCOMPARE(fc.steps.back().unitForwards, 158);
+        compareTraces(fc.steps, fn.steps, false);
+    }
+
+    // §11.12
+    void evoPressOnAnEnumerableProblem()
+    {
+        const int L = 5;
+        auto d = tinyDecoder(L, 91);
+        const WindowSet calib = randomWindows(4, 16, 92);
+        const std::int64_t all = 4 * 16;
+        PruneOptions o = options(PruneMethod::EvoPress, 2);
+        o.offspring = 32;
+        o.generations = 60;
+        o.initialTokens = all;
+        o.stageTokens = {all, all};
+        const auto r = search(*d, calib, o);
+        QCOMPARE(int(r.steps.size()), 61);
+
+        // Exhaustive fitness of all 100 genomes on the whole calibration set.
+        std::map<std::pair<std::vector<bool>, std::vector<bool>>, double> fitness;
+        JobContext job;
+        std::vector<ScoredSequence> seqs;
+        for (const auto &w : calib.windows)
+            seqs.push_back({w.ids, w.firstTarget, {}});
+        CalibrationScorer scorer(*d, seqs, ScoreKind::KlEvopress, 0, false, job);
+        double optimum = INFINITY;
+        for (int a = 0; a < 32; ++a)
+            for (int m = 0; m < 32; ++m) {
+                if (__builtin_popcount(a) != 2 || __builtin_popcount(m) != 2)
+                    continue;
+                UnitMask g = UnitMask::dense(L);
+                for (int l = 0; l < L; ++l)
+                    g.skipAttn[l] = a >> l & 1, g.skipMlp[l] = m >> l & 1;
+                fitness[{g.skipAttn, g.skipMlp}] = scorer.score(g);
+                optimum = std::min(optimum, fitness[{g.skipAttn, g.skipMlp}]);
+            }
+        QCOMPARE(int(fitness.size()), 100);
+
+        // Every genome ever produced: k removals of each kind; offspring unique per generation.
+        for (const TraceStep &t : r.steps) {
+            std::set<std::pair<std::vector<bool>, std::vector<bool>>> seen;
+            QVERIFY(t.evo.rejectedDraws >= 0);
+            for (const auto &c : t.evo.offspring) {
+                QCOMPARE(int(std::count(c.genome.skipAttn.begin(), c.genome.skipAttn.end(), true)), 2);
+                QCOMPARE(int(std::count(c.genome.skipMlp.begin(), c.genome.skipMlp.end(), true)), 2);
+                QVERIFY(seen.insert({c.genome.skipAttn, c.genome.skipMlp}).second);
+                QVERIFY(c.swaps.size() <= 3);
+            }
+            QVERIFY(int(t.evo.offspring.size()) <= (t.kind == "initial" ? 64 : 32));
+        }
+        // The fitness never gets worse (the same minibatch every stage) ...
+        for (std::size_t i = 1; i < r.steps.size(); ++i)
+            QVERIFY(r.steps[i].chosenScore <= r.steps[i - 1].chosenScore + 1e-12);
+        const UnitMask &final = r.steps.back().mask;
+        const double finalFitness = fitness[{final.skipAttn, final.skipMlp}];
+        QVERIFY(relClose(r.steps.back().chosenScore, finalFitness));
+        // ... it is optimal within 3 swaps (here every genome is within 4; check the neighbours) ...
+        for (const auto &[key, f] : fitness) {
+            int swaps = 0;
+            for (int l = 0; l < L; ++l)
+                swaps += (key.first[l] && !final.skipAttn[l]) + (key.second[l] && !final.skipMlp[l]);
+            if (swaps <= 3)
+                QVERIFY2(finalFitness <= f + 1e-12, "a neighbour within 3 swaps is better");
+        }
+        // ... and it is the exhaustive optimum.
+        qInfo("EvoPress final fitness %.8g, exhaustive optimum %.8g", finalFitness, optimum);
+        QVERIFY(relClose(finalFitness, optimum, 1e-9));
+    }
+
+    // §11.18
+    void deterministicAndSeeded()
+    {
+        auto d = tinyDecoder(6, 101);
+        const WindowSet calib = randomWindows(6, 16, 102);
+        PruneOptions o = options(PruneMethod::EvoPress, 2);
+        o.initialTokens = 32;
+        o.stageTokens = {32, 64};
+        o.offspring = 8;
+        o.generations = 6;
+        const auto a = search(*d, calib, o), b = search(*d, calib, o);
+        compareTraces(a.steps, b.steps, true);
+        o.seed = 7;
+        const auto c = search(*d, calib, o);
+        bool differs = false;
+        for (std::size_t i = 0; i < a.steps.size(); ++i)
+            differs = differs || a.steps[i].evo.stageSequences != c.steps[i].evo.stageSequences
+                || !(a.steps[i].evo.offspring.front().genome == c.steps[i].evo.offspring.front().genome);
+        QVERIFY(differs);
+        const auto s1 = search(*d, calib, options(PruneMethod::Sleb, 2)),
+                   s2 = search(*d, calib, options(PruneMethod::Sleb, 2));
+        compareTraces(s1.steps, s2.steps, true);
+    }
+
+    // §11.19
+    void resumeAfterCancelGivesTheSameTrace_data()
+    {
+        QTest::addColumn<int>("method");
+        QTest::addColumn<double>("target");
+        QTest::addColumn<int>("stopAfter");
+        QTest::addRow("sleb") << int(PruneMethod::Sleb) << 3.0 << 1;
+        QTest::addRow("finercut") << int(PruneMethod::FinerCut) << 6.0 << 2;
+        QTest::addRow("evopress") << int(PruneMethod::EvoPress) << 2.0 << 3;
+        QTest::addRow("shortgpt") << int(PruneMethod::ShortGpt) << 3.0 << 1;
+        QTest::addRow("angular") << int(PruneMethod::Angular) << 3.0 << 2;
+    }
+    void resumeAfterCancelGivesTheSameTrace()
+    {
+        QFETCH(int, method);
+        QFETCH(double, target);
+        QFETCH(int, stopAfter);
+        auto d = tinyDecoder(6, 111);
+        const WindowSet calib = randomWindows(6, 16, 112);
+        const WindowSet eval = randomWindows(3, 16, 113);
+        PruneOptions o = options(PruneMethod(method), target);
+        o.evaluateSteps = true;
+        o.initialTokens = 32;
+        o.stageTokens = {32, 64};
+        o.offspring = 8;
+        o.generations = 5;
+        const auto whole = search(*d, calib, o, {}, &eval);
+
+        std::stop_source stop;
+        std::vector<TraceStep> got;
+        JobContext job(stop.get_token());
+        bool cancelled = false;
+        try {
+            runPruneSearch(*d, calib, &eval, o, job, [&](const TraceStep &s) {
+                got.push_back(s);
+                if (int(got.size()) == stopAfter)
+                    stop.request_stop();
+            });
+        } catch (const JobCancelled &) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        QCOMPARE(int(got.size()), stopAfter);
+        const auto resumed = search(*d, calib, o, got, &eval);
+        compareTraces(whole.steps, resumed.steps, method == int(PruneMethod::EvoPress));
+        for (std::size_t i = 0; i < whole.steps.size(); ++i)
+            QVERIFY(relClose(whole.steps[i].perplexity, resumed.steps[i].perplexity, 1e-9));
+    }
+
+    // §11.20–22
+    void guards()
+    {
+        auto d = tinyDecoder(5, 121);
+        const WindowSet calib = randomWindows(2, 16, 122);
+        PruneOptions evo = options(PruneMethod::EvoPress, 1);
+        evo.initialTokens = 1000; // more than the 32 calibration tokens
+        QVERIFY_THROWS_EXCEPTION(UsageError, search(*d, calib, evo));
+        QVERIFY_THROWS_EXCEPTION(UsageError, search(*d, calib, options(PruneMethod::Sleb, 4)));
+        std::stop_source stop;
+        stop.request_stop();
+        JobContext job(stop.get_token());
+        QVERIFY_THROWS_EXCEPTION(JobCancelled, runPruneSearch(*d, calib, nullptr, options(PruneMethod::Sleb, 1), job));
+    }
+
+    // Real model: stories260K with tiny-ts windows (pruning.md §11 "Proof" of issue 4).
+    void stories260KFirstStepsAreExhaustiveBest()
+    {
+        BLOCKSCOPE_REQUIRE_DATA(bin, QStringLiteral("models/stories260K/stories260K.bin"));
+        BLOCKSCOPE_REQUIRE_DATA(tokens, QStringLiteral("golden/stories260K.tokens.txt"));
+        Decoder d(ModelHandle::open(bin.toStdString()));
+        // Calibration from the golden story, repeated: 6 windows of 64.
+        std::vector<std::int32_t> story;
+        QFile f(tokens);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        for (const auto &part : f.readAll().trimmed().split(' '))
+            story.push_back(part.toInt());
+        std::vector<std::int32_t> stream;
+        for (int k = 0; k < 6; ++k)
+            stream.insert(stream.end(), story.begin() + 1, story.end());
+        Protocol p = protocolPreset("tiny-ts");
+        p.context = p.stride = 64;
+        const WindowSet calib = cutWindows(stream, p, 1);
+        const int L = d.layers();
+        // SLEB, two removals on the 5-block model, against a brute-force greedy reference.
+        const auto sleb = search(d, calib, options(PruneMethod::Sleb, 2));
+        UnitMask mask = UnitMask::dense(L);
+        std::vector<int> alive = {0, 1, 2, 3, 4};
+        for (int step = 0; step < 2; ++step) {
+            double best = INFINITY;
+            int k = -1;
+            for (int j = 1; j + 1 < int(alive.size()); ++j) {
+                UnitMask m = mask;
+                m.skipBlock(alive[j]);
+                const double s = naiveScore(d, calib, m, ScoreKind::NllSumSleb);
+                QVERIFY(relClose(sleb.steps[step].candidates[j - 1].score, s));
+                if (s < best)
+                    best = s, k = j;
+            }
+            QCOMPARE(sleb.steps[step].chosen.front().layer, alive[k]);
+            mask.skipBlock(alive[k]);
+            alive.erase(alive.begin() + k);
+        }
+        // FinerCut's first step: the best single sublayer removal outside layer 0.
+        const auto fc = search(d, calib, options(PruneMethod::FinerCut, 1));
+        double best = INFINITY;
+        Unit bestUnit;
+        for (int l = 1; l < L; ++l)
+            for (UnitKind k : {UnitKind::Mlp, UnitKind::Attention}) {
+                UnitMask m = UnitMask::dense(L);
+                Unit{k, l}.applyTo(m);
+                const double s = naiveScore(d, calib, m, ScoreKind::JsFinercut);
+                if (s < best)
+                    best = s, bestUnit = Unit{k, l};
+            }
+        QVERIFY(fc.steps[0].chosen.front() == bestUnit);
+        QVERIFY(relClose(fc.steps[0].chosenScore, best));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPrune)
+#include "tst_prune.moc"
