@@ -1,0 +1,314 @@
+#include "tracechart.h"
+
+#include "metricfilterproxy.h"
+#include "tracetablemodel.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QGraphicsLayout>
+#include <QLegend>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QVXYModelMapper>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace blockscope::views {
+
+TraceChart::TraceChart(QWidget *parent)
+    : QWidget(parent)
+    , m_chart(new QChart)
+{
+    setObjectName(QStringLiteral("traceChart"));
+    m_chart->setTitle(tr("Pruning trace"));
+    m_chart->setAnimationOptions(QChart::NoAnimation); // steps arrive live; animation would lag them
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->legend()->setShowToolTips(true);
+    m_chart->setMargins(QMargins(4, 4, 4, 4));
+    m_view = new QChartView(m_chart, this);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+    attachAxes();
+}
+
+TraceChart::~TraceChart()
+{
+    // Mappers listen to models the caller owns; disconnect them before anything goes away.
+    clearRuns();
+}
+
+QString TraceChart::metricName(Metric metric)
+{
+    switch (metric) {
+    case Metric::Perplexity: return tr("Perplexity");
+    case Metric::KlToDense: return tr("KL to dense");
+    case Metric::Score: return tr("Chosen score");
+    }
+    return {};
+}
+
+int TraceChart::metricColumn() const
+{
+    switch (m_metric) {
+    case Metric::Perplexity: return TraceTableModel::Perplexity;
+    case Metric::KlToDense: return TraceTableModel::KlToDense;
+    case Metric::Score: return TraceTableModel::Score;
+    }
+    return TraceTableModel::Perplexity;
+}
+
+bool TraceChart::yAxisIsLogarithmic() const
+{
+    return m_log && m_metric == Metric::Perplexity;
+}
+
+int TraceChart::addRun(TraceTableModel *trace, const QString &name)
+{
+    Run run;
+    run.trace = trace;
+    run.proxy = new MetricFilterProxy(this);
+    run.proxy->setMetricColumn(metricColumn());
+    run.proxy->setPositiveOnly(yAxisIsLogarithmic());
+    run.proxy->setSourceModel(trace);
+    run.series = new QLineSeries(this);
+    run.series->setName(name);
+    run.series->setPointsVisible(true);
+    m_chart->addSeries(run.series);
+    for (QAbstractAxis *axis : m_chart->axes())
+        run.series->attachAxis(axis);
+    run.mapper = new QVXYModelMapper(this);
+    run.mapper->setSeries(run.series);
+    run.mapper->setXColumn(TraceTableModel::UnitsRemoved);
+    run.mapper->setYColumn(metricColumn());
+    run.mapper->setModel(run.proxy);
+    for (auto signal : {&QXYSeries::pointAdded, &QXYSeries::pointRemoved, &QXYSeries::pointReplaced})
+        connect(run.series, signal, this, &TraceChart::scheduleRescale);
+    connect(run.series, &QXYSeries::pointsReplaced, this, &TraceChart::scheduleRescale);
+    connect(run.series, &QXYSeries::pointsRemoved, this, &TraceChart::scheduleRescale);
+    m_runs.push_back(run);
+    restyle();
+    rescale();
+    return static_cast<int>(m_runs.size()) - 1;
+}
+
+void TraceChart::setRunName(int run, const QString &name)
+{
+    if (hasRun(run))
+        m_runs[static_cast<std::size_t>(run)].series->setName(name);
+}
+
+void TraceChart::removeRun(int run)
+{
+    if (!hasRun(run))
+        return;
+    Run &r = m_runs[static_cast<std::size_t>(run)];
+    r.mapper->setModel(nullptr);
+    delete r.mapper;
+    m_chart->removeSeries(r.series);
+    delete r.series;
+    delete r.proxy;
+    r = Run();
+    m_highlighted.removeAll(run);
+    restyle();
+    scheduleRescale();
+}
+
+void TraceChart::clearRuns()
+{
+    for (int i = 0; i < static_cast<int>(m_runs.size()); ++i)
+        removeRun(i);
+    m_runs.clear();
+    m_highlighted.clear();
+}
+
+bool TraceChart::hasRun(int run) const
+{
+    return run >= 0 && run < static_cast<int>(m_runs.size()) && m_runs[static_cast<std::size_t>(run)].series;
+}
+
+int TraceChart::runCount() const
+{
+    return static_cast<int>(std::count_if(m_runs.begin(), m_runs.end(), [](const Run &r) { return r.series; }));
+}
+
+int TraceChart::pointCount(int run) const
+{
+    return hasRun(run) ? static_cast<int>(m_runs[static_cast<std::size_t>(run)].series->count()) : 0;
+}
+
+QString TraceChart::runName(int run) const
+{
+    return hasRun(run) ? m_runs[static_cast<std::size_t>(run)].series->name() : QString();
+}
+
+void TraceChart::setHighlighted(const QList<int> &runs)
+{
+    m_highlighted = runs;
+    restyle();
+}
+
+void TraceChart::restyle()
+{
+    // Series keep the theme's colour; a highlighted line is thicker, the others fade back.
+    for (int i = 0; i < static_cast<int>(m_runs.size()); ++i) {
+        const Run &r = m_runs[static_cast<std::size_t>(i)];
+        if (!r.series)
+            continue;
+        QPen pen = r.series->pen();
+        QColor colour = pen.color();
+        const bool faded = !m_highlighted.isEmpty() && !m_highlighted.contains(i);
+        colour.setAlpha(faded ? 90 : 255);
+        pen.setColor(colour);
+        pen.setWidthF(m_highlighted.contains(i) ? 3.5 : 2.0);
+        r.series->setPen(pen);
+        r.series->setMarkerSize(m_highlighted.contains(i) ? 9 : 7);
+    }
+}
+
+void TraceChart::setMetric(Metric metric)
+{
+    if (metric == m_metric)
+        return;
+    m_metric = metric;
+    for (Run &r : m_runs)
+        if (r.series) {
+            r.proxy->setPositiveOnly(yAxisIsLogarithmic());
+            r.proxy->setMetricColumn(metricColumn());
+            r.mapper->setYColumn(metricColumn());
+        }
+    attachAxes();
+}
+
+void TraceChart::setLogScale(bool log)
+{
+    if (log == m_log)
+        return;
+    m_log = log;
+    for (Run &r : m_runs)
+        if (r.series)
+            r.proxy->setPositiveOnly(yAxisIsLogarithmic());
+    attachAxes();
+}
+
+void TraceChart::setTitle(const QString &title)
+{
+    m_chart->setTitle(title);
+}
+
+QString TraceChart::title() const
+{
+    return m_chart->title();
+}
+
+QString TraceChart::xAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Horizontal);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+QString TraceChart::yAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Vertical);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+void TraceChart::attachAxes()
+{
+    for (QAbstractAxis *axis : m_chart->axes()) {
+        m_chart->removeAxis(axis);
+        delete axis;
+    }
+    auto *x = new QValueAxis(this);
+    // EvoPress keeps the count fixed and improves it generation by generation: its x is the
+    // generation, as the axis says.
+    x->setTitleText(tr("Units removed (EvoPress: generation)"));
+    x->setLabelFormat(QStringLiteral("%d"));
+    x->setTickType(QValueAxis::TicksDynamic);
+    x->setTickAnchor(0);
+    x->setTickInterval(1);
+    QAbstractAxis *y;
+    if (yAxisIsLogarithmic()) {
+        auto *logAxis = new QLogValueAxis(this);
+        logAxis->setLabelFormat(QStringLiteral("%.4g"));
+        logAxis->setMinorTickCount(-1);
+        y = logAxis;
+    } else {
+        auto *linear = new QValueAxis(this);
+        linear->setLabelFormat(QStringLiteral("%.4g"));
+        y = linear;
+    }
+    switch (m_metric) {
+    case Metric::Perplexity:
+        y->setTitleText(yAxisIsLogarithmic() ? tr("Perplexity (log scale)") : tr("Perplexity"));
+        break;
+    case Metric::KlToDense: y->setTitleText(tr("KL to dense (nats per token)")); break;
+    case Metric::Score: y->setTitleText(tr("Chosen candidate's score (method's metric)")); break;
+    }
+    m_chart->addAxis(x, Qt::AlignBottom);
+    m_chart->addAxis(y, Qt::AlignLeft);
+    for (const Run &r : m_runs)
+        if (r.series) {
+            r.series->attachAxis(x);
+            r.series->attachAxis(y);
+        }
+    rescale();
+}
+
+void TraceChart::scheduleRescale()
+{
+    if (m_rescalePending)
+        return;
+    m_rescalePending = true;
+    QTimer::singleShot(0, this, &TraceChart::rescale);
+}
+
+void TraceChart::rescale()
+{
+    m_rescalePending = false;
+    double xMax = 1, yMin = std::numeric_limits<double>::infinity(), yMax = -yMin;
+    for (const Run &r : m_runs) {
+        if (!r.series)
+            continue;
+        for (const QPointF &p : r.series->points()) {
+            xMax = std::max(xMax, p.x());
+            yMin = std::min(yMin, p.y());
+            yMax = std::max(yMax, p.y());
+        }
+    }
+    const auto hAxes = m_chart->axes(Qt::Horizontal);
+    const auto vAxes = m_chart->axes(Qt::Vertical);
+    if (hAxes.isEmpty() || vAxes.isEmpty())
+        return;
+    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    // Whole units on the x axis, about ten labels at most.
+    const double step = std::max(1.0, std::ceil(xMax / 10.0));
+    x->setTickInterval(step);
+    x->setRange(0, xMax + 0.3 * step);
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
+        if (!(yMin > 0)) {
+            yMin = 1;
+            yMax = 100;
+        }
+        // Base 2 gives labels inside a narrow range (a perplexity from 30 to 90 has no power of 10).
+        logAxis->setBase(yMax / yMin < 20 ? 2 : 10);
+        logAxis->setRange(yMin / 1.08, yMax * 1.08);
+    } else {
+        auto *linear = static_cast<QValueAxis *>(vAxes.front());
+        if (!(yMin <= yMax)) {
+            yMin = 0;
+            yMax = 1;
+        }
+        const double pad = yMax > yMin ? 0.06 * (yMax - yMin) : std::max(std::abs(yMax) * 0.1, 0.1);
+        linear->setRange(yMin - pad, yMax + pad);
+        linear->applyNiceNumbers();
+    }
+}
+
+} // namespace blockscope::views

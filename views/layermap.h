@@ -1,0 +1,60 @@
+#pragma once
+
+#include "layermapdata.h"
+#include "layermapgeometry.h"
+#include "prunemetatypes.h"
+#include "scorecolourmap.h"
+
+#include <QImage>
+#include <QWidget>
+
+namespace blockscope::views {
+
+// Blocks as rows, attention and MLP as columns, each cell coloured by its latest candidate score;
+// removed units hatched and numbered in removal order; units switched off for what-if outlined.
+// Painted into a cached QImage (a model of hundreds of blocks stays one blit per repaint).
+// A click on a cell asks to toggle that sublayer for what-if; a right click, a Shift+click or a
+// click on the block label asks to toggle the whole block.
+class LayerMap : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit LayerMap(QWidget *parent = nullptr);
+
+    void setData(LayerMapData data);
+    const LayerMapData &data() const { return m_data; }
+    void setWhatIfMask(const UnitMask &mask);
+    const UnitMask &whatIfMask() const { return m_whatIf; }
+    // Read-only maps (the compare view) do not emit unitToggled.
+    void setInteractive(bool interactive) { m_interactive = interactive; }
+    LayerMapGeometry mapGeometry() const;
+    ScoreColourMap colourMap() const { return m_colours; }
+    // The cell's text, as the tooltip shows it.
+    QString cellDescription(int layer, int column) const;
+
+    QSize sizeHint() const override;
+    QSize minimumSizeHint() const override;
+
+Q_SIGNALS:
+    void unitToggled(blockscope::UnitKind kind, int layer);
+
+protected:
+    void paintEvent(QPaintEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    bool event(QEvent *event) override;
+
+private:
+    void render();
+    void paintCell(QPainter &p, const QRect &r, int layer, int column);
+    void paintLegend(QPainter &p, const LayerMapGeometry &g);
+
+    LayerMapData m_data;
+    UnitMask m_whatIf;
+    ScoreColourMap m_colours;
+    QImage m_image;
+    bool m_interactive = true;
+    bool m_dirty = true;
+};
+
+} // namespace blockscope::views

@@ -1,0 +1,370 @@
+#include "pruneform.h"
+
+#include "eval/protocol.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+namespace blockscope::views {
+
+namespace {
+constexpr PruneMethod methods[]
+    = {PruneMethod::Sleb, PruneMethod::FinerCut, PruneMethod::EvoPress, PruneMethod::ShortGpt, PruneMethod::Angular};
+
+const char *methodTitle(PruneMethod m)
+{
+    switch (m) {
+    case PruneMethod::Sleb: return "SLEB: remove blocks greedily by calibration perplexity";
+    case PruneMethod::FinerCut: return "FinerCut: remove attention/MLP sublayers greedily by output distance";
+    case PruneMethod::EvoPress: return "EvoPress: evolve which sublayers to drop at a fixed count";
+    case PruneMethod::ShortGpt: return "ShortGPT: one shot, blocks with the lowest block influence";
+    case PruneMethod::Angular: return "Angular distance: one shot, the most redundant run of blocks";
+    }
+    return "";
+}
+
+QFormLayout *compactForm(QWidget *w)
+{
+    auto *form = new QFormLayout(w);
+    form->setContentsMargins(0, 0, 0, 0);
+    form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+    return form;
+}
+
+QHBoxLayout *pathRow(QLineEdit *edit, QPushButton *browse)
+{
+    auto *row = new QHBoxLayout;
+    row->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(edit, 1);
+    row->addWidget(browse);
+    return row;
+}
+} // namespace
+
+PruneForm::PruneForm(QWidget *parent)
+    : QWidget(parent)
+    , m_method(new QComboBox(this))
+    , m_targetMode(new QComboBox(this))
+    , m_target(new QDoubleSpinBox(this))
+    , m_seed(new QSpinBox(this))
+    , m_calibrationWindows(new QSpinBox(this))
+    , m_evaluationWindows(new QSpinBox(this))
+    , m_cached(new QCheckBox(tr("Cache block inputs (same result, less work)"), this))
+    , m_evaluateSteps(new QCheckBox(tr("Perplexity and KL after every step"), this))
+    , m_device(new QComboBox(this))
+    , m_methodOptions(new QStackedWidget(this))
+    , m_text(new QLineEdit(this))
+    , m_protocol(new QComboBox(this))
+    , m_experiment(new QLineEdit(this))
+    , m_label(new QLineEdit(this))
+{
+    const PruneOptions defaults;
+    for (PruneMethod m : methods) {
+        m_method->addItem(QString::fromStdString(pruneMethodName(m)), static_cast<int>(m));
+        m_method->setItemData(m_method->count() - 1, tr(methodTitle(m)), Qt::ToolTipRole);
+    }
+    m_method->setObjectName(QStringLiteral("method"));
+    m_targetMode->addItems({tr("count"), tr("fraction")});
+    m_target->setObjectName(QStringLiteral("target"));
+    m_target->setToolTip(tr("Blocks (SLEB, ShortGPT, angular), sublayer steps (FinerCut) or sublayers of each "
+                            "kind (EvoPress) to remove: a count, or a fraction of the model"));
+    m_seed->setRange(0, 1 << 30);
+    m_calibrationWindows->setRange(0, 1 << 20);
+    m_calibrationWindows->setSpecialValueText(tr("method default"));
+    m_calibrationWindows->setToolTip(tr("Calibration windows the search scores candidates on; "
+                                        "'method default' takes the tiny-ts budget of the method"));
+    m_evaluationWindows->setRange(0, 1 << 20);
+    m_evaluationWindows->setSpecialValueText(tr("all"));
+    m_evaluationWindows->setValue(16);
+    m_evaluationWindows->setToolTip(tr("Windows for the perplexity and KL shown after each step"));
+    m_cached->setChecked(defaults.cached);
+    m_cached->setToolTip(tr("Block-boundary caching: recomputes only the blocks after the candidate"));
+    m_evaluateSteps->setChecked(defaults.evaluateSteps);
+    m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
+
+    m_methodOptions->addWidget(slebOptions());
+    m_methodOptions->addWidget(finercutOptions());
+    m_methodOptions->addWidget(evopressOptions());
+    m_methodOptions->addWidget(oneShotOptions(false)); // ShortGPT
+    m_methodOptions->addWidget(oneShotOptions(true));
+    connect(m_method, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_methodOptions->setCurrentIndex(i);
+        updateTargetMode();
+        Q_EMIT changed();
+    });
+    connect(m_targetMode, &QComboBox::currentIndexChanged, this, &PruneForm::updateTargetMode);
+    updateTargetMode();
+
+    m_text->setObjectName(QStringLiteral("calibrationText"));
+    m_text->setPlaceholderText(tr("UTF-8 text, WikiText .raw or JSONL"));
+    auto *browseText = new QPushButton(tr("Browse\u2026"), this);
+    connect(browseText, &QPushButton::clicked, this, &PruneForm::browseText);
+    connect(m_text, &QLineEdit::textChanged, this, &PruneForm::changed);
+    for (const QString &p : QString::fromStdString(protocolPresetNames()).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        m_protocol->addItem(p.trimmed());
+    m_protocol->setToolTip(tr("Windows, BOS and perplexity formula of calibration and evaluation"));
+    connect(m_protocol, &QComboBox::currentTextChanged, this, &PruneForm::changed);
+    m_experiment->setObjectName(QStringLiteral("experimentPath"));
+    m_experiment->setPlaceholderText(tr("experiment file (.h5); empty: not saved"));
+    auto *browseExperiment = new QPushButton(tr("Choose\u2026"), this);
+    connect(browseExperiment, &QPushButton::clicked, this, &PruneForm::browseExperiment);
+    m_label->setPlaceholderText(tr("optional, shown in the run list"));
+
+    auto *targetRow = new QHBoxLayout;
+    targetRow->addWidget(m_target, 1);
+    targetRow->addWidget(m_targetMode);
+
+    auto *form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
+    form->addRow(tr("Method"), m_method);
+    form->addRow(tr("Remove"), targetRow);
+    form->addRow(tr("Options"), m_methodOptions);
+    form->addRow(tr("Calibration text"), pathRow(m_text, browseText));
+    form->addRow(tr("Protocol"), m_protocol);
+    form->addRow(tr("Calibration windows"), m_calibrationWindows);
+    form->addRow(tr("Evaluation windows"), m_evaluationWindows);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(QString(), m_cached);
+    form->addRow(QString(), m_evaluateSteps);
+    form->addRow(tr("Device"), m_device);
+    form->addRow(tr("Experiment file"), pathRow(m_experiment, browseExperiment));
+    form->addRow(tr("Label"), m_label);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(form);
+}
+
+QWidget *PruneForm::slebOptions()
+{
+    const PruneOptions defaults;
+    auto *w = new QWidget(this);
+    auto *form = compactForm(w);
+    m_earlyBarrier = new QSpinBox(w);
+    m_latterBarrier = new QSpinBox(w);
+    m_earlyBarrier->setRange(0, 1000);
+    m_latterBarrier->setRange(0, 1000);
+    m_earlyBarrier->setValue(defaults.earlyBarrier);
+    m_latterBarrier->setValue(defaults.latterBarrier);
+    m_earlyBarrier->setToolTip(tr("The first blocks no step may remove"));
+    m_latterBarrier->setToolTip(tr("The last blocks no step may remove"));
+    form->addRow(tr("Keep first"), m_earlyBarrier);
+    form->addRow(tr("Keep last"), m_latterBarrier);
+    return w;
+}
+
+QWidget *PruneForm::finercutOptions()
+{
+    const PruneOptions defaults;
+    auto *w = new QWidget(this);
+    auto *form = compactForm(w);
+    m_finercutLevel = new QComboBox(w);
+    m_finercutLevel->addItems(
+        {QStringLiteral("am"), QStringLiteral("a"), QStringLiteral("m"), QStringLiteral("block")});
+    m_finercutLevel->setCurrentText(QString::fromStdString(defaults.finercutLevel));
+    m_finercutLevel->setToolTip(tr("Candidates: attention and MLP (am), attention only, MLP only, or blocks"));
+    m_finercutMetric = new QComboBox(w);
+    m_finercutMetric->addItems({QStringLiteral("js"), QStringLiteral("kl"), QStringLiteral("norm")});
+    m_finercutMetric->setCurrentText(QString::fromStdString(defaults.finercutMetric));
+    m_finercutMetric->setToolTip(tr("Distance of the pruned output to dense: Jensen-Shannon, KL or norm"));
+    m_excludeFraction = new QDoubleSpinBox(w);
+    m_excludeFraction->setRange(0, 0.95);
+    m_excludeFraction->setSingleStep(0.05);
+    m_excludeFraction->setValue(defaults.excludeFraction);
+    m_excludeFraction->setToolTip(tr("Share of the first units kept out of the list until the rest are scored"));
+    form->addRow(tr("Level"), m_finercutLevel);
+    form->addRow(tr("Metric"), m_finercutMetric);
+    form->addRow(tr("Exclude first"), m_excludeFraction);
+    return w;
+}
+
+QWidget *PruneForm::evopressOptions()
+{
+    const PruneOptions defaults;
+    auto *w = new QWidget(this);
+    auto *form = compactForm(w);
+    m_offspring = new QSpinBox(w);
+    m_offspring->setRange(1, 4096);
+    m_offspring->setValue(defaults.offspring);
+    m_generations = new QSpinBox(w);
+    m_generations->setRange(0, 100000);
+    m_generations->setSpecialValueText(tr("k (L \u2212 k) / 1.5"));
+    m_generations->setValue(defaults.generations);
+    m_evoFitness = new QComboBox(w);
+    m_evoFitness->addItems({QStringLiteral("kl"), QStringLiteral("ppl")});
+    m_evoFitness->setCurrentText(QString::fromStdString(defaults.evoFitness));
+    form->addRow(tr("Offspring"), m_offspring);
+    form->addRow(tr("Generations"), m_generations);
+    form->addRow(tr("Fitness"), m_evoFitness);
+    return w;
+}
+
+QWidget *PruneForm::oneShotOptions(bool angular)
+{
+    auto *w = new QWidget(this);
+    auto *form = compactForm(w);
+    form->addRow(new QLabel(tr("One shot: every block scored once"), w));
+    if (angular) {
+        m_angularAllTokens = new QCheckBox(tr("Distance over all tokens, not the last"), w);
+        form->addRow(m_angularAllTokens);
+    }
+    return w;
+}
+
+void PruneForm::updateTargetMode()
+{
+    const bool fraction = m_targetMode->currentIndex() == 1;
+    const double old = m_target->value();
+    m_target->setDecimals(fraction ? 3 : 0);
+    m_target->setRange(fraction ? 0.001 : 1, fraction ? 0.999 : 100000);
+    m_target->setSingleStep(fraction ? 0.05 : 1);
+    if (fraction && old >= 1)
+        m_target->setValue(0.25);
+    else if (!fraction && old < 1)
+        m_target->setValue(1);
+}
+
+void PruneForm::setMethod(PruneMethod m)
+{
+    m_method->setCurrentIndex(m_method->findData(static_cast<int>(m)));
+}
+
+PruneMethod PruneForm::method() const
+{
+    return static_cast<PruneMethod>(m_method->currentData().toInt());
+}
+
+void PruneForm::setTarget(double target)
+{
+    m_targetMode->setCurrentIndex(target > 0 && target < 1 ? 1 : 0);
+    m_target->setValue(target);
+}
+
+void PruneForm::setSeed(int seed)
+{
+    m_seed->setValue(seed);
+}
+void PruneForm::setCalibrationWindows(int windows)
+{
+    m_calibrationWindows->setValue(windows);
+}
+void PruneForm::setEvaluationWindows(int windows)
+{
+    m_evaluationWindows->setValue(windows);
+}
+void PruneForm::setCalibrationText(const QString &path)
+{
+    m_text->setText(path);
+}
+QString PruneForm::calibrationText() const
+{
+    return m_text->text().trimmed();
+}
+void PruneForm::setProtocol(const QString &preset)
+{
+    m_protocol->setCurrentText(preset);
+}
+QString PruneForm::protocol() const
+{
+    return m_protocol->currentText();
+}
+void PruneForm::setExperimentPath(const QString &path)
+{
+    m_experiment->setText(path);
+}
+QString PruneForm::experimentPath() const
+{
+    return m_experiment->text().trimmed();
+}
+void PruneForm::setEvoPress(int offspring, int generations)
+{
+    m_offspring->setValue(offspring);
+    m_generations->setValue(generations);
+}
+void PruneForm::setFinerCut(const QString &level, const QString &metric, double excludeFraction)
+{
+    m_finercutLevel->setCurrentText(level);
+    m_finercutMetric->setCurrentText(metric);
+    m_excludeFraction->setValue(excludeFraction);
+}
+void PruneForm::setSlebBarriers(int early, int latter)
+{
+    m_earlyBarrier->setValue(early);
+    m_latterBarrier->setValue(latter);
+}
+void PruneForm::setCached(bool cached)
+{
+    m_cached->setChecked(cached);
+}
+
+void PruneForm::browseText()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Calibration text"), QFileInfo(calibrationText()).path(),
+        tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"));
+    if (!path.isEmpty())
+        m_text->setText(path);
+}
+
+void PruneForm::browseExperiment()
+{
+    // Not a save dialog's overwrite question: an existing experiment gets the new run added.
+    const QString path = QFileDialog::getSaveFileName(this, tr("Experiment file"), experimentPath(),
+        tr("Experiment files (*.h5);;All files (*)"), nullptr, QFileDialog::DontConfirmOverwrite);
+    if (!path.isEmpty())
+        m_experiment->setText(path);
+}
+
+PruneRequest PruneForm::request(const QString &modelPath) const
+{
+    PruneRequest r;
+    r.modelPath = modelPath.toStdString();
+    r.calibrationPath = calibrationText().toStdString();
+    r.protocol = protocol().toStdString();
+    r.evaluationWindows = m_evaluationWindows->value();
+    r.device = m_device->currentText().toStdString();
+    r.experimentPath = experimentPath().toStdString();
+    r.label = m_label->text().trimmed().toStdString();
+    PruneOptions &o = r.options;
+    o = PruneOptions::tinyTsDefaults(method());
+    o.method = method();
+    o.target = m_target->value();
+    o.seed = static_cast<std::uint64_t>(m_seed->value());
+    if (m_calibrationWindows->value() > 0)
+        o.calibrationWindows = m_calibrationWindows->value();
+    o.cached = m_cached->isChecked();
+    o.evaluateSteps = m_evaluateSteps->isChecked();
+    o.earlyBarrier = m_earlyBarrier->value();
+    o.latterBarrier = m_latterBarrier->value();
+    o.finercutLevel = m_finercutLevel->currentText().toStdString();
+    o.finercutMetric = m_finercutMetric->currentText().toStdString();
+    o.excludeFraction = m_excludeFraction->value();
+    o.offspring = m_offspring->value();
+    o.generations = m_generations->value();
+    o.evoFitness = m_evoFitness->currentText().toStdString();
+    o.angularAllTokens = m_angularAllTokens->isChecked();
+    return r;
+}
+
+QString PruneForm::missing(const QString &modelPath) const
+{
+    if (modelPath.isEmpty())
+        return tr("Open a model first (File > Open).");
+    if (calibrationText().isEmpty())
+        return tr("Choose a calibration text (UTF-8 text, WikiText .raw or JSONL): none was found at the default "
+                  "place. Set BLOCKSCOPE_CALIBRATION_TEXT to make one the default.");
+    if (!QFileInfo(calibrationText()).isFile())
+        return tr("The calibration text %1 does not exist.").arg(calibrationText());
+    return {};
+}
+
+} // namespace blockscope::views

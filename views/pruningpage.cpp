@@ -1,0 +1,387 @@
+#include "pruningpage.h"
+
+#include "charts/tracechart.h"
+#include "layermap.h"
+#include "messagebanner.h"
+#include "pruneform.h"
+#include "runcomparemodel.h"
+#include "runlistmodel.h"
+#include "tracetablemodel.h"
+#include "whatifcontroller.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenu>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace blockscope::views {
+
+namespace {
+QString defaultExperimentPath()
+{
+    const QString dir
+        = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/experiments");
+    return dir + QLatin1Char('/') + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))
+        + QStringLiteral(".h5");
+}
+
+QTableView *makeTable(QWidget *parent)
+{
+    auto *t = new QTableView(parent);
+    t->setSelectionBehavior(QAbstractItemView::SelectRows);
+    t->setAlternatingRowColors(true);
+    t->verticalHeader()->setVisible(false);
+    t->verticalHeader()->setDefaultSectionSize(t->fontMetrics().height() + 6);
+    t->horizontalHeader()->setHighlightSections(false);
+    t->setWordWrap(false);
+    return t;
+}
+} // namespace
+
+PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
+    : QWidget(parent)
+    , m_runner(runner)
+    , m_banner(new MessageBanner(this))
+    , m_form(new PruneForm(this))
+    , m_runButton(new QPushButton(tr("Run"), this))
+    , m_cancelButton(new QPushButton(tr("Cancel"), this))
+    , m_progress(new QProgressBar(this))
+    , m_status(new QLabel(this))
+    , m_whatIfLabel(new QLabel(this))
+    , m_compare(new RunCompareModel(this))
+    , m_runList(new RunListModel(this))
+    , m_whatIf(new WhatIfController(runner, this))
+    , m_whatIfDebounce(new QTimer(this))
+{
+    setObjectName(QStringLiteral("pruningPage"));
+    m_form->setExperimentPath(defaultExperimentPath());
+
+    m_runButton->setObjectName(QStringLiteral("runPruning"));
+    m_runButton->setDefault(true);
+    m_cancelButton->setObjectName(QStringLiteral("cancelPruning"));
+    m_cancelButton->setToolTip(tr("Stop the search; the steps so far stay on the chart and in the file"));
+    connect(m_runButton, &QPushButton::clicked, this, &PruningPage::run);
+    connect(m_cancelButton, &QPushButton::clicked, this, &PruningPage::cancel);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumHeight(8);
+    m_status->setObjectName(QStringLiteral("pruningStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_whatIfLabel->setObjectName(QStringLiteral("whatIfResult"));
+    m_whatIfLabel->setWordWrap(true);
+    m_whatIfLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_whatIfLabel->setText(tr("Open a model to try what-if toggles"));
+
+    auto *formScroll = new QScrollArea(this);
+    formScroll->setWidget(m_form);
+    formScroll->setWidgetResizable(true);
+    formScroll->setFrameShape(QFrame::NoFrame);
+    formScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_runButton, 1);
+    buttons->addWidget(m_cancelButton, 1);
+    auto *whatIfTitle = new QLabel(tr("<b>What-if</b> (click a cell of the layer map or double-click a block, "
+                                      "attention or MLP in the model tree)"),
+        this);
+    whatIfTitle->setWordWrap(true);
+    auto *resetWhatIf = new QPushButton(tr("Reset what-if to dense"), this);
+    connect(resetWhatIf, &QPushButton::clicked, m_whatIf, &WhatIfController::reset);
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 4, 0);
+    leftLayout->addWidget(formScroll, 1);
+    leftLayout->addLayout(buttons);
+    leftLayout->addWidget(m_progress);
+    leftLayout->addWidget(m_status);
+    leftLayout->addSpacing(8);
+    leftLayout->addWidget(whatIfTitle);
+    leftLayout->addWidget(m_whatIfLabel);
+    leftLayout->addWidget(resetWhatIf);
+    left->setMinimumWidth(300);
+    left->setMaximumWidth(420);
+
+    auto *bottom = new QSplitter(Qt::Horizontal, this);
+    bottom->addWidget(createMapPanel());
+    bottom->addWidget(createRunsPanel());
+    bottom->setStretchFactor(0, 2);
+    bottom->setStretchFactor(1, 3);
+    auto *right = new QSplitter(Qt::Vertical, this);
+    right->addWidget(createChartPanel());
+    right->addWidget(bottom);
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 1);
+    right->setChildrenCollapsible(false);
+
+    auto *body = new QHBoxLayout;
+    body->addWidget(left);
+    body->addWidget(right, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_banner);
+    layout->addLayout(body, 1);
+
+    connect(m_runner, &JobRunner::jobFinished, this, &PruningPage::onJobFinished);
+    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
+        if (id == m_job) {
+            m_runStage = stage;
+            setStatus(tr("Running: %1").arg(stage));
+        }
+    });
+    connect(m_runner, &JobRunner::jobProgress, this, [this](JobId id, double fraction) {
+        if (id == m_job)
+            m_progress->setValue(static_cast<int>(fraction * 1000));
+    });
+
+    connect(m_map, &LayerMap::unitToggled, m_whatIf, &WhatIfController::toggle);
+    connect(m_whatIf, &WhatIfController::maskChanged, this, [this] { m_map->setWhatIfMask(m_whatIf->mask()); });
+    connect(m_whatIf, &WhatIfController::textChanged, m_whatIfLabel, &QLabel::setText);
+    // Typing a path or picking a protocol rebuilds the what-if evaluator once the form is still.
+    m_whatIfDebounce->setSingleShot(true);
+    m_whatIfDebounce->setInterval(400);
+    connect(m_whatIfDebounce, &QTimer::timeout, this, &PruningPage::configureWhatIf);
+    connect(m_form, &PruneForm::changed, m_whatIfDebounce, qOverload<>(&QTimer::start));
+
+    m_map->setData(LayerMapData::dense(0));
+    updateButtons();
+    setStatus(tr("Choose a method and press Run."));
+}
+
+PruningPage::~PruningPage()
+{
+    // The chart's mappers watch the trace models this page owns.
+    m_chart->clearRuns();
+}
+
+QWidget *PruningPage::createChartPanel()
+{
+    auto *panel = new QWidget(this);
+    m_chart = new TraceChart(panel);
+    m_metric = new QComboBox(panel);
+    for (auto m : {TraceChart::Metric::Perplexity, TraceChart::Metric::KlToDense, TraceChart::Metric::Score})
+        m_metric->addItem(TraceChart::metricName(m), static_cast<int>(m));
+    connect(m_metric, &QComboBox::currentIndexChanged, this,
+        [this] { m_chart->setMetric(static_cast<TraceChart::Metric>(m_metric->currentData().toInt())); });
+    m_logScale = new QCheckBox(tr("Log scale"), panel);
+    m_logScale->setToolTip(tr("Logarithmic perplexity axis (pruned models' perplexity grows fast)"));
+    m_logScale->setChecked(true);
+    m_chart->setLogScale(true);
+    connect(m_logScale, &QCheckBox::toggled, m_chart, &TraceChart::setLogScale);
+    auto *exportButton = new QPushButton(tr("Export chart\u2026"), panel);
+    exportButton->setToolTip(tr("PNG, SVG or PDF, with title, axes and legend"));
+    connect(exportButton, &QPushButton::clicked, this, &PruningPage::exportChartDialog);
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(new QLabel(tr("Metric"), panel));
+    bar->addWidget(m_metric);
+    bar->addWidget(m_logScale);
+    bar->addStretch(1);
+    bar->addWidget(exportButton);
+    auto *layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_chart, 1);
+    panel->setMinimumHeight(260);
+    return panel;
+}
+
+QWidget *PruningPage::createMapPanel()
+{
+    m_mapStack = new QStackedWidget(this);
+    m_map = new LayerMap(m_mapStack);
+    auto *mapScroll = new QScrollArea(m_mapStack);
+    mapScroll->setWidget(m_map);
+    mapScroll->setWidgetResizable(true);
+    mapScroll->setFrameShape(QFrame::NoFrame);
+    m_mapStack->addWidget(mapScroll);
+
+    auto *compare = new QWidget(m_mapStack);
+    compare->setObjectName(QStringLiteral("compareView"));
+    m_compareA = new LayerMap(compare);
+    m_compareB = new LayerMap(compare);
+    m_compareA->setInteractive(false);
+    m_compareB->setInteractive(false);
+    m_compareTable = makeTable(compare);
+    m_compareTable->setModel(m_compare);
+    m_compareTable->verticalHeader()->setVisible(true);
+    m_compareTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_compareTable->setSelectionMode(QAbstractItemView::NoSelection);
+    auto *maps = new QHBoxLayout;
+    maps->setContentsMargins(0, 0, 0, 0);
+    maps->addWidget(m_compareA);
+    maps->addWidget(m_compareB);
+    auto *layout = new QVBoxLayout(compare);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(maps, 3);
+    layout->addWidget(m_compareTable, 2);
+    m_mapStack->addWidget(compare);
+    return m_mapStack;
+}
+
+QWidget *PruningPage::createRunsPanel()
+{
+    auto *panel = new QWidget(this);
+    m_runTable = makeTable(panel);
+    m_runTable->setObjectName(QStringLiteral("runTable"));
+    m_runTable->setModel(m_runList);
+    m_runTable->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_runTable->horizontalHeader()->setStretchLastSection(true);
+    m_runTable->setToolTip(tr("Select one run to see its layer map, two (Ctrl+click) to compare them"));
+    connect(
+        m_runTable->selectionModel(), &QItemSelectionModel::selectionChanged, this, &PruningPage::updateSelectionView);
+    m_stepTable = makeTable(panel);
+    m_stepTable->setObjectName(QStringLiteral("stepTable"));
+    m_stepTable->horizontalHeader()->setStretchLastSection(true);
+    m_tabs = new QTabWidget(panel);
+    m_tabs->addTab(m_runTable, tr("Runs"));
+    m_tabs->addTab(m_stepTable, tr("Steps"));
+
+    auto *open = new QPushButton(tr("Open experiment\u2026"), panel);
+    connect(open, &QPushButton::clicked, this, &PruningPage::openExperimentDialog);
+    auto *exportTrace = new QToolButton(panel);
+    exportTrace->setText(tr("Export trace"));
+    exportTrace->setToolTip(tr("The selected run's steps as CSV or JSON"));
+    exportTrace->setPopupMode(QToolButton::InstantPopup);
+    auto *menu = new QMenu(exportTrace);
+    menu->addAction(tr("CSV\u2026"), this, [this] { exportTraceDialog(QStringLiteral("csv")); });
+    menu->addAction(tr("JSON\u2026"), this, [this] { exportTraceDialog(QStringLiteral("json")); });
+    exportTrace->setMenu(menu);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(open);
+    bar->addWidget(exportTrace);
+    bar->addStretch(1);
+    auto *layout = new QVBoxLayout(panel);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addLayout(bar);
+    layout->addWidget(m_tabs, 1);
+    return panel;
+}
+
+void PruningPage::setModel(const QString &path, int layers)
+{
+    m_modelPath = path;
+    m_layers = layers;
+    if (selectedRuns().isEmpty())
+        showLayerMapFor(-1);
+    updateButtons();
+    configureWhatIf();
+}
+
+void PruningPage::setDefaultCalibrationText(const QString &path)
+{
+    if (m_form->calibrationText().isEmpty())
+        m_form->setCalibrationText(path);
+}
+
+void PruningPage::configureWhatIf()
+{
+    WhatIfEvaluator::Options o;
+    o.modelPath = m_modelPath.toStdString();
+    const QString text = m_form->calibrationText();
+    o.textPath = QFileInfo(text).isFile() ? text.toStdString() : std::string();
+    o.protocol = m_form->protocol().toStdString();
+    o.windows = WhatIfController::defaultWindows;
+    if (m_modelPath.isEmpty())
+        return;
+    m_whatIf->configure(o, m_layers);
+}
+
+void PruningPage::updateButtons()
+{
+    const bool running = isRunning();
+    m_runButton->setEnabled(!running && !m_modelPath.isEmpty());
+    m_cancelButton->setEnabled(running);
+    m_form->setEnabled(!running);
+    m_progress->setVisible(running);
+}
+
+void PruningPage::setStatus(const QString &text)
+{
+    m_status->setText(text);
+}
+
+QString PruningPage::statusText() const
+{
+    return m_status->text();
+}
+
+QList<int> PruningPage::selectedRuns() const
+{
+    QList<int> rows;
+    for (const QModelIndex &i : m_runTable->selectionModel()->selectedRows())
+        rows << i.row();
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+void PruningPage::selectRuns(const QList<int> &rows)
+{
+    QItemSelection selection;
+    for (int r : rows)
+        if (r >= 0 && r < m_runList->rowCount())
+            selection.select(m_runList->index(r, 0), m_runList->index(r, RunListModel::ColumnCount - 1));
+    m_runTable->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+    if (!rows.isEmpty())
+        m_runTable->selectionModel()->setCurrentIndex(m_runList->index(rows.back(), 0), QItemSelectionModel::NoUpdate);
+}
+
+bool PruningPage::isComparing() const
+{
+    return m_mapStack->currentIndex() == 1;
+}
+
+void PruningPage::updateSelectionView()
+{
+    const QList<int> rows = selectedRuns();
+    QList<int> highlighted;
+    for (int r : rows)
+        highlighted << chartRun(r);
+    m_chart->setHighlighted(rows.size() >= 2 ? highlighted.mid(0, 2) : highlighted);
+    if (rows.size() >= 2) {
+        showCompare(rows[0], rows[1]);
+        m_stepTable->setModel(traceModel(rows[0]));
+        return;
+    }
+    m_mapStack->setCurrentIndex(0);
+    m_compare->clear();
+    const int row = rows.isEmpty() ? -1 : rows.front();
+    m_stepTable->setModel(row >= 0 ? traceModel(row) : nullptr);
+    showLayerMapFor(row);
+}
+
+void PruningPage::showLayerMapFor(int row)
+{
+    LayerMapData data;
+    if (row < 0 || row >= runCount()) {
+        data = LayerMapData::dense(m_layers);
+        data.title = m_layers > 0 ? tr("Dense model") : QString();
+    } else {
+        const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+        const auto &steps = r.trace->steps();
+        const int layers = r.info.layers > 0 ? r.info.layers : m_layers;
+        data = steps.empty() ? LayerMapData::dense(layers) : LayerMapData::fromStep(steps.back(), layers);
+        data.scoreLabel = LayerMapData::scoreLabelFor(r.info.options);
+        const QString name = m_runList->run(row).seriesName();
+        data.title = steps.empty() ? name : tr("%1 \u00b7 after step %2").arg(name).arg(steps.back().index + 1);
+    }
+    m_map->setData(std::move(data));
+    m_map->setWhatIfMask(m_whatIf->mask());
+}
+
+} // namespace blockscope::views

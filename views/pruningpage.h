@@ -1,0 +1,174 @@
+#pragma once
+
+#include "jobrunner.h"
+#include "store/experimentfile.h"
+
+#include <QList>
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QComboBox;
+class QCheckBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+class QTableView;
+class QTabWidget;
+class QTimer;
+
+namespace blockscope {
+struct PruneJobReport;
+}
+
+namespace blockscope::views {
+
+class LayerMap;
+class MessageBanner;
+class PruneForm;
+class RunCompareModel;
+class RunListModel;
+class TraceChart;
+class TraceTableModel;
+class WhatIfController;
+
+// The pruning page: a form to start a search, the trace chart that grows step by step (one line
+// per run), the layer map of the selected run (scores, removal order, what-if toggles), and the
+// runs of the open experiment file, two of which can be compared side by side.
+// Split by feature: pruningpage.cpp (layout, selection), _run.cpp (search jobs), _runs.cpp
+// (experiment files, run bookkeeping, compare), _export.cpp (charts and traces to files).
+class PruningPage : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit PruningPage(JobRunner *runner, QWidget *parent = nullptr);
+    ~PruningPage() override;
+
+    // The model searches and what-if run on; empty path: none.
+    void setModel(const QString &path, int layers);
+    QString modelPath() const { return m_modelPath; }
+    // Fills the calibration text field unless the user has set one.
+    void setDefaultCalibrationText(const QString &path);
+
+    // Starts a search with what the form shows; errors appear in the banner.
+    void run();
+    // Stops the search; the steps already shown stay, and so does the file.
+    void cancel();
+    bool isRunning() const;
+    QString statusText() const;
+
+    // Reads an experiment file in the background and shows its runs (replacing runs of another
+    // file; a search in progress stays). New searches go into this file.
+    void openExperiment(const QString &path);
+    void openExperimentDialog();
+
+    int runCount() const;
+    int rowForRunId(const QString &id) const;
+    ExperimentRun runSnapshot(int row) const;
+    TraceTableModel *traceModel(int row) const;
+    int chartRun(int row) const;
+    void selectRuns(const QList<int> &rows);
+    QList<int> selectedRuns() const;
+    bool isComparing() const;
+
+    bool exportChart(const QString &path, QString *error = nullptr);
+    // CSV or JSON by the suffix, through core's trace export.
+    bool exportTrace(int row, const QString &path, QString *error = nullptr);
+
+    PruneForm *form() const { return m_form; }
+    TraceChart *chart() const { return m_chart; }
+    LayerMap *layerMap() const { return m_map; }
+    LayerMap *compareMap(int side) const { return side == 0 ? m_compareA : m_compareB; }
+    RunListModel *runList() const { return m_runList; }
+    RunCompareModel *compareModel() const { return m_compare; }
+    WhatIfController *whatIf() const { return m_whatIf; }
+    MessageBanner *banner() const { return m_banner; }
+    QPushButton *runButton() const { return m_runButton; }
+    QPushButton *cancelButton() const { return m_cancelButton; }
+    QTableView *runTable() const { return m_runTable; }
+    QLabel *whatIfLabel() const { return m_whatIfLabel; }
+
+Q_SIGNALS:
+    void runStarted(int row);
+    void stepShown(int row, int steps);
+    // status: complete, cancelled or failed
+    void runEnded(int row, const QString &status);
+    void experimentLoaded(const QString &path, int runs);
+    void experimentFailed(const QString &path, const QString &message);
+
+private:
+    struct PageRun
+    {
+        int key = 0;
+        RunInfo info;
+        TraceTableModel *trace = nullptr;
+        int chartRun = -1;
+        QString file; // experiment file it lives in; empty: not saved
+        bool live = false;
+    };
+
+    // pruningpage.cpp
+    QWidget *createChartPanel();
+    QWidget *createMapPanel();
+    QWidget *createRunsPanel();
+    void updateSelectionView();
+    void updateButtons();
+    void setStatus(const QString &text);
+    void configureWhatIf();
+    void showLayerMapFor(int row);
+
+    // pruningpage_run.cpp
+    void appendStep(int key, const TraceStep &step);
+    void finishRun(int key, const PruneJobReport &report);
+    void endRun(int key, const QString &status, const QString &message);
+    void onJobFinished(JobId id, JobOutcome outcome, const QString &message);
+
+    // pruningpage_runs.cpp
+    int addRun(RunInfo info, std::vector<TraceStep> steps, const QString &file, bool live);
+    void removeRunAt(int row);
+    void refreshRow(int row);
+    int rowForKey(int key) const;
+    void mergeExperiment(const QString &path, const Experiment &experiment);
+    void reloadAfterRun(const QString &path);
+    void showCompare(int a, int b);
+
+    // pruningpage_export.cpp
+    void exportChartDialog();
+    void exportTraceDialog(const QString &suffix);
+
+    JobRunner *m_runner;
+    QString m_modelPath;
+    int m_layers = 0;
+    std::vector<PageRun> m_runs;
+    int m_nextKey = 1;
+    JobId m_job = 0;
+    int m_liveKey = 0;
+    QString m_runStage;
+
+    MessageBanner *m_banner;
+    PruneForm *m_form;
+    QPushButton *m_runButton;
+    QPushButton *m_cancelButton;
+    QProgressBar *m_progress;
+    QLabel *m_status;
+    QLabel *m_whatIfLabel;
+    TraceChart *m_chart;
+    QComboBox *m_metric;
+    QCheckBox *m_logScale;
+    QStackedWidget *m_mapStack;
+    LayerMap *m_map;
+    LayerMap *m_compareA;
+    LayerMap *m_compareB;
+    QTableView *m_compareTable;
+    RunCompareModel *m_compare;
+    RunListModel *m_runList;
+    QTableView *m_runTable;
+    QTableView *m_stepTable;
+    QTabWidget *m_tabs;
+    WhatIfController *m_whatIf;
+    QTimer *m_whatIfDebounce;
+};
+
+} // namespace blockscope::views

@@ -1,0 +1,184 @@
+// Running a search: the request from the form, one job per search, each trace step queued to the
+// UI thread as it completes (the chart and layer map grow live), and the end: complete, cancelled
+// with the steps so far kept, or failed with the engine's message.
+#include "pruningpage.h"
+
+#include "layermap.h"
+#include "messagebanner.h"
+#include "prune/prunejob.h"
+#include "pruneform.h"
+#include "runlistmodel.h"
+#include "tracetablemodel.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+
+#include <cmath>
+
+namespace blockscope::views {
+
+namespace {
+const QString pruneTag = QStringLiteral("prune");
+}
+
+bool PruningPage::isRunning() const
+{
+    return m_job != 0 && m_runner->isRunning(m_job);
+}
+
+void PruningPage::run()
+{
+    if (isRunning())
+        return;
+    const QString missing = m_form->missing(m_modelPath);
+    if (!missing.isEmpty()) {
+        m_banner->showMessage(MessageBanner::Kind::Error, missing);
+        setStatus(missing);
+        return;
+    }
+    m_banner->hide();
+    PruneRequest request = m_form->request(m_modelPath);
+    const QString file = QString::fromStdString(request.experimentPath);
+    if (!file.isEmpty() && !QDir().mkpath(QFileInfo(file).absolutePath())) {
+        m_banner->showMessage(MessageBanner::Kind::Error, tr("Cannot create the folder of %1").arg(file));
+        return;
+    }
+
+    RunInfo info;
+    info.label = request.label;
+    info.options = request.options;
+    info.layers = m_layers;
+    info.modelPath = request.modelPath;
+    info.calibrationPath = request.calibrationPath;
+    info.status = "running";
+    const int row = addRun(std::move(info), {}, file, true);
+    const int key = m_runs[static_cast<std::size_t>(row)].key;
+    m_liveKey = key;
+    selectRuns({row});
+
+    // Steps are posted to the runner, which lives on the UI thread and outlives every job's
+    // thread; the page may be gone by the time one arrives, hence the QPointer checked there.
+    JobRunner *runner = m_runner;
+    QPointer<PruningPage> self(this);
+    const QString method = QString::fromStdString(pruneMethodName(request.options.method));
+    m_job = m_runner->run<PruneJobReport>(
+        pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
+        [request, runner, self, key](JobContext &job) {
+            return runPruneJob(request, job, [runner, self, key](const TraceStep &step) {
+                QMetaObject::invokeMethod(
+                    runner,
+                    [self, key, step] {
+                        if (self)
+                            self->appendStep(key, step);
+                    },
+                    Qt::QueuedConnection);
+            });
+        },
+        this, [this, key](PruneJobReport report) { finishRun(key, report); },
+        [this, key](const QString &message) { endRun(key, QStringLiteral("failed"), message); });
+    m_progress->setValue(0);
+    m_runStage.clear();
+    setStatus(tr("Running %1\u2026").arg(method));
+    updateButtons();
+    Q_EMIT runStarted(row);
+}
+
+void PruningPage::cancel()
+{
+    if (isRunning()) {
+        m_runner->cancel(m_job);
+        setStatus(tr("Cancelling\u2026"));
+    }
+}
+
+void PruningPage::appendStep(int key, const TraceStep &step)
+{
+    const int row = rowForKey(key);
+    if (row < 0)
+        return;
+    PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    if (step.mask.layers() > 0)
+        r.info.layers = step.mask.layers();
+    r.trace->appendStep(step);
+    refreshRow(row);
+    if (selectedRuns() == QList<int>{row})
+        showLayerMapFor(row);
+    const int steps = static_cast<int>(r.trace->steps().size());
+    if (key == m_liveKey && isRunning()) {
+        QString text = tr("Step %1: removed %2").arg(step.index + 1).arg(TraceTableModel::unitsText(step.chosen));
+        if (!std::isnan(step.perplexity))
+            text += tr(" \u00b7 PPL %1").arg(step.perplexity, 0, 'g', 4);
+        setStatus(text);
+    }
+    Q_EMIT stepShown(row, steps);
+}
+
+void PruningPage::finishRun(int key, const PruneJobReport &report)
+{
+    const int row = rowForKey(key);
+    if (row < 0)
+        return;
+    PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    r.info.id = report.runId;
+    r.info.layers = report.result.layers > 0 ? report.result.layers : r.info.layers;
+    r.info.densePerplexity = report.result.densePerplexity;
+    r.info.calibrationProtocol = report.calibration;
+    r.info.evaluationProtocol = report.evaluation;
+    // A resumed run streams only its new steps; the report has them all.
+    if (report.result.steps.size() != r.trace->steps().size())
+        r.trace->setSteps(report.result.steps, report.result.densePerplexity);
+    else
+        r.trace->setDensePerplexity(report.result.densePerplexity);
+    QString where = r.file.isEmpty() ? tr("not saved")
+                                     : tr("saved in %1 as %2").arg(r.file, QString::fromStdString(report.runId));
+    const QString removed = TraceTableModel::unitsText(report.result.removalOrder);
+    setStatus(tr("%1 complete: removed %2 in %3 s; %4")
+                  .arg(m_runList->run(row).method, removed.isEmpty() ? tr("nothing") : removed)
+                  .arg(report.seconds, 0, 'f', 1)
+                  .arg(where));
+    endRun(key, QStringLiteral("complete"), QString());
+}
+
+void PruningPage::endRun(int key, const QString &status, const QString &message)
+{
+    const int row = rowForKey(key);
+    if (key == m_liveKey) {
+        m_liveKey = 0;
+        m_job = 0;
+    }
+    updateButtons();
+    if (row < 0)
+        return;
+    PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    r.live = false;
+    r.info.status = status.toStdString();
+    const int steps = static_cast<int>(r.trace->steps().size());
+    if (status == QLatin1String("cancelled")) {
+        setStatus(r.file.isEmpty() ? tr("Cancelled after %1 steps (not saved)").arg(steps)
+                                   : tr("Cancelled after %1 steps; saved in %2").arg(steps).arg(r.file));
+    } else if (status == QLatin1String("failed")) {
+        m_banner->showMessage(MessageBanner::Kind::Error, tr("The search failed: %1").arg(message));
+        setStatus(tr("Failed after %1 steps: %2").arg(steps).arg(message));
+    }
+    refreshRow(row);
+    if (selectedRuns().contains(row))
+        updateSelectionView();
+    Q_EMIT runEnded(row, status);
+    // The file has what the engine recorded (protocols, hashes, the run id of a cancelled run).
+    if (!r.file.isEmpty() && status != QLatin1String("failed"))
+        reloadAfterRun(r.file);
+}
+
+void PruningPage::onJobFinished(JobId id, JobOutcome outcome, const QString &)
+{
+    if (id != m_job || m_liveKey == 0)
+        return;
+    // Finished and failed jobs have been handled by their callbacks already.
+    if (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded)
+        endRun(m_liveKey, QStringLiteral("cancelled"), QString());
+}
+
+} // namespace blockscope::views

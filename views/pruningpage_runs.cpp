@@ -1,0 +1,221 @@
+// The runs on the page: bookkeeping (rows, trace models, chart lines), experiment files read in
+// the background, and the side-by-side comparison of two runs.
+#include "pruningpage.h"
+
+#include "charts/tracechart.h"
+#include "jobs/jobcontext.h"
+#include "layermap.h"
+#include "messagebanner.h"
+#include "pruneform.h"
+#include "runcomparemodel.h"
+#include "runlistmodel.h"
+#include "tracetablemodel.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QStackedWidget>
+#include <QTableView>
+
+#include <set>
+
+namespace blockscope::views {
+
+namespace {
+const QString experimentTag = QStringLiteral("experiment");
+}
+
+int PruningPage::runCount() const
+{
+    return static_cast<int>(m_runs.size());
+}
+
+int PruningPage::rowForKey(int key) const
+{
+    for (std::size_t i = 0; i < m_runs.size(); ++i)
+        if (m_runs[i].key == key)
+            return static_cast<int>(i);
+    return -1;
+}
+
+int PruningPage::rowForRunId(const QString &id) const
+{
+    for (std::size_t i = 0; i < m_runs.size(); ++i)
+        if (QString::fromStdString(m_runs[i].info.id) == id)
+            return static_cast<int>(i);
+    return -1;
+}
+
+TraceTableModel *PruningPage::traceModel(int row) const
+{
+    return row >= 0 && row < runCount() ? m_runs[static_cast<std::size_t>(row)].trace : nullptr;
+}
+
+int PruningPage::chartRun(int row) const
+{
+    return row >= 0 && row < runCount() ? m_runs[static_cast<std::size_t>(row)].chartRun : -1;
+}
+
+ExperimentRun PruningPage::runSnapshot(int row) const
+{
+    if (row < 0 || row >= runCount())
+        return {};
+    const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    return {r.info, r.trace->steps()};
+}
+
+int PruningPage::addRun(RunInfo info, std::vector<TraceStep> steps, const QString &file, bool live)
+{
+    PageRun r;
+    r.key = m_nextKey++;
+    r.file = file;
+    r.live = live;
+    r.trace = new TraceTableModel(this);
+    r.trace->setSteps(std::move(steps), info.densePerplexity);
+    r.info = std::move(info);
+    const RunSummary summary = RunSummary::of(r.info, r.trace->steps());
+    r.chartRun = m_chart->addRun(r.trace, summary.seriesName());
+    m_runs.push_back(r);
+    return m_runList->appendRun(summary);
+}
+
+void PruningPage::removeRunAt(int row)
+{
+    if (row < 0 || row >= runCount())
+        return;
+    PageRun r = m_runs[static_cast<std::size_t>(row)];
+    m_chart->removeRun(r.chartRun);
+    if (m_stepTable->model() == r.trace)
+        m_stepTable->setModel(nullptr);
+    m_runs.erase(m_runs.begin() + row);
+    m_runList->removeRun(row);
+    delete r.trace;
+}
+
+void PruningPage::refreshRow(int row)
+{
+    const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    RunSummary summary = RunSummary::of(r.info, r.trace->steps());
+    m_chart->setRunName(r.chartRun, summary.seriesName());
+    m_runList->updateRun(row, std::move(summary));
+}
+
+void PruningPage::openExperimentDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Experiment"),
+        QFileInfo(m_form->experimentPath()).path(), tr("Experiment files (*.h5);;All files (*)"));
+    if (!path.isEmpty())
+        openExperiment(path);
+}
+
+void PruningPage::openExperiment(const QString &path)
+{
+    const std::string p = path.toStdString();
+    setStatus(tr("Reading %1\u2026").arg(QFileInfo(path).fileName()));
+    m_runner->run<std::shared_ptr<const Experiment>>(
+        experimentTag, tr("Open experiment %1").arg(QFileInfo(path).fileName()),
+        [p](JobContext &job) {
+            job.stage("reading runs");
+            return std::make_shared<const Experiment>(ExperimentFile::read(p));
+        },
+        this,
+        [this, path](std::shared_ptr<const Experiment> experiment) {
+            // Runs of another experiment make way; a search in progress stays.
+            for (int row = runCount() - 1; row >= 0; --row) {
+                const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+                if (!r.live && r.file != path)
+                    removeRunAt(row);
+            }
+            mergeExperiment(path, *experiment);
+            if (!isRunning())
+                m_form->setExperimentPath(path);
+            m_banner->hide();
+            const int n = static_cast<int>(experiment->runs.size());
+            setStatus(tr("%1: %n run(s)", nullptr, n).arg(QFileInfo(path).fileName()));
+            if (selectedRuns().isEmpty() && runCount() > 0)
+                selectRuns({runCount() - 1});
+            Q_EMIT experimentLoaded(path, n);
+        },
+        [this, path](const QString &message) {
+            m_banner->showMessage(MessageBanner::Kind::Error,
+                tr("Could not open the experiment %1\n%2").arg(QFileInfo(path).fileName(), message));
+            setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+            Q_EMIT experimentFailed(path, message);
+        });
+}
+
+void PruningPage::reloadAfterRun(const QString &path)
+{
+    const std::string p = path.toStdString();
+    m_runner->run<std::shared_ptr<const Experiment>>(
+        experimentTag, tr("Read back %1").arg(QFileInfo(path).fileName()),
+        [p](JobContext &) { return std::make_shared<const Experiment>(ExperimentFile::read(p)); }, this,
+        [this, path](std::shared_ptr<const Experiment> experiment) { mergeExperiment(path, *experiment); },
+        [this, path](const QString &message) {
+            m_banner->showMessage(MessageBanner::Kind::Warning,
+                tr("The run is on screen but reading it back from %1 failed: %2").arg(path, message));
+        });
+}
+
+void PruningPage::mergeExperiment(const QString &path, const Experiment &experiment)
+{
+    std::set<std::string> shown;
+    for (const PageRun &r : m_runs)
+        if (r.file == path && !r.info.id.empty())
+            shown.insert(r.info.id);
+    // A run cancelled on this page has no id yet: it is the run of the file nobody shows, the
+    // newest such one.
+    int unnamed = -1;
+    for (int row = runCount() - 1; row >= 0 && unnamed < 0; --row) {
+        const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+        if (!r.live && r.file == path && r.info.id.empty())
+            unnamed = row;
+    }
+    if (unnamed >= 0)
+        for (auto it = experiment.runs.rbegin(); it != experiment.runs.rend(); ++it)
+            if (!shown.count(it->info.id)) {
+                m_runs[static_cast<std::size_t>(unnamed)].info.id = it->info.id;
+                break;
+            }
+
+    const QList<int> selected = selectedRuns();
+    for (const ExperimentRun &run : experiment.runs) {
+        const int row = rowForRunId(QString::fromStdString(run.info.id));
+        if (row < 0 || m_runs[static_cast<std::size_t>(row)].file != path) {
+            addRun(run.info, run.steps, path, false);
+            continue;
+        }
+        PageRun &r = m_runs[static_cast<std::size_t>(row)];
+        if (r.live)
+            continue;
+        r.info = run.info;
+        // The file is the truth once the search is over; a trace that already matches is kept
+        // as it is, so the chart does not flicker.
+        if (run.steps.size() != r.trace->steps().size())
+            r.trace->setSteps(run.steps, run.info.densePerplexity);
+        else
+            r.trace->setDensePerplexity(run.info.densePerplexity);
+        refreshRow(row);
+    }
+    if (!selected.isEmpty())
+        updateSelectionView();
+}
+
+void PruningPage::showCompare(int a, int b)
+{
+    const ExperimentRun ra = runSnapshot(a), rb = runSnapshot(b);
+    m_compare->setRuns(ra, rb);
+    m_compareTable->resizeRowsToContents();
+    auto mapFor = [this](int row, const ExperimentRun &run) {
+        const int layers = run.info.layers > 0 ? run.info.layers : m_layers;
+        LayerMapData d
+            = run.steps.empty() ? LayerMapData::dense(layers) : LayerMapData::fromStep(run.steps.back(), layers);
+        d.scoreLabel = LayerMapData::scoreLabelFor(run.info.options);
+        d.title = m_runList->run(row).seriesName();
+        return d;
+    };
+    m_compareA->setData(mapFor(a, ra));
+    m_compareB->setData(mapFor(b, rb));
+    m_mapStack->setCurrentIndex(1);
+}
+
+} // namespace blockscope::views

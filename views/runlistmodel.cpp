@@ -1,0 +1,118 @@
+#include "runlistmodel.h"
+
+#include "format.h"
+
+#include <QColor>
+
+#include <cmath>
+
+namespace blockscope::views {
+
+RunListModel::RunListModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void RunListModel::setRuns(std::vector<RunSummary> runs)
+{
+    beginResetModel();
+    m_runs = std::move(runs);
+    endResetModel();
+}
+
+int RunListModel::appendRun(RunSummary run)
+{
+    const int row = rowCount();
+    beginInsertRows({}, row, row);
+    m_runs.push_back(std::move(run));
+    endInsertRows();
+    return row;
+}
+
+void RunListModel::updateRun(int row, RunSummary run)
+{
+    if (row < 0 || row >= rowCount())
+        return;
+    m_runs[static_cast<std::size_t>(row)] = std::move(run);
+    Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+void RunListModel::removeRun(int row)
+{
+    if (row < 0 || row >= rowCount())
+        return;
+    beginRemoveRows({}, row, row);
+    m_runs.erase(m_runs.begin() + row);
+    endRemoveRows();
+}
+
+int RunListModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : runCount();
+}
+
+int RunListModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant RunListModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const RunSummary &r = m_runs[static_cast<std::size_t>(index.row())];
+    if (role == Qt::DisplayRole || role == SortRole) {
+        const bool sort = role == SortRole;
+        switch (index.column()) {
+        case Id: return r.id.isEmpty() && !sort ? tr("(unsaved)") : r.id;
+        case Label: return r.label;
+        case Method: return r.method;
+        case Status: return r.status;
+        case Steps: return r.steps;
+        case Removed: return sort ? QVariant(r.unitsRemoved) : QVariant(r.removed);
+        case FinalPerplexity:
+            if (std::isnan(r.finalPerplexity))
+                return sort ? QVariant(-1.0) : QVariant();
+            return sort ? QVariant(r.finalPerplexity) : QVariant(formatStat(r.finalPerplexity));
+        case FinalKl:
+            if (std::isnan(r.finalKl))
+                return sort ? QVariant(-1.0) : QVariant();
+            return sort ? QVariant(r.finalKl) : QVariant(formatStat(r.finalKl));
+        default: return {};
+        }
+    }
+    if (role == Qt::ToolTipRole) {
+        if (index.column() == Removed)
+            return r.removed;
+        if (index.column() == FinalPerplexity && !std::isnan(r.densePerplexity))
+            return tr("dense: %1").arg(formatStat(r.densePerplexity));
+        return {};
+    }
+    if (role == Qt::ForegroundRole && index.column() == Status) {
+        if (r.status == QLatin1String("failed"))
+            return QColor(0xc6, 0x28, 0x28);
+        if (r.status == QLatin1String("cancelled"))
+            return QColor(0x9e, 0x6a, 0x00);
+    }
+    if (role == Qt::TextAlignmentRole && (index.column() == Steps || index.column() >= FinalPerplexity))
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    static const char *const names[]
+        = {"Run", "Label", "Method", "Status", "Steps", "Removed", "Final PPL", "Final KL"};
+    static const char *const tips[] = {"Run id in the experiment file", "Label given when the run was started",
+        "Pruning method", "running, complete, cancelled or failed", "Steps recorded", "Units removed, in removal order",
+        "Perplexity after the last evaluated step", "KL to dense after the last evaluated step (nats per token)"};
+    if (role == Qt::DisplayRole)
+        return tr(names[section]);
+    if (role == Qt::ToolTipRole)
+        return tr(tips[section]);
+    return {};
+}
+
+} // namespace blockscope::views

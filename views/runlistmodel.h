@@ -1,0 +1,38 @@
+#pragma once
+
+#include "runsummary.h"
+
+#include <QAbstractTableModel>
+
+#include <vector>
+
+namespace blockscope::views {
+
+// The runs on the pruning page, one row each: live searches and the runs of the open experiment.
+// It shows summaries the page hands it; the page (and the experiment file) keeps the runs.
+class RunListModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column { Id, Label, Method, Status, Steps, Removed, FinalPerplexity, FinalKl, ColumnCount };
+    static constexpr int SortRole = Qt::UserRole + 1;
+
+    explicit RunListModel(QObject *parent = nullptr);
+
+    void setRuns(std::vector<RunSummary> runs);
+    int appendRun(RunSummary run);
+    void updateRun(int row, RunSummary run);
+    void removeRun(int row);
+    const RunSummary &run(int row) const { return m_runs[static_cast<std::size_t>(row)]; }
+    int runCount() const { return static_cast<int>(m_runs.size()); }
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    std::vector<RunSummary> m_runs;
+};
+
+} // namespace blockscope::views
