@@ -237,7 +237,7 @@ QString LayerMap::cellDescription(int layer, int column) const
     QStringList parts{tr("Block %1 %2").arg(layer).arg(attn ? tr("attention") : tr("MLP"))};
     const double score = (attn ? m_data.attnScore : m_data.mlpScore)[l];
     if (!std::isnan(score))
-        parts << tr("%1 %2").arg(m_data.scoreLabel.isEmpty() ? tr("score") : m_data.scoreLabel, formatStat(score));
+        parts << tr("%1: %2").arg(m_data.scoreLabel.isEmpty() ? tr("score") : m_data.scoreLabel, formatStat(score));
     if ((attn ? m_data.removed.skipAttn : m_data.removed.skipMlp)[l]) {
         const int order = (attn ? m_data.attnOrder : m_data.mlpOrder)[l];
         parts << (order > 0 ? tr("removed %1").arg(ordinal(order)) : tr("removed"));

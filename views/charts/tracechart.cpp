@@ -5,6 +5,7 @@
 
 #include <QChart>
 #include <QChartView>
+#include <QFont>
 #include <QGraphicsLayout>
 #include <QLegend>
 #include <QLineSeries>
@@ -26,6 +27,10 @@ TraceChart::TraceChart(QWidget *parent)
 {
     setObjectName(QStringLiteral("traceChart"));
     m_chart->setTitle(tr("Pruning trace"));
+    QFont titleFont = m_chart->titleFont();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_chart->setTitleFont(titleFont);
     m_chart->setAnimationOptions(QChart::NoAnimation); // steps arrive live; animation would lag them
     m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->legend()->setShowToolTips(true);
@@ -290,7 +295,8 @@ void TraceChart::rescale()
     // Whole units on the x axis, about ten labels at most.
     const double step = std::max(1.0, std::ceil(xMax / 10.0));
     x->setTickInterval(step);
-    x->setRange(0, xMax + 0.3 * step);
+    // A little room either side so the markers at 0 (dense) and at the end are not cut in half.
+    x->setRange(-0.25 * step, xMax + 0.25 * step);
     if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
         if (!(yMin > 0)) {
             yMin = 1;

@@ -1,0 +1,209 @@
+// The trace chart: one line per run fed from its trace model, growing as steps are appended,
+// switching metric and axis, and exporting PNG, SVG and PDF files with title and legend.
+#include "charts/tracechart.h"
+#include "testdata.h"
+#include "tracetablemodel.h"
+
+#include <QFile>
+#include <QImage>
+#include <QTest>
+
+using namespace blockscope;
+using namespace blockscope::views;
+
+namespace {
+TraceStep step(int index, double score, double ppl, double kl)
+{
+    TraceStep s;
+    s.index = index;
+    s.chosen = {{UnitKind::Block, index}};
+    s.chosenScore = score;
+    s.perplexity = ppl;
+    s.klToDense = kl;
+    return s;
+}
+} // namespace
+
+class TestTraceChart : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void seriesGrowWithTheModel()
+    {
+        TraceTableModel sleb, finercut;
+        TraceChart chart;
+        const int a = chart.addRun(&sleb, QStringLiteral("run-0001 sleb"));
+        const int b = chart.addRun(&finercut, QStringLiteral("run-0002 finercut"));
+        QCOMPARE(chart.runCount(), 2);
+        QCOMPARE(chart.pointCount(a), 0);
+        sleb.appendStep(step(0, 40, 41, 0.2));
+        QCOMPARE(chart.pointCount(a), 1);
+        sleb.appendStep(step(1, 55, 57, 0.4));
+        sleb.setDensePerplexity(32.96);
+        QCOMPARE(chart.pointCount(a), 3);
+        finercut.appendStep(step(0, 0.1, TraceStep::NaN, TraceStep::NaN)); // not evaluated: no point
+        QCOMPARE(chart.pointCount(b), 0);
+        finercut.appendStep(step(1, 0.2, 36, 0.1));
+        QCOMPARE(chart.pointCount(b), 1);
+        QCOMPARE(chart.runName(a), QStringLiteral("run-0001 sleb"));
+        chart.setRunName(a, QStringLiteral("run-0001 sleb (done)"));
+        QCOMPARE(chart.runName(a), QStringLiteral("run-0001 sleb (done)"));
+        sleb.setSteps({});
+        QCOMPARE(chart.pointCount(a), 0);
+    }
+
+    void metricAndScale_data()
+    {
+        QTest::addColumn<int>("metric");
+        QTest::addColumn<bool>("log");
+        QTest::addColumn<int>("points");
+        QTest::addColumn<QString>("yTitle");
+        QTest::addColumn<bool>("logAxis");
+        // dense (ppl 30, KL 0) + steps (score 0 / ppl 40 / KL 0.2) and (score 7 / ppl 90 / KL 0.9)
+        QTest::newRow("perplexity") << int(TraceChart::Metric::Perplexity) << false << 3 << "Perplexity" << false;
+        QTest::newRow("perplexity, log") << int(TraceChart::Metric::Perplexity) << true << 3 << "Perplexity (log scale)"
+                                         << true;
+        QTest::newRow("KL, dense at zero")
+            << int(TraceChart::Metric::KlToDense) << false << 3 << "KL to dense (nats per token)" << false;
+        QTest::newRow("KL ignores log") << int(TraceChart::Metric::KlToDense) << true << 3
+                                        << "KL to dense (nats per token)" << false;
+        QTest::newRow("score, steps only")
+            << int(TraceChart::Metric::Score) << false << 2 << "Chosen candidate's score (method's metric)" << false;
+    }
+    void metricAndScale()
+    {
+        QFETCH(int, metric);
+        QFETCH(bool, log);
+        QFETCH(int, points);
+        QFETCH(QString, yTitle);
+        QFETCH(bool, logAxis);
+        TraceTableModel trace;
+        trace.appendStep(step(0, 0, 40, 0.2));
+        trace.appendStep(step(1, 7, 90, 0.9));
+        trace.setDensePerplexity(30);
+        TraceChart chart;
+        const int run = chart.addRun(&trace, QStringLiteral("run"));
+        chart.setMetric(static_cast<TraceChart::Metric>(metric));
+        chart.setLogScale(log);
+        QCOMPARE(chart.pointCount(run), points);
+        QCOMPARE(chart.yAxisTitle(), yTitle);
+        QCOMPARE(chart.yAxisIsLogarithmic(), logAxis);
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed (EvoPress: generation)"));
+        // Back to the start: the line follows.
+        chart.setMetric(TraceChart::Metric::Perplexity);
+        chart.setLogScale(false);
+        QCOMPARE(chart.pointCount(run), 3);
+    }
+
+    void removeRunLeavesOthers()
+    {
+        TraceTableModel a, b;
+        a.appendStep(step(0, 1, 40, 0.1));
+        b.appendStep(step(0, 1, 50, 0.1));
+        TraceChart chart;
+        const int ra = chart.addRun(&a, QStringLiteral("a"));
+        const int rb = chart.addRun(&b, QStringLiteral("b"));
+        chart.setHighlighted({ra, rb});
+        chart.removeRun(ra);
+        QVERIFY(!chart.hasRun(ra));
+        QCOMPARE(chart.runCount(), 1);
+        QCOMPARE(chart.pointCount(rb), 1);
+        b.appendStep(step(1, 1, 60, 0.2));
+        QCOMPARE(chart.pointCount(rb), 2);
+        a.appendStep(step(1, 1, 60, 0.2)); // no longer watched
+        QCOMPARE(chart.pointCount(ra), 0);
+    }
+
+    void formatForPath_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<bool>("known");
+        QTest::addColumn<int>("format");
+        QTest::newRow("png") << "/tmp/a.png" << true << int(TraceChart::Format::Png);
+        QTest::newRow("upper-case SVG") << "/tmp/a.SVG" << true << int(TraceChart::Format::Svg);
+        QTest::newRow("pdf") << "chart.pdf" << true << int(TraceChart::Format::Pdf);
+        QTest::newRow("jpeg refused") << "chart.jpg" << false << 0;
+        QTest::newRow("no suffix") << "chart" << false << 0;
+    }
+    void formatForPath()
+    {
+        QFETCH(QString, path);
+        QFETCH(bool, known);
+        QFETCH(int, format);
+        TraceChart::Format f = TraceChart::Format::Png;
+        QCOMPARE(TraceChart::formatForPath(path, &f), known);
+        if (known)
+            QCOMPARE(int(f), format);
+    }
+
+    void exports_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("starts"); // empty: check as an image
+        QTest::newRow("png") << "trace.png" << QByteArray();
+        QTest::newRow("svg") << "trace.svg" << QByteArray("<svg");
+        QTest::newRow("pdf") << "trace.pdf" << QByteArray("%PDF");
+    }
+    void exports()
+    {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, starts);
+        TraceTableModel sleb, finercut;
+        sleb.setDensePerplexity(32.96);
+        finercut.setDensePerplexity(32.96);
+        for (int i = 0; i < 3; ++i) {
+            sleb.appendStep(step(i, 0, 40 + 20 * i, 0.2 * (i + 1)));
+            finercut.appendStep(step(i, 0, 35 + 10 * i, 0.1 * (i + 1)));
+        }
+        TraceChart chart;
+        chart.addRun(&sleb, QStringLiteral("run-0001 sleb"));
+        chart.addRun(&finercut, QStringLiteral("run-0002 finercut"));
+        chart.setTitle(QStringLiteral("Pruning trace: demo model"));
+        const QString dir = test::freshTempDir(QStringLiteral("tst_tracechart"));
+        const QString path = dir + QLatin1Char('/') + name;
+        TraceChart::Format format;
+        QVERIFY(TraceChart::formatForPath(path, &format));
+        QString error;
+        QVERIFY2(chart.exportTo(path, format, &error), qPrintable(error));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QVERIFY(bytes.size() > 1000);
+        if (starts.isEmpty()) {
+            const QImage image(path);
+            // Never shown: the fallback size, at twice the resolution.
+            QCOMPARE(image.size(), QSize(1920, 1200));
+            // Not a blank page: the lines and text leave plenty of non-white pixels.
+            int ink = 0;
+            for (int y = 0; y < image.height(); y += 4)
+                for (int x = 0; x < image.width(); x += 4)
+                    ink += image.pixelColor(x, y) != QColor(Qt::white);
+            QVERIFY2(ink > 2000, qPrintable(QString::number(ink)));
+        } else if (starts == "<svg") {
+            QVERIFY(bytes.contains("<svg"));
+            QVERIFY(bytes.contains("run-0001 sleb") || bytes.contains("<path")); // legend text or outlines
+        } else {
+            QVERIFY(bytes.startsWith(starts));
+        }
+        // For looking at the result: BLOCKSCOPE_SCREENSHOT_DIR=... keeps a copy.
+        const QString shots = qEnvironmentVariable("BLOCKSCOPE_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            QFile::remove(shots + QLatin1Char('/') + name);
+            QFile::copy(path, shots + QLatin1Char('/') + name);
+        }
+    }
+
+    void exportToUnwritablePathFails()
+    {
+        TraceTableModel trace;
+        trace.appendStep(step(0, 1, 40, 0.1));
+        TraceChart chart;
+        chart.addRun(&trace, QStringLiteral("a"));
+        QString error;
+        QVERIFY(!chart.exportTo(QStringLiteral("/no/such/dir/chart.png"), TraceChart::Format::Png, &error));
+        QVERIFY(error.contains(QStringLiteral("/no/such/dir/chart.png")));
+    }
+};
+
+QTEST_MAIN(TestTraceChart)
+#include "tst_tracechart.moc"
