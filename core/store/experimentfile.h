@@ -60,6 +60,10 @@ public:
     static void appendStep(const std::string &path, const std::string &runId, const TraceStep &step);
     static void setStatus(const std::string &path, const std::string &runId, const std::string &status);
     static void setDensePerplexity(const std::string &path, const std::string &runId, double perplexity);
+
+    // Rewrites the root's format_version in place, without a transaction: tests use it to make a
+    // file from a "newer" Blockscope.
+    static void setFormatVersionForTesting(const std::string &path, int version);
 };
 
 } // namespace blockscope

@@ -1,1 +1,229 @@
-// filled in by the experiment-file work
+#include "traceexport.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+namespace blockscope {
+
+namespace {
+
+// JSON has no NaN or infinity: a missing metric is null.
+nlohmann::json number(double v)
+{
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json numbers(const std::vector<double> &values)
+{
+    nlohmann::json a = nlohmann::json::array();
+    for (double v : values)
+        a.push_back(number(v));
+    return a;
+}
+
+nlohmann::json labels(const std::vector<Unit> &units)
+{
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto &u : units)
+        a.push_back(u.label());
+    return a;
+}
+
+nlohmann::json maskJson(const UnitMask &m)
+{
+    return {{"skip_attn", m.skipAttn}, {"skip_mlp", m.skipMlp}};
+}
+
+nlohmann::json evoJson(const EvoGeneration &evo)
+{
+    nlohmann::json offspring = nlohmann::json::array();
+    for (const auto &c : evo.offspring) {
+        nlohmann::json swaps = nlohmann::json::array();
+        for (const auto &s : c.swaps)
+            swaps.push_back({{"kind", unitKindName(s.kind)}, {"removed", s.removed}, {"restored", s.restored}});
+        offspring.push_back({{"genome", maskJson(c.genome)}, {"swaps", swaps},
+            {"stage1_fitness", number(c.stage1Fitness)}, {"final_fitness", number(c.finalFitness)}});
+    }
+    nlohmann::json population = nlohmann::json::array();
+    for (const auto &m : evo.population)
+        population.push_back(maskJson(m));
+    return {{"parent", maskJson(evo.parent)}, {"parent_fitness", number(evo.parentFitness)},
+        {"parent_rescored", number(evo.parentRescored)}, {"offspring", offspring},
+        {"stage_sequences", evo.stageSequences}, {"stage_tokens", evo.stageTokens},
+        {"winner_is_parent", evo.winnerIsParent}, {"rejected_draws", evo.rejectedDraws},
+        {"rejection_cap_hit", evo.rejectionCapHit}, {"population", population},
+        {"population_fitness", numbers(evo.populationFitness)}};
+}
+
+nlohmann::json stepJson(const TraceStep &s)
+{
+    nlohmann::json candidates = nlohmann::json::array();
+    for (const auto &c : s.candidates)
+        candidates.push_back({{"unit", c.unit.label()}, {"score", number(c.score)}, {"position", c.position}});
+    nlohmann::json j
+        = {{"index", s.index}, {"kind", s.kind}, {"chosen", labels(s.chosen)}, {"chosen_score", number(s.chosenScore)},
+            {"near_tie", s.nearTie}, {"readmitted", s.readmitted}, {"candidates", candidates},
+            {"mask", maskJson(s.mask)}, {"removed_so_far", labels(s.removedSoFar)}, {"evaluations", s.evaluations},
+            {"unit_forwards", s.unitForwards}, {"tokens", s.tokens}, {"seconds", number(s.seconds)},
+            {"perplexity", number(s.perplexity)}, {"kl_to_dense", number(s.klToDense)}, {"rng_state", s.rngState},
+            {"block_scores", numbers(s.blockScores)}, {"distance_matrix", numbers(s.distanceMatrix)}};
+    j["evo"] = s.hasEvo ? evoJson(s.evo) : nlohmann::json(nullptr);
+    return j;
+}
+
+// Shortest text that reads back to the same double; empty for NaN.
+std::string csvNumber(double v)
+{
+    if (std::isnan(v))
+        return {};
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+std::string csvField(const std::string &text, bool alwaysQuote = false)
+{
+    if (!alwaysQuote && text.find_first_of(",\"\r\n") == std::string::npos)
+        return text;
+    std::string q = "\"";
+    for (char c : text)
+        q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+}
+
+std::string joinedLabels(const std::vector<Unit> &units, const char *separator)
+{
+    std::string s;
+    for (const auto &u : units)
+        s += (s.empty() ? "" : separator) + u.label();
+    return s;
+}
+
+std::string fixed(double v, int decimals)
+{
+    if (std::isnan(v))
+        return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+std::string general(double v)
+{
+    if (std::isnan(v))
+        return "-";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.7g", v);
+    return buf;
+}
+
+std::string optionsLine(const PruneOptions &o)
+{
+    std::string s;
+    const nlohmann::json j = o.toJson(); // items() refers into it: it must outlive the loop
+    for (const auto &item : j.items())
+        s += (s.empty() ? "" : " ") + item.key() + "="
+            + (item.value().is_string() ? item.value().get<std::string>() : item.value().dump());
+    return s;
+}
+
+// The removal order the steps add up to: the last step's cumulative list where the method keeps
+// one, otherwise every chosen unit once, in the order the steps chose them.
+std::vector<Unit> removalOrder(const ExperimentRun &run)
+{
+    if (run.steps.empty())
+        return {};
+    if (!run.steps.back().removedSoFar.empty())
+        return run.steps.back().removedSoFar;
+    std::vector<Unit> order;
+    std::set<std::pair<int, int>> seen;
+    for (const auto &s : run.steps)
+        for (const auto &u : s.chosen)
+            if (seen.insert({int(u.kind), u.layer}).second)
+                order.push_back(u);
+    return order;
+}
+
+} // namespace
+
+nlohmann::json runToJson(const ExperimentRun &run)
+{
+    const RunInfo &i = run.info;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto &s : run.steps)
+        steps.push_back(stepJson(s));
+    return {{"id", i.id}, {"label", i.label}, {"method", pruneMethodName(i.options.method)},
+        {"options", i.options.toJson()}, {"layers", i.layers}, {"model_path", i.modelPath}, {"model_hash", i.modelHash},
+        {"calibration_path", i.calibrationPath}, {"calibration_hash", i.calibrationHash},
+        {"calibration_protocol", i.calibrationProtocol.toJson()},
+        {"evaluation_protocol", i.evaluationProtocol ? i.evaluationProtocol->toJson() : nlohmann::json(nullptr)},
+        {"dense_perplexity", number(i.densePerplexity)}, {"started", i.started}, {"status", i.status},
+        {"blockscope_version", i.blockscopeVersion}, {"steps", steps}};
+}
+
+std::string runToCsv(const ExperimentRun &run)
+{
+    std::string csv = "index,kind,chosen,score,near_tie,removed_so_far,perplexity,kl_to_dense,evaluations,"
+                      "unit_forwards,tokens,seconds\n";
+    for (const auto &s : run.steps) {
+        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(joinedLabels(s.chosen, ";"), true)
+            + "," + csvNumber(s.chosenScore) + "," + (s.nearTie ? "1" : "0") + ","
+            + csvField(joinedLabels(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
+            + csvNumber(s.klToDense) + "," + std::to_string(s.evaluations) + "," + std::to_string(s.unitForwards) + ","
+            + std::to_string(s.tokens) + "," + csvNumber(s.seconds) + "\n";
+    }
+    return csv;
+}
+
+std::string runReportText(const ExperimentRun &run)
+{
+    const RunInfo &i = run.info;
+    std::ostringstream out;
+    out << i.id << (i.label.empty() ? "" : "  " + i.label) << "\n"
+        << "  method:       " << pruneMethodName(i.options.method) << "\n"
+        << "  model:        " << i.modelPath << " (" << i.layers << " blocks, " << i.modelHash << ")\n"
+        << "  calibration:  " << i.calibrationPath << " (" << i.calibrationHash << ")\n"
+        << "  status:       " << i.status << (i.started.empty() ? "" : ", started " + i.started) << "\n"
+        << "  dense PPL:    " << fixed(i.densePerplexity, 4) << "\n"
+        << "  options:      " << optionsLine(i.options) << "\n"
+        << "  calibration protocol: " << i.calibrationProtocol.oneLine() << "\n"
+        << "  evaluation protocol:  " << (i.evaluationProtocol ? i.evaluationProtocol->oneLine() : "none") << "\n";
+    if (!i.blockscopeVersion.empty())
+        out << "  written by:   Blockscope " << i.blockscopeVersion << "\n";
+
+    // The table, its columns as wide as their widest cell.
+    std::vector<std::vector<std::string>> rows = {{"step", "kind", "removed", "score", "PPL", "KL", "seconds"}};
+    for (const auto &s : run.steps)
+        rows.push_back({std::to_string(s.index), s.kind, s.chosen.empty() ? "-" : joinedLabels(s.chosen, ", "),
+            general(s.chosenScore) + (s.nearTie ? " (near tie)" : ""), fixed(s.perplexity, 4), fixed(s.klToDense, 6),
+            fixed(s.seconds, 2)});
+    std::vector<std::size_t> widths(rows[0].size(), 0);
+    for (const auto &r : rows)
+        for (std::size_t c = 0; c < r.size(); ++c)
+            widths[c] = std::max(widths[c], r[c].size());
+    out << "\n";
+    for (const auto &r : rows) {
+        std::string line = " ";
+        for (std::size_t c = 0; c < r.size(); ++c) {
+            const std::string pad(widths[c] - r[c].size(), ' ');
+            // Text columns align left, numbers right.
+            line += " " + (c == 1 || c == 2 ? r[c] + pad : pad + r[c]);
+        }
+        line.erase(line.find_last_not_of(' ') + 1);
+        out << line << "\n";
+    }
+    out << "\n";
+    if (run.steps.empty()) {
+        out << "no steps recorded\n";
+        return out.str();
+    }
+    const auto order = removalOrder(run);
+    out << "removal order: " << (order.empty() ? "none" : joinedLabels(order, ", ")) << "\n";
+    out << "final configuration: " << run.steps.back().mask.describe() << "\n";
+    return out.str();
+}
+
+} // namespace blockscope
