@@ -128,6 +128,43 @@ QModelIndex ModelTreeModel::indexForGroup(const QStringList &path) const
     return indexOfNode(id);
 }
 
+std::optional<Unit> ModelTreeModel::unitAt(const QModelIndex &index) const
+{
+    const auto *n = index.isValid() ? node(index) : nullptr;
+    if (!n || n->kind != ModelTree::Kind::Group)
+        return std::nullopt;
+    // Block groups are named "Block <i>" by ModelTree::build, their sublayers "Attention" / "MLP".
+    auto blockOf = [](const ModelTree::Node &b) -> std::optional<int> {
+        static const QString prefix = QStringLiteral("Block ");
+        bool ok = false;
+        const int layer = b.name.startsWith(prefix) ? b.name.mid(prefix.size()).toInt(&ok) : -1;
+        return ok && b.parent == 0 ? std::optional<int>(layer) : std::nullopt;
+    };
+    if (auto layer = blockOf(*n))
+        return Unit{UnitKind::Block, *layer};
+    if (n->parent <= 0)
+        return std::nullopt;
+    const auto layer = blockOf(m_tree.nodes[static_cast<std::size_t>(n->parent)]);
+    if (!layer)
+        return std::nullopt;
+    if (n->name == QLatin1String("Attention"))
+        return Unit{UnitKind::Attention, *layer};
+    if (n->name == QLatin1String("MLP"))
+        return Unit{UnitKind::Mlp, *layer};
+    return std::nullopt;
+}
+
+void ModelTreeModel::setSwitchedOff(const UnitMask &mask)
+{
+    m_switchedOff = mask;
+    for (int r = 0; r < rowCount(); ++r) {
+        const QModelIndex top = index(r, Name);
+        Q_EMIT dataChanged(top, top, {Qt::FontRole, Qt::ForegroundRole});
+        if (const int children = rowCount(top); children > 0)
+            Q_EMIT dataChanged(index(0, Name, top), index(children - 1, Name, top), {Qt::FontRole, Qt::ForegroundRole});
+    }
+}
+
 QModelIndex ModelTreeModel::index(int row, int column, const QModelIndex &parent) const
 {
     if (m_tree.nodes.empty() || column < 0 || column >= ColumnCount || row < 0)
@@ -214,6 +251,20 @@ QVariant ModelTreeModel::sortValue(const ModelTree::Node &n, int id, int column)
     }
 }
 
+bool ModelTreeModel::switchedOff(const QModelIndex &index) const
+{
+    const auto unit = unitAt(index);
+    if (!unit || unit->layer >= m_switchedOff.layers())
+        return false;
+    const auto l = static_cast<std::size_t>(unit->layer);
+    switch (unit->kind) {
+    case UnitKind::Block: return m_switchedOff.blockSkipped(unit->layer);
+    case UnitKind::Attention: return m_switchedOff.skipAttn[l];
+    case UnitKind::Mlp: return m_switchedOff.skipMlp[l];
+    }
+    return false;
+}
+
 QVariant ModelTreeModel::data(const QModelIndex &index, int role) const
 {
     if (!index.isValid() || m_tree.nodes.empty())
@@ -242,10 +293,13 @@ QVariant ModelTreeModel::data(const QModelIndex &index, int role) const
         if (n.kind != ModelTree::Kind::Tensor && index.column() == Name) {
             QFont f;
             f.setBold(n.parent == 0);
+            f.setStrikeOut(switchedOff(index));
             return f;
         }
         return {};
     case Qt::ForegroundRole:
+        if (index.column() == Name && switchedOff(index))
+            return QColor(Qt::gray);
         // NaN or Inf in a tensor is what the column exists to catch: make it impossible to miss.
         if (index.column() == NanInf) {
             const auto &s = m_nodeStats[static_cast<std::size_t>(id)];

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "model/tensorstats.h"
+#include "model/unitmask.h"
 #include "modeltree.h"
+#include "prune/unit.h"
 
 #include <QAbstractItemModel>
 
@@ -45,6 +47,11 @@ public:
     const TensorStats *statsFor(const QModelIndex &index) const;
     QModelIndex indexForTensor(const QString &name) const;
     QModelIndex indexForGroup(const QStringList &path) const;
+    // The prunable unit a group row stands for: "Block 3" is block 3, its "Attention" and "MLP"
+    // are those sublayers; none for other rows.
+    std::optional<Unit> unitAt(const QModelIndex &index) const;
+    // Units switched off for what-if: their rows' names are greyed and struck through.
+    void setSwitchedOff(const UnitMask &mask);
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -60,11 +67,13 @@ private:
     QVariant sortValue(const ModelTree::Node &n, int nodeId, int column) const;
     void recombine();
     void emitStatsChanged(int nodeId);
+    bool switchedOff(const QModelIndex &index) const;
 
     std::shared_ptr<const ModelHandle> m_model;
     ModelTree m_tree;
     std::map<std::string, TensorStats> m_stats;
     std::vector<std::optional<TensorStats>> m_nodeStats; // per node, recomputed by recombine()
+    UnitMask m_switchedOff;
 };
 
 } // namespace blockscope::views

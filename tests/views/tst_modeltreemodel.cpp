@@ -6,6 +6,8 @@
 #include "testdata.h"
 
 #include <QAbstractItemModelTester>
+#include <QColor>
+#include <QFont>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -236,6 +238,63 @@ private Q_SLOTS:
         QCOMPARE(proxy.index(6, 0).data().toString(), QStringLiteral("Final norm"));
         proxy.sort(-1);
         QCOMPARE(proxy.index(0, 0).data().toString(), QStringLiteral("Embedding"));
+    }
+
+    void unitsOfGroupRows_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<int>("kind"); // -1: no unit
+        QTest::addColumn<int>("layer");
+        QTest::newRow("block") << "Block 3" << int(UnitKind::Block) << 3;
+        QTest::newRow("attention") << "Block 0/Attention" << int(UnitKind::Attention) << 0;
+        QTest::newRow("mlp") << "Block 4/MLP" << int(UnitKind::Mlp) << 4;
+        QTest::newRow("embedding") << "Embedding" << -1 << 0;
+        QTest::newRow("final norm") << "Final norm" << -1 << 0;
+    }
+    void unitsOfGroupRows()
+    {
+        QFETCH(QString, path);
+        QFETCH(int, kind);
+        QFETCH(int, layer);
+        ModelTreeModel model;
+        model.setModel(m_model);
+        const QModelIndex index = model.indexForGroup(path.split(QLatin1Char('/')));
+        QVERIFY(index.isValid());
+        const auto unit = model.unitAt(index);
+        QCOMPARE(unit.has_value(), kind >= 0);
+        if (unit) {
+            QCOMPARE(int(unit->kind), kind);
+            QCOMPARE(unit->layer, layer);
+        }
+        // Tensors are not units.
+        QVERIFY(!model.unitAt(model.indexForTensor(QStringLiteral("model.layers.1.mlp.up_proj.weight"))));
+        QVERIFY(!model.unitAt(QModelIndex()));
+    }
+
+    void switchedOffUnitsStruckThrough()
+    {
+        ModelTreeModel model;
+        model.setModel(m_model);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        UnitMask mask = UnitMask::dense(5);
+        mask.skipAttn[1] = true;
+        mask.skipBlock(3);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.setSwitchedOff(mask);
+        QVERIFY(changed.count() > 0);
+        auto struck = [&](const QString &path) {
+            return model.indexForGroup(path.split(QLatin1Char('/'))).data(Qt::FontRole).value<QFont>().strikeOut();
+        };
+        QVERIFY(struck(QStringLiteral("Block 1/Attention")));
+        QVERIFY(!struck(QStringLiteral("Block 1/MLP")));
+        QVERIFY(!struck(QStringLiteral("Block 1")));
+        QVERIFY(struck(QStringLiteral("Block 3")));
+        QVERIFY(struck(QStringLiteral("Block 3/MLP")));
+        QVERIFY(!struck(QStringLiteral("Embedding")));
+        QCOMPARE(model.indexForGroup({QStringLiteral("Block 3")}).data(Qt::ForegroundRole).value<QColor>(),
+            QColor(Qt::gray));
+        model.setSwitchedOff(UnitMask::dense(5));
+        QVERIFY(!struck(QStringLiteral("Block 3")));
     }
 };
 
