@@ -151,7 +151,8 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                           << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
                           << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")
                           << ", " << report.seconds << " s\n";
-                std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
+                if (req.options.evaluateSteps)
+                    std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
                 std::cout << "removal order: " << unitsText(report.result.removalOrder) << "\n";
                 std::cout << "calibration: " << report.calibration.oneLine() << "\n";
                 if (req.options.evaluateSteps)
