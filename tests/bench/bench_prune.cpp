@@ -3,9 +3,13 @@
 // forward) as the baseline. Prints unit-forwards per calibration window, wall time, and ratios;
 // checks that every variant removes the same units.
 //
-//   bench_prune MODEL TEXT [SLEB_TARGET=2] [FINERCUT_STEPS=0 (full ranking)] [REPEATS=3]
+//   bench_prune MODEL TEXT [SLEB_TARGET=2] [FINERCUT_STEPS=0 (full ranking)] [REPEATS=3] [THREADS=1]
+//
+// One thread by default: on a shared two-core machine OpenMP spin-waiting otherwise dominates.
 #include "jobs/jobcontext.h"
 #include "prune/prunejob.h"
+
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -43,6 +47,9 @@ int main(int argc, char **argv)
     const double slebTarget = argc > 3 ? std::atof(argv[3]) : 2;
     const double finercutSteps = argc > 4 ? std::atof(argv[4]) : 0;
     const int repeats = argc > 5 ? std::atoi(argv[5]) : 3;
+    const int threads = argc > 6 ? std::atoi(argv[6]) : 1;
+    at::set_num_threads(threads);
+    std::printf("%d thread(s), median of %d runs each\n", threads, repeats);
     const Variant variants[]
         = {{"naive, batch 1 (official)", false, 1}, {"naive, batched", false, 0}, {"cached, batched", true, 0}};
     int failures = 0;

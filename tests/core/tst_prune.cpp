@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <random>
 #include <set>
 
@@ -622,30 +623,48 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(JobCancelled, runPruneSearch(*d, calib, nullptr, options(PruneMethod::Sleb, 1), job));
     }
 
-    // Real model: stories260K with tiny-ts windows (pruning.md §11 "Proof" of issue 4).
-    void stories260KFirstStepsAreExhaustiveBest()
+    // Real models: stories260K on its golden story, the bundled demo model on its own greedy text.
+    void realModelsFirstStepsAreExhaustiveBest_data()
     {
-        BLOCKSCOPE_REQUIRE_DATA(bin, QStringLiteral("models/stories260K/stories260K.bin"));
-        BLOCKSCOPE_REQUIRE_DATA(tokens, QStringLiteral("golden/stories260K.tokens.txt"));
-        Decoder d(ModelHandle::open(bin.toStdString()));
-        // Calibration from the golden story, repeated: 6 windows of 64.
-        std::vector<std::int32_t> story;
-        QFile f(tokens);
-        QVERIFY(f.open(QIODevice::ReadOnly));
-        for (const auto &part : f.readAll().trimmed().split(' '))
-            story.push_back(part.toInt());
-        std::vector<std::int32_t> stream;
-        for (int k = 0; k < 6; ++k)
-            stream.insert(stream.end(), story.begin() + 1, story.end());
-        Protocol p = protocolPreset("tiny-ts");
-        p.context = p.stride = 64;
-        const WindowSet calib = cutWindows(stream, p, 1);
+        QTest::addColumn<QString>("model");
+        QTest::addRow("stories260K") << QStringLiteral("stories260K");
+        QTest::addRow("demo model") << QStringLiteral("demo");
+    }
+    void realModelsFirstStepsAreExhaustiveBest()
+    {
+        QFETCH(QString, model);
+        std::unique_ptr<Decoder> owned;
+        WindowSet calib;
+        if (model == QStringLiteral("stories260K")) {
+            BLOCKSCOPE_REQUIRE_DATA(bin, QStringLiteral("models/stories260K/stories260K.bin"));
+            BLOCKSCOPE_REQUIRE_DATA(tokens, QStringLiteral("golden/stories260K.tokens.txt"));
+            owned = std::make_unique<Decoder>(ModelHandle::open(bin.toStdString()));
+            // Calibration from the golden story, repeated: 6 windows of 64.
+            std::vector<std::int32_t> story;
+            QFile f(tokens);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            for (const auto &part : f.readAll().trimmed().split(' '))
+                story.push_back(part.toInt());
+            std::vector<std::int32_t> stream;
+            for (int k = 0; k < 6; ++k)
+                stream.insert(stream.end(), story.begin() + 1, story.end());
+            Protocol p = protocolPreset("tiny-ts");
+            p.context = p.stride = 64;
+            calib = cutWindows(stream, p, 1);
+        } else {
+            const QString dir = sourceDir() + QStringLiteral("/resources/demo-model");
+            owned = std::make_unique<Decoder>(ModelHandle::open(dir.toStdString()));
+            calib = selfGeneratedWindows(*owned, 4, 48, 7);
+        }
+        const Decoder &d = *owned;
         const int L = d.layers();
-        // SLEB, two removals on the 5-block model, against a brute-force greedy reference.
-        const auto sleb = search(d, calib, options(PruneMethod::Sleb, 2));
+        // SLEB, two removals, against a brute-force greedy reference.
+        const int K = std::min(2, L - 2);
+        const auto sleb = search(d, calib, options(PruneMethod::Sleb, K));
         UnitMask mask = UnitMask::dense(L);
-        std::vector<int> alive = {0, 1, 2, 3, 4};
-        for (int step = 0; step < 2; ++step) {
+        std::vector<int> alive(L);
+        std::iota(alive.begin(), alive.end(), 0);
+        for (int step = 0; step < K; ++step) {
             double best = INFINITY;
             int k = -1;
             for (int j = 1; j + 1 < int(alive.size()); ++j) {
