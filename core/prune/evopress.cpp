@@ -199,6 +199,17 @@ private:
         return s;
     }
 
+    // Counts a rejected draw; true once RejectionCap draws in a row were rejected (the search space
+    // has fewer distinct genomes than asked for).
+    static bool rejected(EvoGeneration &evo, int &consecutive)
+    {
+        ++evo.rejectedDraws;
+        if (++consecutive < RejectionCap)
+            return false;
+        evo.rejectionCapHit = true;
+        return true;
+    }
+
     std::string rngState() const
     {
         std::ostringstream out;
@@ -242,12 +253,8 @@ private:
             if (seen.insert(keyOf(g)).second) {
                 init.push_back(g);
                 consecutive = 0;
-            } else {
-                ++t.evo.rejectedDraws;
-                if (++consecutive >= RejectionCap) {
-                    t.evo.rejectionCapHit = true;
-                    break;
-                }
+            } else if (rejected(t.evo, consecutive)) {
+                break;
             }
         }
         const Selected sel = select(init, m_o.initialTokens, UnitMask::dense(m_L));
@@ -309,12 +316,8 @@ private:
                 e.swaps = std::move(swaps);
                 t.evo.offspring.push_back(std::move(e));
                 consecutive = 0;
-            } else {
-                ++t.evo.rejectedDraws;
-                if (++consecutive >= RejectionCap) {
-                    t.evo.rejectionCapHit = true;
-                    break;
-                }
+            } else if (rejected(t.evo, consecutive)) {
+                break;
             }
         }
         if (off.empty()) { // nothing new is reachable: the parent stays

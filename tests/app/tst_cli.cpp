@@ -1,4 +1,5 @@
 // blockscope-cli as a user runs it: output, JSON, exit codes.
+#include "clirunner.h"
 #include "hostile.h"
 #include "testdata.h"
 
@@ -11,20 +12,9 @@
 using namespace blockscope::test;
 
 namespace {
-struct Result
+CliResult runCli(const QStringList &args)
 {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-Result runCli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(BLOCKSCOPE_CLI), args);
-    if (!p.waitForFinished(120000))
-        qFatal("blockscope-cli did not finish");
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-        p.readAllStandardError()};
+    return runProgram(QStringLiteral(BLOCKSCOPE_CLI), args, 120000);
 }
 } // namespace
 

@@ -1,5 +1,6 @@
 // blockscope-cli prune and report as a user runs them: the experiment file grows step by step,
 // survives a kill, resumes, refuses newer or damaged files, and the process answers Ctrl-C.
+#include "clirunner.h"
 #include "store/experimentfile.h"
 #include "testdata.h"
 
@@ -18,20 +19,9 @@ using namespace blockscope;
 using namespace blockscope::test;
 
 namespace {
-struct Result
+CliResult runCli(const QStringList &args)
 {
-    int exitCode = -1;
-    QByteArray out, err;
-};
-
-Result runCli(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(BLOCKSCOPE_CLI), args);
-    if (!p.waitForFinished(600000))
-        qFatal("blockscope-cli did not finish");
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-        p.readAllStandardError()};
+    return runProgram(QStringLiteral(BLOCKSCOPE_CLI), args);
 }
 
 // The steps of the first run in the file, or -1 while the file does not exist yet.
