@@ -4,7 +4,9 @@
 #include "model/decoder.h"
 
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <c10/core/GradMode.h>
+#include <cmath>
 #include <map>
 #include <stdexcept>
 
@@ -23,6 +25,19 @@ struct CalibrationScorer::Chunk
 bool scoreNeedsDense(ScoreKind kind)
 {
     return kind != ScoreKind::NllSumSleb && kind != ScoreKind::MeanNll;
+}
+
+std::size_t windowsPerBatch(const Decoder &decoder, std::int64_t T, int requested)
+{
+    if (requested > 0)
+        return static_cast<std::size_t>(requested);
+    constexpr double Budget = 512.0 * 1024 * 1024;
+    const Architecture &a = decoder.architecture();
+    // A few residual-sized tensors (cached states, the block's intermediates) and two logit-sized
+    // ones (logits, log-probabilities) per window, in float32.
+    const double perWindow = static_cast<double>(T)
+        * (8.0 * static_cast<double>(std::max(a.hidden, a.intermediate)) + 2.0 * static_cast<double>(a.vocab)) * 4.0;
+    return static_cast<std::size_t>(std::max(1.0, std::floor(Budget / perWindow)));
 }
 
 int CalibrationScorer::firstDifference(const UnitMask &a, const UnitMask &b)
@@ -60,9 +75,9 @@ CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredS
             shapeOrder.push_back(key);
         byShape[key].push_back(i);
     }
-    const std::size_t per = batch > 0 ? static_cast<std::size_t>(batch) : sequences.size();
     for (const auto &key : shapeOrder) {
         const auto &idx = byShape[key];
+        const std::size_t per = windowsPerBatch(decoder, static_cast<std::int64_t>(key.first), batch);
         for (std::size_t at = 0; at < idx.size(); at += per) {
             const std::size_t n = std::min(per, idx.size() - at);
             const auto T = static_cast<std::int64_t>(key.first);

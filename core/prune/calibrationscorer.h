@@ -35,6 +35,11 @@ void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firs
 double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
     const at::Tensor &logits);
 
+// Windows of length T per forward batch when the user gave none: as many as keep a batch's
+// residual states and logits within a fixed memory budget (all of them for a small model, one
+// at a time for a 7B model at T = 2048), so "all windows in one batch" never exhausts memory.
+std::size_t windowsPerBatch(const Decoder &decoder, std::int64_t T, int requested);
+
 // One calibration sequence: token ids and the position of the first target (NLL scores only).
 struct ScoredSequence
 {
@@ -49,7 +54,8 @@ struct ScoredSequence
 class CalibrationScorer
 {
 public:
-    // `batch` sequences of equal length go through the model together (0 = all of them).
+    // `batch` sequences of equal length go through the model together (0 = as many as fit, see
+    // windowsPerBatch).
     CalibrationScorer(const Decoder &decoder, std::vector<ScoredSequence> sequences, ScoreKind kind, int batch,
         bool cached, JobContext &job);
     ~CalibrationScorer();

@@ -27,9 +27,9 @@ void denseHiddenStates(SearchContext &ctx, const std::vector<ScoredSequence> &se
     std::map<std::size_t, std::vector<std::size_t>> byLength;
     for (std::size_t i = 0; i < seqs.size(); ++i)
         byLength[seqs[i].ids.size()].push_back(i);
-    const std::size_t per = ctx.options.batch > 0 ? static_cast<std::size_t>(ctx.options.batch) : 16;
     std::size_t done = 0;
     for (const auto &[T, idx] : byLength) {
+        const std::size_t per = windowsPerBatch(ctx.decoder, static_cast<std::int64_t>(T), ctx.options.batch);
         for (std::size_t at = 0; at < idx.size(); at += per) {
             ctx.job.checkpoint();
             const std::size_t n = std::min(per, idx.size() - at);

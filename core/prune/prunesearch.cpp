@@ -92,7 +92,8 @@ std::vector<ScoredSequence> SearchContext::sequences(ScoreKind kind) const
         return out;
     WindowSet head;
     head.windows.assign(calibration.windows.begin(), calibration.windows.begin() + static_cast<std::ptrdiff_t>(n));
-    const std::size_t per = options.batch > 0 ? static_cast<std::size_t>(options.batch) : 16;
+    const std::size_t per
+        = windowsPerBatch(decoder, static_cast<std::int64_t>(head.windows.front().ids.size()), options.batch);
     for (const auto &idx : equalShapeBatches(head, per)) {
         job.checkpoint();
         at::Tensor z = decoder.forward(tokensOf(head, idx), UnitMask::dense(layers));
@@ -109,7 +110,8 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
     if (auto it = m_memo.find(key); it != m_memo.end())
         return it->second;
     const WindowSet &set = *m_evaluation;
-    const std::size_t per = options.batch > 0 ? static_cast<std::size_t>(options.batch) : 8;
+    const std::size_t per = std::min<std::size_t>(
+        windowsPerBatch(decoder, static_cast<std::int64_t>(set.windows.front().ids.size()), options.batch), 16);
     const auto groups = equalShapeBatches(set, per);
     const bool isDense = mask.skippedUnits() == 0;
     double cacheBytes = 0;
