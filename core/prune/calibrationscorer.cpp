@@ -15,7 +15,7 @@ namespace blockscope {
 struct CalibrationScorer::Chunk
 {
     at::Tensor tokens; // [B, T] int64, CPU
-    at::Tensor dense; // [B, T, V] float32 dense logits, or undefined
+    DenseReference reference; // the dense model's log-probabilities, for divergences
     std::int64_t firstTarget = 1;
     std::vector<at::Tensor> states; // base states at the 2L+1 sublayer boundaries (cached mode)
     std::vector<at::Tensor> last; // the last captured candidate's states
@@ -94,10 +94,10 @@ CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredS
                     dense.push_back(s.denseLogits.narrow(0, 0, T));
             }
             if (scoreNeedsDense(kind)) {
-                if (dense.size() == n)
-                    c.dense = at::stack(dense).to(at::kFloat).contiguous();
-                else // the reference is the dense model on the same batch; not counted as search work
-                    c.dense = decoder.forward(c.tokens, UnitMask::dense(L));
+                // The reference is the dense model on the same batch; not counted as search work.
+                const at::Tensor z = dense.size() == n ? at::stack(dense).to(at::kFloat).contiguous()
+                                                       : decoder.forward(c.tokens, UnitMask::dense(L));
+                c.reference = denseReference(kind, z);
             }
             m_totalTokens += static_cast<std::int64_t>(n) * T;
             m_windows += static_cast<std::int64_t>(n);
@@ -172,11 +172,34 @@ void CalibrationScorer::setBase(const UnitMask &base, bool count)
         m_sublayerForwards += aliveFrom(base, 0);
 }
 
-void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+DenseReference denseReference(ScoreKind kind, const at::Tensor &dense)
+{
+    DenseReference r;
+    if (!scoreNeedsDense(kind) || !dense.defined())
+        return r;
+    if (kind == ScoreKind::NormFinercut) {
+        r.logits = dense;
+        return r;
+    }
+    // kl_evopress drops the last position of each sequence; the FinerCut scores keep all.
+    const at::Tensor z = kind == ScoreKind::KlEvopress ? dense.narrow(1, 0, dense.size(1) - 1) : dense;
+    r.logP = at::log_softmax(z, -1);
+    r.P = r.logP.exp();
+    return r;
+}
+
+namespace {
+// Sums over the vocabulary in float32, then over rows in float64.
+double total(const at::Tensor &t)
+{
+    return t.sum(-1).to(at::kDouble).sum().item<double>();
+}
+} // namespace
+
+void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const DenseReference &ref,
     const at::Tensor &logits, double &num, double &den)
 {
     const std::int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
-    auto sum = [](const at::Tensor &t) { return t.to(at::kDouble).sum().item<double>(); };
     switch (kind) {
     case ScoreKind::NllSumSleb:
     case ScoreKind::MeanNll: {
@@ -195,29 +218,25 @@ void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firs
         return;
     }
     case ScoreKind::KlEvopress: {
-        at::Tensor logP = at::log_softmax(dense.narrow(1, 0, T - 1), -1);
         at::Tensor logQ = at::log_softmax(logits.narrow(1, 0, T - 1), -1);
-        num += sum((logP.exp() * (logP - logQ)).sum(-1));
+        num += total(ref.P * (ref.logP - logQ));
         den += static_cast<double>(B * (T - 1));
         return;
     }
-    case ScoreKind::JsFinercut:
-    case ScoreKind::KlFinercut: {
-        at::Tensor logP = at::log_softmax(dense, -1), logQ = at::log_softmax(logits, -1);
-        at::Tensor P = logP.exp();
-        if (kind == ScoreKind::KlFinercut) {
-            num += sum(P * (logP - logQ));
-        } else {
-            at::Tensor Q = logQ.exp();
-            at::Tensor M = 0.5 * (P + Q);
-            at::Tensor logM = M.clamp_min(1e-45).log();
-            num += 0.5 * (sum(M * (logM - logP)) + sum(M * (logM - logQ)));
-        }
+    case ScoreKind::KlFinercut:
+        num += total(ref.P * (ref.logP - at::log_softmax(logits, -1)));
+        den += static_cast<double>(B * T * V);
+        return;
+    case ScoreKind::JsFinercut: {
+        // ½[Σ M(log M − log P) + Σ M(log M − log Q)] = ½ Σ M(2 log M − log P − log Q)
+        at::Tensor logQ = at::log_softmax(logits, -1);
+        at::Tensor M = 0.5 * (ref.P + logQ.exp());
+        num += 0.5 * total(M * (2.0 * M.clamp_min(1e-45).log() - ref.logP - logQ));
         den += static_cast<double>(B * T * V);
         return;
     }
     case ScoreKind::NormFinercut:
-        num += sum(at::linalg_vector_norm(dense - logits, 2, {1, 2}));
+        num += at::linalg_vector_norm(ref.logits - logits, 2, {1, 2}).to(at::kDouble).sum().item<double>();
         den += static_cast<double>(B);
         return;
     }
@@ -227,7 +246,7 @@ double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstT
     const at::Tensor &logits)
 {
     double num = 0, den = 0;
-    accumulateScore(kind, tokens, firstTarget, dense, logits, num, den);
+    accumulateScore(kind, tokens, firstTarget, denseReference(kind, dense), logits, num, den);
     return den > 0 ? num / den : 0.0;
 }
 
@@ -253,7 +272,7 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
         } else {
             h = runFrom(c, m_decoder.embed(c.tokens), 0, candidate, nullptr);
         }
-        accumulateScore(m_kind, c.tokens, c.firstTarget, c.dense, m_decoder.logits(h), num, den);
+        accumulateScore(m_kind, c.tokens, c.firstTarget, c.reference, m_decoder.logits(h), num, den);
     }
     m_last = candidate;
     m_lastFrom = start;

@@ -27,9 +27,17 @@ enum class ScoreKind {
 
 bool scoreNeedsDense(ScoreKind kind);
 
+// What a divergence needs of the dense logits, computed once per batch: log P and P over the
+// positions the score uses (norm_finercut keeps the raw logits).
+struct DenseReference
+{
+    at::Tensor logP, P, logits;
+};
+DenseReference denseReference(ScoreKind kind, const at::Tensor &denseLogits);
+
 // Adds one batch's contribution to a score's numerator and denominator (the score is num / den).
-// tokens [B, T] int64; dense and logits [B, T, V] float32 (dense unused by the NLL scores).
-void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
+// tokens [B, T] int64; logits [B, T, V] float32; the reference is unused by the NLL scores.
+void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const DenseReference &ref,
     const at::Tensor &logits, double &num, double &den);
 // The score of one batch on its own.
 double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,

@@ -121,7 +121,7 @@ double naiveScore(const Decoder &d, const WindowSet &set, const UnitMask &mask, 
     for (const auto &w : set.windows) {
         at::Tensor t = tokensOf(w);
         at::Tensor dense = d.forward(t, UnitMask::dense(d.layers()));
-        accumulateScore(kind, t, w.firstTarget, dense, d.forward(t, mask), num, den);
+        accumulateScore(kind, t, w.firstTarget, denseReference(kind, dense), d.forward(t, mask), num, den);
     }
     return num / den;
 }
