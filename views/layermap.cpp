@@ -128,7 +128,9 @@ void LayerMap::render()
     small.setPointSizeF(std::max(6.0, font().pointSizeF() * std::min(1.0, g.rowHeight() / 18.0)));
     p.setFont(small);
     const bool labelEvery = g.rowHeight() >= QFontMetrics(small).height() - 2;
+    const QColor textColour = palette().color(QPalette::Text);
     for (int l = 0; l < m_data.layers; ++l) {
+        p.setPen(textColour); // paintCell leaves its own pen behind
         if (labelEvery || l % 5 == 0 || l == m_data.layers - 1)
             p.drawText(g.rowLabelRect(l), Qt::AlignRight | Qt::AlignVCenter, tr("Block %1").arg(l));
         for (int c = 0; c < LayerMapGeometry::ColumnCount; ++c)

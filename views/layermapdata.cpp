@@ -72,7 +72,7 @@ QString LayerMapData::scoreLabelFor(const PruneOptions &options)
 {
     auto tr = [](const char *s) { return QCoreApplication::translate("LayerMapData", s); };
     switch (options.method) {
-    case PruneMethod::Sleb: return tr("calibration PPL without the block");
+    case PruneMethod::Sleb: return tr("calibration NLL sum without the block");
     case PruneMethod::FinerCut:
         return tr("%1 to dense without the unit").arg(QString::fromStdString(options.finercutMetric).toUpper());
     case PruneMethod::EvoPress: return tr("no candidate scores (evolutionary)");

@@ -143,11 +143,12 @@ PruneForm::PruneForm(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(form);
+    layout->addStretch(1); // spare height below the form, not between its rows
 }
 
 QWidget *PruneForm::slebOptions()
 {
-    const PruneOptions defaults;
+    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::Sleb);
     auto *w = new QWidget(this);
     auto *form = compactForm(w);
     m_earlyBarrier = new QSpinBox(w);
@@ -165,7 +166,7 @@ QWidget *PruneForm::slebOptions()
 
 QWidget *PruneForm::finercutOptions()
 {
-    const PruneOptions defaults;
+    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::FinerCut);
     auto *w = new QWidget(this);
     auto *form = compactForm(w);
     m_finercutLevel = new QComboBox(w);
@@ -190,7 +191,7 @@ QWidget *PruneForm::finercutOptions()
 
 QWidget *PruneForm::evopressOptions()
 {
-    const PruneOptions defaults;
+    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::EvoPress);
     auto *w = new QWidget(this);
     auto *form = compactForm(w);
     m_offspring = new QSpinBox(w);

@@ -97,7 +97,7 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_runButton, 1);
     buttons->addWidget(m_cancelButton, 1);
-    auto *whatIfTitle = new QLabel(tr("<b>What-if</b> (click a cell of the layer map or double-click a block, "
+    auto *whatIfTitle = new QLabel(tr("<b>What-if</b> (click a cell of the layer map, or right-click a block, "
                                       "attention or MLP in the model tree)"),
         this);
     whatIfTitle->setWordWrap(true);
@@ -120,13 +120,13 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     auto *bottom = new QSplitter(Qt::Horizontal, this);
     bottom->addWidget(createMapPanel());
     bottom->addWidget(createRunsPanel());
-    bottom->setStretchFactor(0, 2);
-    bottom->setStretchFactor(1, 3);
+    bottom->setStretchFactor(0, 1);
+    bottom->setStretchFactor(1, 1);
     auto *right = new QSplitter(Qt::Vertical, this);
     right->addWidget(createChartPanel());
     right->addWidget(bottom);
-    right->setStretchFactor(0, 1);
-    right->setStretchFactor(1, 1);
+    right->setStretchFactor(0, 3);
+    right->setStretchFactor(1, 2);
     right->setChildrenCollapsible(false);
 
     auto *body = new QHBoxLayout;
@@ -180,8 +180,6 @@ QWidget *PruningPage::createChartPanel()
         [this] { m_chart->setMetric(static_cast<TraceChart::Metric>(m_metric->currentData().toInt())); });
     m_logScale = new QCheckBox(tr("Log scale"), panel);
     m_logScale->setToolTip(tr("Logarithmic perplexity axis (pruned models' perplexity grows fast)"));
-    m_logScale->setChecked(true);
-    m_chart->setLogScale(true);
     connect(m_logScale, &QCheckBox::toggled, m_chart, &TraceChart::setLogScale);
     auto *exportButton = new QPushButton(tr("Export chart\u2026"), panel);
     exportButton->setToolTip(tr("PNG, SVG or PDF, with title, axes and legend"));
@@ -241,7 +239,8 @@ QWidget *PruningPage::createRunsPanel()
     m_runTable->setObjectName(QStringLiteral("runTable"));
     m_runTable->setModel(m_runList);
     m_runTable->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_runTable->horizontalHeader()->setStretchLastSection(true);
+    m_runTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_runTable->horizontalHeader()->setSectionResizeMode(RunListModel::Removed, QHeaderView::Stretch);
     m_runTable->setToolTip(tr("Select one run to see its layer map, two (Ctrl+click) to compare them"));
     connect(
         m_runTable->selectionModel(), &QItemSelectionModel::selectionChanged, this, &PruningPage::updateSelectionView);

@@ -28,7 +28,9 @@ QString WhatIfController::formatResult(const WhatIfResult &r)
 {
     return tr("PPL %1 (dense %2) \u00b7 KL %3 \u00b7 %4 \u00b7 mask: %5")
         .arg(formatStat(r.perplexity), formatStat(r.densePerplexity), formatStat(r.klToDense),
-            formatDuration(r.seconds), QString::fromStdString(r.mask.describe()));
+            // Hundredths: a what-if answer on a small model takes a fraction of a second.
+            r.seconds < 10 ? QStringLiteral("%1 s").arg(r.seconds, 0, 'f', 2) : formatDuration(r.seconds),
+            QString::fromStdString(r.mask.describe()));
 }
 
 void WhatIfController::configure(const WhatIfEvaluator::Options &options, int layers)

@@ -114,7 +114,7 @@ private Q_SLOTS:
         o.finercutMetric = "js";
         QCOMPARE(LayerMapData::scoreLabelFor(o), QStringLiteral("JS to dense without the unit"));
         o.method = PruneMethod::Sleb;
-        QCOMPARE(LayerMapData::scoreLabelFor(o), QStringLiteral("calibration PPL without the block"));
+        QCOMPARE(LayerMapData::scoreLabelFor(o), QStringLiteral("calibration NLL sum without the block"));
     }
 };
 

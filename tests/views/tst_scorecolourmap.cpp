@@ -24,7 +24,8 @@ private Q_SLOTS:
         QTest::addColumn<double>("low");
         QTest::addColumn<double>("high");
         QTest::newRow("min and max of the values") << QList<double>{3.0, -1.0, 2.0} << -1.0 << 3.0;
-        QTest::newRow("NaN and infinities ignored") << QList<double>{missing, 5.0, infinity, 1.0, -infinity} << 1.0 << 5.0;
+        QTest::newRow("NaN and infinities ignored")
+            << QList<double>{missing, 5.0, infinity, 1.0, -infinity} << 1.0 << 5.0;
         QTest::newRow("no finite value gives 0..1") << QList<double>{missing, infinity} << 0.0 << 1.0;
         QTest::newRow("empty gives 0..1") << QList<double>{} << 0.0 << 1.0;
         QTest::newRow("single value padded by half of itself") << QList<double>{40.0} << 20.0 << 60.0;

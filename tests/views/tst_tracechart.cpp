@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QImage>
+#include <QRegularExpression>
 #include <QTest>
 
 using namespace blockscope;
@@ -93,6 +94,35 @@ private Q_SLOTS:
         chart.setMetric(TraceChart::Metric::Perplexity);
         chart.setLogScale(false);
         QCOMPARE(chart.pointCount(run), 3);
+    }
+
+    void growsOnScreenWithoutWarnings()
+    {
+        // A shown chart repaints between steps and metric switches: no frame may map a value
+        // through a log axis that cannot take it (Qt warns about NaN geometry or zero logarithms).
+        QTest::failOnWarning(QRegularExpression(QStringLiteral(".*NaN.*")));
+        QTest::failOnWarning(QRegularExpression(QStringLiteral("Logarithms of zero.*")));
+        TraceTableModel first, second;
+        TraceChart chart;
+        chart.setLogScale(true);
+        chart.resize(800, 500);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        const int a = chart.addRun(&first, QStringLiteral("first"));
+        QTest::qWait(20);
+        first.appendStep(step(0, 1, 32, 0.1));
+        QTest::qWait(20);
+        first.setDensePerplexity(29);
+        QTest::qWait(20);
+        chart.addRun(&second, QStringLiteral("second"));
+        QTest::qWait(20);
+        second.appendStep(step(0, 1, 3000, 2));
+        QTest::qWait(20);
+        chart.setMetric(TraceChart::Metric::KlToDense);
+        QTest::qWait(20);
+        chart.setMetric(TraceChart::Metric::Score);
+        QTest::qWait(20);
+        QCOMPARE(chart.pointCount(a), 1);
     }
 
     void removeRunLeavesOthers()

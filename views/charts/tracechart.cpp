@@ -86,8 +86,6 @@ int TraceChart::addRun(TraceTableModel *trace, const QString &name)
     run.series->setName(name);
     run.series->setPointsVisible(true);
     m_chart->addSeries(run.series);
-    for (QAbstractAxis *axis : m_chart->axes())
-        run.series->attachAxis(axis);
     run.mapper = new QVXYModelMapper(this);
     run.mapper->setSeries(run.series);
     run.mapper->setXColumn(TraceTableModel::UnitsRemoved);
@@ -98,8 +96,10 @@ int TraceChart::addRun(TraceTableModel *trace, const QString &name)
     connect(run.series, &QXYSeries::pointsReplaced, this, &TraceChart::scheduleRescale);
     connect(run.series, &QXYSeries::pointsRemoved, this, &TraceChart::scheduleRescale);
     m_runs.push_back(run);
+    // Fresh axes rather than attaching the new line to the old ones: attaching re-initialises an
+    // axis from the series' default domain, which with a narrow log base means millions of ticks.
+    attachAxes();
     restyle();
-    rescale();
     return static_cast<int>(m_runs.size()) - 1;
 }
 
@@ -182,13 +182,15 @@ void TraceChart::setMetric(Metric metric)
     if (metric == m_metric)
         return;
     m_metric = metric;
+    // The new axis first: the old one (logarithmic, say) must never see the new metric's values.
+    attachAxes();
     for (Run &r : m_runs)
         if (r.series) {
             r.proxy->setPositiveOnly(yAxisIsLogarithmic());
             r.proxy->setMetricColumn(metricColumn());
             r.mapper->setYColumn(metricColumn());
         }
-    attachAxes();
+    rescale();
 }
 
 void TraceChart::setLogScale(bool log)
@@ -302,9 +304,12 @@ void TraceChart::rescale()
             yMin = 1;
             yMax = 100;
         }
-        // Base 2 gives labels inside a narrow range (a perplexity from 30 to 90 has no power of 10).
-        logAxis->setBase(yMax / yMin < 20 ? 2 : 10);
-        logAxis->setRange(yMin / 1.08, yMax * 1.08);
+        // Labels sit at powers of the base: 10 over a wide range, 2 over a narrower one (a
+        // perplexity from 30 to 90 holds no power of 10). A fractional base would put labels in
+        // any range, but Qt Charts 6.4 computes NaN marker geometry with one.
+        const double low = yMin / 1.08, high = yMax * 1.08;
+        logAxis->setRange(low, high);
+        logAxis->setBase(high / low >= 1000 ? 10 : 2);
     } else {
         auto *linear = static_cast<QValueAxis *>(vAxes.front());
         if (!(yMin <= yMax)) {

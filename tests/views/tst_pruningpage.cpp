@@ -1,0 +1,364 @@
+// The pruning page on the bundled demo model with the real engine: a search grows the chart and
+// the layer map step by step and lands in the experiment file; a cancel answers at once and keeps
+// the steps; errors appear inline; experiments reopen, compare and export; what-if answers.
+#include "charts/tracechart.h"
+#include "jobrunner.h"
+#include "layermap.h"
+#include "messagebanner.h"
+#include "pruneform.h"
+#include "pruningpage.h"
+#include "runcomparemodel.h"
+#include "runlistmodel.h"
+#include "testdata.h"
+#include "tracetablemodel.h"
+#include "whatifcontroller.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace blockscope;
+using namespace blockscope::views;
+
+class TestPruningPage : public QObject
+{
+    Q_OBJECT
+private:
+    QString m_demo;
+    QString m_text;
+    QString m_dir;
+    QString m_twoRuns; // an experiment with a SLEB and a FinerCut run, made once
+
+    void prepare(PruningPage &page, PruneMethod method, double target, const QString &file)
+    {
+        page.form()->setCalibrationText(m_text);
+        page.setModel(m_demo, 4);
+        page.form()->setMethod(method);
+        page.form()->setTarget(target);
+        page.form()->setCalibrationWindows(4);
+        page.form()->setEvaluationWindows(4);
+        page.form()->setExperimentPath(file);
+    }
+
+    // Runs what the form shows to its end; the status it ended with, or empty on a hang.
+    static QString runToEnd(PruningPage &page, int timeoutMs = 180000)
+    {
+        QSignalSpy ended(&page, &PruningPage::runEnded);
+        page.run();
+        if (!ended.wait(timeoutMs))
+            return {};
+        return ended.at(0).at(1).toString();
+    }
+
+    // Waits for the jobs that follow a run (reading the experiment back, what-if set-up).
+    static bool settle(JobRunner &runner)
+    {
+        return QTest::qWaitFor([&] { return runner.runningCount() == 0; }, 60000);
+    }
+
+    QString twoRunExperiment()
+    {
+        if (!m_twoRuns.isEmpty())
+            return m_twoRuns;
+        const QString file = m_dir + QStringLiteral("/two-runs.h5");
+        QFile::remove(file);
+        JobRunner runner;
+        PruningPage page(&runner);
+        prepare(page, PruneMethod::Sleb, 1, file);
+        if (runToEnd(page) != QLatin1String("complete"))
+            return {};
+        prepare(page, PruneMethod::FinerCut, 2, file);
+        if (runToEnd(page) != QLatin1String("complete"))
+            return {};
+        if (!settle(runner))
+            return {};
+        m_twoRuns = file;
+        return file;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        m_demo = test::sourceDir() + QStringLiteral("/resources/demo-model");
+        m_text = test::sharedFile(QStringLiteral("text/tinyshakespeare.txt"));
+        m_dir = test::freshTempDir(QStringLiteral("tst_pruningpage"));
+        qRegisterMetaType<blockscope::UnitKind>();
+    }
+
+    void startsReadyForAModel()
+    {
+        JobRunner runner;
+        PruningPage page(&runner);
+        QVERIFY(!page.runButton()->isEnabled()); // no model
+        QVERIFY(!page.cancelButton()->isEnabled());
+        QVERIFY(page.form()->experimentPath().endsWith(QStringLiteral(".h5")));
+        QVERIFY(page.form()->experimentPath().contains(QStringLiteral("/experiments/")));
+        page.setModel(m_demo, 4);
+        QVERIFY(page.runButton()->isEnabled());
+        QCOMPARE(page.layerMap()->data().layers, 4);
+    }
+
+    void missingTextSaysWhat()
+    {
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.setModel(m_demo, 4);
+        page.form()->setCalibrationText(QString());
+        QSignalSpy started(&page, &PruningPage::runStarted);
+        page.run();
+        QCOMPARE(started.count(), 0);
+        QVERIFY(!page.banner()->isHidden());
+        QVERIFY2(page.banner()->text().contains(QStringLiteral("Choose a calibration text")),
+            qPrintable(page.banner()->text()));
+        page.form()->setCalibrationText(QStringLiteral("/no/such/text.txt"));
+        page.run();
+        QVERIFY(page.banner()->text().contains(QStringLiteral("/no/such/text.txt")));
+        QCOMPARE(page.runCount(), 0);
+        QVERIFY(settle(runner));
+    }
+
+    void slebGrowsChartAndMapLive()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.resize(1400, 900);
+        page.show();
+        const QString file = m_dir + QStringLiteral("/sleb.h5");
+        QFile::remove(file);
+        prepare(page, PruneMethod::Sleb, 1, file);
+        QSignalSpy steps(&page, &PruningPage::stepShown);
+        QSignalSpy ended(&page, &PruningPage::runEnded);
+        QTest::mouseClick(page.runButton(), Qt::LeftButton);
+        QVERIFY(page.isRunning());
+        QVERIFY(page.cancelButton()->isEnabled());
+        QCOMPARE(page.runCount(), 1);
+        QVERIFY(ended.wait(180000));
+        QCOMPARE(ended.at(0).at(1).toString(), QStringLiteral("complete"));
+        QCOMPARE(steps.count(), 1);
+        QVERIFY(!page.isRunning());
+
+        TraceTableModel *trace = page.traceModel(0);
+        QCOMPARE(trace->steps().size(), std::size_t(1));
+        const TraceStep &step = trace->steps().front();
+        QCOMPARE(step.chosen.size(), std::size_t(1));
+        QCOMPARE(step.chosen.front().kind, UnitKind::Block);
+        QVERIFY(!std::isnan(step.perplexity));
+        // The chart: the dense point and the step.
+        QVERIFY(trace->hasDenseRow());
+        QCOMPARE(page.chart()->pointCount(page.chartRun(0)), 2);
+        QCOMPARE(page.chart()->runName(page.chartRun(0)), QStringLiteral("run-0001 sleb"));
+        // The layer map: the removed block hatched and numbered 1, the others scored.
+        const LayerMapData &map = page.layerMap()->data();
+        const int removed = step.chosen.front().layer;
+        QVERIFY(map.removed.blockSkipped(removed));
+        QCOMPARE(map.attnOrder[static_cast<std::size_t>(removed)], 1);
+        QVERIFY(map.hasScores());
+        QCOMPARE(page.runList()->run(0).status, QStringLiteral("complete"));
+        QVERIFY2(page.statusText().contains(QStringLiteral("saved in %1 as run-0001").arg(file)),
+            qPrintable(page.statusText()));
+        QVERIFY(QFile::exists(file));
+        QVERIFY(settle(runner));
+        QCOMPARE(page.runCount(), 1); // reading the file back added nothing
+    }
+
+    void finercutAndSlebCompare()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QString file = twoRunExperiment();
+        QVERIFY(!file.isEmpty());
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.resize(1500, 950);
+        page.show();
+        page.setModel(m_demo, 4);
+        QSignalSpy loaded(&page, &PruningPage::experimentLoaded);
+        page.openExperiment(file);
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(loaded.at(0).at(1).toInt(), 2);
+        QCOMPARE(page.runCount(), 2);
+        const int sleb = page.rowForRunId(QStringLiteral("run-0001"));
+        const int finercut = page.rowForRunId(QStringLiteral("run-0002"));
+        QVERIFY(sleb >= 0 && finercut >= 0);
+        QCOMPARE(page.runList()->run(finercut).method, QStringLiteral("finercut"));
+        QCOMPARE(page.traceModel(finercut)->steps().size(), std::size_t(2));
+        QCOMPARE(page.chart()->runCount(), 2);
+        QCOMPARE(page.chart()->pointCount(page.chartRun(finercut)), 3);
+        QCOMPARE(page.form()->experimentPath(), file); // new runs go to the open experiment
+
+        page.selectRuns({sleb, finercut});
+        QVERIFY(page.isComparing());
+        QCOMPARE(page.compareModel()->columnCount(), 2);
+        const int removedRow = page.compareModel()->rowNamed(QStringLiteral("Removed, in order"));
+        QVERIFY(removedRow >= 0);
+        QVERIFY(page.compareModel()->index(removedRow, 0).data().toString().startsWith(QStringLiteral("block ")));
+        QCOMPARE(page.compareMap(0)->data().removed.skippedUnits(), 2);
+        QCOMPARE(page.compareMap(1)->data().removed.skippedUnits(), 2);
+        const QString shots = qEnvironmentVariable("BLOCKSCOPE_SCREENSHOT_DIR");
+        if (!shots.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(page.grab().save(shots + QStringLiteral("/pruning-compare-page.png")));
+        }
+        page.selectRuns({finercut});
+        QVERIFY(!page.isComparing());
+        QCOMPARE(page.layerMap()->data().removed.skippedUnits(), 2);
+        if (!shots.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(page.grab().save(shots + QStringLiteral("/pruning-page.png")));
+        }
+    }
+
+    void exports_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("contains");
+        QTest::newRow("chart png") << "chart.png" << QByteArray("PNG");
+        QTest::newRow("chart svg") << "chart.svg" << QByteArray("<svg");
+        QTest::newRow("chart pdf") << "chart.pdf" << QByteArray("%PDF");
+        QTest::newRow("trace csv") << "trace.csv" << QByteArray("attn");
+        QTest::newRow("trace json") << "trace.json" << QByteArray("\"steps\"");
+    }
+    void exports()
+    {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, contains);
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QString file = twoRunExperiment();
+        QVERIFY(!file.isEmpty());
+        JobRunner runner;
+        PruningPage page(&runner);
+        QSignalSpy loaded(&page, &PruningPage::experimentLoaded);
+        page.openExperiment(file);
+        QVERIFY(loaded.wait(30000));
+        const QString path = m_dir + QLatin1Char('/') + name;
+        QFile::remove(path);
+        QString error;
+        const bool trace = name.startsWith(QLatin1String("trace"));
+        const bool ok = trace ? page.exportTrace(page.rowForRunId(QStringLiteral("run-0002")), path, &error)
+                              : page.exportChart(path, &error);
+        QVERIFY2(ok, qPrintable(error));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QByteArray bytes = f.readAll();
+        QVERIFY(bytes.size() > 100);
+        QVERIFY2(bytes.left(4096).contains(contains), bytes.left(200).constData());
+    }
+
+    void exportRefusesUnknownFormats()
+    {
+        JobRunner runner;
+        PruningPage page(&runner);
+        QString error;
+        QVERIFY(!page.exportChart(m_dir + QStringLiteral("/chart.bmp"), &error));
+        QVERIFY(error.contains(QStringLiteral("bmp")));
+        QVERIFY(!page.exportTrace(0, m_dir + QStringLiteral("/t.csv"), &error)); // no runs
+    }
+
+    void cancelKeepsStepsAndAnswersQuickly()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.show();
+        const QString file = m_dir + QStringLiteral("/cancel.h5");
+        QFile::remove(file);
+        prepare(page, PruneMethod::EvoPress, 1, file);
+        page.form()->setCalibrationWindows(0); // the method's budget
+        page.form()->setEvoPress(16, 100000); // far more generations than the test will wait for
+        QSignalSpy steps(&page, &PruningPage::stepShown);
+        QSignalSpy ended(&page, &PruningPage::runEnded);
+        page.run();
+        QVERIFY(page.isRunning());
+        QVERIFY(steps.wait(180000));
+        QTest::qWait(300); // somewhere inside the next generation
+        const std::size_t before = page.traceModel(0)->steps().size();
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(page.cancelButton(), Qt::LeftButton);
+        QVERIFY(ended.wait(10000)); // the guard against a hang; the answer is measured below
+        qInfo("cancel answered in %lld ms", clock.elapsed());
+        QCOMPARE(ended.at(0).at(1).toString(), QStringLiteral("cancelled"));
+        QVERIFY(!page.isRunning());
+        const std::size_t after = page.traceModel(0)->steps().size();
+        QVERIFY(after >= before);
+        QVERIFY2(page.statusText() == QStringLiteral("Cancelled after %1 steps; saved in %2").arg(after).arg(file),
+            qPrintable(page.statusText()));
+        QCOMPARE(page.runList()->run(0).status, QStringLiteral("cancelled"));
+        QVERIFY(page.runButton()->isEnabled());
+        // The file has the run and its steps; reading it back names the run.
+        QVERIFY(settle(runner));
+        QCOMPARE(page.runCount(), 1);
+        QCOMPARE(page.runList()->run(0).id, QStringLiteral("run-0001"));
+        QCOMPARE(page.traceModel(0)->steps().size(), after);
+    }
+
+    void engineErrorShownInline()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        JobRunner runner;
+        PruningPage page(&runner);
+        prepare(page, PruneMethod::Sleb, 1, m_dir + QStringLiteral("/error.h5"));
+        page.setModel(QStringLiteral("/no/such/model"), 4);
+        const QString status = runToEnd(page, 60000);
+        QCOMPARE(status, QStringLiteral("failed"));
+        QVERIFY(!page.banner()->isHidden());
+        QVERIFY2(page.banner()->text().contains(QStringLiteral("/no/such/model")), qPrintable(page.banner()->text()));
+        QCOMPARE(page.runList()->run(0).status, QStringLiteral("failed"));
+        QVERIFY(page.runButton()->isEnabled());
+        QVERIFY(settle(runner));
+    }
+
+    void badExperimentShownInline()
+    {
+        JobRunner runner;
+        PruningPage page(&runner);
+        const QString path = m_dir + QStringLiteral("/not-an-experiment.h5");
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is not HDF5");
+        f.close();
+        QSignalSpy failed(&page, &PruningPage::experimentFailed);
+        page.openExperiment(path);
+        QVERIFY(failed.wait(30000));
+        QVERIFY(!page.banner()->isHidden());
+        QVERIFY(page.banner()->text().contains(QStringLiteral("not-an-experiment.h5")));
+        QCOMPARE(page.runCount(), 0);
+    }
+
+    void whatIfFromTheLayerMap()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.resize(1400, 900);
+        page.show();
+        page.form()->setCalibrationText(m_text);
+        page.setModel(m_demo, 4);
+        QSignalSpy evaluated(page.whatIf(), &WhatIfController::evaluated);
+        LayerMap *map = page.layerMap();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        QTest::mouseClick(map, Qt::LeftButton, {}, map->mapGeometry().cellRect(1, 1).center());
+        QVERIFY(page.whatIf()->mask().skipMlp[1]);
+        QVERIFY(map->whatIfMask().skipMlp[1]);
+        QVERIFY(evaluated.wait(60000));
+        const WhatIfResult r = *page.whatIf()->lastResult();
+        QVERIFY(r.perplexity != r.densePerplexity);
+        QVERIFY2(
+            page.whatIfLabel()->text().endsWith(QStringLiteral("mask: mlp 1")), qPrintable(page.whatIfLabel()->text()));
+        QVERIFY(settle(runner));
+    }
+};
+
+QTEST_MAIN(TestPruningPage)
+#include "tst_pruningpage.moc"
