@@ -7,11 +7,13 @@ add_library(blockscope_gui STATIC
   gui/logsetup.cpp gui/logsetup.h
   gui/mainwindow.cpp gui/mainwindow.h
   gui/mainwindow_open.cpp
+  gui/mainwindow_pruning.cpp
   gui/recentfiles.cpp gui/recentfiles.h
   gui/screenshot.cpp gui/screenshot.h
   ${PROJECT_SOURCE_DIR}/resources/blockscope.qrc)
 target_include_directories(blockscope_gui PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/gui)
-target_compile_definitions(blockscope_gui PRIVATE BLOCKSCOPE_SOURCE_DEMO_MODEL="${PROJECT_SOURCE_DIR}/resources/demo-model")
+target_compile_definitions(blockscope_gui PRIVATE BLOCKSCOPE_SOURCE_DEMO_MODEL="${PROJECT_SOURCE_DIR}/resources/demo-model"
+  BLOCKSCOPE_SOURCE_SHARED_DATA="${PROJECT_SOURCE_DIR}/../shared/data")
 target_link_libraries(blockscope_gui PUBLIC blockscope_views Qt6::Widgets Qt6::Svg)
 
 add_executable(blockscope gui/main.cpp)

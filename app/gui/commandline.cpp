@@ -27,7 +27,19 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     QCommandLineOption size(
         QStringLiteral("size"), QStringLiteral("Initial window size, WxH."), QStringLiteral("size"));
     size.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({screenshot, select, size});
+    QCommandLineOption experiment(QStringLiteral("experiment"),
+        QStringLiteral("Experiment file (.h5) to open on the pruning page."), QStringLiteral("file"));
+    QCommandLineOption page(
+        QStringLiteral("page"), QStringLiteral("Page to show first: model or pruning."), QStringLiteral("page"));
+    page.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption runs(QStringLiteral("runs"),
+        QStringLiteral("Runs of the experiment to select, comma-separated (two: compare)."), QStringLiteral("ids"));
+    runs.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption whatIf(QStringLiteral("what-if"),
+        QStringLiteral("Units to switch off for what-if, comma-separated (\"attn 2,block 1\")."),
+        QStringLiteral("units"));
+    whatIf.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({screenshot, select, size, experiment, page, runs, whatIf});
 
     if (!parser.parse(arguments)) {
         o.error = parser.errorText();
@@ -53,6 +65,20 @@ GuiOptions parseCommandLine(const QStringList &arguments)
         o.path = positional.front();
     o.screenshot = parser.value(screenshot);
     o.select = parser.value(select);
+    o.experiment = parser.value(experiment);
+    o.page = parser.value(page);
+    if (!o.page.isEmpty() && o.page != QLatin1String("model") && o.page != QLatin1String("pruning")) {
+        o.error = QStringLiteral("--page expects model or pruning, got '%1'").arg(o.page);
+        return o;
+    }
+    auto list = [&](const QCommandLineOption &option) {
+        QStringList items;
+        for (const QString &item : parser.value(option).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            items << item.trimmed();
+        return items;
+    };
+    o.runs = list(runs);
+    o.whatIf = list(whatIf);
     if (parser.isSet(size)) {
         const QStringList wh = parser.value(size).split(QLatin1Char('x'));
         bool okW = false, okH = false;

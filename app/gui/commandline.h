@@ -13,6 +13,10 @@ struct GuiOptions
     QString screenshot; // hidden: save a grab of the window here once statistics are done, then quit
     QString select; // hidden: tensor name or group path ("Block 0/MLP") to select first
     QSize windowSize; // hidden: initial size, for reproducible screenshots
+    QString experiment; // experiment file to open on the pruning page
+    QString page; // hidden: "model" or "pruning", the page shown first
+    QStringList runs; // hidden: runs of the experiment to select ("run-0001"; two compare them)
+    QStringList whatIf; // hidden: units to switch off for what-if ("attn 2", "block 1")
     QString error; // set when the arguments are unusable; the caller prints it and exits
     bool exitNow = false; // --help or --version was handled
 };

@@ -22,4 +22,15 @@ QString defaultModelPath()
     return {};
 }
 
+QString defaultCalibrationText(const QString &modelPath)
+{
+    const QString env = qEnvironmentVariable("BLOCKSCOPE_CALIBRATION_TEXT");
+    if (!env.isEmpty())
+        return QFileInfo(env).isFile() ? QFileInfo(env).absoluteFilePath() : QString();
+    const bool stories = QFileInfo(modelPath).fileName().contains(QLatin1String("stories"), Qt::CaseInsensitive);
+    const QString text = QStringLiteral(BLOCKSCOPE_SOURCE_SHARED_DATA) + QStringLiteral("/text/")
+        + (stories ? QStringLiteral("tinystories_valid_head.txt") : QStringLiteral("tinyshakespeare.txt"));
+    return QFileInfo(text).isFile() ? QFileInfo(text).absoluteFilePath() : QString();
+}
+
 } // namespace blockscope::gui

@@ -2,7 +2,10 @@
 #include "defaultmodel.h"
 #include "logsetup.h"
 #include "mainwindow.h"
+#include "prune/unit.h"
+#include "pruningpage.h"
 #include "screenshot.h"
+#include "whatifcontroller.h"
 
 #include <QApplication>
 #include <QTimer>
@@ -14,6 +17,61 @@ static void initResources()
 {
     Q_INIT_RESOURCE(blockscope);
 }
+
+namespace {
+// --experiment, --page, --runs and --what-if: what the pruning page shows at start.
+void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::gui::GuiOptions &options,
+    blockscope::gui::ScreenshotTaker *taker)
+{
+    using blockscope::views::PruningPage;
+    using blockscope::views::WhatIfController;
+    PruningPage *page = window.pruningPage();
+    if (!options.experiment.isEmpty()) {
+        if (taker) {
+            taker->expect();
+            QObject::connect(page, &PruningPage::experimentLoaded, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                Qt::SingleShotConnection);
+            QObject::connect(page, &PruningPage::experimentFailed, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                Qt::SingleShotConnection);
+        }
+        QObject::connect(
+            page, &PruningPage::experimentLoaded, page,
+            [page, runs = options.runs] {
+                QList<int> rows;
+                for (const QString &id : runs)
+                    if (const int row = page->rowForRunId(id); row >= 0)
+                        rows << row;
+                if (!rows.isEmpty())
+                    page->selectRuns(rows);
+            },
+            Qt::SingleShotConnection);
+        window.openExperiment(options.experiment);
+    }
+    if (!options.whatIf.isEmpty()) {
+        WhatIfController *whatIf = page->whatIf();
+        if (taker) {
+            taker->expect();
+            QObject::connect(whatIf, &WhatIfController::evaluated, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                Qt::SingleShotConnection);
+        }
+        QObject::connect(
+            &window, &blockscope::gui::MainWindow::modelOpened, whatIf,
+            [whatIf, units = options.whatIf] {
+                for (const QString &label : units) {
+                    try {
+                        const auto unit = blockscope::unitFromLabel(label.toStdString());
+                        whatIf->toggle(unit.kind, unit.layer);
+                    } catch (const std::exception &e) {
+                        std::fprintf(stderr, "blockscope: --what-if: %s\n", e.what());
+                    }
+                }
+            },
+            Qt::SingleShotConnection);
+    }
+    if (!options.page.isEmpty())
+        window.showPage(options.page);
+}
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -39,10 +97,12 @@ int main(int argc, char **argv)
     if (!logging.logFile().isEmpty())
         blockscope::gui::appLog()->info("logging to {}", logging.logFile().toStdString());
 
+    blockscope::gui::ScreenshotTaker *taker = nullptr;
     if (options.screenshot.isEmpty())
         window.restoreLayout();
     else
-        new blockscope::gui::ScreenshotTaker(&window, options.screenshot, options.select);
+        taker = new blockscope::gui::ScreenshotTaker(&window, options.screenshot, options.select);
+    applyPruningOptions(window, options, taker);
     if (options.windowSize.isValid())
         window.resize(options.windowSize);
     window.show();

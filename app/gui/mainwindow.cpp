@@ -90,7 +90,7 @@ MainWindow::MainWindow(QWidget *parent)
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_banner);
-    layout->addWidget(m_stack, 1);
+    layout->addWidget(createPages(), 1); // the model page (m_stack) and the pruning page
     setCentralWidget(central);
 
     m_jobs->setRunner(m_runner);
@@ -101,6 +101,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     createDocks();
     createActions();
+    statusBar()->addPermanentWidget(m_statusWhatIf);
     statusBar()->addPermanentWidget(m_statusModel);
     updateStatusBar();
     resize(1400, 900);
@@ -148,6 +149,7 @@ void MainWindow::createActions()
     openFolder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
+    createPruningActions(file);
     file->addSeparator();
     QAction *stats = file->addAction(tr("Compute &Statistics"), this, &MainWindow::startStats);
     stats->setToolTip(tr("Resume statistics after a cancel; computed tensors are kept"));

@@ -11,6 +11,7 @@ class QLabel;
 class QLineEdit;
 class QMenu;
 class QStackedWidget;
+class QTabWidget;
 class QTimer;
 class QTreeView;
 
@@ -28,6 +29,7 @@ class LogView;
 class MessageBanner;
 class ModelFilterProxy;
 class ModelTreeModel;
+class PruningPage;
 } // namespace blockscope::views
 
 namespace blockscope::gui {
@@ -47,6 +49,12 @@ public:
     // Selects a tensor by name or a group by path ("Block 0/MLP"); false when there is none.
     bool selectItem(const QString &item);
     void followLog(views::LogRelay *relay);
+    // Reads an experiment file onto the pruning page (in the background) and shows the page.
+    void openExperiment(const QString &path);
+    // "model" or "pruning"; false for any other name.
+    bool showPage(const QString &name);
+    // Switches a unit off or on for what-if (the model tree's context menu does this).
+    void toggleWhatIf(const QModelIndex &treeIndex);
     void restoreLayout();
 
     std::shared_ptr<const ModelHandle> model() const { return m_model; }
@@ -61,6 +69,8 @@ public:
     views::JobsPanel *jobsPanel() const { return m_jobs; }
     views::LogView *logView() const { return m_log; }
     views::EvaluationPanel *evaluationPanel() const { return m_evaluation; }
+    views::PruningPage *pruningPage() const { return m_pruning; }
+    QTabWidget *pages() const { return m_pages; }
 
     static QString emptyHint();
 
@@ -77,6 +87,11 @@ protected:
 
 private:
     void createActions();
+    // mainwindow_pruning.cpp
+    QWidget *createPages();
+    void createPruningActions(QMenu *file);
+    void openExperimentDialog();
+    void treeContextMenu(const QPoint &pos);
     void createDocks();
     void rebuildRecentMenu();
     void openFileDialog();
@@ -97,6 +112,9 @@ private:
     views::JobsPanel *m_jobs;
     views::LogView *m_log;
     views::EvaluationPanel *m_evaluation;
+    views::PruningPage *m_pruning = nullptr;
+    QTabWidget *m_pages = nullptr;
+    QLabel *m_statusWhatIf = nullptr;
     QStackedWidget *m_stack;
     QTreeView *m_tree;
     QLineEdit *m_filter;

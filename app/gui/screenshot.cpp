@@ -21,14 +21,24 @@ ScreenshotTaker::ScreenshotTaker(MainWindow *window, QString file, QString selec
     , m_file(std::move(file))
     , m_select(std::move(select))
 {
-    connect(window, &MainWindow::statsDone, this,
-        [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); });
-    connect(window, &MainWindow::openFailed, this,
-        [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); });
+    auto modelDone = [this] {
+        if (!m_modelDone) {
+            m_modelDone = true;
+            arrived();
+        }
+    };
+    connect(window, &MainWindow::statsDone, this, modelDone);
+    connect(window, &MainWindow::openFailed, this, modelDone);
     QTimer::singleShot(giveUpMs, this, [] {
         std::fputs("screenshot: timed out waiting for the model\n", stderr);
         QApplication::exit(1);
     });
+}
+
+void ScreenshotTaker::arrived()
+{
+    if (--m_pending == 0)
+        QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture);
 }
 
 void ScreenshotTaker::capture()

@@ -1,0 +1,113 @@
+// The pruning page in the window: a tab beside the model tree, File > Open Experiment, what-if
+// from the model tree's context menu, and the what-if result in the status bar.
+#include "mainwindow.h"
+
+#include "defaultmodel.h"
+#include "model/modelhandle.h"
+#include "modelfilterproxy.h"
+#include "modeltreemodel.h"
+#include "pruningpage.h"
+#include "whatifcontroller.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QTreeView>
+
+namespace blockscope::gui {
+
+QWidget *MainWindow::createPages()
+{
+    m_pruning = new views::PruningPage(m_runner);
+    m_pages = new QTabWidget;
+    m_pages->setObjectName(QStringLiteral("pages"));
+    m_pages->setDocumentMode(true);
+    m_pages->addTab(m_stack, tr("Model"));
+    m_pages->addTab(m_pruning, tr("Pruning"));
+
+    m_statusWhatIf = new QLabel;
+    m_statusWhatIf->setObjectName(QStringLiteral("statusWhatIf"));
+    views::WhatIfController *whatIf = m_pruning->whatIf();
+    connect(whatIf, &views::WhatIfController::textChanged, m_statusWhatIf, [this, whatIf](const QString &text) {
+        // Only a configuration with something switched off is news worth the status bar.
+        m_statusWhatIf->setText(whatIf->mask().skippedUnits() > 0 ? tr("What-if: %1").arg(text) : QString());
+    });
+    connect(whatIf, &views::WhatIfController::maskChanged, this,
+        [this, whatIf] { m_treeModel->setSwitchedOff(whatIf->mask()); });
+    connect(this, &MainWindow::modelOpened, this, [this](const QString &path) {
+        m_pruning->setDefaultCalibrationText(defaultCalibrationText(path));
+        m_pruning->setModel(path, m_model ? static_cast<int>(m_model->architecture().layers) : 0);
+    });
+
+    m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_tree, &QWidget::customContextMenuRequested, this, &MainWindow::treeContextMenu);
+    return m_pages;
+}
+
+void MainWindow::createPruningActions(QMenu *file)
+{
+    file->addAction(tr("Open &Experiment\u2026"), this, &MainWindow::openExperimentDialog);
+}
+
+void MainWindow::openExperimentDialog()
+{
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Experiment"), QString(), tr("Experiment files (*.h5);;All files (*)"));
+    if (!path.isEmpty())
+        openExperiment(path);
+}
+
+void MainWindow::openExperiment(const QString &path)
+{
+    showPage(QStringLiteral("pruning"));
+    m_pruning->openExperiment(path);
+}
+
+bool MainWindow::showPage(const QString &name)
+{
+    if (name == QLatin1String("model"))
+        m_pages->setCurrentWidget(m_stack);
+    else if (name == QLatin1String("pruning"))
+        m_pages->setCurrentWidget(m_pruning);
+    else
+        return false;
+    return true;
+}
+
+void MainWindow::toggleWhatIf(const QModelIndex &treeIndex)
+{
+    const QModelIndex source = treeIndex.model() == m_proxy ? m_proxy->mapToSource(treeIndex) : treeIndex;
+    if (const auto unit = m_treeModel->unitAt(source))
+        m_pruning->whatIf()->toggle(unit->kind, unit->layer);
+}
+
+void MainWindow::treeContextMenu(const QPoint &pos)
+{
+    const QModelIndex index = m_tree->indexAt(pos);
+    const auto unit = m_treeModel->unitAt(m_proxy->mapToSource(index));
+    if (!unit || !m_model)
+        return;
+    views::WhatIfController *whatIf = m_pruning->whatIf();
+    const UnitMask &mask = whatIf->mask();
+    bool off = false;
+    if (unit->layer < mask.layers()) {
+        const auto l = static_cast<std::size_t>(unit->layer);
+        off = unit->kind == UnitKind::Block     ? mask.blockSkipped(unit->layer)
+            : unit->kind == UnitKind::Attention ? bool(mask.skipAttn[l])
+                                                : bool(mask.skipMlp[l]);
+    }
+    QMenu menu(this);
+    const QString name = QString::fromStdString(unit->label());
+    menu.addAction(off ? tr("Switch %1 back on (what-if)").arg(name) : tr("Switch %1 off (what-if)").arg(name), this,
+        [this, index] { toggleWhatIf(index); });
+    QAction *reset = menu.addAction(tr("Reset what-if to dense"), whatIf, &views::WhatIfController::reset);
+    reset->setEnabled(mask.skippedUnits() > 0);
+    menu.addSeparator();
+    menu.addAction(tr("Show the Pruning page"), this, [this] { showPage(QStringLiteral("pruning")); });
+    menu.exec(m_tree->viewport()->mapToGlobal(pos));
+}
+
+} // namespace blockscope::gui
