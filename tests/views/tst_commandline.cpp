@@ -62,6 +62,66 @@ private Q_SLOTS:
         QVERIFY(!o.exitNow);
     }
 
+    void pruningOptions_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("experiment");
+        QTest::addColumn<QString>("page");
+        QTest::addColumn<QStringList>("runs");
+        QTest::addColumn<QStringList>("whatIf");
+        QTest::addColumn<bool>("error");
+        QTest::newRow("none") << QStringList() << ""
+                              << "" << QStringList() << QStringList() << false;
+        QTest::newRow("experiment") << QStringList({"--experiment", "/e/x.h5"}) << "/e/x.h5"
+                                    << "" << QStringList() << QStringList() << false;
+        QTest::newRow("compare two runs on the pruning page")
+            << QStringList({"--experiment", "x.h5", "--page", "pruning", "--runs", "run-0001, run-0002"}) << "x.h5"
+            << "pruning" << QStringList({"run-0001", "run-0002"}) << QStringList() << false;
+        QTest::newRow("what-if units") << QStringList({"--what-if", "attn 2,block 1"}) << ""
+                                       << "" << QStringList() << QStringList({"attn 2", "block 1"}) << false;
+        QTest::newRow("unknown page") << QStringList({"--page", "gates"}) << ""
+                                      << "" << QStringList() << QStringList() << true;
+    }
+    void pruningOptions()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, experiment);
+        QFETCH(QString, page);
+        QFETCH(QStringList, runs);
+        QFETCH(QStringList, whatIf);
+        QFETCH(bool, error);
+        args.prepend(QStringLiteral("blockscope"));
+        const GuiOptions o = parseCommandLine(args);
+        QCOMPARE(!o.error.isEmpty(), error);
+        if (error)
+            return;
+        QCOMPARE(o.experiment, experiment);
+        QCOMPARE(o.page, page);
+        QCOMPARE(o.runs, runs);
+        QCOMPARE(o.whatIf, whatIf);
+    }
+
+    void defaultCalibrationTextSuitsTheModel()
+    {
+        qunsetenv("BLOCKSCOPE_CALIBRATION_TEXT");
+        const QString demo = defaultCalibrationText(defaultModelPath());
+        if (demo.isEmpty())
+            QSKIP("no shared data beside the source tree");
+        QVERIFY2(demo.endsWith(QStringLiteral("text/tinyshakespeare.txt")), qPrintable(demo));
+        QVERIFY(defaultCalibrationText(QStringLiteral("/m/stories260K.bin"))
+                    .endsWith(QStringLiteral("text/tinystories_valid_head.txt")));
+        // The environment wins, when it names a file; a missing one gives no default at all.
+        QTemporaryDir dir;
+        QFile text(dir.path() + QStringLiteral("/calibration.txt"));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.close();
+        qputenv("BLOCKSCOPE_CALIBRATION_TEXT", text.fileName().toUtf8());
+        QCOMPARE(defaultCalibrationText(QStringLiteral("/m/stories260K.bin")), QFileInfo(text).absoluteFilePath());
+        qputenv("BLOCKSCOPE_CALIBRATION_TEXT", QByteArray("/no/such/text.txt"));
+        QCOMPARE(defaultCalibrationText(QStringLiteral("/m/stories260K.bin")), QString());
+        qunsetenv("BLOCKSCOPE_CALIBRATION_TEXT");
+    }
+
     void defaultModelIsTheDemoModel()
     {
         // Without a path the app opens the bundled demo model from the source tree...

@@ -1,19 +1,25 @@
 #include "detailspane.h"
 #include "jobrunner.h"
+#include "layermap.h"
 #include "mainwindow.h"
 #include "messagebanner.h"
 #include "model/modelhandle.h"
+#include "modelfilterproxy.h"
 #include "modeltreemodel.h"
+#include "pruningpage.h"
 #include "recentfiles.h"
 #include "testdata.h"
+#include "whatifcontroller.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFont>
 #include <QLabel>
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -184,6 +190,45 @@ private Q_SLOTS:
         // The tree has every statistic the moment the model is shown again: nothing to recompute.
         const QModelIndex q = w.treeModel()->indexForTensor(QStringLiteral("model.layers.0.mlp.gate_proj.weight"));
         QVERIFY(q.siblingAtColumn(views::ModelTreeModel::Mean).data().isValid());
+    }
+
+    void pruningPageFollowsTheModel()
+    {
+        const QString demo = test::sourceDir() + QStringLiteral("/resources/demo-model");
+        MainWindow w;
+        w.show();
+        QCOMPARE(w.pages()->count(), 2);
+        QCOMPARE(w.pages()->tabText(1), QStringLiteral("Pruning"));
+        QVERIFY(w.showPage(QStringLiteral("pruning")));
+        QCOMPARE(w.pages()->currentWidget(), w.pruningPage());
+        QVERIFY(!w.showPage(QStringLiteral("nowhere")));
+        QVERIFY(openAndWait(w, demo));
+        QCOMPARE(w.pruningPage()->modelPath(), demo);
+        QCOMPARE(w.pruningPage()->layerMap()->data().layers, 4);
+
+        // What-if from the tree: the unit goes off on the page and is struck through in the tree.
+        const QModelIndex mlp = w.treeModel()->indexForGroup({QStringLiteral("Block 1"), QStringLiteral("MLP")});
+        w.toggleWhatIf(w.filterProxy()->mapFromSource(mlp));
+        QVERIFY(w.pruningPage()->whatIf()->mask().skipMlp[1]);
+        QVERIFY(mlp.data(Qt::FontRole).value<QFont>().strikeOut());
+        w.toggleWhatIf(w.filterProxy()->mapFromSource(mlp));
+        QVERIFY(!w.pruningPage()->whatIf()->mask().skipMlp[1]);
+        // Rows that are not units do nothing.
+        w.toggleWhatIf(w.filterProxy()->mapFromSource(w.treeModel()->indexForGroup({QStringLiteral("Embedding")})));
+        QCOMPARE(w.pruningPage()->whatIf()->mask().skippedUnits(), 0);
+        QVERIFY(QTest::qWaitFor([&] { return w.jobRunner()->runningCount() == 0; }, 60000));
+    }
+
+    void openExperimentShowsThePruningPage()
+    {
+        MainWindow w;
+        w.show();
+        QSignalSpy failed(w.pruningPage(), &views::PruningPage::experimentFailed);
+        w.openExperiment(m_dir.filePath(QStringLiteral("missing.h5")));
+        QCOMPARE(w.pages()->currentWidget(), w.pruningPage());
+        QVERIFY(failed.wait(10000));
+        QVERIFY(w.pruningPage()->banner()->isVisible());
+        QVERIFY(w.pruningPage()->banner()->text().contains(QStringLiteral("missing.h5")));
     }
 };
 
