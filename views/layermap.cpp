@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QToolTip>
 
+#include <algorithm>
 #include <cmath>
 
 namespace blockscope::views {
@@ -52,6 +53,7 @@ void LayerMap::setData(LayerMapData data)
             all[i + m_data.attnScore.size()] = std::nan("");
     }
     m_colours = ScoreColourMap::fitting(all);
+    m_scoresLeft = std::any_of(all.begin(), all.end(), [](double v) { return !std::isnan(v); });
     m_dirty = true;
     updateGeometry();
     update();
@@ -201,17 +203,22 @@ void LayerMap::paintLegend(QPainter &p, const LayerMapGeometry &g)
         ramp.setPixel(x, 0, ScoreColourMap::atPosition(x / 255.0).rgb());
     p.setPen(palette().color(QPalette::Text));
     const int lineHeight = fm.height();
+    const QRect name(bar.left(), bar.top() - lineHeight - 3, bar.width(), lineHeight);
     QRect labels(bar.left(), bar.bottom() + 3, bar.width(), lineHeight);
-    if (m_data.hasScores()) {
+    if (m_scoresLeft) {
+        p.drawText(name, Qt::AlignHCenter | Qt::AlignVCenter,
+            fm.elidedText(
+                m_data.scoreLabel.isEmpty() ? tr("candidate score") : m_data.scoreLabel, Qt::ElideRight, name.width()));
         p.drawImage(bar, ramp);
         p.drawText(labels, Qt::AlignLeft | Qt::AlignVCenter, formatStat(m_colours.low));
         p.drawText(labels, Qt::AlignRight | Qt::AlignVCenter, formatStat(m_colours.high));
-        const int room = bar.width() - 2 * fm.horizontalAdvance(QStringLiteral("-8.888e-08"));
-        p.drawText(labels, Qt::AlignHCenter | Qt::AlignVCenter,
-            fm.elidedText(m_data.scoreLabel.isEmpty() ? tr("score") : m_data.scoreLabel, Qt::ElideRight, room));
     } else {
-        p.fillRect(bar, ScoreColourMap::missingColour());
-        p.drawText(bar, Qt::AlignCenter, tr("no scores yet"));
+        p.fillRect(bar.adjusted(0, -name.height() - 3, 0, 0), ScoreColourMap::missingColour());
+        // No candidates yet, none left standing, or a method without candidate scores.
+        const QString why = m_data.hasScores() ? tr("no candidates left")
+            : m_data.scoreLabel.isEmpty()      ? tr("no scores yet")
+                                               : m_data.scoreLabel;
+        p.drawText(bar.adjusted(0, -name.height() - 3, 0, 0), Qt::AlignCenter, why);
     }
 
     // The key: hatched = removed (number = order), outlined = switched off for what-if.
@@ -219,9 +226,11 @@ void LayerMap::paintLegend(QPainter &p, const LayerMapGeometry &g)
     const QRect hatch(bar.left(), y + 2, 14, lineHeight - 4);
     p.fillRect(hatch, removedFill);
     p.fillRect(hatch, QBrush(removedHatch, Qt::BDiagPattern));
-    const QString removedText = tr("removed, n-th");
+    const QString removedText = tr("removed (n = order)");
     p.drawText(QRect(hatch.right() + 4, y, fm.horizontalAdvance(removedText) + 2, lineHeight),
         Qt::AlignLeft | Qt::AlignVCenter, removedText);
+    if (!m_interactive)
+        return; // a read-only map has no what-if
     const QRect off(hatch.right() + 14 + fm.horizontalAdvance(removedText), y + 2, 14, lineHeight - 4);
     p.setPen(QPen(whatIfOutline, 2));
     p.drawRect(off.adjusted(1, 1, -1, -1));

@@ -54,6 +54,7 @@ private:
     ScoreColourMap m_colours;
     QImage m_image;
     bool m_interactive = true;
+    bool m_scoresLeft = false; // a scored unit is still standing
     bool m_dirty = true;
 };
 

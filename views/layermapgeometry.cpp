@@ -63,7 +63,7 @@ QRect LayerMapGeometry::headerRect(int column) const
 QRect LayerMapGeometry::legendBarRect() const
 {
     const QRect grid = gridRect();
-    return QRect(grid.left(), grid.bottom() + 1 + 10, grid.width(), 12);
+    return QRect(grid.left(), grid.bottom() + 1 + 28, grid.width(), 12);
 }
 
 LayerMapGeometry::Hit LayerMapGeometry::hitTest(QPoint point) const

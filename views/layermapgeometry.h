@@ -18,7 +18,7 @@ struct LayerMapGeometry
     static constexpr int labelWidth = 64;
     static constexpr int titleHeight = 18;
     static constexpr int headerHeight = 18;
-    static constexpr int legendHeight = 62;
+    static constexpr int legendHeight = 80; // score label, colour bar, its ends, the key
     static constexpr int minRowHeight = 8;
     static constexpr int maxRowHeight = 40;
     static constexpr int maxColumnWidth = 150;
@@ -37,6 +37,7 @@ struct LayerMapGeometry
     QRect cellRect(int layer, int column) const;
     QRect rowLabelRect(int layer) const;
     QRect headerRect(int column) const;
+    // The colour bar; the score's name goes on the line above it, its range on the line below.
     QRect legendBarRect() const;
 
     struct Hit

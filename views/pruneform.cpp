@@ -11,9 +11,9 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPushButton>
 #include <QSpinBox>
 #include <QStackedWidget>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace blockscope::views {
@@ -42,7 +42,7 @@ QFormLayout *compactForm(QWidget *w)
     return form;
 }
 
-QHBoxLayout *pathRow(QLineEdit *edit, QPushButton *browse)
+QHBoxLayout *pathRow(QLineEdit *edit, QToolButton *browse)
 {
     auto *row = new QHBoxLayout;
     row->setContentsMargins(0, 0, 0, 0);
@@ -60,8 +60,8 @@ PruneForm::PruneForm(QWidget *parent)
     , m_seed(new QSpinBox(this))
     , m_calibrationWindows(new QSpinBox(this))
     , m_evaluationWindows(new QSpinBox(this))
-    , m_cached(new QCheckBox(tr("Cache block inputs (same result, less work)"), this))
-    , m_evaluateSteps(new QCheckBox(tr("Perplexity and KL after every step"), this))
+    , m_cached(new QCheckBox(tr("Cache block inputs"), this))
+    , m_evaluateSteps(new QCheckBox(tr("Evaluate every step"), this))
     , m_device(new QComboBox(this))
     , m_methodOptions(new QStackedWidget(this))
     , m_text(new QLineEdit(this))
@@ -89,8 +89,10 @@ PruneForm::PruneForm(QWidget *parent)
     m_evaluationWindows->setValue(16);
     m_evaluationWindows->setToolTip(tr("Windows for the perplexity and KL shown after each step"));
     m_cached->setChecked(defaults.cached);
-    m_cached->setToolTip(tr("Block-boundary caching: recomputes only the blocks after the candidate"));
+    m_cached->setToolTip(tr("Block-boundary caching: the same scores, recomputing only the blocks after "
+                            "each candidate"));
     m_evaluateSteps->setChecked(defaults.evaluateSteps);
+    m_evaluateSteps->setToolTip(tr("Perplexity and KL to dense of the configuration after every step"));
     m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
 
     m_methodOptions->addWidget(slebOptions());
@@ -98,8 +100,17 @@ PruneForm::PruneForm(QWidget *parent)
     m_methodOptions->addWidget(evopressOptions());
     m_methodOptions->addWidget(oneShotOptions(false)); // ShortGPT
     m_methodOptions->addWidget(oneShotOptions(true));
-    connect(m_method, &QComboBox::currentIndexChanged, this, [this](int i) {
+    auto showOptions = [this](int i) {
+        // Only the shown page asks for height, so the form has no gap under a short one.
+        for (int p = 0; p < m_methodOptions->count(); ++p)
+            m_methodOptions->widget(p)->setSizePolicy(
+                QSizePolicy::Preferred, p == i ? QSizePolicy::Preferred : QSizePolicy::Ignored);
         m_methodOptions->setCurrentIndex(i);
+        m_methodOptions->adjustSize();
+    };
+    showOptions(0);
+    connect(m_method, &QComboBox::currentIndexChanged, this, [this, showOptions](int i) {
+        showOptions(i);
         updateTargetMode();
         Q_EMIT changed();
     });
@@ -108,8 +119,10 @@ PruneForm::PruneForm(QWidget *parent)
 
     m_text->setObjectName(QStringLiteral("calibrationText"));
     m_text->setPlaceholderText(tr("UTF-8 text, WikiText .raw or JSONL"));
-    auto *browseText = new QPushButton(tr("Browse\u2026"), this);
-    connect(browseText, &QPushButton::clicked, this, &PruneForm::browseText);
+    auto *browseText = new QToolButton(this);
+    browseText->setText(QStringLiteral("\u2026"));
+    browseText->setToolTip(tr("Choose the calibration text"));
+    connect(browseText, &QToolButton::clicked, this, &PruneForm::browseText);
     connect(m_text, &QLineEdit::textChanged, this, &PruneForm::changed);
     for (const QString &p : QString::fromStdString(protocolPresetNames()).split(QLatin1Char(','), Qt::SkipEmptyParts))
         m_protocol->addItem(p.trimmed());
@@ -117,8 +130,10 @@ PruneForm::PruneForm(QWidget *parent)
     connect(m_protocol, &QComboBox::currentTextChanged, this, &PruneForm::changed);
     m_experiment->setObjectName(QStringLiteral("experimentPath"));
     m_experiment->setPlaceholderText(tr("experiment file (.h5); empty: not saved"));
-    auto *browseExperiment = new QPushButton(tr("Choose\u2026"), this);
-    connect(browseExperiment, &QPushButton::clicked, this, &PruneForm::browseExperiment);
+    auto *browseExperiment = new QToolButton(this);
+    browseExperiment->setText(QStringLiteral("\u2026"));
+    browseExperiment->setToolTip(tr("Choose the experiment file (a new run is added to an existing one)"));
+    connect(browseExperiment, &QToolButton::clicked, this, &PruneForm::browseExperiment);
     m_label->setPlaceholderText(tr("optional, shown in the run list"));
 
     auto *targetRow = new QHBoxLayout;

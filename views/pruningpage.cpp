@@ -115,18 +115,20 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     leftLayout->addWidget(m_whatIfLabel);
     leftLayout->addWidget(resetWhatIf);
     left->setMinimumWidth(300);
-    left->setMaximumWidth(420);
+    left->setMaximumWidth(380);
 
-    auto *bottom = new QSplitter(Qt::Horizontal, this);
-    bottom->addWidget(createMapPanel());
-    bottom->addWidget(createRunsPanel());
-    bottom->setStretchFactor(0, 1);
-    bottom->setStretchFactor(1, 1);
+    // The layer map keeps the width it asks for; the run list takes the rest.
+    m_bottom = new QSplitter(Qt::Horizontal, this);
+    m_bottom->addWidget(createMapPanel());
+    m_bottom->addWidget(createRunsPanel());
+    m_bottom->setStretchFactor(0, 0);
+    m_bottom->setStretchFactor(1, 1);
     auto *right = new QSplitter(Qt::Vertical, this);
     right->addWidget(createChartPanel());
-    right->addWidget(bottom);
-    right->setStretchFactor(0, 3);
-    right->setStretchFactor(1, 2);
+    right->addWidget(m_bottom);
+    right->setStretchFactor(0, 5);
+    right->setStretchFactor(1, 4);
+    right->setSizes({5000, 4000}); // proportions: the chart gets the larger share
     right->setChildrenCollapsible(false);
 
     auto *body = new QHBoxLayout;
@@ -215,20 +217,12 @@ QWidget *PruningPage::createMapPanel()
     m_compareB = new LayerMap(compare);
     m_compareA->setInteractive(false);
     m_compareB->setInteractive(false);
-    m_compareTable = makeTable(compare);
-    m_compareTable->setModel(m_compare);
-    m_compareTable->verticalHeader()->setVisible(true);
-    m_compareTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    m_compareTable->setSelectionMode(QAbstractItemView::NoSelection);
-    auto *maps = new QHBoxLayout;
+    auto *maps = new QHBoxLayout(compare);
     maps->setContentsMargins(0, 0, 0, 0);
     maps->addWidget(m_compareA);
     maps->addWidget(m_compareB);
-    auto *layout = new QVBoxLayout(compare);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addLayout(maps, 3);
-    layout->addWidget(m_compareTable, 2);
     m_mapStack->addWidget(compare);
+    setMapPage(0);
     return m_mapStack;
 }
 
@@ -239,8 +233,18 @@ QWidget *PruningPage::createRunsPanel()
     m_runTable->setObjectName(QStringLiteral("runTable"));
     m_runTable->setModel(m_runList);
     m_runTable->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_runTable->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_runTable->horizontalHeader()->setSectionResizeMode(RunListModel::Removed, QHeaderView::Stretch);
+    m_runTable->horizontalHeader()->setStretchLastSection(true);
+    // Columns fit their contents whenever runs come, go or change (the removed units capped, the
+    // tooltip has them all).
+    auto fit = [this] {
+        m_runTable->resizeColumnsToContents();
+        m_runTable->setColumnWidth(
+            RunListModel::Removed, std::min(m_runTable->columnWidth(RunListModel::Removed), 220));
+    };
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_runList, signal, m_runTable, fit, Qt::QueuedConnection);
+    connect(m_runList, &QAbstractItemModel::dataChanged, m_runTable, fit, Qt::QueuedConnection);
+    connect(m_runList, &QAbstractItemModel::modelReset, m_runTable, fit, Qt::QueuedConnection);
     m_runTable->setToolTip(tr("Select one run to see its layer map, two (Ctrl+click) to compare them"));
     connect(
         m_runTable->selectionModel(), &QItemSelectionModel::selectionChanged, this, &PruningPage::updateSelectionView);
@@ -250,6 +254,21 @@ QWidget *PruningPage::createRunsPanel()
     m_tabs = new QTabWidget(panel);
     m_tabs->addTab(m_runTable, tr("Runs"));
     m_tabs->addTab(m_stepTable, tr("Steps"));
+    // The comparison of two selected runs sits under the run list, so the selection stays in
+    // view while the two layer maps take the map panel's whole height.
+    m_compareTable = makeTable(panel);
+    m_compareTable->setObjectName(QStringLiteral("compareTable"));
+    m_compareTable->setModel(m_compare);
+    m_compareTable->verticalHeader()->setVisible(true);
+    m_compareTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_compareTable->setSelectionMode(QAbstractItemView::NoSelection);
+    m_compareTable->hide();
+    auto *split = new QSplitter(Qt::Vertical, panel);
+    split->addWidget(m_tabs);
+    split->addWidget(m_compareTable);
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 3);
+    split->setChildrenCollapsible(false);
 
     auto *open = new QPushButton(tr("Open experiment\u2026"), panel);
     connect(open, &QPushButton::clicked, this, &PruningPage::openExperimentDialog);
@@ -268,7 +287,7 @@ QWidget *PruningPage::createRunsPanel()
     auto *layout = new QVBoxLayout(panel);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(bar);
-    layout->addWidget(m_tabs, 1);
+    layout->addWidget(split, 1);
     return panel;
 }
 
@@ -340,6 +359,28 @@ void PruningPage::selectRuns(const QList<int> &rows)
         m_runTable->selectionModel()->setCurrentIndex(m_runList->index(rows.back(), 0), QItemSelectionModel::NoUpdate);
 }
 
+void PruningPage::setMapPage(int page)
+{
+    // A stacked widget asks for the size of its largest page; the hidden one is told to ask for
+    // nothing, so the single map does not take the width of two.
+    for (int i = 0; i < m_mapStack->count(); ++i) {
+        const auto policy = i == page ? QSizePolicy::Preferred : QSizePolicy::Ignored;
+        m_mapStack->widget(i)->setSizePolicy(policy, policy);
+    }
+    const bool changed = m_mapStack->currentIndex() != page;
+    m_mapStack->setCurrentIndex(page);
+    m_mapStack->updateGeometry();
+    const QList<int> sizes = m_bottom ? m_bottom->sizes() : QList<int>();
+    const int total = sizes.value(0) + sizes.value(1);
+    if (!changed || total <= 0)
+        return;
+    // Two maps side by side take room from the run list, as much as it can spare; one map gives
+    // it back.
+    const int want = page == 1 ? std::min(total * 3 / 5, 2 * m_map->sizeHint().width())
+                               : std::min(total / 2, m_map->sizeHint().width() + 24);
+    m_bottom->setSizes({want, total - want});
+}
+
 bool PruningPage::isComparing() const
 {
     return m_mapStack->currentIndex() == 1;
@@ -357,7 +398,8 @@ void PruningPage::updateSelectionView()
         m_stepTable->setModel(traceModel(rows[0]));
         return;
     }
-    m_mapStack->setCurrentIndex(0);
+    setMapPage(0);
+    m_compareTable->hide();
     m_compare->clear();
     const int row = rows.isEmpty() ? -1 : rows.front();
     m_stepTable->setModel(row >= 0 ? traceModel(row) : nullptr);

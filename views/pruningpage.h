@@ -14,6 +14,7 @@ class QCheckBox;
 class QLabel;
 class QProgressBar;
 class QPushButton;
+class QSplitter;
 class QStackedWidget;
 class QTableView;
 class QTabWidget;
@@ -118,6 +119,7 @@ private:
     void setStatus(const QString &text);
     void configureWhatIf();
     void showLayerMapFor(int row);
+    void setMapPage(int page);
 
     // pruningpage_run.cpp
     void appendStep(int key, const TraceStep &step);
@@ -158,6 +160,7 @@ private:
     QComboBox *m_metric;
     QCheckBox *m_logScale;
     QStackedWidget *m_mapStack;
+    QSplitter *m_bottom = nullptr;
     LayerMap *m_map;
     LayerMap *m_compareA;
     LayerMap *m_compareB;

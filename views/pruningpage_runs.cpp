@@ -204,6 +204,7 @@ void PruningPage::showCompare(int a, int b)
 {
     const ExperimentRun ra = runSnapshot(a), rb = runSnapshot(b);
     m_compare->setRuns(ra, rb);
+    m_compareTable->show();
     m_compareTable->resizeRowsToContents();
     auto mapFor = [this](int row, const ExperimentRun &run) {
         const int layers = run.info.layers > 0 ? run.info.layers : m_layers;
@@ -215,7 +216,7 @@ void PruningPage::showCompare(int a, int b)
     };
     m_compareA->setData(mapFor(a, ra));
     m_compareB->setData(mapFor(b, rb));
-    m_mapStack->setCurrentIndex(1);
+    setMapPage(1);
 }
 
 } // namespace blockscope::views

@@ -94,7 +94,8 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
         if (r.status == QLatin1String("cancelled"))
             return QColor(0x9e, 0x6a, 0x00);
     }
-    if (role == Qt::TextAlignmentRole && (index.column() == Steps || index.column() >= FinalPerplexity))
+    if (role == Qt::TextAlignmentRole
+        && (index.column() == Steps || index.column() == FinalPerplexity || index.column() == FinalKl))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
 }
@@ -104,10 +105,11 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[]
-        = {"Run", "Label", "Method", "Status", "Steps", "Removed", "Final PPL", "Final KL"};
-    static const char *const tips[] = {"Run id in the experiment file", "Label given when the run was started",
-        "Pruning method", "running, complete, cancelled or failed", "Steps recorded", "Units removed, in removal order",
-        "Perplexity after the last evaluated step", "KL to dense after the last evaluated step (nats per token)"};
+        = {"Run", "Method", "Status", "Steps", "Final PPL", "Final KL", "Removed", "Label"};
+    static const char *const tips[] = {"Run id in the experiment file", "Pruning method",
+        "running, complete, cancelled or failed", "Steps recorded", "Perplexity after the last evaluated step",
+        "KL to dense after the last evaluated step (nats per token)", "Units removed, in removal order",
+        "Label given when the run was started"};
     if (role == Qt::DisplayRole)
         return tr(names[section]);
     if (role == Qt::ToolTipRole)

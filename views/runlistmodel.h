@@ -14,7 +14,8 @@ class RunListModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Id, Label, Method, Status, Steps, Removed, FinalPerplexity, FinalKl, ColumnCount };
+    // The long, free-form columns last, where a narrow table cuts them rather than the numbers.
+    enum Column { Id, Method, Status, Steps, FinalPerplexity, FinalKl, Removed, Label, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
 
     explicit RunListModel(QObject *parent = nullptr);
