@@ -45,6 +45,14 @@ void ScreenshotTaker::capture()
 {
     if (m_started)
         return;
+    // Background jobs still running (a what-if being prepared, say) would show half-done; the
+    // shot waits for the runner to go idle.
+    if (m_window->jobRunner()->runningCount() > 0) {
+        connect(
+            m_window->jobRunner(), &views::JobRunner::idle, this,
+            [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); }, Qt::SingleShotConnection);
+        return;
+    }
     m_started = true;
     if (!m_select.isEmpty() && !m_window->selectItem(m_select))
         std::fprintf(stderr, "screenshot: nothing called '%s' to select\n", qPrintable(m_select));

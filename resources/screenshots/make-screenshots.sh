@@ -10,7 +10,9 @@ model="$data/models/stories260K/stories260K.bin"
 run() { xvfb-run -a -s "-screen 0 1600x1000x24" "$app" "$@"; }
 
 broken=$(mktemp --suffix=-model.bin)
-trap 'rm -f "$broken"' EXIT
+scratch=$(mktemp -d)
+experiment="$scratch/demo-pruning.h5"
+trap 'rm -rf "$broken" "$scratch"' EXIT
 head -c 20 /dev/zero >"$broken" # a llama2.c header cut short
 
 run "$model" --select model.layers.0.self_attn.q_proj.weight --size 1600x1000 --screenshot "$here/main-window.png"
@@ -18,3 +20,16 @@ run "$model" --select "Block 2/MLP" --size 1600x1000 --screenshot "$here/group-d
 run "$broken" --size 1200x700 --screenshot "$here/open-error.png"
 # Without a path the app opens the bundled demo model.
 run --select "Block 1/Attention" --size 1600x1000 --screenshot "$here/demo-model.png"
+
+# The pruning page: a SLEB and a FinerCut run on the demo model in one experiment file, the
+# FinerCut run selected with attention 3 switched off for what-if, then both runs compared.
+demo="$here/../demo-model"
+text="$data/text/tinyshakespeare.txt"
+"$build/app/blockscope-cli" prune "$demo" --method sleb --target 2 --calib "$text" --eval-windows 16 \
+    --out "$experiment" --quiet
+"$build/app/blockscope-cli" prune "$demo" --method finercut --target 6 --calib "$text" --eval-windows 16 \
+    --out "$experiment" --quiet
+run --experiment "$experiment" --page pruning --runs run-0002 --what-if "attn 3" --size 1800x1050 \
+    --screenshot "$here/pruning-page.png"
+run --experiment "$experiment" --page pruning --runs run-0001,run-0002 --size 1800x1050 \
+    --screenshot "$here/pruning-compare.png"
