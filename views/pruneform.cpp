@@ -68,6 +68,8 @@ PruneForm::PruneForm(QWidget *parent)
     , m_protocol(new QComboBox(this))
     , m_experiment(new QLineEdit(this))
     , m_label(new QLineEdit(this))
+    , m_protected(new QLineEdit(this))
+    , m_resume(new QCheckBox(tr("Resume the last unfinished run"), this))
 {
     const PruneOptions defaults;
     for (PruneMethod m : methods) {
@@ -135,6 +137,9 @@ PruneForm::PruneForm(QWidget *parent)
     browseExperiment->setToolTip(tr("Choose the experiment file (a new run is added to an existing one)"));
     connect(browseExperiment, &QToolButton::clicked, this, &PruneForm::browseExperiment);
     m_label->setPlaceholderText(tr("optional, shown in the run list"));
+    m_protected->setPlaceholderText(tr("blocks never removed, e.g. 0, 1"));
+    m_resume->setToolTip(tr("Continue the last unfinished run of this method in the experiment file "
+                            "(same options and data); its trace equals an uninterrupted run's"));
 
     auto *targetRow = new QHBoxLayout;
     targetRow->addWidget(m_target, 1);
@@ -150,11 +155,13 @@ PruneForm::PruneForm(QWidget *parent)
     form->addRow(tr("Calibration windows"), m_calibrationWindows);
     form->addRow(tr("Evaluation windows"), m_evaluationWindows);
     form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Protect"), m_protected);
     form->addRow(QString(), m_cached);
     form->addRow(QString(), m_evaluateSteps);
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Experiment file"), pathRow(m_experiment, browseExperiment));
     form->addRow(tr("Label"), m_label);
+    form->addRow(QString(), m_resume);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(form);
@@ -323,6 +330,15 @@ void PruneForm::setCached(bool cached)
     m_cached->setChecked(cached);
 }
 
+void PruneForm::setProtectedBlocks(const QString &blocks)
+{
+    m_protected->setText(blocks);
+}
+void PruneForm::setResume(bool resume)
+{
+    m_resume->setChecked(resume);
+}
+
 void PruneForm::browseText()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Calibration text"), QFileInfo(calibrationText()).path(),
@@ -350,6 +366,7 @@ PruneRequest PruneForm::request(const QString &modelPath) const
     r.device = m_device->currentText().toStdString();
     r.experimentPath = experimentPath().toStdString();
     r.label = m_label->text().trimmed().toStdString();
+    r.resume = m_resume->isChecked();
     PruneOptions &o = r.options;
     o = PruneOptions::tinyTsDefaults(method());
     o.method = method();
@@ -359,15 +376,32 @@ PruneRequest PruneForm::request(const QString &modelPath) const
         o.calibrationWindows = m_calibrationWindows->value();
     o.cached = m_cached->isChecked();
     o.evaluateSteps = m_evaluateSteps->isChecked();
-    o.earlyBarrier = m_earlyBarrier->value();
-    o.latterBarrier = m_latterBarrier->value();
-    o.finercutLevel = m_finercutLevel->currentText().toStdString();
-    o.finercutMetric = m_finercutMetric->currentText().toStdString();
-    o.excludeFraction = m_excludeFraction->value();
-    o.offspring = m_offspring->value();
-    o.generations = m_generations->value();
-    o.evoFitness = m_evoFitness->currentText().toStdString();
-    o.angularAllTokens = m_angularAllTokens->isChecked();
+    // Only the shown method's options: the others keep their defaults, so the experiment file
+    // records what the command line would for the same run.
+    switch (method()) {
+    case PruneMethod::Sleb:
+        o.earlyBarrier = m_earlyBarrier->value();
+        o.latterBarrier = m_latterBarrier->value();
+        break;
+    case PruneMethod::FinerCut:
+        o.finercutLevel = m_finercutLevel->currentText().toStdString();
+        o.finercutMetric = m_finercutMetric->currentText().toStdString();
+        o.excludeFraction = m_excludeFraction->value();
+        break;
+    case PruneMethod::EvoPress:
+        o.offspring = m_offspring->value();
+        o.generations = m_generations->value();
+        o.evoFitness = m_evoFitness->currentText().toStdString();
+        break;
+    case PruneMethod::Angular: o.angularAllTokens = m_angularAllTokens->isChecked(); break;
+    case PruneMethod::ShortGpt: break;
+    }
+    o.protectedBlocks.clear();
+    for (const QString &part : m_protected->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const int block = part.trimmed().toInt(&ok);
+        o.protectedBlocks.push_back(ok ? block : -1); // -1 is refused by validate(), naming the option
+    }
     return r;
 }
 
@@ -380,6 +414,12 @@ QString PruneForm::missing(const QString &modelPath) const
                   "place. Set BLOCKSCOPE_CALIBRATION_TEXT to make one the default.");
     if (!QFileInfo(calibrationText()).isFile())
         return tr("The calibration text %1 does not exist.").arg(calibrationText());
+    for (const QString &part : m_protected->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        part.trimmed().toInt(&ok);
+        if (!ok)
+            return tr("Protect: '%1' is not a block number (write them as 0, 1).").arg(part.trimmed());
+    }
     return {};
 }
 

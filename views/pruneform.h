@@ -39,6 +39,9 @@ public:
     void setFinerCut(const QString &level, const QString &metric, double excludeFraction);
     void setSlebBarriers(int early, int latter);
     void setCached(bool cached);
+    // "0, 1": blocks no method may remove.
+    void setProtectedBlocks(const QString &blocks);
+    void setResume(bool resume);
 
     // The request for `modelPath`; the options start from the method's tiny-ts budgets and take
     // every value the form shows.
@@ -78,6 +81,8 @@ private:
     QComboBox *m_protocol;
     QLineEdit *m_experiment;
     QLineEdit *m_label;
+    QLineEdit *m_protected;
+    QCheckBox *m_resume;
 };
 
 } // namespace blockscope::views
