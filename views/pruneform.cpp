@@ -34,14 +34,6 @@ const char *methodTitle(PruneMethod m)
     return "";
 }
 
-QFormLayout *compactForm(QWidget *w)
-{
-    auto *form = new QFormLayout(w);
-    form->setContentsMargins(0, 0, 0, 0);
-    form->setFieldGrowthPolicy(QFormLayout::ExpandingFieldsGrow);
-    return form;
-}
-
 QHBoxLayout *pathRow(QLineEdit *edit, QToolButton *browse)
 {
     auto *row = new QHBoxLayout;
@@ -166,82 +158,6 @@ PruneForm::PruneForm(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(form);
     layout->addStretch(1); // spare height below the form, not between its rows
-}
-
-QWidget *PruneForm::slebOptions()
-{
-    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::Sleb);
-    auto *w = new QWidget(this);
-    auto *form = compactForm(w);
-    m_earlyBarrier = new QSpinBox(w);
-    m_latterBarrier = new QSpinBox(w);
-    m_earlyBarrier->setRange(0, 1000);
-    m_latterBarrier->setRange(0, 1000);
-    m_earlyBarrier->setValue(defaults.earlyBarrier);
-    m_latterBarrier->setValue(defaults.latterBarrier);
-    m_earlyBarrier->setToolTip(tr("The first blocks no step may remove"));
-    m_latterBarrier->setToolTip(tr("The last blocks no step may remove"));
-    form->addRow(tr("Keep first"), m_earlyBarrier);
-    form->addRow(tr("Keep last"), m_latterBarrier);
-    return w;
-}
-
-QWidget *PruneForm::finercutOptions()
-{
-    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::FinerCut);
-    auto *w = new QWidget(this);
-    auto *form = compactForm(w);
-    m_finercutLevel = new QComboBox(w);
-    m_finercutLevel->addItems(
-        {QStringLiteral("am"), QStringLiteral("a"), QStringLiteral("m"), QStringLiteral("block")});
-    m_finercutLevel->setCurrentText(QString::fromStdString(defaults.finercutLevel));
-    m_finercutLevel->setToolTip(tr("Candidates: attention and MLP (am), attention only, MLP only, or blocks"));
-    m_finercutMetric = new QComboBox(w);
-    m_finercutMetric->addItems({QStringLiteral("js"), QStringLiteral("kl"), QStringLiteral("norm")});
-    m_finercutMetric->setCurrentText(QString::fromStdString(defaults.finercutMetric));
-    m_finercutMetric->setToolTip(tr("Distance of the pruned output to dense: Jensen-Shannon, KL or norm"));
-    m_excludeFraction = new QDoubleSpinBox(w);
-    m_excludeFraction->setRange(0, 0.95);
-    m_excludeFraction->setSingleStep(0.05);
-    m_excludeFraction->setValue(defaults.excludeFraction);
-    m_excludeFraction->setToolTip(tr("Share of the first units kept out of the list until the rest are scored"));
-    form->addRow(tr("Level"), m_finercutLevel);
-    form->addRow(tr("Metric"), m_finercutMetric);
-    form->addRow(tr("Exclude first"), m_excludeFraction);
-    return w;
-}
-
-QWidget *PruneForm::evopressOptions()
-{
-    const PruneOptions defaults = PruneOptions::tinyTsDefaults(PruneMethod::EvoPress);
-    auto *w = new QWidget(this);
-    auto *form = compactForm(w);
-    m_offspring = new QSpinBox(w);
-    m_offspring->setRange(1, 4096);
-    m_offspring->setValue(defaults.offspring);
-    m_generations = new QSpinBox(w);
-    m_generations->setRange(0, 100000);
-    m_generations->setSpecialValueText(tr("k (L \u2212 k) / 1.5"));
-    m_generations->setValue(defaults.generations);
-    m_evoFitness = new QComboBox(w);
-    m_evoFitness->addItems({QStringLiteral("kl"), QStringLiteral("ppl")});
-    m_evoFitness->setCurrentText(QString::fromStdString(defaults.evoFitness));
-    form->addRow(tr("Offspring"), m_offspring);
-    form->addRow(tr("Generations"), m_generations);
-    form->addRow(tr("Fitness"), m_evoFitness);
-    return w;
-}
-
-QWidget *PruneForm::oneShotOptions(bool angular)
-{
-    auto *w = new QWidget(this);
-    auto *form = compactForm(w);
-    form->addRow(new QLabel(tr("One shot: every block scored once"), w));
-    if (angular) {
-        m_angularAllTokens = new QCheckBox(tr("Distance over all tokens, not the last"), w);
-        form->addRow(m_angularAllTokens);
-    }
-    return w;
 }
 
 void PruneForm::updateTargetMode()

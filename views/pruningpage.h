@@ -38,8 +38,9 @@ class WhatIfController;
 // The pruning page: a form to start a search, the trace chart that grows step by step (one line
 // per run), the layer map of the selected run (scores, removal order, what-if toggles), and the
 // runs of the open experiment file, two of which can be compared side by side.
-// Split by feature: pruningpage.cpp (layout, selection), _run.cpp (search jobs), _runs.cpp
-// (experiment files, run bookkeeping, compare), _export.cpp (charts and traces to files).
+// Split by feature: pruningpage.cpp (layout, what-if set-up), _select.cpp (selection, layer maps,
+// compare view), _run.cpp (search jobs), _runs.cpp (run bookkeeping, experiment files), _export.cpp
+// (charts and traces to files).
 class PruningPage : public QWidget
 {
     Q_OBJECT

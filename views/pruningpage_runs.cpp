@@ -1,5 +1,5 @@
-// The runs on the page: bookkeeping (rows, trace models, chart lines), experiment files read in
-// the background, and the side-by-side comparison of two runs.
+// The runs on the page: bookkeeping (rows, trace models, chart lines) and experiment files read
+// in the background and merged with what the page already shows.
 #include "pruningpage.h"
 
 #include "charts/tracechart.h"
@@ -198,25 +198,6 @@ void PruningPage::mergeExperiment(const QString &path, const Experiment &experim
     }
     if (!selected.isEmpty())
         updateSelectionView();
-}
-
-void PruningPage::showCompare(int a, int b)
-{
-    const ExperimentRun ra = runSnapshot(a), rb = runSnapshot(b);
-    m_compare->setRuns(ra, rb);
-    m_compareTable->show();
-    m_compareTable->resizeRowsToContents();
-    auto mapFor = [this](int row, const ExperimentRun &run) {
-        const int layers = run.info.layers > 0 ? run.info.layers : m_layers;
-        LayerMapData d
-            = run.steps.empty() ? LayerMapData::dense(layers) : LayerMapData::fromStep(run.steps.back(), layers);
-        d.scoreLabel = LayerMapData::scoreLabelFor(run.info.options);
-        d.title = m_runList->run(row).seriesName();
-        return d;
-    };
-    m_compareA->setData(mapFor(a, ra));
-    m_compareB->setData(mapFor(b, rb));
-    setMapPage(1);
 }
 
 } // namespace blockscope::views
