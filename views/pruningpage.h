@@ -124,6 +124,8 @@ private:
 
     // pruningpage_run.cpp
     void appendStep(int key, const TraceStep &step);
+    // The run exists in its file and the dense perplexity is known: the chart gets its step-0 point.
+    void runAnnounced(int key, const RunInfo &info);
     void finishRun(int key, const PruneJobReport &report);
     void endRun(int key, const QString &status, const QString &message);
     void onJobFinished(JobId id, JobOutcome outcome, const QString &message);

@@ -64,6 +64,15 @@ void PruningPage::run()
     JobRunner *runner = m_runner;
     QPointer<PruningPage> self(this);
     const QString method = QString::fromStdString(pruneMethodName(request.options.method));
+    request.onRunStarted = [runner, self, key](const RunInfo &started) {
+        QMetaObject::invokeMethod(
+            runner,
+            [self, key, started] {
+                if (self)
+                    self->runAnnounced(key, started);
+            },
+            Qt::QueuedConnection);
+    };
     m_job = m_runner->run<PruneJobReport>(
         pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
         [request, runner, self, key](JobContext &job) {
@@ -114,6 +123,17 @@ void PruningPage::appendStep(int key, const TraceStep &step)
         setStatus(text);
     }
     Q_EMIT stepShown(row, steps);
+}
+
+void PruningPage::runAnnounced(int key, const RunInfo &info)
+{
+    const int row = rowForKey(key);
+    if (row < 0)
+        return;
+    PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    r.info = info;
+    r.trace->setDensePerplexity(info.densePerplexity);
+    refreshRow(row);
 }
 
 void PruningPage::finishRun(int key, const PruneJobReport &report)

@@ -73,6 +73,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     // The experiment file: a new run, or the last unfinished run of this method to continue.
     std::vector<TraceStep> resume;
     std::string modelHash, calibrationHash;
+    RunInfo info; // what the run is, for the file and for onRunStarted
     if (!req.experimentPath.empty()) {
         job.stage("hashing the model");
         modelHash = contentHash(req.modelPath);
@@ -92,6 +93,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
                     throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
                         + ": it was run with other options (" + it->info.options.toJson().dump() + ")");
                 report.runId = it->info.id;
+                info = it->info;
                 resume = it->steps;
                 break;
             }
@@ -101,7 +103,6 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
                         + "; starting a new one");
         }
         if (report.runId.empty()) {
-            RunInfo info;
             info.label = req.label;
             info.options = options;
             info.layers = static_cast<int>(a.layers);
@@ -116,6 +117,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             info.status = "running";
             info.blockscopeVersion = BLOCKSCOPE_VERSION;
             report.runId = ExperimentFile::addRun(req.experimentPath, info);
+            info.id = report.runId;
         } else {
             ExperimentFile::setStatus(req.experimentPath, report.runId, "running");
         }
@@ -129,9 +131,37 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         if (onStep)
             onStep(step);
     };
+    if (req.experimentPath.empty()) { // nothing written: describe the run all the same
+        info.label = req.label;
+        info.options = options;
+        info.layers = static_cast<int>(a.layers);
+        info.modelPath = req.modelPath;
+        info.calibrationPath = req.calibrationPath;
+        info.calibrationProtocol = calibration.protocol;
+        if (options.evaluateSteps)
+            info.evaluationProtocol = evaluation.protocol;
+    }
+    info.status = "running";
+    bool started = false;
+    auto announce = [&] {
+        if (!started && req.onRunStarted)
+            req.onRunStarted(info);
+        started = true;
+    };
+    auto persistAndAnnounce = [&](const TraceStep &step) {
+        announce(); // a search without evaluation windows has no dense callback
+        persist(step);
+    };
+    // The dense perplexity goes into the file before step 0, so an interrupted run keeps it too.
+    auto dense = [&](double perplexity) {
+        info.densePerplexity = perplexity;
+        if (!req.experimentPath.empty())
+            ExperimentFile::setDensePerplexity(req.experimentPath, report.runId, perplexity);
+        announce();
+    };
     try {
-        report.result = runPruneSearch(
-            decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options, job, persist, resume);
+        report.result = runPruneSearch(decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options,
+            job, persistAndAnnounce, resume, dense);
     } catch (const JobCancelled &) {
         if (!req.experimentPath.empty())
             ExperimentFile::setStatus(req.experimentPath, report.runId, "cancelled");
@@ -146,10 +176,9 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         }
         throw;
     }
-    if (!req.experimentPath.empty()) {
-        ExperimentFile::setDensePerplexity(req.experimentPath, report.runId, report.result.densePerplexity);
+    announce();
+    if (!req.experimentPath.empty())
         ExperimentFile::setStatus(req.experimentPath, report.runId, "complete");
-    }
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }

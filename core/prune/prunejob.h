@@ -2,6 +2,7 @@
 
 #include "eval/protocol.h"
 #include "prunesearch.h"
+#include "store/experimentfile.h"
 #include "trace.h"
 
 #include <functional>
@@ -28,6 +29,9 @@ struct PruneRequest
     std::string experimentPath; // empty: nothing is written
     bool resume = false; // continue the last unfinished run of this method in experimentPath
     std::string label;
+    // Called on the worker thread once the run exists (in the file when there is one) and the
+    // dense perplexity is known: its id, protocols, model and calibration references.
+    std::function<void(const RunInfo &)> onRunStarted;
 };
 
 struct PruneJobReport

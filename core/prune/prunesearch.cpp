@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <algorithm>
 #include <c10/core/GradMode.h>
+#include <cmath>
 #include <map>
 
 namespace blockscope {
@@ -172,7 +173,8 @@ void SearchContext::emit(TraceStep step)
 }
 
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
-    const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume)
+    const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
+    const DenseCallback &onDense)
 {
     std::int64_t calibrationTokens = 0;
     std::size_t used = calibration.windows.size();
@@ -192,6 +194,8 @@ PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration,
     result.options = options;
     result.layers = decoder.layers();
     SearchContext ctx(decoder, calibration, evaluation, options, job, onStep, result, resume);
+    if (onDense && !std::isnan(result.densePerplexity))
+        onDense(result.densePerplexity);
     switch (options.method) {
     case PruneMethod::Sleb: runSleb(ctx); break;
     case PruneMethod::FinerCut: runFinerCut(ctx); break;

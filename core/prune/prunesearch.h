@@ -12,6 +12,8 @@ class JobContext;
 struct WindowSet;
 
 using StepCallback = std::function<void(const TraceStep &)>;
+// Called once the dense model's perplexity on the evaluation windows is known (before step 0).
+using DenseCallback = std::function<void(double perplexity)>;
 
 // Runs one search (pruning.md §3–§7) on the calibration windows. Every step is handed to
 // `onStep` as soon as it is complete (the caller persists it), and collected in the result.
@@ -22,6 +24,6 @@ using StepCallback = std::function<void(const TraceStep &)>;
 // options, JobCancelled when stopped (the steps already handed out stay valid).
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep = {},
-    const std::vector<TraceStep> &resume = {});
+    const std::vector<TraceStep> &resume = {}, const DenseCallback &onDense = {});
 
 } // namespace blockscope

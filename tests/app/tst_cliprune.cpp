@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
 #include <csignal>
 
 using namespace blockscope;
@@ -156,8 +157,8 @@ private Q_SLOTS:
         QProcess p;
         p.start(QStringLiteral(BLOCKSCOPE_CLI),
             pruneArgs(QStringLiteral("finercut"), QStringLiteral("0"), out)
-                << QStringLiteral("--no-eval") << QStringLiteral("--naive") << QStringLiteral("--batch")
-                << QStringLiteral("1"));
+                << QStringLiteral("--eval-windows") << QStringLiteral("2") << QStringLiteral("--naive")
+                << QStringLiteral("--batch") << QStringLiteral("1"));
         QVERIFY(p.waitForStarted());
         QElapsedTimer t;
         t.start();
@@ -172,6 +173,9 @@ private Q_SLOTS:
         const Experiment e = ExperimentFile::read(out.toStdString());
         QCOMPARE(e.runs[0].info.status, std::string("cancelled"));
         QVERIFY(!e.runs[0].steps.empty());
+        // The dense perplexity is written before step 0, so an interrupted run has it.
+        QVERIFY(std::isfinite(e.runs[0].info.densePerplexity) && e.runs[0].info.densePerplexity > 1);
+        QVERIFY(std::isfinite(e.runs[0].steps[0].perplexity));
     }
 
     void refusesNewerAndDamagedFiles()

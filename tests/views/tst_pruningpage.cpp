@@ -135,11 +135,23 @@ private Q_SLOTS:
         prepare(page, PruneMethod::Sleb, 1, file);
         QSignalSpy steps(&page, &PruningPage::stepShown);
         QSignalSpy ended(&page, &PruningPage::runEnded);
+        // When the first step arrives the run already has its id and dense point (announced
+        // by the engine before step 0), so the chart starts at the dense model.
+        int pointsAtFirstStep = -1;
+        QString nameAtFirstStep;
+        connect(&page, &PruningPage::stepShown, &page, [&] {
+            if (pointsAtFirstStep < 0) {
+                pointsAtFirstStep = page.chart()->pointCount(page.chartRun(0));
+                nameAtFirstStep = page.chart()->runName(page.chartRun(0));
+            }
+        });
         QTest::mouseClick(page.runButton(), Qt::LeftButton);
         QVERIFY(page.isRunning());
         QVERIFY(page.cancelButton()->isEnabled());
         QCOMPARE(page.runCount(), 1);
         QVERIFY(ended.wait(180000));
+        QCOMPARE(pointsAtFirstStep, 2);
+        QCOMPARE(nameAtFirstStep, QStringLiteral("run-0001 sleb"));
         QCOMPARE(ended.at(0).at(1).toString(), QStringLiteral("complete"));
         QCOMPARE(steps.count(), 1);
         QVERIFY(!page.isRunning());
