@@ -33,6 +33,23 @@ bool anyNearTie(const std::vector<CandidateScore> &candidates, std::size_t chose
     return false;
 }
 
+// Records what every greedy step records once its unit is chosen, and hands the step out.
+// `sublayersPerUnit` converts the scorer's sublayer count into the method's unit (SLEB: blocks).
+void emitGreedyStep(SearchContext &ctx, TraceStep step, const Unit &chosen, std::size_t chosenCandidate,
+    const UnitMask &mask, const std::vector<Unit> &removed, const Counters &base, const CalibrationScorer &scorer,
+    int sublayersPerUnit)
+{
+    step.chosen = {chosen};
+    step.chosenScore = step.candidates[chosenCandidate].score;
+    step.nearTie = anyNearTie(step.candidates, chosenCandidate);
+    step.mask = mask;
+    step.removedSoFar = removed;
+    step.evaluations = base.evaluations + scorer.evaluations();
+    step.unitForwards = base.unitForwards + scorer.sublayerForwards() / sublayersPerUnit;
+    step.tokens = base.tokens + scorer.tokens();
+    ctx.emit(std::move(step));
+}
+
 ScoreKind finercutScore(const std::string &metric)
 {
     if (metric == "kl")
@@ -103,15 +120,7 @@ void runSleb(SearchContext &ctx)
         removed.push_back(chosen);
         alive.erase(alive.begin() + bestPos);
 
-        step.chosen = {chosen};
-        step.chosenScore = best;
-        step.nearTie = anyNearTie(step.candidates, bestCandidate);
-        step.mask = mask;
-        step.removedSoFar = removed;
-        step.evaluations = base.evaluations + scorer.evaluations();
-        step.unitForwards = base.unitForwards + scorer.sublayerForwards() / 2;
-        step.tokens = base.tokens + scorer.tokens();
-        ctx.emit(std::move(step));
+        emitGreedyStep(ctx, std::move(step), chosen, bestCandidate, mask, removed, base, scorer, 2);
     }
 }
 
@@ -205,15 +214,7 @@ void runFinerCut(SearchContext &ctx)
             readmit();
             t.readmitted = true;
         }
-        t.chosen = {chosen};
-        t.chosenScore = best;
-        t.nearTie = anyNearTie(t.candidates, k);
-        t.mask = mask;
-        t.removedSoFar = pruned;
-        t.evaluations = base.evaluations + scorer.evaluations();
-        t.unitForwards = base.unitForwards + scorer.sublayerForwards();
-        t.tokens = base.tokens + scorer.tokens();
-        ctx.emit(std::move(t));
+        emitGreedyStep(ctx, std::move(t), chosen, k, mask, pruned, base, scorer, 1);
     }
 }
 
