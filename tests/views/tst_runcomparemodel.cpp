@@ -1,6 +1,7 @@
 // Two runs side by side: the rows, which of them differ, and the units only one run removed.
 #include "runcomparemodel.h"
 #include "store/experimentfile.h"
+#include "synthetictrace.h"
 
 #include <QAbstractItemModelTester>
 #include <QTest>
@@ -17,22 +18,7 @@ ExperimentRun run(const std::string &id, PruneMethod method, const std::vector<U
     r.info.status = "complete";
     r.info.layers = 4;
     r.info.densePerplexity = 32.96;
-    UnitMask mask = UnitMask::dense(4);
-    std::vector<Unit> sofar;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        TraceStep s;
-        s.index = static_cast<int>(i);
-        s.chosen = {order[i]};
-        order[i].applyTo(mask);
-        sofar.push_back(order[i]);
-        s.mask = mask;
-        s.removedSoFar = sofar;
-        s.perplexity = ppl;
-        s.klToDense = 0.5;
-        s.evaluations = 12;
-        s.seconds = 1.5;
-        r.steps.push_back(s);
-    }
+    r.steps = test::greedySteps(order, std::vector<double>(order.size(), ppl));
     return r;
 }
 

@@ -3,11 +3,14 @@
 #include "runsummary.h"
 #include "store/experimentfile.h"
 
+#include "synthetictrace.h"
+
 #include <QAbstractItemModelTester>
 #include <QTest>
 
 using namespace blockscope;
 using namespace blockscope::views;
+using blockscope::test::greedySteps;
 
 namespace {
 RunInfo info(const std::string &id, PruneMethod method, const std::string &status)
@@ -21,25 +24,6 @@ RunInfo info(const std::string &id, PruneMethod method, const std::string &statu
     return i;
 }
 
-std::vector<TraceStep> greedySteps(const std::vector<Unit> &order, const std::vector<double> &ppl)
-{
-    std::vector<TraceStep> steps;
-    UnitMask mask = UnitMask::dense(4);
-    std::vector<Unit> sofar;
-    for (std::size_t i = 0; i < order.size(); ++i) {
-        TraceStep s;
-        s.index = static_cast<int>(i);
-        s.chosen = {order[i]};
-        order[i].applyTo(mask);
-        sofar.push_back(order[i]);
-        s.mask = mask;
-        s.removedSoFar = sofar;
-        s.perplexity = ppl[i];
-        s.klToDense = 0.1 * static_cast<double>(i + 1);
-        steps.push_back(s);
-    }
-    return steps;
-}
 } // namespace
 
 class TestRunListModel : public QObject
