@@ -1,5 +1,6 @@
 #include "perplexity.h"
 
+#include "batching.h"
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
 #include "windows.h"
@@ -10,35 +11,6 @@
 #include <map>
 
 namespace blockscope {
-
-namespace {
-
-// Groups windows of equal length (and equal first target) into batches, keeping order within.
-std::vector<std::vector<std::size_t>> batches(const WindowSet &set, int batch)
-{
-    std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
-    for (std::size_t i = 0; i < set.windows.size(); ++i)
-        byShape[{set.windows[i].ids.size(), set.windows[i].firstTarget}].push_back(i);
-    std::vector<std::vector<std::size_t>> out;
-    for (auto &[shape, idx] : byShape)
-        for (std::size_t at = 0; at < idx.size(); at += static_cast<std::size_t>(std::max(batch, 1)))
-            out.emplace_back(idx.begin() + at,
-                idx.begin() + std::min(idx.size(), at + static_cast<std::size_t>(std::max(batch, 1))));
-    return out;
-}
-
-at::Tensor batchTokens(const WindowSet &set, const std::vector<std::size_t> &idx)
-{
-    const auto T = static_cast<std::int64_t>(set.windows[idx.front()].ids.size());
-    at::Tensor t = at::empty({static_cast<std::int64_t>(idx.size()), T}, at::kLong);
-    auto acc = t.accessor<std::int64_t, 2>();
-    for (std::size_t b = 0; b < idx.size(); ++b)
-        for (std::int64_t p = 0; p < T; ++p)
-            acc[b][p] = set.windows[idx[b]].ids[p];
-    return t;
-}
-
-} // namespace
 
 double reducePerplexity(PplFormula formula, const std::vector<double> &sums, const std::vector<std::int64_t> &counts)
 {
@@ -70,7 +42,7 @@ PerplexityResult evaluatePerplexity(
     r.mask = mask;
     std::vector<double> sums(set.windows.size());
     std::vector<std::int64_t> counts(set.windows.size());
-    const auto groups = batches(set, batch);
+    const auto groups = equalShapeBatches(set, static_cast<std::size_t>(std::max(batch, 1)));
     std::size_t done = 0;
     if (job)
         job->stage("perplexity");
@@ -114,7 +86,7 @@ DistanceResult compareToDense(
     std::size_t done = 0;
     if (job)
         job->stage("distance to dense");
-    for (const auto &idx : batches(set, batch)) {
+    for (const auto &idx : equalShapeBatches(set, static_cast<std::size_t>(std::max(batch, 1)))) {
         if (job)
             job->checkpoint();
         at::Tensor tokens = batchTokens(set, idx);

@@ -1,6 +1,7 @@
 #include "prunesearch.h"
 
 #include "common/formaterror.h"
+#include "eval/batching.h"
 #include "eval/perplexity.h"
 #include "eval/windows.h"
 #include "jobs/jobcontext.h"
@@ -19,29 +20,6 @@ namespace {
 
 // Dense evaluation logits are kept between steps when they take no more than this.
 constexpr double DenseEvalCacheBytes = 512.0 * 1024 * 1024;
-
-std::vector<std::vector<std::size_t>> equalShapeBatches(const WindowSet &set, std::size_t per)
-{
-    std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
-    for (std::size_t i = 0; i < set.windows.size(); ++i)
-        byShape[{set.windows[i].ids.size(), set.windows[i].firstTarget}].push_back(i);
-    std::vector<std::vector<std::size_t>> out;
-    for (auto &[shape, idx] : byShape)
-        for (std::size_t at = 0; at < idx.size(); at += per)
-            out.emplace_back(idx.begin() + at, idx.begin() + std::min(idx.size(), at + per));
-    return out;
-}
-
-at::Tensor tokensOf(const WindowSet &set, const std::vector<std::size_t> &idx)
-{
-    const auto T = static_cast<std::int64_t>(set.windows[idx.front()].ids.size());
-    at::Tensor t = at::empty({static_cast<std::int64_t>(idx.size()), T}, at::kLong);
-    auto acc = t.accessor<std::int64_t, 2>();
-    for (std::size_t b = 0; b < idx.size(); ++b)
-        for (std::int64_t p = 0; p < T; ++p)
-            acc[static_cast<std::int64_t>(b)][p] = set.windows[idx[b]].ids[p];
-    return t;
-}
 
 } // namespace
 
@@ -97,7 +75,7 @@ std::vector<ScoredSequence> SearchContext::sequences(ScoreKind kind) const
         = windowsPerBatch(decoder, static_cast<std::int64_t>(head.windows.front().ids.size()), options.batch);
     for (const auto &idx : equalShapeBatches(head, per)) {
         job.checkpoint();
-        at::Tensor z = decoder.forward(tokensOf(head, idx), UnitMask::dense(layers));
+        at::Tensor z = decoder.forward(batchTokens(head, idx), UnitMask::dense(layers));
         for (std::size_t b = 0; b < idx.size(); ++b)
             out[idx[b]].denseLogits = z[static_cast<std::int64_t>(b)];
     }
@@ -127,7 +105,7 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
     for (std::size_t g = 0; g < groups.size(); ++g) {
         job.checkpoint();
         const auto &idx = groups[g];
-        at::Tensor tokens = tokensOf(set, idx);
+        at::Tensor tokens = batchTokens(set, idx);
         at::Tensor dense;
         if (g < m_denseEval.size())
             dense = m_denseEval[g];
