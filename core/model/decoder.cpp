@@ -102,21 +102,27 @@ struct Decoder::Impl
         invFreq = ropeInverseFrequencies(a);
     }
 
-    at::Tensor attention(
-        const Block &b, const at::Tensor &x, const RopeTables &rope, int layer, ForwardCapture *cap) const
+    at::Tensor attention(const Block &b, const at::Tensor &x, const RopeTables &rope, int layer, ForwardCapture *cap,
+        std::int64_t positionOffset) const
     {
         const auto B = x.size(0), T = x.size(1);
         const auto H = arch.heads, Hkv = arch.kvHeads, hd = arch.headDim;
-        at::Tensor q = b.q(x).view({B, T, H, hd}).transpose(1, 2);
-        at::Tensor k = b.k(x).view({B, T, Hkv, hd}).transpose(1, 2);
+        const at::Tensor qRaw = b.q(x).view({B, T, H, hd});
+        const at::Tensor kRaw = b.k(x).view({B, T, Hkv, hd});
         at::Tensor v = b.v(x).view({B, T, Hkv, hd}).transpose(1, 2);
-        q = applyRope(q, rope.cos, rope.sin, arch.ropeLayout);
-        k = applyRope(k, rope.cos, rope.sin, arch.ropeLayout);
+        at::Tensor q = applyRope(qRaw.transpose(1, 2), rope.cos, rope.sin, arch.ropeLayout);
+        at::Tensor k = applyRope(kRaw.transpose(1, 2), rope.cos, rope.sin, arch.ropeLayout);
+        const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+        if (cap && cap->attentionHook) {
+            AttentionInputs in{layer, qRaw, kRaw, q, k, v, scale, positionOffset};
+            at::Tensor replaced = cap->attentionHook(in);
+            if (replaced.defined())
+                return b.o(replaced.to(x.scalar_type()).transpose(1, 2).reshape({B, T, H * hd}));
+        }
         if (Hkv != H) { // query head h reads KV head h / (H / Hkv)
             k = k.repeat_interleave(H / Hkv, 1);
             v = v.repeat_interleave(H / Hkv, 1);
         }
-        const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
         const bool windowed = arch.slidingWindow && T > *arch.slidingWindow;
         const bool wantProbs = cap && cap->attention != ForwardCapture::Attention::None;
         at::Tensor out;
@@ -285,7 +291,7 @@ at::Tensor Decoder::forwardBlocks(
     for (int l = first; l < last; ++l) {
         const Block &b = d->blocks[l];
         if (!mask.skipAttn[l])
-            h = h + d->attention(b, rmsNorm(h, b.attnNorm, eps), rope, l, cap);
+            h = h + d->attention(b, rmsNorm(h, b.attnNorm, eps), rope, l, cap, positionOffset);
         if (!mask.skipMlp[l])
             h = h + d->mlp(b, rmsNorm(h, b.mlpNorm, eps));
         if (cap && cap->hiddenStates)

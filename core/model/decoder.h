@@ -10,6 +10,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,19 @@ struct DecoderOptions
 {
     c10::Device device = c10::Device(c10::kCPU);
     c10::ScalarType dtype = c10::kFloat;
+};
+
+// What one attention sublayer sees, handed to ForwardCapture::attentionHook.
+struct AttentionInputs
+{
+    int layer = 0;
+    at::Tensor queriesPreRope; // [B, T, H, hd] output of q_proj (bias included), before RoPE
+    at::Tensor keysPreRope; // [B, T, Hkv, hd]
+    at::Tensor queries; // [B, H, T, hd] after RoPE
+    at::Tensor keys; // [B, Hkv, T, hd] after RoPE (not repeated for GQA)
+    at::Tensor values; // [B, Hkv, T, hd]
+    double scale = 1.0; // 1/sqrt(hd)
+    std::int64_t positionOffset = 0;
 };
 
 // What a forward pass records besides the logits.
@@ -42,6 +56,11 @@ struct ForwardCapture
     std::vector<at::Tensor> attention_probs;
     std::vector<at::Tensor> attention_pooled_max;
     std::vector<at::Tensor> attention_pooled_sum;
+
+    // Called in every attention sublayer that runs. It may record what it needs (gate features,
+    // ground truth) and return the attention output [B, H, T, hd] to use instead of dense causal
+    // attention (block-sparse attention), or an undefined tensor to keep the dense output.
+    std::function<at::Tensor(const AttentionInputs &)> attentionHook;
 };
 
 class Decoder

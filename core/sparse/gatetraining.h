@@ -1,0 +1,124 @@
+#pragma once
+
+// Training SeerAttention gates on a frozen model (seerattention.md §3, §4), and evaluating the
+// sparse model they give (§5, §7). No LibTorch in this header.
+
+#include "blockmask.h"
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace blockscope {
+class Decoder;
+class JobContext;
+struct WindowSet;
+} // namespace blockscope
+
+namespace blockscope::sparse {
+
+class GateSet;
+
+struct GateTrainOptions
+{
+    int blockSize = 16;
+    std::int64_t gateDim = 0; // 0 = head dim
+    std::int64_t steps = 300;
+    int batch = 8; // sequences per step
+    double lr = 1e-3;
+    double minLr = 0.0; // cosine floor
+    std::int64_t warmup = 20;
+    double weightDecay = 0.0;
+    double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+    double lossScale = 10.0;
+    std::uint64_t seed = 0;
+    std::int64_t evalEvery = 50; // held-out evaluation every this many steps (0 = only at the end)
+    double evalDensity = 0.5; // recall reported at this density
+    double evalThreshold = 2e-3; // realised density reported at this threshold
+
+    std::string validate() const; // empty when valid, else "option: why"
+};
+
+struct GateEvalPoint
+{
+    std::int64_t step = 0;
+    std::vector<double> layerKl; // §3 loss per layer (no ×10)
+    double kl = 0; // mean over layers
+    double recallAtDensity = 0; // mean mass recall at evalDensity, over layers and heads
+    double densityAtThreshold = 0; // realised tile density at evalThreshold
+};
+
+struct GateTrainStep
+{
+    std::int64_t step = 0; // 0-based
+    double lr = 0;
+    double loss = 0; // total (×10, summed over layers)
+    std::vector<double> layerLoss; // per layer, before ×10
+    std::int64_t tokens = 0; // tokens seen so far
+    double seconds = 0; // wall time so far
+};
+
+struct GateTrainResult
+{
+    std::vector<GateTrainStep> steps;
+    std::vector<GateEvalPoint> evals; // includes the untrained gates at step 0 and the end
+    bool resumed = false;
+};
+
+// Optimiser state and progress, saved beside the gate file so training can resume bit-exactly.
+struct GateTrainCheckpoint
+{
+    std::string path; // "<gates>.trainstate.safetensors"
+};
+
+struct GateTrainRequest
+{
+    const Decoder *decoder = nullptr;
+    const WindowSet *calibration = nullptr; // training windows ([BOS] + T-1 tokens each)
+    const WindowSet *heldOut = nullptr; // evaluation windows (may be null: no held-out evaluation)
+    GateTrainOptions options;
+    std::string outPath; // the gate file written at the end (and at every evaluation)
+    bool resume = false; // continue from outPath's training state when it exists
+    std::function<void(const GateTrainStep &)> onStep;
+    std::function<void(const GateEvalPoint &)> onEval;
+};
+
+// Builds the exact feature cache (§3) once, then trains with AdamW, warm-up and cosine. Writes the
+// gate file and its training state at every evaluation and at the end; a cancel (JobCancelled)
+// leaves the last written state, from which `resume` continues with the same result as an
+// uninterrupted run.
+GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job);
+
+// Per-layer results of running the model with block-sparse attention chosen by the gates.
+struct SparseLayerStats
+{
+    double tileDensity = 0, tileDensityLearned = 0, pairDensity = 0;
+    double recallMean = 0, recallP5 = 0, recallMin = 0;
+    std::int64_t emptyRows = 0;
+};
+
+struct SparseEvalResult
+{
+    MaskRule rule;
+    double perplexity = 0;
+    double densePerplexity = 0;
+    std::vector<SparseLayerStats> layers;
+    SparseLayerStats mean; // over layers (min of mins, sum of empty rows)
+    std::int64_t tokens = 0;
+};
+
+enum class MaskSource { Gates, Static, Random, Oracle };
+
+// Perplexity and §7 metrics of the model whose prefill attention is block-sparse with masks from
+// `gates` under `rule` (or the static / random / oracle baselines at the same density).
+SparseEvalResult evaluateSparse(const Decoder &decoder, const WindowSet &windows, const GateSet *gates,
+    const MaskRule &rule, JobContext *job = nullptr, MaskSource source = MaskSource::Gates, std::uint64_t seed = 0);
+
+// A sweep for the PPL-against-sparsity chart: one evaluation per rule, dense first.
+std::vector<SparseEvalResult> sweepSparsity(const Decoder &decoder, const WindowSet &windows, const GateSet &gates,
+    const std::vector<MaskRule> &rules, JobContext *job = nullptr,
+    const std::function<void(const SparseEvalResult &)> &onPoint = {});
+
+} // namespace blockscope::sparse
