@@ -6,6 +6,7 @@
 #include "blockmask.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,42 @@ struct SnapshotOptions
 LayerAttentionSnapshot computeAttentionSnapshot(const Decoder &decoder, const std::vector<std::int64_t> &tokens,
     const std::vector<std::string> &tokenTexts, int layer, const GateSet *gates, const SnapshotOptions &options,
     JobContext *job = nullptr);
+
+// What the attention page holds while it is open: the model, its tokenizer and (optionally) gates,
+// loaded once; each snapshot is one forward up to the chosen layer. Not thread-safe: one call at a
+// time (the app calls it from its job runner, newest request first).
+class AttentionSession
+{
+public:
+    struct Options
+    {
+        std::string modelPath;
+        std::string tokenizerPath; // empty: found beside the model
+        std::string gatesPath; // empty: no gates (ground truth only)
+        std::string device = "cpu";
+        int maxTokens = 32768; // longer texts are cut, and the snapshot says so
+    };
+    // Opens everything; throws (FormatError, UsageError, GateMismatch) naming the file at fault.
+    explicit AttentionSession(const Options &options);
+    ~AttentionSession();
+
+    const Options &options() const;
+    int layers() const;
+    int heads() const;
+    int kvHeads() const;
+    bool hasGates() const;
+    int gateBlockSize() const; // 0 without gates
+
+    // Loads (or with an empty path drops) gates; the old ones stay when loading fails.
+    void setGates(const std::string &gatesPath);
+
+    // Tokenizes `text` (with BOS as the model expects) and computes the layer's maps.
+    LayerAttentionSnapshot snapshot(const std::string &text, int layer, const SnapshotOptions &options,
+        JobContext *job = nullptr, bool *truncated = nullptr);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
 
 } // namespace blockscope::sparse

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,21 @@ class Decoder;
 }
 
 namespace blockscope::sparse {
+
+// A gate file that does not fit the model (or is not a gate file): names the file and the field.
+class GateMismatch : public std::runtime_error
+{
+public:
+    GateMismatch(const std::string &path, const std::string &field, const std::string &why)
+        : std::runtime_error(path + ": " + field + " " + why)
+        , m_field(field)
+    {
+    }
+    const std::string &field() const { return m_field; }
+
+private:
+    std::string m_field;
+};
 
 struct GateConfig
 {

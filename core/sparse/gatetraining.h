@@ -121,4 +121,42 @@ std::vector<SparseEvalResult> sweepSparsity(const Decoder &decoder, const Window
     const std::vector<MaskRule> &rules, JobContext *job = nullptr,
     const std::function<void(const SparseEvalResult &)> &onPoint = {});
 
+// The whole job as the CLI and the app run it: open the model and its tokenizer, cut the text into
+// calibration and held-out windows under a protocol (pruning.md §2: calibration pool for training,
+// eval pool held out), train, write the gate file. Errors name the file or option at fault.
+struct GateTrainJob
+{
+    std::string modelPath;
+    std::string tokenizerPath; // empty: found beside the model
+    std::string calibPath; // text file
+    std::string outPath; // .seergate.safetensors
+    std::string protocol = "tiny-ts";
+    std::int64_t context = 0; // 0: the preset's
+    std::int64_t heldOutWindows = 16; // eval-pool windows for the held-out evaluation (0: none)
+    std::string device = "cpu";
+    GateTrainOptions options;
+    bool resume = false;
+    std::function<void(const GateTrainStep &)> onStep;
+    std::function<void(const GateEvalPoint &)> onEval;
+};
+GateTrainResult runGateTrainJob(const GateTrainJob &request, JobContext &job);
+
+// The sparsity sweep as the CLI and the app run it (evaluation windows of `textPath` under the
+// protocol, eval pool). With no rules: top-k densities 1.0, 0.5, 0.4, 0.3, 0.2, 0.1.
+struct SparsitySweepJob
+{
+    std::string modelPath;
+    std::string tokenizerPath;
+    std::string gatesPath; // required for MaskSource::Gates
+    std::string textPath;
+    std::string protocol = "tiny-ts";
+    std::int64_t context = 0;
+    std::int64_t windows = 0; // 0: all
+    std::string device = "cpu";
+    MaskSource source = MaskSource::Gates;
+    std::vector<MaskRule> rules;
+    std::function<void(const SparseEvalResult &)> onPoint;
+};
+std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &request, JobContext &job);
+
 } // namespace blockscope::sparse
