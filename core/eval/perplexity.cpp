@@ -33,8 +33,8 @@ double reducePerplexity(PplFormula formula, const std::vector<double> &sums, con
     return NAN;
 }
 
-PerplexityResult evaluatePerplexity(
-    const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job, int batch)
+PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask,
+    JobContext *job, int batch, ForwardCapture *capture)
 {
     c10::NoGradGuard noGrad;
     PerplexityResult r;
@@ -50,7 +50,7 @@ PerplexityResult evaluatePerplexity(
         if (job)
             job->checkpoint();
         at::Tensor tokens = batchTokens(set, idx);
-        at::Tensor logits = decoder.forward(tokens, mask); // [B, T, V] float32
+        at::Tensor logits = decoder.forward(tokens, mask, capture); // [B, T, V] float32
         const std::int64_t first = set.windows[idx.front()].firstTarget;
         const std::int64_t T = tokens.size(1);
         at::Tensor lp = at::log_softmax(logits.narrow(1, first - 1, T - first), -1);

@@ -10,6 +10,7 @@ namespace blockscope {
 
 class Decoder;
 class JobContext;
+struct ForwardCapture;
 struct WindowSet;
 
 struct PerplexityResult
@@ -24,9 +25,10 @@ struct PerplexityResult
 
 // Perplexity of `decoder` with `mask` on the windows, reduced by the protocol's formula.
 // Windows of equal length are batched `batch` at a time. Reports progress per batch and stops
-// at the next batch when cancelled (throws JobCancelled).
-PerplexityResult evaluatePerplexity(
-    const Decoder &decoder, const WindowSet &windows, const UnitMask &mask, JobContext *job = nullptr, int batch = 8);
+// at the next batch when cancelled (throws JobCancelled). `capture`, when given, goes to every
+// forward (e.g. an attention hook that makes attention block-sparse).
+PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &windows, const UnitMask &mask,
+    JobContext *job = nullptr, int batch = 8, ForwardCapture *capture = nullptr);
 
 // Reduces per-window NLL sums and counts by a formula (exposed for tests).
 double reducePerplexity(

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +21,9 @@ std::shared_ptr<const ModelHandle> readSafetensorsFile(const std::string &path);
 std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &folder);
 // The validated tensor index of any safetensors file (not necessarily a model), for fixtures
 // and side files; offsets are absolute in `file`.
-std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings);
+// `metadata`, when given, receives the header's "__metadata__" strings.
+std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings,
+    std::map<std::string, std::string> *metadata = nullptr);
 
 std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const std::string &tokenizerPath);
 

@@ -331,9 +331,13 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
 
 namespace blockscope {
 
-std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings)
+std::vector<TensorInfo> readSafetensorsTensors(
+    const MappedFile &file, std::vector<std::string> &warnings, std::map<std::string, std::string> *metadata)
 {
-    return parseSafetensors(file, 0, warnings).tensors;
+    ShardHeader h = parseSafetensors(file, 0, warnings);
+    if (metadata)
+        *metadata = std::move(h.metadata);
+    return std::move(h.tensors);
 }
 
 } // namespace blockscope

@@ -47,6 +47,7 @@ struct GateEvalPoint
     std::vector<double> layerKl; // §3 loss per layer (no ×10)
     double kl = 0; // mean over layers
     double recallAtDensity = 0; // mean mass recall at evalDensity, over layers and heads
+    double recallStaticAtDensity = 0; // the same for the static pattern (first block + local window)
     double densityAtThreshold = 0; // realised tile density at evalThreshold
 };
 
@@ -67,12 +68,6 @@ struct GateTrainResult
     bool resumed = false;
 };
 
-// Optimiser state and progress, saved beside the gate file so training can resume bit-exactly.
-struct GateTrainCheckpoint
-{
-    std::string path; // "<gates>.trainstate.safetensors"
-};
-
 struct GateTrainRequest
 {
     const Decoder *decoder = nullptr;
@@ -86,9 +81,9 @@ struct GateTrainRequest
 };
 
 // Builds the exact feature cache (§3) once, then trains with AdamW, warm-up and cosine. Writes the
-// gate file and its training state at every evaluation and at the end; a cancel (JobCancelled)
-// leaves the last written state, from which `resume` continues with the same result as an
-// uninterrupted run.
+// gate file and its training state ("<out>.trainstate.safetensors": AdamW moments, step, history)
+// at every evaluation, at the end and when cancelled (JobCancelled); `resume` continues from that
+// state with the same result as an uninterrupted run.
 GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job);
 
 // Per-layer results of running the model with block-sparse attention chosen by the gates.

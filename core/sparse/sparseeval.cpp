@@ -1,1 +1,228 @@
+// Evaluating block-sparse prefill (seerattention.md §5, §7) and the job entry points shared by the
+// CLI and the app.
+#include "attentionkernels.h"
+#include "common/formaterror.h"
+#include "eval/perplexity.h"
+#include "eval/runsetup.h"
+#include "gateimpl.h"
 #include "gatetraining.h"
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+#include "model/modelhandle.h"
+#include "text/tokenizer.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace blockscope::sparse {
+
+namespace {
+
+struct LayerAccumulator
+{
+    double tile = 0, learned = 0, pair = 0;
+    std::int64_t heads = 0, emptyRows = 0;
+    std::vector<float> recall; // every token of every head and window
+};
+
+SparseLayerStats finish(LayerAccumulator &a)
+{
+    SparseLayerStats s;
+    if (a.heads == 0)
+        return s;
+    s.tileDensity = a.tile / static_cast<double>(a.heads);
+    s.tileDensityLearned = a.learned / static_cast<double>(a.heads);
+    s.pairDensity = a.pair / static_cast<double>(a.heads);
+    s.emptyRows = a.emptyRows;
+    if (!a.recall.empty()) {
+        double sum = 0;
+        for (float r : a.recall)
+            sum += r;
+        s.recallMean = sum / static_cast<double>(a.recall.size());
+        std::sort(a.recall.begin(), a.recall.end());
+        s.recallMin = a.recall.front();
+        s.recallP5 = a.recall[static_cast<std::size_t>(std::floor(0.05 * static_cast<double>(a.recall.size() - 1)))];
+    }
+    return s;
+}
+
+} // namespace
+
+namespace {
+
+SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &windows, const GateSet *gates,
+    const MaskRule &rule, JobContext *job, MaskSource source, std::uint64_t seed, double densePerplexity)
+{
+    c10::NoGradGuard noGrad;
+    if (source == MaskSource::Gates && !gates)
+        throw UsageError("--gates: a gate file is needed to evaluate gate masks");
+    if ((source == MaskSource::Static || source == MaskSource::Random) && rule.kind != MaskRule::Kind::Density)
+        throw UsageError("the static and random baselines take a density, not a threshold");
+    const int L = decoder.layers();
+    const int B = gates ? gates->config().blockSize : 64;
+    std::vector<LayerAccumulator> acc(static_cast<std::size_t>(L));
+    std::int64_t window = 0;
+    ForwardCapture cap;
+    cap.attentionHook = [&](const AttentionInputs &in) {
+        const auto b = in.queries.size(0), H = in.queries.size(1), N = in.queries.size(2);
+        const int nb = static_cast<int>((N + B - 1) / B);
+        std::vector<BlockMask> masks;
+        at::Tensor S;
+        if (source == MaskSource::Gates)
+            S = gates->impl().logits(in).cpu();
+        else if (source == MaskSource::Oracle)
+            S = blockAttentionMaps(in.queries, in.keys, in.values, B, in.scale).truth.cpu();
+        for (std::int64_t bi = 0; bi < b; ++bi)
+            for (std::int64_t h = 0; h < H; ++h) {
+                switch (source) {
+                case MaskSource::Gates:
+                case MaskSource::Oracle: masks.push_back(selectMask(toGrid(S[bi][h]), rule)); break;
+                case MaskSource::Static: masks.push_back(staticMask(nb, rule.value, rule.lastBlockDense)); break;
+                case MaskSource::Random:
+                    masks.push_back(randomMask(nb, rule.value,
+                        seed + static_cast<std::uint64_t>(((window + bi) * L + in.layer) * H + h), rule.lastBlockDense));
+                    break;
+                }
+            }
+        at::Tensor mask = masksToTensor(masks, b, H, in.queries.device());
+        at::Tensor recall = attentionMassRecall(in.queries, in.keys, mask, B, in.scale).cpu().contiguous();
+        LayerAccumulator &a = acc[static_cast<std::size_t>(in.layer)];
+        const float *r = recall.data_ptr<float>();
+        a.recall.insert(a.recall.end(), r, r + recall.numel());
+        for (const BlockMask &m : masks) {
+            const MaskStats st = maskStats(m, static_cast<int>(N), B, {}, BlockGrid(nb));
+            a.tile += st.tileDensity;
+            a.learned += st.tileDensityLearned;
+            a.pair += st.pairDensity;
+            ++a.heads;
+        }
+        SparseAttentionResult out = blockSparseAttention(in.queries, in.keys, in.values, mask, B, in.scale);
+        a.emptyRows += out.emptyRows;
+        if (in.layer == L - 1)
+            window += b;
+        return out.output;
+    };
+    SparseEvalResult r;
+    r.rule = rule;
+    const UnitMask dense = UnitMask::dense(L);
+    r.densePerplexity
+        = densePerplexity > 0 ? densePerplexity : evaluatePerplexity(decoder, windows, dense, job, 8).perplexity;
+    const PerplexityResult p = evaluatePerplexity(decoder, windows, dense, job, 8, &cap);
+    r.perplexity = p.perplexity;
+    r.tokens = p.scored;
+    LayerAccumulator all;
+    double minRecall = std::numeric_limits<double>::infinity();
+    for (auto &a : acc) {
+        all.tile += a.tile;
+        all.learned += a.learned;
+        all.pair += a.pair;
+        all.heads += a.heads;
+        all.emptyRows += a.emptyRows;
+        all.recall.insert(all.recall.end(), a.recall.begin(), a.recall.end());
+        r.layers.push_back(finish(a));
+        minRecall = std::min(minRecall, r.layers.back().recallMin);
+    }
+    r.mean = finish(all);
+    r.mean.recallMin = minRecall;
+    return r;
+}
+
+} // namespace
+
+SparseEvalResult evaluateSparse(const Decoder &decoder, const WindowSet &windows, const GateSet *gates,
+    const MaskRule &rule, JobContext *job, MaskSource source, std::uint64_t seed)
+{
+    return evaluateSparseWith(decoder, windows, gates, rule, job, source, seed, 0.0);
+}
+
+std::vector<SparseEvalResult> sweepSparsity(const Decoder &decoder, const WindowSet &windows, const GateSet &gates,
+    const std::vector<MaskRule> &rules, JobContext *job, const std::function<void(const SparseEvalResult &)> &onPoint)
+{
+    std::vector<SparseEvalResult> out;
+    const double dense = evaluatePerplexity(decoder, windows, UnitMask::dense(decoder.layers()), job, 8).perplexity;
+    for (const MaskRule &rule : rules) {
+        out.push_back(evaluateSparseWith(decoder, windows, &gates, rule, job, MaskSource::Gates, 0, dense));
+        if (onPoint)
+            onPoint(out.back());
+    }
+    return out;
+}
+
+namespace {
+
+struct Opened
+{
+    std::shared_ptr<const ModelHandle> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    Protocol protocol;
+    std::unique_ptr<Decoder> decoder;
+};
+
+Opened openFor(const std::string &modelPath, const std::string &tokenizerPath, const std::string &protocol,
+    std::int64_t context, const std::string &device, JobContext &job)
+{
+    Opened o;
+    job.stage("opening the model");
+    o.model = ModelHandle::open(modelPath);
+    o.protocol = resolveProtocol(protocol, context, 0, o.model->architecture().context);
+    o.protocol.device = device;
+    o.tokenizer = loadTokenizerFor(*o.model, tokenizerPath);
+    o.decoder = std::make_unique<Decoder>(o.model, decoderOptionsFor(device, "float32"));
+    return o;
+}
+
+} // namespace
+
+GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
+{
+    if (const std::string why = r.options.validate(); !why.empty())
+        throw UsageError(why);
+    Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
+    job.stage("tokenizing");
+    const WindowSet calib = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Calibration, 0);
+    WindowSet held;
+    if (r.heldOutWindows > 0)
+        held = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Evaluation, r.heldOutWindows);
+    GateTrainRequest q;
+    q.decoder = o.decoder.get();
+    q.calibration = &calib;
+    q.heldOut = r.heldOutWindows > 0 ? &held : nullptr;
+    q.options = r.options;
+    q.outPath = r.outPath;
+    q.resume = r.resume;
+    q.onStep = r.onStep;
+    q.onEval = r.onEval;
+    return trainGates(q, job);
+}
+
+std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
+{
+    Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
+    std::optional<GateSet> gates;
+    if (!r.gatesPath.empty())
+        gates = GateSet::load(r.gatesPath, *o.decoder);
+    else if (r.source == MaskSource::Gates)
+        throw UsageError("--gates: a gate file is needed for a sweep of gate masks");
+    job.stage("tokenizing");
+    const WindowSet set = windowsForText(r.textPath, *o.tokenizer, o.protocol, TextPool::Evaluation, r.windows);
+    std::vector<MaskRule> rules = r.rules;
+    if (rules.empty())
+        for (double d : {1.0, 0.5, 0.4, 0.3, 0.2, 0.1})
+            rules.push_back({MaskRule::Kind::Density, d, true, false, false});
+    std::vector<SparseEvalResult> out;
+    const double dense
+        = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
+    for (const MaskRule &rule : rules) {
+        out.push_back(
+            evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense));
+        if (r.onPoint)
+            r.onPoint(out.back());
+    }
+    return out;
+}
+
+} // namespace blockscope::sparse
