@@ -2,10 +2,49 @@
 
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
+#include "sparse/gates.h"
 
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <iostream>
 
 namespace blockscope::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void onInterrupt(int)
+{
+    g_interrupted.store(true);
+}
+
+} // namespace
+
+InterruptWatcher::InterruptWatcher(std::stop_source stop)
+{
+    g_interrupted = false;
+    m_previousInt = std::signal(SIGINT, onInterrupt);
+    m_previousTerm = std::signal(SIGTERM, onInterrupt);
+    m_watcher = std::jthread([stop](std::stop_token done) mutable {
+        while (!done.stop_requested()) {
+            if (g_interrupted.load()) {
+                stop.request_stop();
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+}
+
+InterruptWatcher::~InterruptWatcher()
+{
+    m_watcher.request_stop();
+    m_watcher.join();
+    std::signal(SIGINT, m_previousInt == SIG_ERR ? SIG_DFL : m_previousInt);
+    std::signal(SIGTERM, m_previousTerm == SIG_ERR ? SIG_DFL : m_previousTerm);
+}
 
 int guarded(const std::string &command, const std::function<int()> &body)
 {
@@ -15,6 +54,9 @@ int guarded(const std::string &command, const std::function<int()> &body)
         std::cerr << "blockscope-cli " << command << ": " << e.what() << "\n";
         return ExitUsage;
     } catch (const FormatError &e) {
+        std::cerr << "blockscope-cli " << command << ": bad input: " << e.what() << "\n";
+        return ExitBadInput;
+    } catch (const sparse::GateMismatch &e) {
         std::cerr << "blockscope-cli " << command << ": bad input: " << e.what() << "\n";
         return ExitBadInput;
     } catch (const JobCancelled &) {

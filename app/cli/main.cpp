@@ -2,6 +2,7 @@
 #include "clicommon.h"
 #include "common/device.h"
 #include "evalcommand.h"
+#include "gatescommand.h"
 #include "inspectcommand.h"
 #include "log/logging.h"
 #include "prunecommand.h"
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
     cli::addTrainDemoCommand(app, exitCode);
     cli::addPruneCommand(app, exitCode);
     cli::addReportCommand(app, exitCode);
+    cli::addGatesCommand(app, exitCode);
 
     app.parse_complete_callback([&] {
         auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

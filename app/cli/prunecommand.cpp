@@ -9,23 +9,13 @@
 #include "store/traceexport.h"
 
 #include <CLI/CLI.hpp>
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
-#include <thread>
 
 namespace blockscope::cli {
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-
-extern "C" void onInterrupt(int)
-{
-    g_interrupted.store(true);
-}
 
 std::string unitsText(const std::vector<Unit> &units)
 {
@@ -121,18 +111,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
             std::stop_source stop;
             JobContext job(
                 stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
-            g_interrupted = false;
-            auto previous = std::signal(SIGINT, onInterrupt);
-            std::signal(SIGTERM, onInterrupt);
-            std::jthread watcher([&](std::stop_token done) {
-                while (!done.stop_requested()) {
-                    if (g_interrupted.load()) {
-                        stop.request_stop();
-                        return;
-                    }
-                    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-                }
-            });
+            InterruptWatcher interrupts(stop);
             auto printStep = [&](const TraceStep &s) {
                 if (*quiet)
                     return;
@@ -163,9 +142,6 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                           << " (continue with --resume)\n";
                 rc = ExitCancelled;
             }
-            watcher.request_stop();
-            std::signal(SIGINT, previous);
-            std::signal(SIGTERM, SIG_DFL);
             return rc;
         });
     });

@@ -1,0 +1,221 @@
+#include "gatescommand.h"
+
+#include "clicommon.h"
+#include "common/formaterror.h"
+#include "jobs/jobcontext.h"
+#include "progressbar.h"
+#include "sparse/gates.h"
+#include "sparse/gatetraining.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace blockscope::cli {
+
+namespace {
+
+using namespace blockscope::sparse;
+
+void addTrain(CLI::App &gates, int &exitCode)
+{
+    auto r = std::make_shared<GateTrainJob>();
+    auto quiet = std::make_shared<bool>(false);
+    auto every = std::make_shared<int>(10);
+    auto cmd = gates.add_subcommand("train",
+        "Train SeerAttention gates on a frozen model (distillation from the block-level attention map, "
+        "seerattention.md §3-4) and write a .seergate.safetensors file");
+    cmd->add_option("path", r->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
+        ->required();
+    cmd->add_option("--calib", r->calibPath, "Training text: its calibration paragraphs train, its evaluation "
+                                             "paragraphs are held out")
+        ->required();
+    cmd->add_option("--out", r->outPath, "Gate file to write (.seergate.safetensors)")->required();
+    cmd->add_option("--steps", r->options.steps, "Optimiser steps")->capture_default_str();
+    cmd->add_option("--batch", r->options.batch, "Sequences per step")->capture_default_str();
+    cmd->add_option("--lr", r->options.lr, "Peak learning rate (AdamW, cosine to --min-lr)")->capture_default_str();
+    cmd->add_option("--min-lr", r->options.minLr, "Learning rate at the end of the cosine")->capture_default_str();
+    cmd->add_option("--warmup", r->options.warmup, "Linear warm-up steps")->capture_default_str();
+    cmd->add_option("--weight-decay", r->options.weightDecay, "AdamW decoupled weight decay")->capture_default_str();
+    cmd->add_option("--block", r->options.blockSize, "Block size B (tokens per gate block)")->capture_default_str();
+    cmd->add_option("--gate-dim", r->options.gateDim, "Gate dimension d_g (0: the head dimension)")
+        ->capture_default_str();
+    cmd->add_option("--seed", r->options.seed, "Seed (initialisation and batch order)")->capture_default_str();
+    cmd->add_option("--eval-every", r->options.evalEvery, "Held-out evaluation every N steps (0: only at the end)")
+        ->capture_default_str();
+    cmd->add_option("--held-out", r->heldOutWindows, "Held-out windows (eval paragraphs of --calib; 0: none)")
+        ->capture_default_str();
+    cmd->add_option("--protocol", r->protocol, "Protocol preset for the windows (tiny-ts, sleb, ...)")
+        ->capture_default_str();
+    cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
+    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
+    cmd->add_flag("--resume", r->resume, "Continue from the training state saved beside --out");
+    cmd->add_option("--print-every", *every, "Print the loss every N steps")->capture_default_str();
+    cmd->add_flag("--quiet", *quiet, "Print only the summary");
+    cmd->callback([r, quiet, every, &exitCode] {
+        exitCode = guarded("gates train", [&] {
+            GateTrainJob req = *r;
+            ProgressBar bar;
+            std::stop_source stop;
+            JobContext job(
+                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+            InterruptWatcher interrupts(stop);
+            req.onStep = [&](const GateTrainStep &s) {
+                if (*quiet || *every <= 0 || (s.step + 1) % *every != 0)
+                    return;
+                bar.finish();
+                char line[256];
+                std::snprintf(line, sizeof line, "step %5lld  lr %.3e  loss %.6f  %7.1f s\n",
+                    static_cast<long long>(s.step + 1), s.lr, s.loss, s.seconds);
+                std::cout << line << std::flush;
+            };
+            req.onEval = [&](const GateEvalPoint &e) {
+                if (*quiet)
+                    return;
+                bar.finish();
+                char line[256];
+                std::snprintf(line, sizeof line,
+                    "eval at step %lld: held-out KL %.6f  recall@%.2f gates %.4f / static %.4f  density@τ=%g %.4f\n",
+                    static_cast<long long>(e.step), e.kl, req.options.evalDensity, e.recallAtDensity,
+                    e.recallStaticAtDensity, req.options.evalThreshold, e.densityAtThreshold);
+                std::cout << line << std::flush;
+            };
+            try {
+                const GateTrainResult res = runGateTrainJob(req, job);
+                bar.finish();
+                const GateConfig cfg = GateSet::readConfig(req.outPath);
+                std::cout << "gates: " << req.outPath << " (" << gateParameterCount(cfg) << " parameters, block "
+                          << cfg.blockSize << ", d_g " << cfg.gateDim << ")"
+                          << (res.resumed ? ", resumed" : "") << "\n";
+                if (!res.steps.empty())
+                    std::cout << "final training loss: " << res.steps.back().loss << " after "
+                              << res.steps.back().step + 1 << " steps, " << res.steps.back().seconds << " s\n";
+                if (res.evals.size() >= 2)
+                    std::cout << "held-out KL: " << res.evals.front().kl << " untrained -> " << res.evals.back().kl
+                              << " trained; recall@" << req.options.evalDensity << ": "
+                              << res.evals.front().recallAtDensity << " -> " << res.evals.back().recallAtDensity
+                              << " (static pattern " << res.evals.back().recallStaticAtDensity << ")\n";
+            } catch (const JobCancelled &) {
+                bar.finish();
+                std::cerr << "gates train: cancelled; the state so far is in " << req.outPath
+                          << " (continue with --resume)\n";
+                return static_cast<int>(ExitCancelled);
+            }
+            return static_cast<int>(ExitOk);
+        });
+    });
+}
+
+const char *sourceName(MaskSource s)
+{
+    switch (s) {
+    case MaskSource::Gates: return "gates";
+    case MaskSource::Static: return "static";
+    case MaskSource::Random: return "random";
+    case MaskSource::Oracle: return "oracle";
+    }
+    return "?";
+}
+
+void addEval(CLI::App &gates, int &exitCode)
+{
+    auto r = std::make_shared<SparsitySweepJob>();
+    auto thresholds = std::make_shared<std::vector<double>>();
+    auto densities = std::make_shared<std::vector<double>>();
+    auto source = std::make_shared<std::string>("gates");
+    auto noLastDense = std::make_shared<bool>(false);
+    auto json = std::make_shared<bool>(false);
+    auto cmd = gates.add_subcommand("eval",
+        "Perplexity, sparsity and attention-mass recall per layer with block-sparse prefill chosen by gates "
+        "(or a baseline) at thresholds or densities");
+    cmd->add_option("path", r->modelPath, "Model")->required();
+    cmd->add_option("--gates", r->gatesPath, "Gate file (.seergate.safetensors)");
+    cmd->add_option("--text", r->textPath, "Evaluation text (its evaluation paragraphs under the protocol)")
+        ->required();
+    cmd->add_option("--threshold", *thresholds, "Threshold(s) τ on softmax(S), e.g. 0.002,0.01")->delimiter(',');
+    cmd->add_option("--density", *densities, "Top-k density ρ of the causal triangle, e.g. 0.5,0.2")->delimiter(',');
+    cmd->add_option("--masks", *source, "Where masks come from: gates, static (first block + local window), "
+                                        "random, oracle (top-k of the true block map)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"gates", "static", "random", "oracle"}));
+    cmd->add_flag("--no-last-block-dense", *noLastDense, "Do not force the last two query-block rows dense");
+    cmd->add_option("--windows", r->windows, "Evaluation windows (0: all)")->capture_default_str();
+    cmd->add_option("--protocol", r->protocol, "Protocol preset")->capture_default_str();
+    cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
+    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file");
+    cmd->add_flag("--json", *json, "Print JSON instead of tables");
+    cmd->callback([r, thresholds, densities, source, noLastDense, json, &exitCode] {
+        exitCode = guarded("gates eval", [&] {
+            SparsitySweepJob req = *r;
+            if (*source == "static")
+                req.source = MaskSource::Static;
+            else if (*source == "random")
+                req.source = MaskSource::Random;
+            else if (*source == "oracle")
+                req.source = MaskSource::Oracle;
+            for (double t : *thresholds)
+                req.rules.push_back({MaskRule::Kind::Threshold, t, !*noLastDense, false, false});
+            for (double d : *densities)
+                req.rules.push_back({MaskRule::Kind::Density, d, !*noLastDense, false, false});
+            if (req.rules.empty())
+                throw UsageError("give --threshold or --density (one or more values)");
+            ProgressBar bar;
+            std::stop_source stop;
+            JobContext job(
+                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+            InterruptWatcher interrupts(stop);
+            const auto results = runSparsitySweep(req, job);
+            bar.finish();
+            nlohmann::json out = nlohmann::json::array();
+            for (const SparseEvalResult &e : results) {
+                if (*json) {
+                    nlohmann::json layers = nlohmann::json::array();
+                    for (const auto &l : e.layers)
+                        layers.push_back({{"tile_density", l.tileDensity}, {"pair_density", l.pairDensity},
+                            {"recall_mean", l.recallMean}, {"recall_p5", l.recallP5}, {"recall_min", l.recallMin},
+                            {"empty_rows", l.emptyRows}});
+                    out.push_back({{"masks", sourceName(req.source)}, {"rule", e.rule.describe()},
+                        {"perplexity", e.perplexity}, {"dense_perplexity", e.densePerplexity},
+                        {"tile_density", e.mean.tileDensity}, {"sparsity", 1.0 - e.mean.tileDensity},
+                        {"recall_mean", e.mean.recallMean}, {"tokens", e.tokens}, {"layers", layers}});
+                    continue;
+                }
+                char line[256];
+                std::snprintf(line, sizeof line,
+                    "%s, %s: perplexity %.4f (dense %.4f), tile density %.4f (sparsity %.4f), recall mean %.4f "
+                    "p5 %.4f min %.4f, empty rows %lld\n",
+                    sourceName(req.source), e.rule.describe().c_str(), e.perplexity, e.densePerplexity,
+                    e.mean.tileDensity, 1.0 - e.mean.tileDensity, e.mean.recallMean, e.mean.recallP5,
+                    e.mean.recallMin, static_cast<long long>(e.mean.emptyRows));
+                std::cout << line;
+                std::cout << "  layer  tile-dens  learned  pair-dens  recall-mean  recall-p5  recall-min  empty\n";
+                for (std::size_t l = 0; l < e.layers.size(); ++l) {
+                    const auto &s = e.layers[l];
+                    std::snprintf(line, sizeof line, "  %5zu  %9.4f  %7.4f  %9.4f  %11.4f  %9.4f  %10.4f  %5lld\n",
+                        l, s.tileDensity, s.tileDensityLearned, s.pairDensity, s.recallMean, s.recallP5,
+                        s.recallMin, static_cast<long long>(s.emptyRows));
+                    std::cout << line;
+                }
+            }
+            if (*json)
+                std::cout << out.dump(2) << "\n";
+            return static_cast<int>(ExitOk);
+        });
+    });
+}
+
+} // namespace
+
+void addGatesCommand(CLI::App &app, int &exitCode)
+{
+    auto gates = app.add_subcommand("gates", "SeerAttention gates: train them, evaluate the sparse model they give");
+    gates->require_subcommand(1);
+    addTrain(*gates, exitCode);
+    addEval(*gates, exitCode);
+}
+
+} // namespace blockscope::cli
