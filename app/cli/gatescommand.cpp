@@ -78,9 +78,11 @@ void addTrain(CLI::App &gates, int &exitCode)
                 bar.finish();
                 char line[256];
                 std::snprintf(line, sizeof line,
-                    "eval at step %lld: held-out KL %.6f  recall@%.2f gates %.4f / static %.4f  density@τ=%g %.4f\n",
+                    "eval at step %lld: held-out KL %.6f  recall@%.2f gates %.4f / static %.4f / random %.4f  "
+                    "density@τ=%g %.4f\n",
                     static_cast<long long>(e.step), e.kl, req.options.evalDensity, e.recallAtDensity,
-                    e.recallStaticAtDensity, req.options.evalThreshold, e.densityAtThreshold);
+                    e.recallStaticAtDensity, e.recallRandomAtDensity, req.options.evalThreshold,
+                    e.densityAtThreshold);
                 std::cout << line << std::flush;
             };
             try {
@@ -97,7 +99,8 @@ void addTrain(CLI::App &gates, int &exitCode)
                     std::cout << "held-out KL: " << res.evals.front().kl << " untrained -> " << res.evals.back().kl
                               << " trained; recall@" << req.options.evalDensity << ": "
                               << res.evals.front().recallAtDensity << " -> " << res.evals.back().recallAtDensity
-                              << " (static pattern " << res.evals.back().recallStaticAtDensity << ")\n";
+                              << " (static pattern " << res.evals.back().recallStaticAtDensity << ", random "
+                              << res.evals.back().recallRandomAtDensity << ")\n";
             } catch (const JobCancelled &) {
                 bar.finish();
                 std::cerr << "gates train: cancelled; the state so far is in " << req.outPath

@@ -118,27 +118,15 @@ BlockMask selectMask(const BlockGrid &S, const MaskRule &rule)
 
 BlockMask staticMask(int nb, double density, bool lastBlockDense)
 {
-    checkDensity(density);
-    const double triangle = nb * (nb + 1) / 2.0;
-    auto build = [&](int w) {
-        BlockMask m{nb, std::vector<MaskCell>(static_cast<std::size_t>(nb) * nb, MaskCell::Off)};
-        for (int I = 0; I < nb; ++I) {
-            m.cells[static_cast<std::size_t>(I) * nb] = MaskCell::Selected;
-            for (int J = std::max(0, I - w + 1); J <= I; ++J)
-                m.cells[static_cast<std::size_t>(I) * nb + J] = MaskCell::Selected;
-        }
-        return m;
-    };
-    int best = 1;
-    double bestErr = std::numeric_limits<double>::infinity();
-    for (int w = 1; w <= nb; ++w) {
-        const double err = std::abs(static_cast<double>(build(w).count()) / triangle - density);
-        if (err < bestErr - 1e-12) {
-            bestErr = err;
-            best = w;
-        }
+    // The same number of blocks per row as top-k at this density: the sink block plus the k − 1
+    // blocks ending at the diagonal (all of them while I < k).
+    const int k = topkBlocksForDensity(density, nb);
+    BlockMask m{nb, std::vector<MaskCell>(static_cast<std::size_t>(nb) * nb, MaskCell::Off)};
+    for (int I = 0; I < nb; ++I) {
+        m.cells[static_cast<std::size_t>(I) * nb] = MaskCell::Selected;
+        for (int J = std::max(1, I - k + 2); J <= I; ++J)
+            m.cells[static_cast<std::size_t>(I) * nb + J] = MaskCell::Selected;
     }
-    BlockMask m = build(best);
     MaskRule forced;
     forced.lastBlockDense = lastBlockDense;
     applyForced(m, forced);

@@ -61,9 +61,8 @@ BlockMask selectMask(const BlockGrid &gateLogits, const MaskRule &rule);
 // softmax_J over J <= I of each row of S (zeros above the diagonal).
 BlockGrid rowSoftmax(const BlockGrid &logits);
 
-// The static baseline: the first key block plus a local window of w blocks ending at the diagonal,
-// w chosen so that the causal-triangle density is as close to `density` as possible (ties to the
-// smaller w), with the same forced rows as `rule` would add.
+// The static baseline at the same density as top-k: every row keeps min(k, I+1) blocks, the first
+// key block (the sink) plus the k − 1 blocks ending at the diagonal; plus the forced last rows.
 BlockMask staticMask(int nb, double density, bool lastBlockDense = true);
 
 // A seeded random mask of the given density: every row keeps min(k, I+1) uniformly chosen blocks.

@@ -229,7 +229,7 @@ GateEvalPoint evaluateGates(const GateSet &gates, const FeatureCache &held, cons
     e.step = step;
     const int B = g.config.blockSize;
     const auto N = held.tokensPerWindow;
-    double recall = 0, recallStatic = 0, density = 0;
+    double recall = 0, recallStatic = 0, recallRandom = 0, density = 0;
     std::int64_t count = 0;
     MaskRule byDensity{MaskRule::Kind::Density, o.evalDensity, false, false, false};
     MaskRule byThreshold{MaskRule::Kind::Threshold, o.evalThreshold, false, false, false};
@@ -247,6 +247,9 @@ GateEvalPoint evaluateGates(const GateSet &gates, const FeatureCache &held, cons
                 const BlockGrid none;
                 recall += maskStats(selectMask(grid, byDensity), static_cast<int>(N), B, tokenMass, none).recallMean;
                 recallStatic += maskStats(fixed, static_cast<int>(N), B, tokenMass, none).recallMean;
+                const BlockMask random = randomMask(static_cast<int>(nb), o.evalDensity,
+                    static_cast<std::uint64_t>(count) * 7919 + static_cast<std::uint64_t>(step), false);
+                recallRandom += maskStats(random, static_cast<int>(N), B, tokenMass, none).recallMean;
                 density += maskStats(selectMask(grid, byThreshold), static_cast<int>(N), B, {}, BlockGrid(
                                                                                               static_cast<int>(nb)))
                                .tileDensity;
@@ -256,6 +259,7 @@ GateEvalPoint evaluateGates(const GateSet &gates, const FeatureCache &held, cons
     e.kl = std::accumulate(e.layerKl.begin(), e.layerKl.end(), 0.0) / static_cast<double>(e.layerKl.size());
     e.recallAtDensity = recall / static_cast<double>(count);
     e.recallStaticAtDensity = recallStatic / static_cast<double>(count);
+    e.recallRandomAtDensity = recallRandom / static_cast<double>(count);
     e.densityAtThreshold = density / static_cast<double>(count);
     return e;
 }
@@ -269,7 +273,8 @@ json stepJson(const GateTrainStep &s)
 json evalJson(const GateEvalPoint &e)
 {
     return {{"step", e.step}, {"layer_kl", e.layerKl}, {"kl", e.kl}, {"recall", e.recallAtDensity},
-        {"recall_static", e.recallStaticAtDensity}, {"density_at_threshold", e.densityAtThreshold}};
+        {"recall_static", e.recallStaticAtDensity}, {"recall_random", e.recallRandomAtDensity},
+        {"density_at_threshold", e.densityAtThreshold}};
 }
 
 } // namespace
@@ -328,6 +333,7 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
             e.kl = s["kl"];
             e.recallAtDensity = s["recall"];
             e.recallStaticAtDensity = s["recall_static"];
+            e.recallRandomAtDensity = s["recall_random"];
             e.densityAtThreshold = s["density_at_threshold"];
             result.evals.push_back(e);
         }

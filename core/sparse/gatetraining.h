@@ -48,6 +48,7 @@ struct GateEvalPoint
     double kl = 0; // mean over layers
     double recallAtDensity = 0; // mean mass recall at evalDensity, over layers and heads
     double recallStaticAtDensity = 0; // the same for the static pattern (first block + local window)
+    double recallRandomAtDensity = 0; // the same for seeded random masks
     double densityAtThreshold = 0; // realised tile density at evalThreshold
 };
 

@@ -10,6 +10,7 @@
 #include "prune/calibrationscorer.h"
 #include "prune/prunesearch.h"
 #include "testdata.h"
+#include "tinymodel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -31,63 +32,12 @@ constexpr int Vocab = 64;
 
 Architecture tinyArchitecture(int layers)
 {
-    Architecture a;
-    a.family = "llama";
-    a.layers = layers;
-    a.hidden = 32;
-    a.intermediate = 64;
-    a.heads = 4;
-    a.kvHeads = 2;
-    a.headDim = 8;
-    a.vocab = Vocab;
-    a.context = 64;
-    return a;
-}
-
-// Random seeded weights; the blocks in `identity` get o_proj = down_proj = 0.
-std::map<std::string, at::Tensor> tinyWeights(int layers, std::uint64_t seed, const std::set<int> &identity = {})
-{
-    at::manual_seed(seed);
-    const Architecture a = tinyArchitecture(layers);
-    std::map<std::string, at::Tensor> w;
-    auto rnd = [](std::vector<std::int64_t> shape, double s) { return at::randn(shape) * s; };
-    w["model.embed_tokens.weight"] = rnd({Vocab, 32}, 1.0);
-    w["model.norm.weight"] = at::ones({32}) + rnd({32}, 0.1);
-    w["lm_head.weight"] = rnd({Vocab, 32}, 0.3);
-    for (int l = 0; l < layers; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        w[p + "input_layernorm.weight"] = at::ones({32}) + rnd({32}, 0.1);
-        w[p + "post_attention_layernorm.weight"] = at::ones({32}) + rnd({32}, 0.1);
-        w[p + "self_attn.q_proj.weight"] = rnd({32, 32}, 0.3);
-        w[p + "self_attn.k_proj.weight"] = rnd({16, 32}, 0.3);
-        w[p + "self_attn.v_proj.weight"] = rnd({16, 32}, 0.3);
-        w[p + "self_attn.o_proj.weight"] = identity.count(l) ? at::zeros({32, 32}) : rnd({32, 32}, 0.3);
-        w[p + "mlp.gate_proj.weight"] = rnd({64, 32}, 0.3);
-        w[p + "mlp.up_proj.weight"] = rnd({64, 32}, 0.3);
-        w[p + "mlp.down_proj.weight"] = identity.count(l) ? at::zeros({32, 64}) : rnd({32, 64}, 0.3);
-    }
-    return w;
+    return test::tinyArchitecture({.layers = layers, .vocab = Vocab});
 }
 
 std::unique_ptr<Decoder> tinyDecoder(int layers, std::uint64_t seed, const std::set<int> &identity = {})
 {
-    return std::make_unique<Decoder>(tinyArchitecture(layers), tinyWeights(layers, seed, identity));
-}
-
-WindowSet randomWindows(int n, int T, std::uint64_t seed)
-{
-    std::mt19937_64 rng(seed);
-    WindowSet set;
-    set.protocol = protocolPreset("tiny-ts");
-    set.protocol.context = set.protocol.stride = T;
-    for (int w = 0; w < n; ++w) {
-        TokenWindow t;
-        t.ids.push_back(1);
-        for (int p = 1; p < T; ++p)
-            t.ids.push_back(static_cast<std::int32_t>(rng() % Vocab));
-        set.windows.push_back(std::move(t));
-    }
-    return set;
+    return test::tinyDecoder({.layers = layers, .vocab = Vocab}, seed, identity);
 }
 
 // Windows continued greedily by the model itself from a random first token.
@@ -106,13 +56,6 @@ WindowSet selfGeneratedWindows(const Decoder &d, int n, int T, std::uint64_t see
     return set;
 }
 
-at::Tensor tokensOf(const TokenWindow &w)
-{
-    at::Tensor t = at::empty({1, static_cast<std::int64_t>(w.ids.size())}, at::kLong);
-    for (std::size_t p = 0; p < w.ids.size(); ++p)
-        t[0][static_cast<std::int64_t>(p)] = w.ids[p];
-    return t;
-}
 
 // The naive scores of the official codes: every window alone, a full forward per candidate.
 double naiveScore(const Decoder &d, const WindowSet &set, const UnitMask &mask, ScoreKind kind)
@@ -206,7 +149,7 @@ private Q_SLOTS:
     void skippingEqualsDeletion()
     {
         QFETCH(int, layer);
-        auto w = tinyWeights(6, 11);
+        auto w = test::tinyWeights({.layers = 6, .vocab = Vocab}, 11);
         Decoder full(tinyArchitecture(6), w);
         std::map<std::string, at::Tensor> fewer;
         for (auto &[name, t] : w) {
