@@ -431,6 +431,7 @@ BlockAttentionMaps blockAttentionMaps(const at::Tensor &q, const at::Tensor &k, 
         noKernels();
 #endif
     }
+    (void)bf16Parity; // a CUDA option: the CPU keeps its intermediates in the input precision
     // Per query chunk (whole tiles): r[i,J] = max_{j in J, j <= i} s_ij, m_i = max_J r[i,J] and
     // l_i = Σ_j exp(s_ij − m_i) — the final state of the online softmax, since the whole row of
     // the chunk is at hand — then a[i,J] = exp(r[i,J] − m_i) / l_i and G[I,J] = max_{i in I} a[i,J].

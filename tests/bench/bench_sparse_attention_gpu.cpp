@@ -23,12 +23,12 @@
 
 using namespace blockscope;
 
+#ifdef BLOCKSCOPE_HAVE_CUDA
 namespace {
 
 constexpr int warmups = 10;
 constexpr int runs = 10;
 
-#ifdef BLOCKSCOPE_HAVE_CUDA
 double medianMs(const std::function<void()> &f)
 {
     for (int i = 0; i < warmups; ++i)
@@ -45,7 +45,6 @@ double medianMs(const std::function<void()> &f)
     std::sort(ms.begin(), ms.end());
     return ms[ms.size() / 2];
 }
-#endif
 
 struct Masks
 {
@@ -74,6 +73,7 @@ Masks randomMasks(std::int64_t heads, int nb, int B, double density)
 }
 
 } // namespace
+#endif
 
 int main()
 {
