@@ -1,4 +1,5 @@
 // blockscope-cli: the engine without the GUI, for batch jobs and scripts.
+#include "attentioncommand.h"
 #include "clicommon.h"
 #include "common/device.h"
 #include "evalcommand.h"
@@ -32,6 +33,7 @@ int main(int argc, char **argv)
     cli::addPruneCommand(app, exitCode);
     cli::addReportCommand(app, exitCode);
     cli::addGatesCommand(app, exitCode);
+    cli::addAttentionCommand(app, exitCode);
 
     app.parse_complete_callback([&] {
         auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

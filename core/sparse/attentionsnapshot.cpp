@@ -208,7 +208,11 @@ LayerAttentionSnapshot AttentionSession::snapshot(
         tokens.push_back(*d->tokenizer->bosId());
     for (auto id : ids)
         tokens.push_back(id);
-    const std::size_t cap = static_cast<std::size_t>(std::max(1, d->options.maxTokens));
+    // Positions past the trained context give attention the model never learned: cut there too.
+    std::int64_t limit = std::max(1, d->options.maxTokens);
+    if (const std::int64_t context = d->decoder->architecture().context; context > 0)
+        limit = std::min(limit, context);
+    const auto cap = static_cast<std::size_t>(limit);
     if (truncated)
         *truncated = tokens.size() > cap;
     if (tokens.size() > cap)

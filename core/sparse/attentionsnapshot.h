@@ -66,7 +66,7 @@ public:
         std::string tokenizerPath; // empty: found beside the model
         std::string gatesPath; // empty: no gates (ground truth only)
         std::string device = "cpu";
-        int maxTokens = 32768; // longer texts are cut, and the snapshot says so
+        int maxTokens = 32768; // longer texts are cut (and at the model's context), and snapshot() says so
     };
     // Opens everything; throws (FormatError, UsageError, GateMismatch) naming the file at fault.
     explicit AttentionSession(const Options &options);
