@@ -75,7 +75,9 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
         if (source == MaskSource::Gates)
             S = gates->impl().logits(in).cpu();
         else if (source == MaskSource::Oracle)
-            S = blockAttentionMaps(in.queries, in.keys, in.values, B, in.scale).truth.cpu();
+            S = blockAttentionMaps(in.queries.to(at::kFloat), in.keys.to(at::kFloat), in.values.to(at::kFloat), B,
+                in.scale)
+                    .truth.cpu();
         for (std::int64_t bi = 0; bi < b; ++bi)
             for (std::int64_t h = 0; h < H; ++h) {
                 switch (source) {
@@ -88,8 +90,13 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
                     break;
                 }
             }
+        // The CPU references compute in float32 (or float64); CUDA kernels take the model's dtype.
+        const bool widen = !in.queries.is_cuda() && in.queries.scalar_type() != at::kDouble;
+        const at::Tensor q = widen ? in.queries.to(at::kFloat) : in.queries;
+        const at::Tensor k = widen ? in.keys.to(at::kFloat) : in.keys;
+        const at::Tensor v = widen ? in.values.to(at::kFloat) : in.values;
         at::Tensor mask = masksToTensor(masks, b, H, in.queries.device());
-        at::Tensor recall = attentionMassRecall(in.queries, in.keys, mask, B, in.scale).cpu().contiguous();
+        at::Tensor recall = attentionMassRecall(q, k, mask, B, in.scale).cpu().contiguous();
         LayerAccumulator &a = acc[static_cast<std::size_t>(in.layer)];
         const float *r = recall.data_ptr<float>();
         a.recall.insert(a.recall.end(), r, r + recall.numel());
@@ -100,7 +107,7 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
             a.pair += st.pairDensity;
             ++a.heads;
         }
-        SparseAttentionResult out = blockSparseAttention(in.queries, in.keys, in.values, mask, B, in.scale);
+        SparseAttentionResult out = blockSparseAttention(q, k, v, mask, B, in.scale);
         a.emptyRows += out.emptyRows;
         if (in.layer == L - 1)
             window += b;
