@@ -130,6 +130,8 @@ void addEval(CLI::App &gates, int &exitCode)
     auto densities = std::make_shared<std::vector<double>>();
     auto source = std::make_shared<std::string>("gates");
     auto noLastDense = std::make_shared<bool>(false);
+    auto forceDiagonal = std::make_shared<bool>(false);
+    auto forceSink = std::make_shared<bool>(false);
     auto json = std::make_shared<bool>(false);
     auto cmd = gates.add_subcommand("eval",
         "Perplexity, sparsity and attention-mass recall per layer with block-sparse prefill chosen by gates "
@@ -145,13 +147,15 @@ void addEval(CLI::App &gates, int &exitCode)
         ->capture_default_str()
         ->check(CLI::IsMember({"gates", "static", "random", "oracle"}));
     cmd->add_flag("--no-last-block-dense", *noLastDense, "Do not force the last two query-block rows dense");
+    cmd->add_flag("--force-diagonal", *forceDiagonal, "Always keep each query block's own (diagonal) block");
+    cmd->add_flag("--force-sink", *forceSink, "Always keep key block 0");
     cmd->add_option("--windows", r->windows, "Evaluation windows (0: all)")->capture_default_str();
     cmd->add_option("--protocol", r->protocol, "Protocol preset")->capture_default_str();
     cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
     cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file");
     cmd->add_flag("--json", *json, "Print JSON instead of tables");
-    cmd->callback([r, thresholds, densities, source, noLastDense, json, &exitCode] {
+    cmd->callback([r, thresholds, densities, source, noLastDense, forceDiagonal, forceSink, json, &exitCode] {
         exitCode = guarded("gates eval", [&] {
             SparsitySweepJob req = *r;
             if (*source == "static")
@@ -161,9 +165,9 @@ void addEval(CLI::App &gates, int &exitCode)
             else if (*source == "oracle")
                 req.source = MaskSource::Oracle;
             for (double t : *thresholds)
-                req.rules.push_back({MaskRule::Kind::Threshold, t, !*noLastDense, false, false});
+                req.rules.push_back({MaskRule::Kind::Threshold, t, !*noLastDense, *forceDiagonal, *forceSink});
             for (double d : *densities)
-                req.rules.push_back({MaskRule::Kind::Density, d, !*noLastDense, false, false});
+                req.rules.push_back({MaskRule::Kind::Density, d, !*noLastDense, *forceDiagonal, *forceSink});
             if (req.rules.empty())
                 throw UsageError("give --threshold or --density (one or more values)");
             ProgressBar bar;
