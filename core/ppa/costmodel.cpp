@@ -81,7 +81,11 @@ CostModel analyticCosts(
 
     CostModel c;
     auto unit = [&](const std::string &name, int layer, bool removed) -> UnitCost & {
-        c.units.push_back({name, layer, removed});
+        UnitCost u;
+        u.unit = name;
+        u.layer = layer;
+        u.removed = removed;
+        c.units.push_back(std::move(u));
         return c.units.back();
     };
 
