@@ -125,7 +125,7 @@ QString ValueScale::describe(double value) const
 QRgb maskedColour(QRgb colour, double kept, bool forced)
 {
     if (forced)
-        return mix(colour, forcedColour(), 0.55);
+        return mix(colour, forcedColour(), 0.45);
     kept = std::clamp(std::isnan(kept) ? 0.0 : kept, 0.0, 1.0);
     if (kept >= 1.0)
         return colour;

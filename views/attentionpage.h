@@ -1,0 +1,193 @@
+#pragma once
+
+#include "jobrunner.h"
+#include "sparse/attentionsnapshot.h"
+#include "sparse/blockmask.h"
+
+#include <QWidget>
+
+#include <memory>
+#include <vector>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QSplitter;
+class QTabWidget;
+class QTimer;
+
+namespace blockscope::views {
+
+class AttentionController;
+class GateTrainPanel;
+class HeatmapView;
+class MessageBanner;
+class SparsityPanel;
+
+// The attention page (seerattention.md §5, §7): a text and a layer give one snapshot of the true
+// block attention and the gates' prediction for every head; the head picker (or the mean over
+// heads), the mask source and rule, and the density or threshold slider then re-select the mask
+// and recompute tile and pair density, recall and empty rows from blockmask.h at once, without
+// the model. Three heatmaps side by side (ground truth, gate prediction, mask on the truth), a
+// token-level map for short texts, the perplexity-against-sparsity sweep and gate training in
+// their own tabs.
+// Split by feature: attentionpage.cpp (layout, text, layer, session), _mask.cpp (rule, masks,
+// statistics, heatmaps), _export.cpp (images and CSV).
+class AttentionPage : public QWidget
+{
+    Q_OBJECT
+public:
+    enum class View { Truth, Gate, Mask, Tokens };
+    enum class MaskSource { Gates, Oracle, Static };
+
+    explicit AttentionPage(JobRunner *runner, QWidget *parent = nullptr);
+    ~AttentionPage() override;
+
+    // The model the page's session opens (lazily, when the page is first shown or asked to
+    // compute); empty: none. `context` picks the default block size without gates.
+    void setModel(const QString &path, int layers, int heads, qint64 context = 0);
+    QString modelPath() const { return m_modelPath; }
+    // The text the training and sweep forms start with, and the first part of which the text box
+    // starts with when empty.
+    void setDefaultText(const QString &path);
+
+    void setText(const QString &text);
+    QString text() const;
+    bool loadTextFile(const QString &path, QString *error = nullptr);
+    void setLayer(int layer);
+    int layer() const;
+    // -1: the mean over heads.
+    void setHead(int head);
+    int head() const;
+    void setBlockSize(int blockSize);
+    int blockSize() const;
+    // Loads gates into the session (errors in the banner); empty: none.
+    void setGatesFile(const QString &path);
+    QString gatesFile() const;
+
+    // Asks the session for the current text and layer (superseding the question in flight).
+    void compute();
+    // Shows a snapshot (the session's results come this way; tests give synthetic ones).
+    void setSnapshot(std::shared_ptr<const sparse::LayerAttentionSnapshot> snapshot, bool truncated = false);
+    std::shared_ptr<const sparse::LayerAttentionSnapshot> snapshot() const { return m_snapshot; }
+
+    void setMaskSource(MaskSource source);
+    MaskSource maskSource() const;
+    void setMaskRule(const sparse::MaskRule &rule);
+    sparse::MaskRule maskRule() const;
+    // One mask per head shown (one, or every head for the mean), and what they keep.
+    const std::vector<sparse::BlockMask> &masks() const { return m_masks; }
+    std::int64_t maskCellCount() const;
+    const sparse::MaskStats &maskStats() const { return m_stats; }
+    // The statistics as the labels show them, one "name: value" per line.
+    QString statsText() const;
+    bool hasTokenView() const;
+
+    HeatmapView *view(View view) const;
+    // PNG, SVG or PDF of the view's figure, or CSV of its matrix, by the file's suffix.
+    bool exportView(View view, const QString &path, QString *error = nullptr) const;
+
+    QString statusText() const;
+    AttentionController *controller() const { return m_controller; }
+    MessageBanner *banner() const { return m_banner; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QSlider *slider() const { return m_slider; }
+    QComboBox *modeBox() const { return m_mode; }
+    QComboBox *headBox() const { return m_head; }
+    QComboBox *sourceBox() const { return m_source; }
+    QSpinBox *layerBox() const { return m_layer; }
+    GateTrainPanel *trainPanel() const { return m_train; }
+    SparsityPanel *sweepPanel() const { return m_sweep; }
+
+Q_SIGNALS:
+    void snapshotShown();
+    void snapshotFailed(const QString &message);
+    // The mask changed (rule, source, head or a new snapshot) and the statistics with it.
+    void maskUpdated();
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    // attentionpage.cpp
+    QWidget *createControls();
+    QWidget *createHeatmaps();
+    QWidget *createTokenTab();
+    QWidget *viewPanel(HeatmapView *view, View kind);
+    void ensureSession();
+    void onSnapshotReady();
+    void updateHeadBox(int heads);
+    void setStatus(const QString &text);
+    void updateGatesLabel(const QString &summary);
+    void chooseGates();
+    void chooseText();
+
+    // attentionpage_mask.cpp
+    void updateModeControls();
+    void sliderMoved(int position);
+    void valueEdited(double value);
+    void scheduleMaskUpdate();
+    void updateMask();
+    void updateViews();
+    void updateStatsLabels();
+    const sparse::HeadAttention *shownHead() const;
+    QString subtitle() const;
+    static int sliderPosition(const sparse::MaskRule &rule);
+    static double ruleValueAt(sparse::MaskRule::Kind kind, int position);
+
+    // attentionpage_export.cpp
+    void exportDialog(View view);
+
+    JobRunner *m_runner;
+    AttentionController *m_controller;
+    QString m_modelPath;
+    int m_layers = 0;
+    int m_heads = 0;
+    qint64 m_context = 0;
+    bool m_computeWanted = false;
+    bool m_truncated = false;
+    std::shared_ptr<const sparse::LayerAttentionSnapshot> m_snapshot;
+    std::vector<sparse::BlockMask> m_masks;
+    sparse::MaskStats m_stats;
+    bool m_maskPending = false;
+    bool m_syncing = false;
+    bool m_splitSized = false;
+
+    MessageBanner *m_banner;
+    QPlainTextEdit *m_text;
+    QTimer *m_textDebounce;
+    QSpinBox *m_layer;
+    QComboBox *m_head;
+    QComboBox *m_blockSize;
+    QLabel *m_gatesLabel;
+    QComboBox *m_source;
+    QComboBox *m_mode;
+    QSlider *m_slider;
+    QDoubleSpinBox *m_value;
+    QCheckBox *m_lastBlockDense;
+    QCheckBox *m_forceDiagonal;
+    QCheckBox *m_forceSink;
+    QCheckBox *m_tokenMask;
+    QLabel *m_tileDensity;
+    QLabel *m_pairDensity;
+    QLabel *m_sparsity;
+    QLabel *m_recall;
+    QLabel *m_emptyRows;
+    QLabel *m_status;
+    QTabWidget *m_tabs;
+    QSplitter *m_heatmapSplit = nullptr;
+    QWidget *m_tokenTab;
+    HeatmapView *m_truthView;
+    HeatmapView *m_gateView;
+    HeatmapView *m_maskView;
+    HeatmapView *m_tokenView;
+    SparsityPanel *m_sweep;
+    GateTrainPanel *m_train;
+};
+
+} // namespace blockscope::views

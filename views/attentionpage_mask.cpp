@@ -1,0 +1,401 @@
+// The mask on the attention page: the rule from the controls, one mask per head shown from the
+// snapshot's gate logits (or the ground truth, or the static pattern), the statistics of
+// blockmask.h, and the heatmaps. Nothing here calls the model: a slider move costs one mask
+// selection per head.
+#include "attentionpage.h"
+
+#include "format.h"
+#include "heatmapview.h"
+#include "render/heatmapimage.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QLabel>
+#include <QSlider>
+#include <QStandardItemModel>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace blockscope::views {
+
+namespace {
+constexpr double thresholdLogLow = -5.0; // 1e-5
+constexpr double thresholdLogSpan = 4.7; // .. about 0.5
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// Log-space gate stand-in for the ground truth: the row softmax of log Ĝ is Ĝ itself (its rows
+// sum to 1), so the threshold rule applies to the true map, and top-k picks its largest blocks.
+sparse::BlockGrid oracleLogits(const sparse::BlockGrid &truth)
+{
+    sparse::BlockGrid logits(truth.nb, -80.0f);
+    for (int i = 0; i < truth.nb; ++i)
+        for (int j = 0; j <= i; ++j)
+            logits.at(i, j) = std::log(std::max(truth.at(i, j), 1e-30f));
+    return logits;
+}
+
+QString fraction(double v)
+{
+    return std::isnan(v) ? QStringLiteral("\u2014") : QString::number(v, 'f', 3);
+}
+
+std::vector<QString> tokenLabels(const sparse::LayerAttentionSnapshot &s)
+{
+    std::vector<QString> labels;
+    labels.reserve(s.tokenTexts.size());
+    for (const std::string &t : s.tokenTexts) {
+        QString text = QString::fromStdString(t);
+        // Whitespace as visible marks, so a space or a line break still labels its row.
+        text.replace(QLatin1Char('\n'), QStringLiteral("\u21b5"));
+        text.replace(QLatin1Char('\t'), QStringLiteral("\u2192"));
+        text.replace(QLatin1Char(' '), QStringLiteral("\u2581"));
+        labels.push_back(text.isEmpty() ? QStringLiteral("\u2205") : text);
+    }
+    return labels;
+}
+} // namespace
+
+int AttentionPage::sliderPosition(const sparse::MaskRule &rule)
+{
+    if (rule.kind == sparse::MaskRule::Kind::Density)
+        return std::clamp(static_cast<int>(std::lround(rule.value * 1000.0)), 0, 1000);
+    if (!(rule.value > 0))
+        return 0;
+    const double t = (std::log10(rule.value) - thresholdLogLow) / thresholdLogSpan;
+    return std::clamp(static_cast<int>(std::lround(t * 1000.0)), 0, 1000);
+}
+
+double AttentionPage::ruleValueAt(sparse::MaskRule::Kind kind, int position)
+{
+    if (kind == sparse::MaskRule::Kind::Density)
+        return std::max(position, 1) / 1000.0;
+    return std::pow(10.0, thresholdLogLow + thresholdLogSpan * position / 1000.0);
+}
+
+void AttentionPage::updateModeControls()
+{
+    // The static pattern has a density, not scores to threshold.
+    const bool isStatic = maskSource() == MaskSource::Static;
+    m_syncing = true;
+    if (isStatic && m_mode->currentData().toInt() != static_cast<int>(sparse::MaskRule::Kind::Density)) {
+        m_mode->setCurrentIndex(m_mode->findData(static_cast<int>(sparse::MaskRule::Kind::Density)));
+        m_value->setRange(0.001, 1.0);
+        m_value->setValue(0.5);
+    }
+    m_mode->setEnabled(!isStatic);
+    m_forceDiagonal->setEnabled(!isStatic);
+    m_forceSink->setEnabled(!isStatic);
+    const bool density = m_mode->currentData().toInt() == static_cast<int>(sparse::MaskRule::Kind::Density);
+    const double keep = m_value->value();
+    if (density) {
+        m_value->setDecimals(3);
+        m_value->setRange(0.001, 1.0);
+        m_value->setSingleStep(0.01);
+        m_value->setToolTip(tr("\u03c1: the share of the causal triangle kept (top-k blocks per query row)"));
+        m_slider->setToolTip(tr("Density \u03c1 from 0 to 1"));
+    } else {
+        m_value->setDecimals(6);
+        m_value->setRange(1e-6, 0.999);
+        m_value->setToolTip(tr("\u03c4: blocks whose share of the row (softmax over J \u2264 I) exceeds it are kept"));
+        m_slider->setToolTip(tr("Threshold \u03c4 on a log scale from 1e-5 to 0.5"));
+    }
+    m_value->setValue(keep);
+    m_syncing = false;
+}
+
+void AttentionPage::setMaskSource(MaskSource source)
+{
+    const int index = m_source->findData(static_cast<int>(source));
+    if (index >= 0)
+        m_source->setCurrentIndex(index);
+    updateMask();
+}
+
+AttentionPage::MaskSource AttentionPage::maskSource() const
+{
+    return static_cast<MaskSource>(m_source->currentData().toInt());
+}
+
+sparse::MaskRule AttentionPage::maskRule() const
+{
+    sparse::MaskRule rule;
+    rule.kind = static_cast<sparse::MaskRule::Kind>(m_mode->currentData().toInt());
+    rule.value = m_value->value();
+    rule.lastBlockDense = m_lastBlockDense->isChecked();
+    rule.forceDiagonal = m_forceDiagonal->isChecked();
+    rule.forceSink = m_forceSink->isChecked();
+    return rule;
+}
+
+void AttentionPage::setMaskRule(const sparse::MaskRule &rule)
+{
+    m_syncing = true;
+    m_mode->setCurrentIndex(m_mode->findData(static_cast<int>(rule.kind)));
+    m_syncing = false;
+    updateModeControls();
+    m_syncing = true;
+    m_value->setValue(rule.value);
+    m_slider->setValue(sliderPosition(rule));
+    m_lastBlockDense->setChecked(rule.lastBlockDense);
+    m_forceDiagonal->setChecked(rule.forceDiagonal);
+    m_forceSink->setChecked(rule.forceSink);
+    m_syncing = false;
+    updateMask();
+}
+
+void AttentionPage::sliderMoved(int position)
+{
+    if (m_syncing)
+        return;
+    m_syncing = true;
+    m_value->setValue(ruleValueAt(maskRule().kind, position));
+    m_syncing = false;
+    scheduleMaskUpdate();
+}
+
+void AttentionPage::valueEdited(double)
+{
+    if (m_syncing)
+        return;
+    m_syncing = true;
+    m_slider->setValue(sliderPosition(maskRule()));
+    m_syncing = false;
+    scheduleMaskUpdate();
+}
+
+void AttentionPage::scheduleMaskUpdate()
+{
+    // Slider drags deliver many values per frame; the masks follow the latest once per pass of
+    // the event loop.
+    if (m_maskPending)
+        return;
+    m_maskPending = true;
+    QTimer::singleShot(0, this, &AttentionPage::updateMask);
+}
+
+const sparse::HeadAttention *AttentionPage::shownHead() const
+{
+    if (!m_snapshot)
+        return nullptr;
+    const int h = head();
+    if (h < 0 || h >= static_cast<int>(m_snapshot->heads.size()))
+        return &m_snapshot->meanOverHeads;
+    return &m_snapshot->heads[static_cast<std::size_t>(h)];
+}
+
+std::int64_t AttentionPage::maskCellCount() const
+{
+    std::int64_t n = 0;
+    for (const auto &m : m_masks)
+        n += m.count();
+    return n;
+}
+
+void AttentionPage::updateMask()
+{
+    m_maskPending = false;
+    m_masks.clear();
+    m_stats = {};
+    if (m_snapshot && m_snapshot->nb > 0 && !m_snapshot->heads.empty()) {
+        const auto &s = *m_snapshot;
+        const sparse::MaskRule rule = maskRule();
+        const MaskSource source = maskSource();
+        std::vector<int> heads;
+        if (head() >= 0 && head() < static_cast<int>(s.heads.size()))
+            heads.push_back(head());
+        else
+            for (int h = 0; h < static_cast<int>(s.heads.size()); ++h)
+                heads.push_back(h);
+        std::vector<sparse::MaskStats> perHead;
+        try {
+            for (int h : heads) {
+                const auto &a = s.heads[static_cast<std::size_t>(h)];
+                sparse::BlockMask mask;
+                if (source == MaskSource::Gates && a.gateLogits.nb == s.nb)
+                    mask = sparse::selectMask(a.gateLogits, rule);
+                else if (source == MaskSource::Static)
+                    mask = sparse::staticMask(s.nb, rule.value, rule.lastBlockDense);
+                else if (source == MaskSource::Oracle || source == MaskSource::Gates)
+                    mask = sparse::selectMask(oracleLogits(a.truth), rule);
+                perHead.push_back(sparse::maskStats(mask, s.tokens, s.blockSize, a.tokenMass, a.blockMass));
+                m_masks.push_back(std::move(mask));
+            }
+        } catch (const std::exception &e) {
+            m_masks.clear();
+            perHead.clear();
+            setStatus(tr("Mask: %1").arg(QString::fromUtf8(e.what())));
+        }
+        if (!perHead.empty()) {
+            // Densities and mean recall average over heads; the worst token is the worst of any
+            // head; empty rows add up.
+            const double n = static_cast<double>(perHead.size());
+            double p5 = 0;
+            bool p5Known = true;
+            m_stats.recallMin = std::numeric_limits<double>::infinity();
+            for (const auto &st : perHead) {
+                m_stats.tileDensity += st.tileDensity / n;
+                m_stats.tileDensityLearned += st.tileDensityLearned / n;
+                m_stats.pairDensity += st.pairDensity / n;
+                m_stats.recallMean += st.recallMean / n;
+                p5Known = p5Known && !std::isnan(st.recallP5);
+                p5 += st.recallP5 / n;
+                m_stats.recallMin = std::isnan(st.recallMin) ? nan : std::min(m_stats.recallMin, st.recallMin);
+                m_stats.emptyRows += st.emptyRows;
+            }
+            m_stats.recallP5 = p5Known ? p5 : nan;
+        }
+    }
+    updateStatsLabels();
+
+    // Only the overlays change: the maps and their zoom stay.
+    render::MaskOverlay overlay = render::MaskOverlay::fromMasks(m_masks);
+    const int heads = static_cast<int>(m_masks.size());
+    if (m_maskView->hasData()) {
+        m_maskView->setMask(overlay, heads);
+        const sparse::MaskRule rule = maskRule();
+        m_maskView->setTitle(tr("Mask on \u011c \u00b7 %1 %2 %3")
+                                 .arg(m_source->currentText().section(QLatin1Char(' '), 0, 0).toLower(),
+                                     rule.kind == sparse::MaskRule::Kind::Density ? tr("\u03c1") : tr("\u03c4"))
+                                 .arg(rule.value, 0, 'g', 3));
+    }
+    if (m_tokenView->hasData() && m_snapshot) {
+        m_tokenView->setMask(m_tokenMask->isChecked()
+                ? overlay.expandedToTokens(m_snapshot->tokens, m_snapshot->blockSize)
+                : render::MaskOverlay(),
+            heads);
+    }
+    Q_EMIT maskUpdated();
+}
+
+void AttentionPage::updateStatsLabels()
+{
+    if (m_masks.empty()) {
+        for (QLabel *l : {m_tileDensity, m_pairDensity, m_sparsity, m_recall, m_emptyRows})
+            l->setText(QStringLiteral("\u2014"));
+        return;
+    }
+    const auto &st = m_stats;
+    m_tileDensity->setText(tr("%1 (learned %2)").arg(fraction(st.tileDensity), fraction(st.tileDensityLearned)));
+    m_pairDensity->setText(fraction(st.pairDensity));
+    m_sparsity->setText(
+        tr("%1 of tiles, %2 of pairs").arg(formatPercent(1.0 - st.tileDensity), formatPercent(1.0 - st.pairDensity)));
+    m_recall->setText(tr("mean %1 \u00b7 p5 %2 \u00b7 min %3")
+                          .arg(fraction(st.recallMean), fraction(st.recallP5), fraction(st.recallMin)));
+    m_emptyRows->setText(m_masks.size() > 1 ? tr("%1 (all %2 heads)").arg(st.emptyRows).arg(m_masks.size())
+                                            : QString::number(st.emptyRows));
+}
+
+QString AttentionPage::statsText() const
+{
+    return QStringLiteral("tile density: %1\npair density: %2\nsparsity: %3\nrecall: %4\nempty rows: %5")
+        .arg(m_tileDensity->text(), m_pairDensity->text(), m_sparsity->text(), m_recall->text(), m_emptyRows->text());
+}
+
+QString AttentionPage::subtitle() const
+{
+    if (!m_snapshot)
+        return {};
+    const auto &s = *m_snapshot;
+    const QString model = m_modelPath.isEmpty() ? QString() : QFileInfo(m_modelPath).fileName() + tr(" \u00b7 ");
+    const QString who = head() >= 0 ? tr("head %1").arg(head()) : tr("mean over %1 heads").arg(s.heads.size());
+    return tr("%1layer %2 \u00b7 %3 \u00b7 %4 tokens \u00b7 B %5 (%6 blocks)")
+        .arg(model)
+        .arg(s.layer)
+        .arg(who)
+        .arg(s.tokens)
+        .arg(s.blockSize)
+        .arg(s.nb);
+}
+
+void AttentionPage::setSnapshot(std::shared_ptr<const sparse::LayerAttentionSnapshot> snapshot, bool truncated)
+{
+    const bool hadGates = m_snapshot && m_snapshot->hasGates;
+    m_snapshot = std::move(snapshot);
+    m_truncated = truncated;
+    if (m_snapshot) {
+        updateHeadBox(static_cast<int>(m_snapshot->heads.size()));
+        m_syncing = true;
+        if (m_snapshot->layer != m_layer->value() && m_snapshot->layer <= m_layer->maximum())
+            m_layer->setValue(m_snapshot->layer);
+        m_syncing = false;
+        // Gates that just arrived are what the user wants to see; without them the oracle.
+        if (auto *items = qobject_cast<QStandardItemModel *>(m_source->model()))
+            if (QStandardItem *item = items->item(m_source->findData(static_cast<int>(MaskSource::Gates))))
+                item->setEnabled(m_snapshot->hasGates);
+        if (m_snapshot->hasGates && !hadGates)
+            m_source->setCurrentIndex(m_source->findData(static_cast<int>(MaskSource::Gates)));
+        else if (!m_snapshot->hasGates && maskSource() == MaskSource::Gates)
+            m_source->setCurrentIndex(m_source->findData(static_cast<int>(MaskSource::Oracle)));
+        m_blockSize->setEnabled(!m_snapshot->hasGates);
+    }
+    updateViews();
+    if (m_snapshot)
+        Q_EMIT snapshotShown();
+}
+
+void AttentionPage::updateViews()
+{
+    const sparse::HeadAttention *a = shownHead();
+    if (!a || !m_snapshot || m_snapshot->nb <= 0) {
+        const QString why = m_modelPath.isEmpty() ? tr("Open a model to see its attention")
+                                                  : tr("Type or load a text; the maps appear here");
+        m_truthView->clear(why);
+        m_gateView->clear(why);
+        m_maskView->clear(why);
+        m_tokenView->clear(why);
+        m_tabs->setTabVisible(m_tabs->indexOf(m_tokenTab), false);
+        updateMask();
+        return;
+    }
+    const auto &s = *m_snapshot;
+    const QString sub = subtitle();
+    auto blockFigure = [&](const QString &title, const sparse::BlockGrid &grid) {
+        render::HeatmapFigure f;
+        f.title = title;
+        f.subtitle = sub;
+        f.grid = grid;
+        f.valueLabel = tr("share of the row (log scale)");
+        return f;
+    };
+    for (HeatmapView *v : {m_truthView, m_gateView, m_maskView})
+        v->setBlockInfo(s.blockSize, s.tokens);
+    m_truthView->setFigure(blockFigure(tr("Ground truth \u011c (block max, row-normalised)"), a->truth));
+    if (s.hasGates && a->gateProbs.nb == s.nb) {
+        m_gateView->setFigure(blockFigure(tr("Gate prediction softmax(S)"), a->gateProbs));
+    } else {
+        render::HeatmapFigure empty;
+        empty.title = tr("Gate prediction");
+        m_gateView->setFigure(empty);
+        m_gateView->clear(tr("No gates for this model: choose a gate file (Gates\u2026) or train gates in the "
+                             "Gate training tab. The mask uses the ground truth meanwhile (oracle)."));
+    }
+    m_maskView->setFigure(blockFigure(tr("Mask on ground truth"), a->truth));
+
+    const bool tokens = !a->tokenProbs.empty() && a->tokenProbs.size() == static_cast<std::size_t>(s.tokens) * s.tokens;
+    m_tabs->setTabVisible(m_tabs->indexOf(m_tokenTab), tokens);
+    if (tokens) {
+        render::HeatmapFigure f;
+        f.title = tr("Token attention P");
+        f.subtitle = sub;
+        f.grid.nb = s.tokens;
+        f.grid.values = a->tokenProbs;
+        f.labels = tokenLabels(s);
+        f.rowTitle = tr("query token i");
+        f.columnTitle = tr("key token j");
+        f.valueLabel = tr("probability (log scale)");
+        m_tokenView->setBlockInfo(0, s.tokens);
+        m_tokenView->setFigure(std::move(f));
+    } else {
+        m_tokenView->clear(tr("Token-level maps are kept for texts of up to 256 tokens"));
+    }
+    updateMask();
+}
+
+} // namespace blockscope::views

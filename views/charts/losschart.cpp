@@ -1,0 +1,226 @@
+#include "losschart.h"
+
+#include "chartexport.h"
+#include "gatetrainmodel.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QLegend>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QVXYModelMapper>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace blockscope::views {
+
+LossChart::LossChart(QWidget *parent)
+    : QWidget(parent)
+    , m_chart(new QChart)
+    , m_loss(new QLineSeries(this))
+    , m_heldOut(new QLineSeries(this))
+    , m_lossMapper(new QVXYModelMapper(this))
+    , m_heldOutMapper(new QVXYModelMapper(this))
+{
+    setObjectName(QStringLiteral("lossChart"));
+    m_chart->setTitle(tr("Gate training loss"));
+    QFont titleFont = m_chart->titleFont();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_chart->setTitleFont(titleFont);
+    m_chart->setAnimationOptions(QChart::NoAnimation); // steps arrive live
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setMargins(QMargins(4, 4, 4, 4));
+    m_loss->setName(tr("training loss (10 \u00d7 \u03a3 layer KL)"));
+    QPen lossPen = m_loss->pen();
+    lossPen.setWidthF(1.5);
+    m_loss->setPen(lossPen);
+    m_heldOut->setName(tr("held-out (same scale)"));
+    m_heldOut->setPointsVisible(true);
+    m_heldOut->setMarkerSize(9);
+    QPen heldOutPen(QColor(0xe6, 0x55, 0x0d), 2.0, Qt::DashLine);
+    m_heldOut->setPen(heldOutPen);
+    m_chart->addSeries(m_loss);
+    m_chart->addSeries(m_heldOut);
+    m_lossMapper->setSeries(m_loss);
+    m_lossMapper->setXColumn(GateTrainModel::Step);
+    m_lossMapper->setYColumn(GateTrainModel::Loss);
+    m_heldOutMapper->setSeries(m_heldOut);
+    m_heldOutMapper->setXColumn(GateEvalModel::Step);
+    m_heldOutMapper->setYColumn(GateEvalModel::HeldOutLoss);
+    for (QLineSeries *s : {m_loss, m_heldOut}) {
+        connect(s, &QXYSeries::pointAdded, this, &LossChart::scheduleRescale);
+        connect(s, &QXYSeries::pointsRemoved, this, &LossChart::scheduleRescale);
+        connect(s, &QXYSeries::pointsReplaced, this, &LossChart::scheduleRescale);
+    }
+    m_view = new QChartView(m_chart, this);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+    attachAxes();
+}
+
+LossChart::~LossChart()
+{
+    // The mappers listen to models the caller owns.
+    m_lossMapper->setModel(nullptr);
+    m_heldOutMapper->setModel(nullptr);
+}
+
+void LossChart::setModels(GateTrainModel *steps, GateEvalModel *evals)
+{
+    m_lossMapper->setModel(steps);
+    m_heldOutMapper->setModel(evals);
+    // A mapper without a model leaves its series as they were.
+    if (!steps)
+        m_loss->clear();
+    if (!evals)
+        m_heldOut->clear();
+    scheduleRescale();
+}
+
+void LossChart::setTotalSteps(qint64 steps)
+{
+    m_totalSteps = steps;
+    rescale();
+}
+
+void LossChart::setLogScale(bool log)
+{
+    if (log == m_log)
+        return;
+    m_log = log;
+    attachAxes();
+}
+
+int LossChart::trainingPointCount() const
+{
+    return static_cast<int>(m_loss->count());
+}
+
+int LossChart::evalPointCount() const
+{
+    return static_cast<int>(m_heldOut->count());
+}
+
+QString LossChart::xAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Horizontal);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+QString LossChart::yAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Vertical);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+double LossChart::xAxisMax() const
+{
+    const auto axes = m_chart->axes(Qt::Horizontal);
+    return axes.isEmpty() ? 0.0 : static_cast<QValueAxis *>(axes.front())->max();
+}
+
+void LossChart::attachAxes()
+{
+    for (QAbstractAxis *axis : m_chart->axes()) {
+        m_chart->removeAxis(axis);
+        delete axis;
+    }
+    auto *x = new QValueAxis(this);
+    x->setTitleText(tr("Step"));
+    x->setLabelFormat(QStringLiteral("%d"));
+    QAbstractAxis *y;
+    if (m_log) {
+        auto *logAxis = new QLogValueAxis(this);
+        logAxis->setLabelFormat(QStringLiteral("%.3g"));
+        logAxis->setMinorTickCount(-1);
+        logAxis->setTitleText(tr("Loss (log scale)"));
+        y = logAxis;
+    } else {
+        auto *linear = new QValueAxis(this);
+        linear->setLabelFormat(QStringLiteral("%.3g"));
+        linear->setTitleText(tr("Loss"));
+        y = linear;
+    }
+    m_chart->addAxis(x, Qt::AlignBottom);
+    m_chart->addAxis(y, Qt::AlignLeft);
+    for (QLineSeries *s : {m_loss, m_heldOut}) {
+        s->attachAxis(x);
+        s->attachAxis(y);
+    }
+    rescale();
+}
+
+void LossChart::scheduleRescale()
+{
+    if (m_rescalePending)
+        return;
+    m_rescalePending = true;
+    QTimer::singleShot(0, this, &LossChart::rescale);
+}
+
+void LossChart::rescale()
+{
+    m_rescalePending = false;
+    double xMax = std::max<double>(static_cast<double>(m_totalSteps), 1.0);
+    double yMin = std::numeric_limits<double>::infinity(), yMax = -yMin;
+    for (QLineSeries *s : {m_loss, m_heldOut})
+        for (const QPointF &p : s->points()) {
+            xMax = std::max(xMax, p.x());
+            if (std::isfinite(p.y()) && (!m_log || p.y() > 0)) {
+                yMin = std::min(yMin, p.y());
+                yMax = std::max(yMax, p.y());
+            }
+        }
+    const auto hAxes = m_chart->axes(Qt::Horizontal);
+    const auto vAxes = m_chart->axes(Qt::Vertical);
+    if (hAxes.isEmpty() || vAxes.isEmpty())
+        return;
+    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    // The run's own span (not rounded up to a nice 400 for 300 steps), labels at a round step.
+    const double raw = xMax / 6.0;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
+    double interval = magnitude;
+    for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+        if (m * magnitude >= raw) {
+            interval = std::max(1.0, m * magnitude);
+            break;
+        }
+    x->setTickType(QValueAxis::TicksDynamic);
+    x->setTickAnchor(0);
+    x->setTickInterval(interval);
+    x->setRange(0, xMax);
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
+        if (!(yMin > 0)) {
+            yMin = 0.1;
+            yMax = 10;
+        }
+        const double low = yMin / 1.1, high = yMax * 1.1;
+        logAxis->setRange(low, high);
+        logAxis->setBase(high / low >= 1000 ? 10 : 2);
+    } else {
+        auto *linear = static_cast<QValueAxis *>(vAxes.front());
+        if (!(yMin <= yMax)) {
+            yMin = 0;
+            yMax = 1;
+        }
+        // Loss is non-negative: start at 0 so the fall reads at its true proportion.
+        linear->setRange(0, yMax > 0 ? yMax * 1.08 : 1.0);
+        linear->applyNiceNumbers();
+    }
+}
+
+bool LossChart::exportTo(const QString &path, QString *error)
+{
+    rescale();
+    return exportChartFile(m_chart, chartExportSize(m_view), path, tr("Blockscope gate training loss"), error);
+}
+
+} // namespace blockscope::views

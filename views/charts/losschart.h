@@ -1,0 +1,58 @@
+#pragma once
+
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QChart;
+class QChartView;
+class QLineSeries;
+class QVXYModelMapper;
+QT_END_NAMESPACE
+
+namespace blockscope::views {
+
+class GateEvalModel;
+class GateTrainModel;
+
+// The live loss curve of a gate training run: the training loss per step as a line and the
+// held-out loss (same scale) at each evaluation as marked points, both fed from their models
+// through QVXYModelMapper so the curve grows as steps arrive. The x axis spans the run's steps
+// from the start, so the curve also shows how far the run has got.
+class LossChart : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit LossChart(QWidget *parent = nullptr);
+    ~LossChart() override;
+
+    // The models must outlive the chart or be replaced first; null detaches.
+    void setModels(GateTrainModel *steps, GateEvalModel *evals);
+    void setTotalSteps(qint64 steps);
+    void setLogScale(bool log);
+    bool logScale() const { return m_log; }
+
+    int trainingPointCount() const;
+    int evalPointCount() const;
+    QString xAxisTitle() const;
+    QString yAxisTitle() const;
+    double xAxisMax() const;
+
+    bool exportTo(const QString &path, QString *error = nullptr);
+
+private:
+    void attachAxes();
+    void scheduleRescale();
+    void rescale();
+
+    QChartView *m_view;
+    QChart *m_chart;
+    QLineSeries *m_loss;
+    QLineSeries *m_heldOut;
+    QVXYModelMapper *m_lossMapper;
+    QVXYModelMapper *m_heldOutMapper;
+    qint64 m_totalSteps = 0;
+    bool m_log = false;
+    bool m_rescalePending = false;
+};
+
+} // namespace blockscope::views

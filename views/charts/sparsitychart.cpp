@@ -1,0 +1,380 @@
+#include "sparsitychart.h"
+
+#include "chartexport.h"
+#include "sparsitypointmodel.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QSaveFile>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QVXYModelMapper>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <limits>
+
+namespace blockscope::views {
+
+namespace {
+QString csvField(const QString &s)
+{
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')))
+        return s;
+    QString q = s;
+    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + q + QLatin1Char('"');
+}
+
+QString number(double v)
+{
+    return std::isfinite(v) ? QString::number(v, 'g', 10) : QString();
+}
+} // namespace
+
+SparsityChart::SparsityChart(QWidget *parent)
+    : QWidget(parent)
+    , m_chart(new QChart)
+    , m_denseLine(new QLineSeries(this))
+    , m_dense(std::numeric_limits<double>::quiet_NaN())
+{
+    setObjectName(QStringLiteral("sparsityChart"));
+    m_chart->setTitle(tr("Perplexity against sparsity"));
+    QFont titleFont = m_chart->titleFont();
+    titleFont.setBold(true);
+    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
+    m_chart->setTitleFont(titleFont);
+    m_chart->setAnimationOptions(QChart::NoAnimation);
+    m_chart->legend()->setAlignment(Qt::AlignBottom);
+    m_chart->setMargins(QMargins(4, 4, 4, 4));
+    QPen dashed(QColor(0x40, 0x40, 0x40), 1.5, Qt::DashLine);
+    m_denseLine->setPen(dashed);
+    m_denseLine->setName(tr("dense"));
+    m_chart->addSeries(m_denseLine);
+    m_view = new QChartView(m_chart, this);
+    m_view->setRenderHint(QPainter::Antialiasing);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_view);
+    attachAxes();
+    setDensePerplexity(m_dense);
+}
+
+SparsityChart::~SparsityChart()
+{
+    clearSeries();
+}
+
+int SparsityChart::addSeries(SparsityPointModel *points, const QString &name)
+{
+    Series s;
+    s.points = points;
+    s.name = name;
+    s.line = new QLineSeries(this);
+    s.line->setName(name);
+    s.line->setPointsVisible(true);
+    s.line->setMarkerSize(8);
+    m_chart->addSeries(s.line);
+    // Okabe-Ito colours: told apart with every common colour-vision deficiency.
+    static const QColor palette[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
+        QColor(0xcc, 0x79, 0xa7), QColor(0xd5, 0x5e, 0x00), QColor(0x56, 0xb4, 0xe9)};
+    QPen pen = s.line->pen();
+    pen.setColor(palette[m_series.size() % std::size(palette)]);
+    pen.setWidthF(2.5);
+    s.line->setPen(pen);
+    s.line->setColor(pen.color());
+    s.mapper = new QVXYModelMapper(this);
+    s.mapper->setSeries(s.line);
+    s.mapper->setXColumn(SparsityPointModel::Sparsity);
+    s.mapper->setYColumn(SparsityPointModel::Perplexity);
+    s.mapper->setModel(points);
+    for (auto signal : {&QXYSeries::pointAdded, &QXYSeries::pointRemoved, &QXYSeries::pointReplaced})
+        connect(s.line, signal, this, &SparsityChart::scheduleRescale);
+    connect(s.line, &QXYSeries::pointsReplaced, this, &SparsityChart::scheduleRescale);
+    connect(s.line, &QXYSeries::pointsRemoved, this, &SparsityChart::scheduleRescale);
+    const int index = static_cast<int>(m_series.size());
+    connect(s.line, &QXYSeries::hovered, this, [this, index](const QPointF &point, bool state) {
+        if (!state) {
+            QToolTip::hideText();
+            return;
+        }
+        const Series &hit = m_series[static_cast<std::size_t>(index)];
+        for (int row = 0; row < hit.points->rowCount(); ++row)
+            if (std::abs(hit.points->value(row, SparsityPointModel::Sparsity) - point.x()) < 1e-9
+                && std::abs(hit.points->value(row, SparsityPointModel::Perplexity) - point.y()) < 1e-9) {
+                QToolTip::showText(QCursor::pos(),
+                    tr("%1: %2\nsparsity %3 \u00b7 PPL %4 \u00b7 recall %5")
+                        .arg(hit.name,
+                            SparsityPointModel::ruleText(hit.points->results()[static_cast<std::size_t>(row)].rule))
+                        .arg(point.x(), 0, 'f', 3)
+                        .arg(point.y(), 0, 'g', 5)
+                        .arg(hit.points->value(row, SparsityPointModel::RecallMean), 0, 'f', 3),
+                    this);
+                return;
+            }
+    });
+    m_series.push_back(s);
+    // Fresh axes for the new line (attaching it to the old ones re-initialises their range).
+    attachAxes();
+    return index;
+}
+
+void SparsityChart::clearSeries()
+{
+    for (Series &s : m_series) {
+        s.mapper->setModel(nullptr);
+        delete s.mapper;
+        m_chart->removeSeries(s.line);
+        delete s.line;
+    }
+    m_series.clear();
+    scheduleRescale();
+}
+
+int SparsityChart::pointCount(int series) const
+{
+    if (series < 0 || series >= seriesCount())
+        return 0;
+    return static_cast<int>(m_series[static_cast<std::size_t>(series)].line->count());
+}
+
+QString SparsityChart::seriesName(int series) const
+{
+    if (series < 0 || series >= seriesCount())
+        return {};
+    return m_series[static_cast<std::size_t>(series)].name;
+}
+
+void SparsityChart::setDensePerplexity(double perplexity)
+{
+    m_dense = perplexity;
+    m_denseLine->setName(std::isfinite(perplexity) ? tr("dense (PPL %1)").arg(perplexity, 0, 'g', 5) : tr("dense"));
+    const auto markers = m_chart->legend()->markers(m_denseLine);
+    for (QLegendMarker *marker : markers)
+        marker->setVisible(std::isfinite(perplexity));
+    rescale();
+}
+
+bool SparsityChart::hasDenseLine() const
+{
+    return std::isfinite(m_dense) && m_denseLine->count() == 2;
+}
+
+std::vector<QPointF> SparsityChart::denseLinePoints() const
+{
+    const QList<QPointF> points = m_denseLine->points();
+    return std::vector<QPointF>(points.begin(), points.end());
+}
+
+void SparsityChart::setLogScale(bool log)
+{
+    if (log == m_log)
+        return;
+    m_log = log;
+    attachAxes();
+}
+
+bool SparsityChart::yAxisIsLogarithmic() const
+{
+    return m_log;
+}
+
+void SparsityChart::setTitle(const QString &title)
+{
+    m_chart->setTitle(title);
+}
+
+QString SparsityChart::title() const
+{
+    return m_chart->title();
+}
+
+QString SparsityChart::xAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Horizontal);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+QString SparsityChart::yAxisTitle() const
+{
+    const auto axes = m_chart->axes(Qt::Vertical);
+    return axes.isEmpty() ? QString() : axes.front()->titleText();
+}
+
+void SparsityChart::attachAxes()
+{
+    for (QAbstractAxis *axis : m_chart->axes()) {
+        m_chart->removeAxis(axis);
+        delete axis;
+    }
+    auto *x = new QValueAxis(this);
+    x->setTitleText(tr("Sparsity (1 \u2212 tile density, mean over layers)"));
+    x->setLabelFormat(QStringLiteral("%.1f"));
+    x->setTickType(QValueAxis::TicksDynamic);
+    x->setTickAnchor(0);
+    x->setTickInterval(0.1);
+    QAbstractAxis *y;
+    if (m_log) {
+        auto *logAxis = new QLogValueAxis(this);
+        logAxis->setLabelFormat(QStringLiteral("%.4g"));
+        logAxis->setMinorTickCount(-1);
+        logAxis->setTitleText(tr("Perplexity (log scale)"));
+        y = logAxis;
+    } else {
+        auto *linear = new QValueAxis(this);
+        linear->setLabelFormat(QStringLiteral("%.4g"));
+        linear->setTitleText(tr("Perplexity"));
+        y = linear;
+    }
+    m_chart->addAxis(x, Qt::AlignBottom);
+    m_chart->addAxis(y, Qt::AlignLeft);
+    m_denseLine->attachAxis(x);
+    m_denseLine->attachAxis(y);
+    for (const Series &s : m_series) {
+        s.line->attachAxis(x);
+        s.line->attachAxis(y);
+    }
+    rescale();
+}
+
+void SparsityChart::scheduleRescale()
+{
+    if (m_rescalePending)
+        return;
+    m_rescalePending = true;
+    QTimer::singleShot(0, this, &SparsityChart::rescale);
+}
+
+void SparsityChart::rescale()
+{
+    m_rescalePending = false;
+    double xMin = 0, xMax = 1, yMin = std::numeric_limits<double>::infinity(), yMax = -yMin;
+    bool any = false;
+    for (const Series &s : m_series)
+        for (const QPointF &p : s.line->points()) {
+            if (!any) {
+                xMin = xMax = p.x();
+                any = true;
+            }
+            xMin = std::min(xMin, p.x());
+            xMax = std::max(xMax, p.x());
+            yMin = std::min(yMin, p.y());
+            yMax = std::max(yMax, p.y());
+        }
+    if (std::isfinite(m_dense)) {
+        yMin = std::min(yMin, m_dense);
+        yMax = std::max(yMax, m_dense);
+    }
+    // Sparsity lives in [0, 1]: show from 0 (dense) to a round tenth past the sparsest point.
+    xMin = 0;
+    xMax = any ? std::min(1.0, std::ceil(xMax * 10.0 + 1e-9) / 10.0) : 1.0;
+    if (xMax <= xMin)
+        xMax = 1.0;
+    const auto hAxes = m_chart->axes(Qt::Horizontal);
+    const auto vAxes = m_chart->axes(Qt::Vertical);
+    if (hAxes.isEmpty() || vAxes.isEmpty())
+        return;
+    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    x->setRange(xMin - 0.02, xMax + 0.02);
+    if (std::isfinite(m_dense)) {
+        m_denseLine->replace(QList<QPointF>{{xMin - 0.02, m_dense}, {xMax + 0.02, m_dense}});
+    } else {
+        m_denseLine->clear();
+    }
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
+        if (!(yMin > 0)) {
+            yMin = 1;
+            yMax = 100;
+        }
+        // Integer bases only: Qt Charts 6.4 computes NaN marker geometry with a fractional one.
+        const double low = yMin / 1.08, high = yMax * 1.08;
+        logAxis->setRange(low, high);
+        logAxis->setBase(high / low >= 1000 ? 10 : 2);
+    } else {
+        auto *linear = static_cast<QValueAxis *>(vAxes.front());
+        if (!(yMin <= yMax)) {
+            yMin = 0;
+            yMax = 1;
+        }
+        const double pad = yMax > yMin ? 0.08 * (yMax - yMin) : std::max(std::abs(yMax) * 0.1, 0.1);
+        linear->setRange(yMin - pad, yMax + pad);
+        linear->applyNiceNumbers();
+        // Perplexity is at least 1: round numbers must not take the axis below 0.
+        if (linear->min() < 0)
+            linear->setMin(0);
+    }
+}
+
+bool SparsityChart::exportTo(const QString &path, QString *error)
+{
+    rescale();
+    return exportChartFile(m_chart, chartExportSize(m_view), path, tr("Blockscope sparsity sweep"), error);
+}
+
+bool SparsityChart::exportPoints(const QString &path, QString *error) const
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    QByteArray bytes;
+    if (suffix == QLatin1String("csv")) {
+        QString text;
+        QTextStream out(&text);
+        out << "series,rule,sparsity,tile_density,pair_density,perplexity,dense_perplexity,recall_mean,recall_min,"
+               "empty_rows\n";
+        for (const Series &s : m_series)
+            for (int row = 0; row < s.points->rowCount(); ++row) {
+                const auto &r = s.points->results()[static_cast<std::size_t>(row)];
+                out << csvField(s.name) << ',' << csvField(SparsityPointModel::ruleText(r.rule)) << ','
+                    << number(1.0 - r.mean.tileDensity) << ',' << number(r.mean.tileDensity) << ','
+                    << number(r.mean.pairDensity) << ',' << number(r.perplexity) << ',' << number(r.densePerplexity)
+                    << ',' << number(r.mean.recallMean) << ',' << number(r.mean.recallMin) << ',' << r.mean.emptyRows
+                    << '\n';
+            }
+        out.flush();
+        bytes = text.toUtf8();
+    } else if (suffix == QLatin1String("json")) {
+        QJsonArray series;
+        for (const Series &s : m_series) {
+            QJsonArray points;
+            for (const auto &r : s.points->results()) {
+                auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
+                points.append(QJsonObject{{"rule", SparsityPointModel::ruleText(r.rule)},
+                    {"kind", r.rule.kind == sparse::MaskRule::Kind::Density ? "density" : "threshold"},
+                    {"value", r.rule.value}, {"sparsity", num(1.0 - r.mean.tileDensity)},
+                    {"tile_density", num(r.mean.tileDensity)}, {"pair_density", num(r.mean.pairDensity)},
+                    {"perplexity", num(r.perplexity)}, {"recall_mean", num(r.mean.recallMean)},
+                    {"recall_min", num(r.mean.recallMin)}, {"empty_rows", static_cast<qint64>(r.mean.emptyRows)},
+                    {"tokens", static_cast<qint64>(r.tokens)}});
+            }
+            series.append(QJsonObject{{"name", s.name}, {"points", points}});
+        }
+        QJsonObject root{
+            {"dense_perplexity", std::isfinite(m_dense) ? QJsonValue(m_dense) : QJsonValue()}, {"series", series}};
+        bytes = QJsonDocument(root).toJson(QJsonDocument::Indented);
+    } else {
+        if (error)
+            *error = tr("%1: use .csv or .json").arg(path);
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        if (error)
+            *error = tr("Could not write %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace blockscope::views

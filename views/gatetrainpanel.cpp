@@ -1,0 +1,478 @@
+#include "gatetrainpanel.h"
+
+#include "charts/losschart.h"
+#include "eval/protocol.h"
+#include "format.h"
+#include "gatetrainmodel.h"
+#include "jobs/jobcontext.h"
+#include "messagebanner.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QElapsedTimer>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+#include <memory>
+
+namespace blockscope::views {
+
+namespace {
+const QString trainTag = QStringLiteral("gate-train");
+
+struct Trained
+{
+    sparse::GateTrainResult result;
+    double seconds = 0;
+};
+
+QHBoxLayout *withBrowse(QLineEdit *edit, QToolButton *button)
+{
+    auto *row = new QHBoxLayout;
+    row->addWidget(edit, 1);
+    row->addWidget(button);
+    return row;
+}
+} // namespace
+
+GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
+    : QWidget(parent)
+    , m_runner(runner)
+    , m_banner(new MessageBanner(this))
+    , m_text(new QLineEdit(this))
+    , m_output(new QLineEdit(this))
+    , m_protocol(new QComboBox(this))
+    , m_stepsBox(new QSpinBox(this))
+    , m_batch(new QSpinBox(this))
+    , m_lr(new QDoubleSpinBox(this))
+    , m_blockSize(new QComboBox(this))
+    , m_seed(new QSpinBox(this))
+    , m_heldOut(new QSpinBox(this))
+    , m_resume(new QCheckBox(tr("Resume from the saved training state"), this))
+    , m_trainButton(new QPushButton(tr("Train"), this))
+    , m_cancelButton(new QPushButton(tr("Cancel"), this))
+    , m_progress(new QProgressBar(this))
+    , m_status(new QLabel(this))
+    , m_steps(new GateTrainModel(this))
+    , m_evals(new GateEvalModel(this))
+    , m_chart(new LossChart(this))
+    , m_evalTable(new QTableView(this))
+{
+    setObjectName(QStringLiteral("gateTrainPanel"));
+    const sparse::GateTrainOptions defaults;
+    m_text->setObjectName(QStringLiteral("gateCalibText"));
+    m_text->setPlaceholderText(tr("Calibration text (.txt)"));
+    auto *browseText = new QToolButton(this);
+    browseText->setText(QStringLiteral("\u2026"));
+    connect(browseText, &QToolButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Calibration Text"), m_text->text(), tr("Text files (*.txt *.raw);;All files (*)"));
+        if (!path.isEmpty())
+            m_text->setText(path);
+    });
+    m_output->setObjectName(QStringLiteral("gateOutput"));
+    m_output->setPlaceholderText(tr("Gate file to write (.seergate.safetensors)"));
+    connect(m_output, &QLineEdit::textEdited, this, [this] { m_outputEdited = true; });
+    auto *browseOutput = new QToolButton(this);
+    browseOutput->setText(QStringLiteral("\u2026"));
+    connect(browseOutput, &QToolButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Gate File"), m_output->text(), tr("SeerAttention gates (*.seergate.safetensors);;All files (*)"));
+        if (!path.isEmpty())
+            setOutputPath(path);
+    });
+    for (const QString &p : QString::fromStdString(protocolPresetNames()).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        m_protocol->addItem(p.trimmed());
+    m_protocol->setCurrentText(QStringLiteral("tiny-ts"));
+    m_protocol->setToolTip(tr("Windows of the calibration pool for training, of the eval pool for the held-out KL"));
+    m_stepsBox->setObjectName(QStringLiteral("gateSteps"));
+    m_stepsBox->setRange(1, 1000000);
+    m_stepsBox->setValue(static_cast<int>(defaults.steps));
+    m_batch->setRange(1, 4096);
+    m_batch->setValue(defaults.batch);
+    m_batch->setToolTip(tr("Sequences per optimiser step"));
+    m_lr->setDecimals(6);
+    m_lr->setRange(1e-6, 1.0);
+    m_lr->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+    m_lr->setValue(defaults.lr);
+    m_lr->setToolTip(tr("Peak AdamW learning rate (warm-up, then cosine to 0)"));
+    for (int b : {16, 32, 64})
+        m_blockSize->addItem(QString::number(b), b);
+    m_blockSize->setCurrentIndex(m_blockSize->findData(defaults.blockSize));
+    connect(m_blockSize, &QComboBox::currentIndexChanged, this, [this] {
+        if (!m_outputEdited)
+            m_output->setText(defaultOutputPath());
+    });
+    m_seed->setRange(0, 1 << 30);
+    m_heldOut->setRange(0, 10000);
+    m_heldOut->setValue(16);
+    m_heldOut->setToolTip(tr("Eval-pool windows for the held-out KL and recall (0: none)"));
+    m_resume->setObjectName(QStringLiteral("gateResume"));
+    m_resume->setToolTip(tr("Continue from the optimiser state saved beside the gate file (after a cancel or "
+                            "with more steps); the result equals an uninterrupted run"));
+
+    m_trainButton->setObjectName(QStringLiteral("trainGates"));
+    m_cancelButton->setObjectName(QStringLiteral("cancelGates"));
+    m_cancelButton->setToolTip(tr("Stop; the state is saved and Resume continues from it"));
+    connect(m_trainButton, &QPushButton::clicked, this, &GateTrainPanel::train);
+    connect(m_cancelButton, &QPushButton::clicked, this, &GateTrainPanel::cancel);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumHeight(8);
+    m_status->setObjectName(QStringLiteral("gateTrainStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Calibration text"), withBrowse(m_text, browseText));
+    form->addRow(tr("Gate file"), withBrowse(m_output, browseOutput));
+    form->addRow(tr("Protocol"), m_protocol);
+    form->addRow(tr("Steps"), m_stepsBox);
+    form->addRow(tr("Batch"), m_batch);
+    form->addRow(tr("Learning rate"), m_lr);
+    form->addRow(tr("Block size"), m_blockSize);
+    form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Held-out windows"), m_heldOut);
+    form->addRow(m_resume);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_trainButton, 1);
+    buttons->addWidget(m_cancelButton, 1);
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 4, 0);
+    leftLayout->addLayout(form);
+    leftLayout->addLayout(buttons);
+    leftLayout->addWidget(m_progress);
+    leftLayout->addWidget(m_status);
+    leftLayout->addStretch(1);
+    left->setMinimumWidth(280);
+    left->setMaximumWidth(360);
+
+    m_chart->setModels(m_steps, m_evals);
+    m_chart->setTotalSteps(m_stepsBox->value());
+    connect(m_stepsBox, &QSpinBox::valueChanged, this, [this](int steps) {
+        if (!isRunning())
+            m_chart->setTotalSteps(steps);
+    });
+    auto *logScale = new QCheckBox(tr("Log scale"), this);
+    connect(logScale, &QCheckBox::toggled, m_chart, &LossChart::setLogScale);
+    auto *exportChart = new QPushButton(tr("Export chart\u2026"), this);
+    connect(exportChart, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export Chart"), QStringLiteral("gate-training.png"),
+            tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"));
+        QString error;
+        if (!path.isEmpty())
+            setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
+    });
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(logScale);
+    bar->addStretch(1);
+    bar->addWidget(exportChart);
+    m_evalTable->setObjectName(QStringLiteral("gateEvalTable"));
+    m_evalTable->setModel(m_evals);
+    m_evalTable->verticalHeader()->setVisible(false);
+    m_evalTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_evalTable->setAlternatingRowColors(true);
+    m_evalTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    auto *chartPanel = new QWidget(this);
+    auto *chartLayout = new QVBoxLayout(chartPanel);
+    chartLayout->setContentsMargins(0, 0, 0, 0);
+    chartLayout->addLayout(bar);
+    chartLayout->addWidget(m_chart, 1);
+    auto *split = new QSplitter(Qt::Vertical, this);
+    split->addWidget(chartPanel);
+    split->addWidget(m_evalTable);
+    split->setStretchFactor(0, 4);
+    split->setStretchFactor(1, 1);
+    split->setChildrenCollapsible(false);
+
+    auto *body = new QHBoxLayout;
+    body->addWidget(left);
+    body->addWidget(split, 1);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(m_banner);
+    layout->addLayout(body, 1);
+
+    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
+        if (id == m_job && m_lastStep < 0)
+            setStatus(tr("Running: %1").arg(stage));
+    });
+    connect(m_runner, &JobRunner::jobFinished, this, [this](JobId id, JobOutcome outcome, const QString &) {
+        if (id == m_job && (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded))
+            endRun(QStringLiteral("cancelled"), QString());
+    });
+    updateButtons();
+    setStatus(tr("Gates learn which blocks of each layer's attention matter; the model stays frozen."));
+}
+
+GateTrainPanel::~GateTrainPanel()
+{
+    // The chart's mappers watch the models this panel owns.
+    m_chart->setModels(nullptr, nullptr);
+}
+
+QString GateTrainPanel::defaultOutputPath() const
+{
+    if (m_modelPath.isEmpty())
+        return {};
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/gates");
+    QString base = QFileInfo(m_modelPath).isDir() ? QFileInfo(m_modelPath).fileName()
+                                                  : QFileInfo(m_modelPath).completeBaseName();
+    return QStringLiteral("%1/%2-B%3.seergate.safetensors").arg(dir, base).arg(m_blockSize->currentData().toInt());
+}
+
+void GateTrainPanel::setModel(const QString &path)
+{
+    m_modelPath = path;
+    if (!m_outputEdited)
+        m_output->setText(defaultOutputPath());
+    updateButtons();
+}
+
+void GateTrainPanel::setDefaultText(const QString &path)
+{
+    if (m_text->text().isEmpty())
+        m_text->setText(path);
+}
+
+void GateTrainPanel::setCalibrationText(const QString &path)
+{
+    m_text->setText(path);
+}
+
+void GateTrainPanel::setOutputPath(const QString &path)
+{
+    m_outputEdited = true;
+    m_output->setText(path);
+}
+
+QString GateTrainPanel::outputPath() const
+{
+    return m_output->text();
+}
+
+void GateTrainPanel::setSteps(qint64 steps)
+{
+    m_stepsBox->setValue(static_cast<int>(steps));
+}
+
+void GateTrainPanel::setResume(bool resume)
+{
+    m_resume->setChecked(resume);
+}
+
+bool GateTrainPanel::resume() const
+{
+    return m_resume->isChecked();
+}
+
+sparse::GateTrainJob GateTrainPanel::request() const
+{
+    sparse::GateTrainJob r;
+    r.modelPath = m_modelPath.toStdString();
+    r.calibPath = m_text->text().toStdString();
+    r.outPath = m_output->text().toStdString();
+    r.protocol = m_protocol->currentText().toStdString();
+    r.heldOutWindows = m_heldOut->value();
+    r.options.steps = m_stepsBox->value();
+    r.options.batch = m_batch->value();
+    r.options.lr = m_lr->value();
+    r.options.blockSize = m_blockSize->currentData().toInt();
+    r.options.seed = static_cast<std::uint64_t>(m_seed->value());
+    r.resume = m_resume->isChecked();
+    return r;
+}
+
+QString GateTrainPanel::missing() const
+{
+    if (m_modelPath.isEmpty())
+        return tr("Open a model first");
+    if (!QFileInfo(m_text->text()).isFile())
+        return tr("Choose a calibration text file");
+    if (m_output->text().trimmed().isEmpty())
+        return tr("Choose where to write the gate file");
+    const std::string why = request().options.validate();
+    if (!why.empty())
+        return QString::fromStdString(why);
+    return {};
+}
+
+bool GateTrainPanel::isRunning() const
+{
+    return m_job != 0 && m_runner->isRunning(m_job);
+}
+
+void GateTrainPanel::updateButtons()
+{
+    const bool running = isRunning();
+    m_trainButton->setEnabled(!running && !m_modelPath.isEmpty());
+    m_cancelButton->setEnabled(running);
+    m_progress->setVisible(running);
+}
+
+void GateTrainPanel::setStatus(const QString &text)
+{
+    m_status->setText(text);
+}
+
+QString GateTrainPanel::statusText() const
+{
+    return m_status->text();
+}
+
+void GateTrainPanel::train()
+{
+    if (isRunning())
+        return;
+    const QString why = missing();
+    if (!why.isEmpty()) {
+        m_banner->showMessage(MessageBanner::Kind::Error, why);
+        setStatus(why);
+        return;
+    }
+    m_banner->hide();
+    sparse::GateTrainJob request = this->request();
+    const QString out = QString::fromStdString(request.outPath);
+    if (!QDir().mkpath(QFileInfo(out).absolutePath())) {
+        m_banner->showMessage(MessageBanner::Kind::Error, tr("Cannot create the folder of %1").arg(out));
+        return;
+    }
+    // A resumed run carries the curve on; a fresh one starts it again.
+    if (!request.resume) {
+        m_steps->clear();
+        m_evals->clear();
+    }
+    m_lastStep = -1;
+    m_chart->setTotalSteps(request.options.steps);
+
+    JobRunner *runner = m_runner;
+    QPointer<GateTrainPanel> self(this);
+    request.onStep = [runner, self](const sparse::GateTrainStep &step) {
+        QMetaObject::invokeMethod(
+            runner,
+            [self, step] {
+                if (self)
+                    self->appendStep(step);
+            },
+            Qt::QueuedConnection);
+    };
+    request.onEval = [runner, self](const sparse::GateEvalPoint &point) {
+        QMetaObject::invokeMethod(
+            runner,
+            [self, point] {
+                if (self)
+                    self->appendEval(point);
+            },
+            Qt::QueuedConnection);
+    };
+    m_job = m_runner->run<Trained>(
+        trainTag, tr("Gate training: %1").arg(QFileInfo(out).fileName()),
+        [request](JobContext &job) {
+            QElapsedTimer timer;
+            timer.start();
+            Trained t;
+            t.result = sparse::runGateTrainJob(request, job);
+            t.seconds = static_cast<double>(timer.nsecsElapsed()) / 1e9;
+            return t;
+        },
+        this, [this](Trained t) { finish(t.result, t.seconds); },
+        [this](const QString &message) { endRun(QStringLiteral("failed"), message); });
+    m_progress->setValue(0);
+    setStatus(request.resume ? tr("Resuming\u2026") : tr("Preparing the feature cache\u2026"));
+    updateButtons();
+}
+
+void GateTrainPanel::cancel()
+{
+    if (isRunning()) {
+        m_runner->cancel(m_job);
+        setStatus(tr("Cancelling\u2026"));
+    }
+}
+
+void GateTrainPanel::appendStep(const sparse::GateTrainStep &step)
+{
+    m_steps->appendStep(step);
+    m_lastStep = step.step;
+    const qint64 total = m_stepsBox->value();
+    if (isRunning()) {
+        m_progress->setValue(
+            static_cast<int>(1000.0 * static_cast<double>(step.step + 1) / std::max<qint64>(total, 1)));
+        setStatus(tr("Step %1 of %2 \u00b7 loss %3 \u00b7 lr %4 \u00b7 %5")
+                      .arg(step.step + 1)
+                      .arg(total)
+                      .arg(step.loss, 0, 'g', 4)
+                      .arg(step.lr, 0, 'g', 3)
+                      .arg(formatDuration(step.seconds)));
+    }
+    Q_EMIT stepShown(step.step);
+}
+
+void GateTrainPanel::appendEval(const sparse::GateEvalPoint &point)
+{
+    m_evals->appendPoint(point);
+}
+
+void GateTrainPanel::finish(const sparse::GateTrainResult &result, double seconds)
+{
+    const QString out = m_output->text();
+    QString text = tr("Trained %1 steps in %2").arg(result.steps.size()).arg(formatDuration(seconds));
+    if (result.resumed)
+        text = tr("Resumed and trained to step %1 in %2").arg(m_lastStep + 1).arg(formatDuration(seconds));
+    if (result.evals.size() >= 2) {
+        const auto &first = result.evals.front();
+        const auto &last = result.evals.back();
+        text += tr(": held-out KL %1 \u2192 %2, recall at \u03c1 0.5 %3 (static %4)")
+                    .arg(first.kl, 0, 'g', 3)
+                    .arg(last.kl, 0, 'g', 3)
+                    .arg(last.recallAtDensity, 0, 'f', 3)
+                    .arg(last.recallStaticAtDensity, 0, 'f', 3);
+    }
+    setStatus(text + tr("; saved to %1").arg(out));
+    m_job = 0;
+    m_resume->setChecked(false);
+    updateButtons();
+    Q_EMIT gatesWritten(out);
+    Q_EMIT trainingEnded(QStringLiteral("complete"));
+}
+
+void GateTrainPanel::endRun(const QString &status, const QString &message)
+{
+    if (m_job == 0)
+        return;
+    m_job = 0;
+    updateButtons();
+    if (status == QLatin1String("cancelled")) {
+        // The engine saved its state on the way out: resuming is one click away.
+        m_resume->setChecked(true);
+        setStatus(m_lastStep >= 0
+                ? tr("Cancelled after step %1; the state is saved beside %2: Train with Resume ticked continues")
+                      .arg(m_lastStep + 1)
+                      .arg(QFileInfo(m_output->text()).fileName())
+                : tr("Cancelled before the first step"));
+    } else {
+        m_banner->showMessage(MessageBanner::Kind::Error, tr("Gate training failed: %1").arg(message));
+        setStatus(tr("Failed: %1").arg(message));
+    }
+    Q_EMIT trainingEnded(status);
+}
+
+} // namespace blockscope::views

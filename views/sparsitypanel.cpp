@@ -1,0 +1,400 @@
+#include "sparsitypanel.h"
+
+#include "charts/sparsitychart.h"
+#include "jobs/jobcontext.h"
+#include "sparsitypointmodel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPointer>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace blockscope::views {
+
+namespace {
+const QString sweepTag = QStringLiteral("sparsity-sweep");
+}
+
+SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
+    : QWidget(parent)
+    , m_runner(runner)
+    , m_text(new QLineEdit(this))
+    , m_windows(new QSpinBox(this))
+    , m_kind(new QComboBox(this))
+    , m_values(new QLineEdit(this))
+    , m_static(new QCheckBox(tr("Static (sink + local window)"), this))
+    , m_oracle(new QCheckBox(tr("Oracle (ground-truth top-k)"), this))
+    , m_random(new QCheckBox(tr("Random (seeded)"), this))
+    , m_gatesLabel(new QLabel(this))
+    , m_runButton(new QPushButton(tr("Run sweep"), this))
+    , m_cancelButton(new QPushButton(tr("Cancel"), this))
+    , m_progress(new QProgressBar(this))
+    , m_status(new QLabel(this))
+    , m_chart(new SparsityChart(this))
+{
+    setObjectName(QStringLiteral("sparsityPanel"));
+    m_text->setObjectName(QStringLiteral("sweepText"));
+    m_text->setPlaceholderText(tr("Evaluation text (.txt)"));
+    auto *browse = new QToolButton(this);
+    browse->setText(QStringLiteral("\u2026"));
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Evaluation Text"), m_text->text(), tr("Text files (*.txt *.raw);;All files (*)"));
+        if (!path.isEmpty())
+            m_text->setText(path);
+    });
+    auto *textRow = new QHBoxLayout;
+    textRow->addWidget(m_text, 1);
+    textRow->addWidget(browse);
+    m_windows->setRange(0, 100000);
+    m_windows->setValue(8);
+    m_windows->setSpecialValueText(tr("all"));
+    m_windows->setToolTip(tr("Evaluation windows of the tiny-ts protocol (eval pool); 0: all"));
+    m_kind->addItem(tr("Densities (top-k)"), static_cast<int>(sparse::MaskRule::Kind::Density));
+    m_kind->addItem(tr("Thresholds"), static_cast<int>(sparse::MaskRule::Kind::Threshold));
+    m_values->setObjectName(QStringLiteral("sweepValues"));
+    m_values->setText(QStringLiteral("1.0, 0.5, 0.4, 0.3, 0.2, 0.1"));
+    connect(m_kind, &QComboBox::currentIndexChanged, this, [this] {
+        const bool density = m_kind->currentData().toInt() == static_cast<int>(sparse::MaskRule::Kind::Density);
+        m_values->setText(
+            density ? QStringLiteral("1.0, 0.5, 0.4, 0.3, 0.2, 0.1") : QStringLiteral("1e-4, 5e-4, 2e-3, 1e-2, 5e-2"));
+    });
+    m_static->setChecked(true);
+    m_gatesLabel->setWordWrap(true);
+    m_runButton->setObjectName(QStringLiteral("runSweep"));
+    m_cancelButton->setObjectName(QStringLiteral("cancelSweep"));
+    connect(m_runButton, &QPushButton::clicked, this, &SparsityPanel::run);
+    connect(m_cancelButton, &QPushButton::clicked, this, &SparsityPanel::cancel);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumHeight(8);
+    m_status->setObjectName(QStringLiteral("sweepStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("Text"), textRow);
+    form->addRow(tr("Windows"), m_windows);
+    form->addRow(tr("Rules"), m_kind);
+    form->addRow(tr("Values"), m_values);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_runButton, 1);
+    buttons->addWidget(m_cancelButton, 1);
+    auto *left = new QWidget(this);
+    auto *leftLayout = new QVBoxLayout(left);
+    leftLayout->setContentsMargins(0, 0, 4, 0);
+    leftLayout->addLayout(form);
+    leftLayout->addWidget(new QLabel(tr("<b>Masks</b>"), left));
+    leftLayout->addWidget(m_gatesLabel);
+    leftLayout->addWidget(m_static);
+    leftLayout->addWidget(m_oracle);
+    leftLayout->addWidget(m_random);
+    leftLayout->addLayout(buttons);
+    leftLayout->addWidget(m_progress);
+    leftLayout->addWidget(m_status);
+    leftLayout->addStretch(1);
+    left->setMinimumWidth(260);
+    left->setMaximumWidth(340);
+
+    // Perplexity grows by factors as sparsity rises: a log axis keeps the dense end readable.
+    auto *logScale = new QCheckBox(tr("Log scale"), this);
+    logScale->setChecked(true);
+    m_chart->setLogScale(true);
+    connect(logScale, &QCheckBox::toggled, m_chart, &SparsityChart::setLogScale);
+    auto *exportChart = new QPushButton(tr("Export chart\u2026"), this);
+    exportChart->setToolTip(tr("PNG, SVG or PDF, with title, axes and legend"));
+    connect(exportChart, &QPushButton::clicked, this, &SparsityPanel::exportChartDialog);
+    auto *exportPoints = new QToolButton(this);
+    exportPoints->setText(tr("Export points"));
+    exportPoints->setPopupMode(QToolButton::InstantPopup);
+    auto *menu = new QMenu(exportPoints);
+    menu->addAction(tr("CSV\u2026"), this, [this] { exportPointsDialog(QStringLiteral("csv")); });
+    menu->addAction(tr("JSON\u2026"), this, [this] { exportPointsDialog(QStringLiteral("json")); });
+    exportPoints->setMenu(menu);
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(logScale);
+    bar->addStretch(1);
+    bar->addWidget(exportChart);
+    bar->addWidget(exportPoints);
+    auto *right = new QVBoxLayout;
+    right->addLayout(bar);
+    right->addWidget(m_chart, 1);
+
+    auto *layout = new QHBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(left);
+    layout->addLayout(right, 1);
+
+    connect(m_runner, &JobRunner::jobProgress, this, [this](JobId id, double fraction) {
+        if (id == m_job)
+            m_progress->setValue(static_cast<int>(fraction * 1000));
+    });
+    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
+        if (id == m_job)
+            setStatus(tr("Running: %1").arg(stage));
+    });
+    connect(m_runner, &JobRunner::jobFinished, this, [this](JobId id, JobOutcome outcome, const QString &) {
+        if (id == m_job && (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded))
+            endSweep(QStringLiteral("cancelled"), QString());
+    });
+    setGates(QString());
+    updateButtons();
+    setStatus(tr("Choose the rules and press Run sweep."));
+}
+
+SparsityPanel::~SparsityPanel()
+{
+    // The chart's mappers watch the point models this panel owns.
+    m_chart->clearSeries();
+}
+
+void SparsityPanel::setModel(const QString &path)
+{
+    m_modelPath = path;
+    updateButtons();
+}
+
+void SparsityPanel::setGates(const QString &path)
+{
+    m_gatesPath = path;
+    m_gatesLabel->setText(
+        path.isEmpty() ? tr("No gates loaded: the baselines only") : tr("Gates: %1").arg(QFileInfo(path).fileName()));
+    updateButtons();
+}
+
+void SparsityPanel::setDefaultText(const QString &path)
+{
+    if (m_text->text().isEmpty())
+        m_text->setText(path);
+}
+
+void SparsityPanel::setTextPath(const QString &path)
+{
+    m_text->setText(path);
+}
+
+QString SparsityPanel::sourceName(sparse::MaskSource source)
+{
+    switch (source) {
+    case sparse::MaskSource::Gates: return tr("gates");
+    case sparse::MaskSource::Static: return tr("static (sink + window)");
+    case sparse::MaskSource::Random: return tr("random");
+    case sparse::MaskSource::Oracle: return tr("oracle (ground truth)");
+    }
+    return {};
+}
+
+std::vector<sparse::MaskRule> SparsityPanel::rules(QString *error) const
+{
+    std::vector<sparse::MaskRule> out;
+    const auto kind = static_cast<sparse::MaskRule::Kind>(m_kind->currentData().toInt());
+    for (const QString &part :
+        m_values->text().split(QRegularExpression(QStringLiteral("[,;\\s]+")), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double v = part.toDouble(&ok);
+        const bool valid = ok && (kind == sparse::MaskRule::Kind::Density ? (v > 0 && v <= 1) : (v >= 0 && v < 1));
+        if (!valid) {
+            if (error)
+                *error = kind == sparse::MaskRule::Kind::Density ? tr("'%1' is not a density in (0, 1]").arg(part)
+                                                                 : tr("'%1' is not a threshold in [0, 1)").arg(part);
+            return {};
+        }
+        sparse::MaskRule rule;
+        rule.kind = kind;
+        rule.value = v;
+        out.push_back(rule);
+    }
+    if (out.empty() && error)
+        *error = tr("No values to sweep");
+    return out;
+}
+
+std::vector<sparse::MaskSource> SparsityPanel::sources() const
+{
+    std::vector<sparse::MaskSource> out;
+    if (!m_gatesPath.isEmpty())
+        out.push_back(sparse::MaskSource::Gates);
+    // The static pattern and random masks have a density, not scores to threshold.
+    const bool density = m_kind->currentData().toInt() == static_cast<int>(sparse::MaskRule::Kind::Density);
+    if (m_static->isChecked() && density)
+        out.push_back(sparse::MaskSource::Static);
+    if (m_oracle->isChecked())
+        out.push_back(sparse::MaskSource::Oracle);
+    if (m_random->isChecked() && density)
+        out.push_back(sparse::MaskSource::Random);
+    return out;
+}
+
+SparsityPointModel *SparsityPanel::points(sparse::MaskSource source) const
+{
+    for (const Series &s : m_series)
+        if (s.source == source)
+            return s.points;
+    return nullptr;
+}
+
+bool SparsityPanel::isRunning() const
+{
+    return m_job != 0 && m_runner->isRunning(m_job);
+}
+
+void SparsityPanel::updateButtons()
+{
+    const bool running = isRunning();
+    m_runButton->setEnabled(!running && !m_modelPath.isEmpty());
+    m_cancelButton->setEnabled(running);
+    m_progress->setVisible(running);
+}
+
+void SparsityPanel::setStatus(const QString &text)
+{
+    m_status->setText(text);
+}
+
+QString SparsityPanel::statusText() const
+{
+    return m_status->text();
+}
+
+void SparsityPanel::run()
+{
+    if (isRunning())
+        return;
+    QString error;
+    const auto ruleList = rules(&error);
+    const auto sourceList = sources();
+    if (m_modelPath.isEmpty())
+        error = tr("Open a model first");
+    else if (!QFileInfo(m_text->text()).isFile())
+        error = tr("Choose an evaluation text file");
+    else if (error.isEmpty() && sourceList.empty())
+        error = tr("Nothing to compare: load gates or tick a baseline");
+    if (!error.isEmpty()) {
+        setStatus(error);
+        return;
+    }
+
+    m_chart->clearSeries();
+    m_chart->setDensePerplexity(std::nan(""));
+    for (Series &s : m_series)
+        delete s.points;
+    m_series.clear();
+    for (auto source : sourceList) {
+        Series s;
+        s.source = source;
+        s.points = new SparsityPointModel(this);
+        s.chartSeries = m_chart->addSeries(s.points, sourceName(source));
+        m_series.push_back(s);
+    }
+
+    sparse::SparsitySweepJob base;
+    base.modelPath = m_modelPath.toStdString();
+    base.gatesPath = m_gatesPath.toStdString();
+    base.textPath = m_text->text().toStdString();
+    base.windows = m_windows->value();
+    base.rules = ruleList;
+    JobRunner *runner = m_runner;
+    QPointer<SparsityPanel> self(this);
+    m_job = m_runner->start(
+        sweepTag, tr("Sparsity sweep (%1 rules \u00d7 %2 masks)").arg(ruleList.size()).arg(sourceList.size()),
+        [base, sourceList, runner, self](JobContext &job) {
+            for (std::size_t i = 0; i < sourceList.size(); ++i) {
+                sparse::SparsitySweepJob request = base;
+                request.source = sourceList[i];
+                const int series = static_cast<int>(i);
+                request.onPoint = [runner, self, series](const sparse::SparseEvalResult &r) {
+                    QMetaObject::invokeMethod(
+                        runner,
+                        [self, series, r] {
+                            if (self)
+                                self->addPoint(series, r);
+                        },
+                        Qt::QueuedConnection);
+                };
+                job.stage(sourceName(sourceList[i]).toStdString());
+                sparse::runSparsitySweep(request, job);
+            }
+        },
+        this, [this] { endSweep(QStringLiteral("complete"), QString()); },
+        [this](const QString &message) { endSweep(QStringLiteral("failed"), message); });
+    m_progress->setValue(0);
+    setStatus(tr("Sweeping %1 rules\u2026").arg(ruleList.size()));
+    updateButtons();
+}
+
+void SparsityPanel::cancel()
+{
+    if (isRunning()) {
+        m_runner->cancel(m_job);
+        setStatus(tr("Cancelling\u2026"));
+    }
+}
+
+void SparsityPanel::addPoint(int series, const sparse::SparseEvalResult &result)
+{
+    if (series < 0 || series >= static_cast<int>(m_series.size()))
+        return;
+    Series &s = m_series[static_cast<std::size_t>(series)];
+    s.points->appendResult(result);
+    if (!std::isfinite(m_chart->densePerplexity()) && std::isfinite(result.densePerplexity))
+        m_chart->setDensePerplexity(result.densePerplexity);
+    setStatus(tr("%1, %2: PPL %3 at sparsity %4")
+                  .arg(sourceName(s.source), SparsityPointModel::ruleText(result.rule))
+                  .arg(result.perplexity, 0, 'g', 5)
+                  .arg(1.0 - result.mean.tileDensity, 0, 'f', 3));
+    Q_EMIT pointShown(series, s.points->rowCount());
+}
+
+void SparsityPanel::endSweep(const QString &status, const QString &message)
+{
+    if (m_job == 0)
+        return;
+    m_job = 0;
+    updateButtons();
+    int points = 0;
+    for (const Series &s : m_series)
+        points += s.points->rowCount();
+    if (status == QLatin1String("complete"))
+        setStatus(tr("Sweep complete: %1 points; dense PPL %2").arg(points).arg(m_chart->densePerplexity(), 0, 'g', 5));
+    else if (status == QLatin1String("cancelled"))
+        setStatus(tr("Cancelled after %1 points").arg(points));
+    else
+        setStatus(tr("The sweep failed: %1").arg(message));
+    Q_EMIT sweepEnded(status);
+}
+
+void SparsityPanel::exportChartDialog()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Chart"), QStringLiteral("sparsity-sweep.png"),
+        tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
+}
+
+void SparsityPanel::exportPointsDialog(const QString &suffix)
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Points"),
+        QStringLiteral("sparsity-sweep.") + suffix, tr("%1 files (*.%2)").arg(suffix.toUpper(), suffix));
+    if (path.isEmpty())
+        return;
+    QString error;
+    setStatus(m_chart->exportPoints(path, &error) ? tr("Exported %1").arg(path) : error);
+}
+
+} // namespace blockscope::views

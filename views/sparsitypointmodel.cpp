@@ -1,0 +1,114 @@
+#include "sparsitypointmodel.h"
+
+#include <cmath>
+#include <limits>
+
+namespace blockscope::views {
+
+SparsityPointModel::SparsityPointModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{
+}
+
+void SparsityPointModel::appendResult(sparse::SparseEvalResult result)
+{
+    const int row = rowCount();
+    beginInsertRows({}, row, row);
+    m_results.push_back(std::move(result));
+    endInsertRows();
+}
+
+void SparsityPointModel::setResults(std::vector<sparse::SparseEvalResult> results)
+{
+    beginResetModel();
+    m_results = std::move(results);
+    endResetModel();
+}
+
+double SparsityPointModel::densePerplexity() const
+{
+    for (const auto &r : m_results)
+        if (std::isfinite(r.densePerplexity) && r.densePerplexity > 0)
+            return r.densePerplexity;
+    return std::numeric_limits<double>::quiet_NaN();
+}
+
+QString SparsityPointModel::ruleText(const sparse::MaskRule &rule)
+{
+    return QString::fromStdString(rule.describe());
+}
+
+double SparsityPointModel::value(int row, int column) const
+{
+    if (row < 0 || row >= rowCount())
+        return std::numeric_limits<double>::quiet_NaN();
+    const auto &r = m_results[static_cast<std::size_t>(row)];
+    switch (column) {
+    case Sparsity: return 1.0 - r.mean.tileDensity;
+    case TileDensity: return r.mean.tileDensity;
+    case PairDensity: return r.mean.pairDensity;
+    case Perplexity: return r.perplexity;
+    case RecallMean: return r.mean.recallMean;
+    case RecallMin: return r.mean.recallMin;
+    case EmptyRows: return static_cast<double>(r.mean.emptyRows);
+    default: return std::numeric_limits<double>::quiet_NaN();
+    }
+}
+
+int SparsityPointModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : static_cast<int>(m_results.size());
+}
+
+int SparsityPointModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant SparsityPointModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const int row = index.row(), column = index.column();
+    if (column == Rule) {
+        if (role == Qt::DisplayRole || role == Qt::ToolTipRole)
+            return ruleText(m_results[static_cast<std::size_t>(row)].rule);
+        return {};
+    }
+    const double v = value(row, column);
+    if (role == ValueRole)
+        return v;
+    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+        if (std::isnan(v))
+            return {};
+        if (role == Qt::ToolTipRole)
+            return QString::number(v, 'g', 17);
+        if (column == EmptyRows)
+            return static_cast<qlonglong>(v);
+        return v;
+    }
+    if (role == Qt::TextAlignmentRole)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
+}
+
+QVariant SparsityPointModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    static const char *const names[] = {"Rule", "Sparsity", "Tile density", "Pair density", "Perplexity",
+        "Recall (mean)", "Recall (min)", "Empty rows"};
+    static const char *const tips[] = {"Mask rule: top-k density or threshold",
+        "1 \u2212 tile density (forced rows included), mean over layers: the chart's x axis",
+        "Selected causal tiles / nb(nb+1)/2, mean over layers and heads",
+        "Causal token pairs inside selected tiles / N(N+1)/2 (proportional to attention FLOPs)",
+        "Perplexity of the model with block-sparse prefill attention", "Mean attention-mass recall per token",
+        "Minimum attention-mass recall over tokens", "Tokens with no selected key (output 0), summed over layers"};
+    if (role == Qt::DisplayRole)
+        return tr(names[section]);
+    if (role == Qt::ToolTipRole)
+        return tr(tips[section]);
+    return {};
+}
+
+} // namespace blockscope::views
