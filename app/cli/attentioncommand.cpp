@@ -62,8 +62,8 @@ int render(const AttentionArgs &a)
         throw UsageError("give at most one of --threshold and --density");
     AttentionSession session(a.session);
     if (a.layer < 0 || a.layer >= session.layers())
-        throw UsageError("--layer " + std::to_string(a.layer) + ": the model has layers 0.."
-            + std::to_string(session.layers() - 1));
+        throw UsageError(
+            "--layer " + std::to_string(a.layer) + ": the model has layers 0.." + std::to_string(session.layers() - 1));
     int head = -1;
     if (a.head != "mean") {
         try {
@@ -84,8 +84,8 @@ int render(const AttentionArgs &a)
     const HeadAttention &h = head < 0 ? snap.meanOverHeads : snap.heads[static_cast<std::size_t>(head)];
 
     render::HeatmapFigure fig;
-    const QString headText = head < 0 ? QStringLiteral("mean over %1 heads").arg(snap.heads.size())
-                                      : QStringLiteral("head %1").arg(head);
+    const QString headText
+        = head < 0 ? QStringLiteral("mean over %1 heads").arg(snap.heads.size()) : QStringLiteral("head %1").arg(head);
     fig.subtitle = QStringLiteral("%1 · layer %2 · %3 · %4 tokens%5 · block %6")
                        .arg(QString::fromStdString(a.session.modelPath).section(QLatin1Char('/'), -1))
                        .arg(a.layer)

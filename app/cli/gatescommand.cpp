@@ -29,8 +29,9 @@ void addTrain(CLI::App &gates, int &exitCode)
         "seerattention.md §3-4) and write a .seergate.safetensors file");
     cmd->add_option("path", r->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
         ->required();
-    cmd->add_option("--calib", r->calibPath, "Training text: its calibration paragraphs train, its evaluation "
-                                             "paragraphs are held out")
+    cmd->add_option("--calib", r->calibPath,
+           "Training text: its calibration paragraphs train, its evaluation "
+           "paragraphs are held out")
         ->required();
     cmd->add_option("--out", r->outPath, "Gate file to write (.seergate.safetensors)")->required();
     cmd->add_option("--steps", r->options.steps, "Optimiser steps")->capture_default_str();
@@ -81,8 +82,7 @@ void addTrain(CLI::App &gates, int &exitCode)
                     "eval at step %lld: held-out KL %.6f  recall@%.2f gates %.4f / static %.4f / random %.4f  "
                     "density@τ=%g %.4f\n",
                     static_cast<long long>(e.step), e.kl, req.options.evalDensity, e.recallAtDensity,
-                    e.recallStaticAtDensity, e.recallRandomAtDensity, req.options.evalThreshold,
-                    e.densityAtThreshold);
+                    e.recallStaticAtDensity, e.recallRandomAtDensity, req.options.evalThreshold, e.densityAtThreshold);
                 std::cout << line << std::flush;
             };
             try {
@@ -90,8 +90,8 @@ void addTrain(CLI::App &gates, int &exitCode)
                 bar.finish();
                 const GateConfig cfg = GateSet::readConfig(req.outPath);
                 std::cout << "gates: " << req.outPath << " (" << gateParameterCount(cfg) << " parameters, block "
-                          << cfg.blockSize << ", d_g " << cfg.gateDim << ")"
-                          << (res.resumed ? ", resumed" : "") << "\n";
+                          << cfg.blockSize << ", d_g " << cfg.gateDim << ")" << (res.resumed ? ", resumed" : "")
+                          << "\n";
                 if (!res.steps.empty())
                     std::cout << "final training loss: " << res.steps.back().loss << " after "
                               << res.steps.back().step + 1 << " steps, " << res.steps.back().seconds << " s\n";
@@ -142,8 +142,9 @@ void addEval(CLI::App &gates, int &exitCode)
         ->required();
     cmd->add_option("--threshold", *thresholds, "Threshold(s) τ on softmax(S), e.g. 0.002,0.01")->delimiter(',');
     cmd->add_option("--density", *densities, "Top-k density ρ of the causal triangle, e.g. 0.5,0.2")->delimiter(',');
-    cmd->add_option("--masks", *source, "Where masks come from: gates, static (first block + local window), "
-                                        "random, oracle (top-k of the true block map)")
+    cmd->add_option("--masks", *source,
+           "Where masks come from: gates, static (first block + local window), "
+           "random, oracle (top-k of the true block map)")
         ->capture_default_str()
         ->check(CLI::IsMember({"gates", "static", "random", "oracle"}));
     cmd->add_flag("--no-last-block-dense", *noLastDense, "Do not force the last two query-block rows dense");
@@ -196,15 +197,15 @@ void addEval(CLI::App &gates, int &exitCode)
                     "%s, %s: perplexity %.4f (dense %.4f), tile density %.4f (sparsity %.4f), recall mean %.4f "
                     "p5 %.4f min %.4f, empty rows %lld\n",
                     sourceName(req.source), e.rule.describe().c_str(), e.perplexity, e.densePerplexity,
-                    e.mean.tileDensity, 1.0 - e.mean.tileDensity, e.mean.recallMean, e.mean.recallP5,
-                    e.mean.recallMin, static_cast<long long>(e.mean.emptyRows));
+                    e.mean.tileDensity, 1.0 - e.mean.tileDensity, e.mean.recallMean, e.mean.recallP5, e.mean.recallMin,
+                    static_cast<long long>(e.mean.emptyRows));
                 std::cout << line;
                 std::cout << "  layer  tile-dens  learned  pair-dens  recall-mean  recall-p5  recall-min  empty\n";
                 for (std::size_t l = 0; l < e.layers.size(); ++l) {
                     const auto &s = e.layers[l];
-                    std::snprintf(line, sizeof line, "  %5zu  %9.4f  %7.4f  %9.4f  %11.4f  %9.4f  %10.4f  %5lld\n",
-                        l, s.tileDensity, s.tileDensityLearned, s.pairDensity, s.recallMean, s.recallP5,
-                        s.recallMin, static_cast<long long>(s.emptyRows));
+                    std::snprintf(line, sizeof line, "  %5zu  %9.4f  %7.4f  %9.4f  %11.4f  %9.4f  %10.4f  %5lld\n", l,
+                        s.tileDensity, s.tileDensityLearned, s.pairDensity, s.recallMean, s.recallP5, s.recallMin,
+                        static_cast<long long>(s.emptyRows));
                     std::cout << line;
                 }
             }

@@ -223,8 +223,7 @@ LayerAttentionSnapshot AttentionSession::snapshot(
         const std::int32_t one = static_cast<std::int32_t>(t);
         texts.push_back(d->tokenizer->decode(std::span<const std::int32_t>(&one, 1)));
     }
-    return computeAttentionSnapshot(
-        *d->decoder, tokens, texts, layer, d->gates ? &*d->gates : nullptr, options, job);
+    return computeAttentionSnapshot(*d->decoder, tokens, texts, layer, d->gates ? &*d->gates : nullptr, options, job);
 }
 
 } // namespace blockscope::sparse

@@ -155,8 +155,8 @@ BlockMask randomMask(int nb, double density, std::uint64_t seed, bool lastBlockD
     return m;
 }
 
-MaskStats maskStats(const BlockMask &mask, int tokens, int blockSize, const std::vector<float> &tokenMass,
-    const BlockGrid &blockMass)
+MaskStats maskStats(
+    const BlockMask &mask, int tokens, int blockSize, const std::vector<float> &tokenMass, const BlockGrid &blockMass)
 {
     const int nb = mask.nb;
     MaskStats s;

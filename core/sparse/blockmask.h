@@ -82,7 +82,7 @@ struct MaskStats
 
 // `tokenMass` is Msum [N x nb] row-major (per token, mass in each key block) or empty; then
 // `blockMass` (Σ_{i∈I} Msum[i, J], nb x nb) gives the mean recall only.
-MaskStats maskStats(const BlockMask &mask, int tokens, int blockSize, const std::vector<float> &tokenMass,
-    const BlockGrid &blockMass);
+MaskStats maskStats(
+    const BlockMask &mask, int tokens, int blockSize, const std::vector<float> &tokenMass, const BlockGrid &blockMass);
 
 } // namespace blockscope::sparse

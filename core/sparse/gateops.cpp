@@ -29,8 +29,8 @@ at::Tensor blocked(const at::Tensor &x, int B, double fill)
 void checkPoolInput(const at::Tensor &x, int B, const char *what)
 {
     if (x.dim() != 4)
-        throw std::invalid_argument(std::string(what) + ": expected [batch, tokens, heads, dim], got rank "
-            + std::to_string(x.dim()));
+        throw std::invalid_argument(
+            std::string(what) + ": expected [batch, tokens, heads, dim], got rank " + std::to_string(x.dim()));
     if (B <= 0)
         throw std::invalid_argument("block size must be positive");
 }

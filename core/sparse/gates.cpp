@@ -278,7 +278,8 @@ GateConfig configFromFile(const GateFile &g, const std::string &path)
     GateConfig c;
     c.gateType = metaString(g, path, "gate_type");
     if (c.gateType != "Qavg_Kmaxminavg")
-        throw GateMismatch(path, "__metadata__.gate_type", "\"" + c.gateType + "\" is not supported (Qavg_Kmaxminavg is)");
+        throw GateMismatch(
+            path, "__metadata__.gate_type", "\"" + c.gateType + "\" is not supported (Qavg_Kmaxminavg is)");
     c.blockSize = static_cast<int>(metaInt(g, path, "block_size"));
     if (c.blockSize <= 0 || c.blockSize > 4096)
         throw GateMismatch(path, "__metadata__.block_size", "is " + std::to_string(c.blockSize) + ", outside 1..4096");
@@ -311,8 +312,8 @@ GateConfig configFromFile(const GateFile &g, const std::string &path)
     return c;
 }
 
-at::Tensor readF32(const GateFile &g, const std::string &path, const std::string &name,
-    const std::vector<std::int64_t> &shape)
+at::Tensor readF32(
+    const GateFile &g, const std::string &path, const std::string &name, const std::vector<std::int64_t> &shape)
 {
     for (const TensorInfo &t : g.tensors) {
         if (t.name != name)
@@ -403,8 +404,7 @@ at::Tensor GateSet::Impl::logits(const AttentionInputs &in) const
 {
     const int B = config.blockSize;
     return gateLogitsFromPooled(avgPoolBlocks(in.queriesPreRope.to(at::kFloat), B),
-        maxMinAvgPoolBlocks(in.keysPreRope.to(at::kFloat), B), layers[static_cast<std::size_t>(in.layer)],
-        geometry());
+        maxMinAvgPoolBlocks(in.keysPreRope.to(at::kFloat), B), layers[static_cast<std::size_t>(in.layer)], geometry());
 }
 
 BlockGrid toGrid(const at::Tensor &square)

@@ -63,8 +63,8 @@ struct FeatureCache
     std::int64_t windows = 0, tokensPerWindow = 0;
 };
 
-FeatureCache extractFeatures(const Decoder &decoder, const WindowSet &set, int blockSize, bool withMass,
-    JobContext &job, const char *stage)
+FeatureCache extractFeatures(
+    const Decoder &decoder, const WindowSet &set, int blockSize, bool withMass, JobContext &job, const char *stage)
 {
     c10::NoGradGuard noGrad;
     const int L = decoder.layers();
@@ -221,7 +221,8 @@ std::int64_t loadState(const std::string &path, AdamState &s, json &history)
     }
 }
 
-GateEvalPoint evaluateGates(const GateSet &gates, const FeatureCache &held, const GateTrainOptions &o, std::int64_t step)
+GateEvalPoint evaluateGates(
+    const GateSet &gates, const FeatureCache &held, const GateTrainOptions &o, std::int64_t step)
 {
     c10::NoGradGuard noGrad;
     const GateSet::Impl &g = gates.impl();
@@ -250,8 +251,8 @@ GateEvalPoint evaluateGates(const GateSet &gates, const FeatureCache &held, cons
                 const BlockMask random = randomMask(static_cast<int>(nb), o.evalDensity,
                     static_cast<std::uint64_t>(count) * 7919 + static_cast<std::uint64_t>(step), false);
                 recallRandom += maskStats(random, static_cast<int>(N), B, tokenMass, none).recallMean;
-                density += maskStats(selectMask(grid, byThreshold), static_cast<int>(N), B, {}, BlockGrid(
-                                                                                              static_cast<int>(nb)))
+                density += maskStats(
+                    selectMask(grid, byThreshold), static_cast<int>(N), B, {}, BlockGrid(static_cast<int>(nb)))
                                .tileDensity;
                 ++count;
             }
@@ -290,16 +291,14 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
         throw UsageError("--out: a gate file path is required");
     const Decoder &decoder = *request.decoder;
     const auto started = std::chrono::steady_clock::now();
-    auto seconds = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    };
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
 
     GateTrainResult result;
     json history = {{"steps", json::array()}, {"evals", json::array()}};
     std::int64_t firstStep = 0;
     const bool resuming = request.resume && std::filesystem::exists(statePath(request.outPath));
-    GateSet gates = resuming ? GateSet::load(request.outPath, decoder)
-                             : GateSet::create(decoder, o.blockSize, o.seed, o.gateDim);
+    GateSet gates
+        = resuming ? GateSet::load(request.outPath, decoder) : GateSet::create(decoder, o.blockSize, o.seed, o.gateDim);
     if (resuming && gates.config().blockSize != o.blockSize)
         throw GateMismatch(request.outPath, "__metadata__.block_size",
             "is " + std::to_string(gates.config().blockSize) + " but --block asks for " + std::to_string(o.blockSize));
@@ -355,7 +354,8 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
             request.onEval(e);
     };
     auto persist = [&](std::int64_t nextStep) {
-        json recipe = {{"data", request.calibration->protocol.oneLine()}, {"text", request.calibration->protocol.textSource}, {"windows", train.windows},
+        json recipe = {{"data", request.calibration->protocol.oneLine()},
+            {"text", request.calibration->protocol.textSource}, {"windows", train.windows},
             {"tokens_per_window", train.tokensPerWindow}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr},
             {"warmup", o.warmup}, {"seed", o.seed}, {"block_size", o.blockSize}, {"steps_done", nextStep},
             {"loss_at_end", result.steps.empty() ? json(nullptr) : json(result.steps.back().loss)}};

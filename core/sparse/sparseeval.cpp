@@ -75,8 +75,8 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
         if (source == MaskSource::Gates)
             S = gates->impl().logits(in).cpu();
         else if (source == MaskSource::Oracle)
-            S = blockAttentionMaps(in.queries.to(at::kFloat), in.keys.to(at::kFloat), in.values.to(at::kFloat), B,
-                in.scale)
+            S = blockAttentionMaps(
+                in.queries.to(at::kFloat), in.keys.to(at::kFloat), in.values.to(at::kFloat), B, in.scale)
                     .truth.cpu();
         for (std::int64_t bi = 0; bi < b; ++bi)
             for (std::int64_t h = 0; h < H; ++h) {
@@ -86,7 +86,8 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
                 case MaskSource::Static: masks.push_back(staticMask(nb, rule.value, rule.lastBlockDense)); break;
                 case MaskSource::Random:
                     masks.push_back(randomMask(nb, rule.value,
-                        seed + static_cast<std::uint64_t>(((window + bi) * L + in.layer) * H + h), rule.lastBlockDense));
+                        seed + static_cast<std::uint64_t>(((window + bi) * L + in.layer) * H + h),
+                        rule.lastBlockDense));
                     break;
                 }
             }
@@ -221,11 +222,9 @@ std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &r, JobCon
         for (double d : {1.0, 0.5, 0.4, 0.3, 0.2, 0.1})
             rules.push_back({MaskRule::Kind::Density, d, true, false, false});
     std::vector<SparseEvalResult> out;
-    const double dense
-        = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
+    const double dense = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
     for (const MaskRule &rule : rules) {
-        out.push_back(
-            evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense));
+        out.push_back(evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense));
         if (r.onPoint)
             r.onPoint(out.back());
     }

@@ -44,10 +44,10 @@ private Q_SLOTS:
 
     void train()
     {
-        const CliResult r = runCli({QStringLiteral("gates"), QStringLiteral("train"), m_model, QStringLiteral("--calib"),
-            m_text, QStringLiteral("--out"), m_gates, QStringLiteral("--steps"), QStringLiteral("40"),
-            QStringLiteral("--eval-every"), QStringLiteral("20"), QStringLiteral("--held-out"), QStringLiteral("4"),
-            QStringLiteral("--print-every"), QStringLiteral("20")});
+        const CliResult r = runCli({QStringLiteral("gates"), QStringLiteral("train"), m_model,
+            QStringLiteral("--calib"), m_text, QStringLiteral("--out"), m_gates, QStringLiteral("--steps"),
+            QStringLiteral("40"), QStringLiteral("--eval-every"), QStringLiteral("20"), QStringLiteral("--held-out"),
+            QStringLiteral("4"), QStringLiteral("--print-every"), QStringLiteral("20")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(QFile::exists(m_gates));
         QVERIFY(QFile::exists(m_gates + QStringLiteral(".trainstate.safetensors")));
@@ -80,7 +80,8 @@ private Q_SLOTS:
         const QJsonArray points = QJsonDocument::fromJson(r.out).array();
         QCOMPARE(points.size(), 2);
         const QJsonObject full = points[0].toObject(), sparse = points[1].toObject();
-        QVERIFY(std::abs(full[QStringLiteral("perplexity")].toDouble() - full[QStringLiteral("dense_perplexity")].toDouble())
+        QVERIFY(std::abs(
+                    full[QStringLiteral("perplexity")].toDouble() - full[QStringLiteral("dense_perplexity")].toDouble())
             < 1e-3);
         QCOMPARE(full[QStringLiteral("tile_density")].toDouble(), 1.0);
         QVERIFY(sparse[QStringLiteral("tile_density")].toDouble() < 0.6);
@@ -89,8 +90,8 @@ private Q_SLOTS:
         QVERIFY(recall > 0.5 && recall < 1.0);
         // The table form, with a baseline.
         const CliResult t = runCli({QStringLiteral("gates"), QStringLiteral("eval"), m_model, QStringLiteral("--text"),
-            m_text, QStringLiteral("--density"), QStringLiteral("0.5"), QStringLiteral("--masks"), QStringLiteral("static"),
-            QStringLiteral("--windows"), QStringLiteral("2")});
+            m_text, QStringLiteral("--density"), QStringLiteral("0.5"), QStringLiteral("--masks"),
+            QStringLiteral("static"), QStringLiteral("--windows"), QStringLiteral("2")});
         QVERIFY2(t.exitCode == 0, t.err.constData());
         QVERIFY2(t.out.contains("static, density 0.5"), t.out.constData());
         QVERIFY2(t.out.contains("recall-mean"), t.out.constData());
@@ -101,8 +102,8 @@ private Q_SLOTS:
         const CliResult r = runCli({QStringLiteral("gates"), QStringLiteral("eval"), m_demo, QStringLiteral("--gates"),
             m_gates, QStringLiteral("--text"), m_text, QStringLiteral("--density"), QStringLiteral("0.5")});
         QCOMPARE(r.exitCode, 3);
-        QVERIFY2(r.err.contains("s.seergate.safetensors") && r.err.contains("__metadata__.num_layers"),
-            r.err.constData());
+        QVERIFY2(
+            r.err.contains("s.seergate.safetensors") && r.err.contains("__metadata__.num_layers"), r.err.constData());
         const CliResult notGates = runCli({QStringLiteral("gates"), QStringLiteral("eval"), m_demo,
             QStringLiteral("--gates"), m_demo + QStringLiteral("/model.safetensors"), QStringLiteral("--text"), m_text,
             QStringLiteral("--density"), QStringLiteral("0.5")});
@@ -121,8 +122,9 @@ private Q_SLOTS:
             QStringLiteral("--gates"), m_gates, QStringLiteral("--text"), m_text});
         QCOMPARE(rule.exitCode, 2);
         QVERIFY2(rule.err.contains("--threshold or --density"), rule.err.constData());
-        const CliResult layer = runCli({QStringLiteral("attention"), m_model, QStringLiteral("--text"), m_text,
-            QStringLiteral("--layer"), QStringLiteral("9"), QStringLiteral("--png"), m_dir.filePath(QStringLiteral("x.png"))});
+        const CliResult layer
+            = runCli({QStringLiteral("attention"), m_model, QStringLiteral("--text"), m_text, QStringLiteral("--layer"),
+                QStringLiteral("9"), QStringLiteral("--png"), m_dir.filePath(QStringLiteral("x.png"))});
         QCOMPARE(layer.exitCode, 2);
         QVERIFY2(layer.err.contains("--layer 9"), layer.err.constData());
         const CliResult gate = runCli({QStringLiteral("attention"), m_model, QStringLiteral("--text"), m_text,

@@ -66,7 +66,6 @@ GateTrainOptions quickOptions()
     return o;
 }
 
-
 } // namespace
 
 class TestGates : public QObject
@@ -160,7 +159,8 @@ private Q_SLOTS:
         for (double rho : {0.1, 0.2, 0.3, 0.5, 0.9}) {
             const BlockMask m = selectMask(S, {MaskRule::Kind::Density, rho, false, false, false});
             const double realised = static_cast<double>(m.count()) / triangle;
-            QVERIFY2(std::abs(realised - rho) <= 0.002, qPrintable(QStringLiteral("ρ %1 gave %2").arg(rho).arg(realised)));
+            QVERIFY2(
+                std::abs(realised - rho) <= 0.002, qPrintable(QStringLiteral("ρ %1 gave %2").arg(rho).arg(realised)));
         }
         const BlockMask full = selectMask(S, {MaskRule::Kind::Density, 1.0, false, false, false});
         QCOMPARE(full.count(), static_cast<std::int64_t>(triangle));
@@ -209,7 +209,8 @@ private Q_SLOTS:
         QCOMPARE(f.cell(1, 1), MaskCell::Forced);
         QCOMPARE(f.cell(2, 2), MaskCell::Forced);
         QCOMPARE(f.cell(2, 1), MaskCell::Forced); // last-two-rows
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, selectMask(S, {MaskRule::Kind::Threshold, 1.0, false, false, false}));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, selectMask(S, {MaskRule::Kind::Threshold, 1.0, false, false, false}));
         // Static pattern: first block plus a local window, at the asked density.
         const BlockMask st = staticMask(16, 0.3, false);
         const int kk = topkBlocksForDensity(0.3, 16);
@@ -250,14 +251,15 @@ private Q_SLOTS:
     // §10.8: hand example, one head, nb = 4, off = 1.
     void loss()
     {
-        at::Tensor S = at::tensor(std::vector<float>{0, 0, 0, 0, 1, 2, 0, 0, 0.5f, 0, -1, 0, 2, 1, 0, -2})
-                           .view({1, 1, 4, 4});
+        at::Tensor S
+            = at::tensor(std::vector<float>{0, 0, 0, 0, 1, 2, 0, 0, 0.5f, 0, -1, 0, 2, 1, 0, -2}).view({1, 1, 4, 4});
         const float lowest = std::numeric_limits<float>::lowest();
         for (int I = 0; I < 4; ++I)
             for (int J = I + 1; J < 4; ++J)
                 S[0][0][I][J] = lowest;
-        at::Tensor G = at::tensor(std::vector<float>{1, 0, 0, 0, 0.25f, 0.75f, 0, 0, 0.5f, 0, 0.5f, 0, 0.1f, 0.2f, 0.3f, 0.4f})
-                           .view({1, 1, 4, 4});
+        at::Tensor G
+            = at::tensor(std::vector<float>{1, 0, 0, 0, 0.25f, 0.75f, 0, 0, 0.5f, 0, 0.5f, 0, 0.1f, 0.2f, 0.3f, 0.4f})
+                  .view({1, 1, 4, 4});
         S.requires_grad_(true);
         at::Tensor L = gateDistillationLoss(S, G);
         // By hand: rows 1..3, Σ_J y(log y − log_softmax), divided by b·H·(nb − off)·nb = 12.
@@ -329,8 +331,8 @@ private Q_SLOTS:
         expectMismatch(*tinyDecoder({.layers = 3, .intermediate = 48}, 1), "base_fingerprint");
         expectMismatch(*tinyDecoder({.layers = 3, .rope = RopeLayout::Interleaved}, 1), "rope_convention");
         // Not a gate file at all: a model's safetensors.
-        QVERIFY_THROWS_EXCEPTION(GateMismatch, GateSet::readConfig(sourceDir().toStdString()
-                                                   + "/resources/demo-model/model.safetensors"));
+        QVERIFY_THROWS_EXCEPTION(
+            GateMismatch, GateSet::readConfig(sourceDir().toStdString() + "/resources/demo-model/model.safetensors"));
         // A truncated file is a FormatError naming it.
         QFile::copy(QString::fromStdString(path), QString::fromStdString(path + ".cut"));
         QFile cut(QString::fromStdString(path + ".cut"));
@@ -474,11 +476,13 @@ private Q_SLOTS:
         const WindowSet set = randomWindows(3, 20, 7);
         GateSet g = GateSet::create(*decoder, 4, 1);
         // Density 1: every causal tile, so the model is exactly dense.
-        const SparseEvalResult full = evaluateSparse(*decoder, set, &g, {MaskRule::Kind::Density, 1.0, true, false, false});
+        const SparseEvalResult full
+            = evaluateSparse(*decoder, set, &g, {MaskRule::Kind::Density, 1.0, true, false, false});
         QVERIFY(std::abs(full.perplexity - full.densePerplexity) < 1e-4 * full.densePerplexity);
         QCOMPARE(full.mean.tileDensity, 1.0);
         QVERIFY(std::abs(full.mean.recallMean - 1.0) < 1e-5);
-        const SparseEvalResult half = evaluateSparse(*decoder, set, &g, {MaskRule::Kind::Density, 0.3, false, false, false});
+        const SparseEvalResult half
+            = evaluateSparse(*decoder, set, &g, {MaskRule::Kind::Density, 0.3, false, false, false});
         QVERIFY(half.mean.tileDensity < 0.6);
         QVERIFY(half.mean.recallMean < 1.0);
         QVERIFY(half.perplexity != full.perplexity);
