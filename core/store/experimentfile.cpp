@@ -2,6 +2,7 @@
 #include "experimentfile.h"
 
 #include "common/formaterror.h"
+#include "experimentppa.h"
 #include "h5handles.h"
 #include "log/logging.h"
 
@@ -556,6 +557,7 @@ ExperimentRun readRun(const Location &runs, const std::string &id)
                 false);
     }
     std::sort(run.steps.begin(), run.steps.end(), [](const auto &a, const auto &b) { return a.index < b.index; });
+    run.ppa = ppastore::readPoints(at, run.info.layers);
     return run;
 }
 
@@ -760,6 +762,21 @@ void ExperimentFile::setDensePerplexity(const std::string &path, const std::stri
         Location runsAt{};
         const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
         h5::writeAttribute(runsAt.at(run, runId), "dense_perplexity", perplexity);
+    });
+}
+
+void ExperimentFile::setPpa(const std::string &path, const std::string &runId, const std::vector<ppa::PpaPoint> &points)
+{
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    transaction(path, nullptr, [&](const Location &root) {
+        h5::Group runs;
+        Location runsAt{};
+        const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
+        const Location at = runsAt.at(run, runId);
+        const int layers = h5::readAttribute<std::int32_t>(at, "layers");
+        ppastore::checkPoints(points, layers, path + ": run \"" + runId + "\"");
+        ppastore::writePoints(at, points);
     });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "eval/protocol.h"
+#include "ppa/ppa.h"
 #include "prune/pruneoptions.h"
 #include "prune/trace.h"
 
@@ -33,6 +34,7 @@ struct ExperimentRun
 {
     RunInfo info;
     std::vector<TraceStep> steps;
+    std::vector<ppa::PpaPoint> ppa = {}; // in the order setPpa was given them; empty when none were stored
 };
 
 struct Experiment
@@ -60,6 +62,10 @@ public:
     static void appendStep(const std::string &path, const std::string &runId, const TraceStep &step);
     static void setStatus(const std::string &path, const std::string &runId, const std::string &status);
     static void setDensePerplexity(const std::string &path, const std::string &runId, double perplexity);
+    // Replaces the run's PPA points (the optional /runs/<id>/ppa group) by `points`; an empty list
+    // leaves the run with none. Throws UsageError, before writing, for a point whose mask is neither
+    // empty nor `layers` long or whose unit lies outside the run.
+    static void setPpa(const std::string &path, const std::string &runId, const std::vector<ppa::PpaPoint> &points);
 
     // Rewrites the root's format_version in place, without a transaction: tests use it to make a
     // file from a "newer" Blockscope.

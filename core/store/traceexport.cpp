@@ -74,6 +74,58 @@ nlohmann::json stepJson(const TraceStep &s)
     return j;
 }
 
+nlohmann::json figureJson(const ppa::Figure &f)
+{
+    return {{"value", number(f.value)}, {"min", number(f.min)}, {"max", number(f.max)}, {"runs", f.runs},
+        {"provenance", ppa::provenanceName(f.provenance)}, {"note", f.note}};
+}
+
+nlohmann::json ppaJson(const ppa::PpaPoint &p)
+{
+    const ppa::CostModel &c = p.costs;
+    nlohmann::json byDtype = nlohmann::json::object();
+    for (const auto &[dtype, bytes] : c.storedBytesByDtype)
+        byDtype[dtype] = number(bytes);
+    nlohmann::json units = nlohmann::json::array();
+    for (const auto &u : c.units)
+        units.push_back({{"unit", u.unit}, {"layer", u.layer}, {"removed", u.removed}, {"params", u.params},
+            {"stored_bytes", number(u.storedBytes)}, {"prefill_flops_per_token", number(u.prefillFlopsPerToken)},
+            {"decode_flops_per_token", number(u.decodeFlopsPerToken)},
+            {"decode_bytes_per_token", number(u.decodeBytesPerToken)}, {"seconds", figureJson(u.seconds)}});
+    const nlohmann::json costs
+        = {{"params_total", c.paramsTotal}, {"params_kept", c.paramsKept}, {"stored_bytes_by_dtype", byDtype},
+            {"stored_bytes", number(c.storedBytes)}, {"compute_bytes", number(c.computeBytes)},
+            {"kv_bytes_per_token", number(c.kvBytesPerToken)}, {"activation_peak_bytes", number(c.activationPeakBytes)},
+            {"prefill_flops_per_token", number(c.prefillFlopsPerToken)},
+            {"prefill_bytes_per_token", number(c.prefillBytesPerToken)},
+            {"decode_flops_per_token", number(c.decodeFlopsPerToken)},
+            {"decode_bytes_per_token", number(c.decodeBytesPerToken)}, {"units", units}};
+    nlohmann::json measured = nullptr;
+    if (p.measured) {
+        const ppa::Measurement &m = *p.measured;
+        measured
+            = {{"device", m.device}, {"dtype", m.dtype}, {"threads", m.threads}, {"batch", m.batch}, {"seq", m.seq},
+                {"decode_tokens", m.decodeTokens}, {"prefill_tokens_per_second", figureJson(m.prefillTokensPerSecond)},
+                {"decode_ms_per_token", figureJson(m.decodeMsPerToken)},
+                {"prefill_joules_per_token", figureJson(m.prefillJoulesPerToken)},
+                {"decode_joules_per_token", figureJson(m.decodeJoulesPerToken)},
+                {"peak_memory_bytes", figureJson(m.peakMemoryBytes)}, {"energy_source", m.energySource}};
+    }
+    nlohmann::json predictions = nlohmann::json::array();
+    for (const auto &q : p.predictions)
+        predictions.push_back({{"device", q.device}, {"calibrated", q.calibrated},
+            {"prefill_tokens_per_second", number(q.prefillTokensPerSecond)},
+            {"decode_ms_per_token", number(q.decodeMsPerToken)},
+            {"prefill_joules_per_token", number(q.prefillJoulesPerToken)},
+            {"decode_joules_per_token", number(q.decodeJoulesPerToken)},
+            {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound},
+            {"provenance", ppa::provenanceName(ppa::Provenance::Modelled)}});
+    return {{"label", p.label}, {"step", p.step}, {"mask", maskJson(p.mask)},
+        {"attention_density", number(p.attentionDensity)}, {"perplexity", number(p.perplexity)},
+        {"kl_to_dense", number(p.klToDense)}, {"protocol", p.protocol}, {"costs", costs}, {"measured", measured},
+        {"predictions", predictions}};
+}
+
 // Shortest text that reads back to the same double; empty for NaN.
 std::string csvNumber(double v)
 {
@@ -155,13 +207,16 @@ nlohmann::json runToJson(const ExperimentRun &run)
     nlohmann::json steps = nlohmann::json::array();
     for (const auto &s : run.steps)
         steps.push_back(stepJson(s));
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto &p : run.ppa)
+        points.push_back(ppaJson(p));
     return {{"id", i.id}, {"label", i.label}, {"method", pruneMethodName(i.options.method)},
         {"options", i.options.toJson()}, {"layers", i.layers}, {"model_path", i.modelPath}, {"model_hash", i.modelHash},
         {"calibration_path", i.calibrationPath}, {"calibration_hash", i.calibrationHash},
         {"calibration_protocol", i.calibrationProtocol.toJson()},
         {"evaluation_protocol", i.evaluationProtocol ? i.evaluationProtocol->toJson() : nlohmann::json(nullptr)},
         {"dense_perplexity", number(i.densePerplexity)}, {"started", i.started}, {"status", i.status},
-        {"blockscope_version", i.blockscopeVersion}, {"steps", steps}};
+        {"blockscope_version", i.blockscopeVersion}, {"steps", steps}, {"ppa", points}};
 }
 
 std::string runToCsv(const ExperimentRun &run)

@@ -7,7 +7,8 @@
 
 namespace blockscope {
 
-// A run as JSON: its info (options, protocols, model reference) and every step with all fields.
+// A run as JSON: its info (options, protocols, model reference), every step with all fields and
+// its PPA points (costs "modelled" by construction; each measured figure with its provenance).
 nlohmann::json runToJson(const ExperimentRun &run);
 // A run's steps as CSV, one row per step: index, kind, chosen units, score, near tie, units
 // removed so far, perplexity, KL, evaluations, unit-forwards, tokens, seconds.

@@ -8,6 +8,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -257,6 +258,164 @@ void compareStep(const TraceStep &a, const TraceStep &b)
     QVERIFY(same(x.populationFitness, y.populationFitness));
 }
 
+// PPA points: one measured on this machine with two roofline predictions, one modelled only.
+ppa::Figure measuredFigure(double median, double lo, double hi, int runs, std::string note = {})
+{
+    return {median, lo, hi, runs, ppa::Provenance::Measured, std::move(note)};
+}
+
+ppa::CostModel costsOf(int layers, const UnitMask &mask, bool timed)
+{
+    ppa::CostModel c;
+    c.paramsTotal = std::int64_t(1) << 34; // beyond 32 bits
+    c.paramsKept = (std::int64_t(1) << 34) - 123456789;
+    c.storedBytesByDtype = {{"F32", 1.5e6}, {"Q8_0", 250000.25}, {"BF16", -0.0}};
+    c.storedBytes = 1750000.25;
+    c.computeBytes = 7.0e6;
+    c.kvBytesPerToken = 4096;
+    c.activationPeakBytes = 1.25e5;
+    c.prefillFlopsPerToken = 3.3e9;
+    c.prefillBytesPerToken = 1234.5;
+    c.decodeFlopsPerToken = 3.4e9;
+    c.decodeBytesPerToken = 7.1e6;
+    c.units.push_back({"embedding", -1, false, 8192, 32768, 0, 0, 32768, ppa::Figure::modelled(NaN)});
+    for (int l = 0; l < layers; ++l) {
+        for (int k = 0; k < 2; ++k) {
+            ppa::UnitCost u;
+            u.unit = (k == 0 ? "attn " : "mlp ") + std::to_string(l);
+            u.layer = l;
+            u.removed = k == 0 ? bool(mask.skipAttn[l]) : bool(mask.skipMlp[l]);
+            u.params = 1000 * (l + 1) + k;
+            u.storedBytes = 4.0 * u.params;
+            u.prefillFlopsPerToken = u.removed ? 0 : 2.0 * u.params + 0.5;
+            u.decodeFlopsPerToken = u.removed ? 0 : 2.0 * u.params + 0.75;
+            u.decodeBytesPerToken = u.removed ? 0 : u.storedBytes;
+            u.seconds = timed && !u.removed ? measuredFigure(1e-4 * (l + 1), 0.9e-4 * (l + 1), 1.2e-4 * (l + 1), 5)
+                                            : ppa::Figure::modelled(NaN, "not measured");
+            c.units.push_back(u);
+        }
+    }
+    c.units.push_back({"lm_head", -1, false, 8192, 32768, 16384, 16384, 32768, ppa::Figure::modelled(0.0)});
+    return c;
+}
+
+std::vector<ppa::PpaPoint> makePoints(int layers)
+{
+    ppa::PpaPoint a;
+    a.label = "step 1 \xe2\x80\x94 measured";
+    a.step = 1;
+    a.mask = maskOf(layers, {2, 3}, {2});
+    a.attentionDensity = 0.5;
+    a.perplexity = 5.75;
+    a.klToDense = 0.0125;
+    a.protocol = "tiny-ts: 372 windows of 512 tokens, stride 512";
+    a.costs = costsOf(layers, a.mask, true);
+    ppa::Measurement m;
+    m.device = "cpu (Intel Xeon, 2 threads)";
+    m.dtype = "bfloat16";
+    m.threads = 2;
+    m.batch = 4;
+    m.seq = 256;
+    m.decodeTokens = 16;
+    m.prefillTokensPerSecond = measuredFigure(5120.5, 4900, 5300.25, 5);
+    m.decodeMsPerToken = measuredFigure(3.25, 3.0, 4.5, 5);
+    m.prefillJoulesPerToken = ppa::Figure::modelled(1.5e-3, "no energy counter: modelled");
+    m.decodeJoulesPerToken = measuredFigure(2.5e-3, 2.25e-3, 2.75e-3, 3, "RAPL package-0");
+    m.peakMemoryBytes = ppa::Figure::modelled(8.5e6);
+    m.energySource = "RAPL package-0 (/sys/class/powercap/intel-rapl:0)";
+    a.measured = m;
+    a.predictions.push_back({"H100 SXM", false, 1.5e6, 0.0125, 1e-5, 2e-5, true, false});
+    a.predictions.push_back({"local (calibrated)", true, 5000, 3.5, NaN, 2.5e-3, false, true});
+
+    ppa::PpaPoint b;
+    b.label = "dense";
+    b.mask = UnitMask::dense(layers);
+    b.perplexity = 4.125;
+    b.klToDense = 0.0;
+    b.protocol = "tiny-ts";
+    b.costs = costsOf(layers, b.mask, false);
+    b.costs.storedBytesByDtype.clear();
+    return {a, b};
+}
+
+void compareFigure(const ppa::Figure &a, const ppa::Figure &b)
+{
+    QVERIFY(same(a.value, b.value));
+    QVERIFY(same(a.min, b.min));
+    QVERIFY(same(a.max, b.max));
+    QCOMPARE(a.runs, b.runs);
+    QVERIFY(a.provenance == b.provenance);
+    QCOMPARE(str(a.note), str(b.note));
+}
+
+void comparePoint(const ppa::PpaPoint &a, const ppa::PpaPoint &b)
+{
+    QCOMPARE(str(a.label), str(b.label));
+    QCOMPARE(a.step, b.step);
+    compareMask(a.mask, b.mask);
+    QVERIFY(same(a.attentionDensity, b.attentionDensity));
+    QVERIFY(same(a.perplexity, b.perplexity));
+    QVERIFY(same(a.klToDense, b.klToDense));
+    QCOMPARE(str(a.protocol), str(b.protocol));
+    const ppa::CostModel &x = a.costs, &y = b.costs;
+    QCOMPARE(x.paramsTotal, y.paramsTotal);
+    QCOMPARE(x.paramsKept, y.paramsKept);
+    QCOMPARE(x.storedBytesByDtype.size(), y.storedBytesByDtype.size());
+    for (const auto &[dtype, bytes] : x.storedBytesByDtype) {
+        QVERIFY2(y.storedBytesByDtype.count(dtype), dtype.c_str());
+        QVERIFY(same(bytes, y.storedBytesByDtype.at(dtype)));
+    }
+    QVERIFY(same(x.storedBytes, y.storedBytes));
+    QVERIFY(same(x.computeBytes, y.computeBytes));
+    QVERIFY(same(x.kvBytesPerToken, y.kvBytesPerToken));
+    QVERIFY(same(x.activationPeakBytes, y.activationPeakBytes));
+    QVERIFY(same(x.prefillFlopsPerToken, y.prefillFlopsPerToken));
+    QVERIFY(same(x.prefillBytesPerToken, y.prefillBytesPerToken));
+    QVERIFY(same(x.decodeFlopsPerToken, y.decodeFlopsPerToken));
+    QVERIFY(same(x.decodeBytesPerToken, y.decodeBytesPerToken));
+    QCOMPARE(x.units.size(), y.units.size());
+    for (std::size_t i = 0; i < x.units.size(); ++i) {
+        const ppa::UnitCost &u = x.units[i], &v = y.units[i];
+        QCOMPARE(str(u.unit), str(v.unit));
+        QCOMPARE(u.layer, v.layer);
+        QCOMPARE(u.removed, v.removed);
+        QCOMPARE(u.params, v.params);
+        QVERIFY(same(u.storedBytes, v.storedBytes));
+        QVERIFY(same(u.prefillFlopsPerToken, v.prefillFlopsPerToken));
+        QVERIFY(same(u.decodeFlopsPerToken, v.decodeFlopsPerToken));
+        QVERIFY(same(u.decodeBytesPerToken, v.decodeBytesPerToken));
+        compareFigure(u.seconds, v.seconds);
+    }
+    QCOMPARE(a.measured.has_value(), b.measured.has_value());
+    if (a.measured) {
+        const ppa::Measurement &m = *a.measured, &n = *b.measured;
+        QCOMPARE(str(m.device), str(n.device));
+        QCOMPARE(str(m.dtype), str(n.dtype));
+        QCOMPARE(m.threads, n.threads);
+        QCOMPARE(m.batch, n.batch);
+        QCOMPARE(m.seq, n.seq);
+        QCOMPARE(m.decodeTokens, n.decodeTokens);
+        compareFigure(m.prefillTokensPerSecond, n.prefillTokensPerSecond);
+        compareFigure(m.decodeMsPerToken, n.decodeMsPerToken);
+        compareFigure(m.prefillJoulesPerToken, n.prefillJoulesPerToken);
+        compareFigure(m.decodeJoulesPerToken, n.decodeJoulesPerToken);
+        compareFigure(m.peakMemoryBytes, n.peakMemoryBytes);
+        QCOMPARE(str(m.energySource), str(n.energySource));
+    }
+    QCOMPARE(a.predictions.size(), b.predictions.size());
+    for (std::size_t i = 0; i < a.predictions.size(); ++i) {
+        const ppa::Prediction &p = a.predictions[i], &q = b.predictions[i];
+        QCOMPARE(str(p.device), str(q.device));
+        QCOMPARE(p.calibrated, q.calibrated);
+        QVERIFY(same(p.prefillTokensPerSecond, q.prefillTokensPerSecond));
+        QVERIFY(same(p.decodeMsPerToken, q.decodeMsPerToken));
+        QVERIFY(same(p.prefillJoulesPerToken, q.prefillJoulesPerToken));
+        QVERIFY(same(p.decodeJoulesPerToken, q.decodeJoulesPerToken));
+        QCOMPARE(p.prefillComputeBound, q.prefillComputeBound);
+        QCOMPARE(p.decodeComputeBound, q.decodeComputeBound);
+    }
+}
+
 void compareRun(const ExperimentRun &a, const ExperimentRun &b)
 {
     compareInfo(a.info, b.info);
@@ -265,6 +424,12 @@ void compareRun(const ExperimentRun &a, const ExperimentRun &b)
     QCOMPARE(a.steps.size(), b.steps.size());
     for (std::size_t i = 0; i < a.steps.size(); ++i) {
         compareStep(a.steps[i], b.steps[i]);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    QCOMPARE(a.ppa.size(), b.ppa.size());
+    for (std::size_t i = 0; i < a.ppa.size(); ++i) {
+        comparePoint(a.ppa[i], b.ppa[i]);
         if (QTest::currentTestFailed())
             return;
     }
@@ -408,6 +573,198 @@ private Q_SLOTS:
             QFile::remove(keep);
             QVERIFY(QFile::copy(path, keep));
         }
+    }
+
+    void ppaRoundTrip()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        ExperimentRun a{makeInfo(PruneMethod::Sleb, 6, true), {}}, b{makeInfo(PruneMethod::EvoPress, 5, false), {}};
+        a.info.id = ExperimentFile::addRun(p, a.info);
+        b.info.id = ExperimentFile::addRun(p, b.info);
+        for (int i = 0; i < 2; ++i) {
+            a.steps.push_back(greedyStep(i, 6));
+            ExperimentFile::appendStep(p, a.info.id, a.steps.back());
+            b.steps.push_back(evoStep(i, 5, i == 0));
+            ExperimentFile::appendStep(p, b.info.id, b.steps.back());
+        }
+        // Before any PPA is stored, runs read back with none.
+        QVERIFY(ExperimentFile::read(p).runs.at(0).ppa.empty());
+
+        a.ppa = makePoints(6);
+        QVERIFY(a.ppa[0].measured && !a.ppa[1].measured);
+        QCOMPARE(a.ppa[0].predictions.size(), std::size_t(2));
+        ExperimentFile::setPpa(p, a.info.id, a.ppa);
+        // Writes after the PPA keep it.
+        a.steps.push_back(greedyStep(2, 6));
+        ExperimentFile::appendStep(p, a.info.id, a.steps.back());
+        ExperimentFile::setStatus(p, a.info.id, "complete");
+        a.info.status = "complete";
+
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, 1);
+        QCOMPARE(e.runs.size(), std::size_t(2));
+        compareRun(e.runs[0], a);
+        compareRun(e.runs[1], b);
+        QVERIFY(e.runs[1].ppa.empty());
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+        const QString keep = qEnvironmentVariable("BLOCKSCOPE_KEEP_PPA_EXPERIMENT");
+        if (!keep.isEmpty()) {
+            QFile::remove(keep);
+            QVERIFY(QFile::copy(path, keep));
+        }
+    }
+
+    void ppaReplaced()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        ExperimentRun a{makeInfo(PruneMethod::Sleb, 6, true), {}}, b{makeInfo(PruneMethod::Sleb, 6, false), {}};
+        a.info.id = ExperimentFile::addRun(p, a.info);
+        b.info.id = ExperimentFile::addRun(p, b.info);
+        a.steps = {greedyStep(0, 6)};
+        b.steps = {greedyStep(0, 6), greedyStep(1, 6)};
+        ExperimentFile::appendStep(p, a.info.id, a.steps[0]);
+        for (const auto &s : b.steps)
+            ExperimentFile::appendStep(p, b.info.id, s);
+        b.ppa = makePoints(6);
+        ExperimentFile::setPpa(p, b.info.id, b.ppa);
+
+        // The second call replaces the first: one point, the measured one changed.
+        a.ppa = makePoints(6);
+        ExperimentFile::setPpa(p, a.info.id, a.ppa);
+        a.ppa = {a.ppa[0]};
+        a.ppa[0].label = "step 0";
+        a.ppa[0].step = 0;
+        a.ppa[0].predictions.pop_back();
+        a.ppa[0].measured->decodeMsPerToken = measuredFigure(2.0, 1.5, 2.5, 7, "after a rerun");
+        ExperimentFile::setPpa(p, a.info.id, a.ppa);
+        Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.runs.size(), std::size_t(2));
+        QCOMPARE(e.runs[0].ppa.size(), std::size_t(1));
+        compareRun(e.runs[0], a);
+        compareRun(e.runs[1], b);
+
+        // An empty list leaves the run with none; the other run keeps its points.
+        ExperimentFile::setPpa(p, a.info.id, {});
+        a.ppa.clear();
+        e = ExperimentFile::read(p);
+        compareRun(e.runs[0], a);
+        compareRun(e.runs[1], b);
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+    }
+
+    void ppaWritesRefused_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::newRow("unknown run") << "unknown run";
+        QTest::newRow("mask shorter than layers") << "short mask";
+        QTest::newRow("unit beyond the layers") << "unit layer";
+    }
+
+    void ppaWritesRefused()
+    {
+        QFETCH(QString, change);
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        ExperimentFile::appendStep(p, id, greedyStep(0, 6));
+        const auto before = makePoints(6);
+        ExperimentFile::setPpa(p, id, before);
+        const QByteArray bytes = fileBytes(path);
+
+        auto points = makePoints(6);
+        std::string runId = id;
+        if (change == "unknown run")
+            runId = "run-0002";
+        else if (change == "short mask")
+            points[1].mask = UnitMask::dense(5);
+        else if (change == "unit layer")
+            points[0].costs.units[3].layer = 6;
+        QVERIFY_THROWS_EXCEPTION(UsageError, ExperimentFile::setPpa(p, runId, points));
+        QCOMPARE(fileBytes(path), bytes);
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.runs.at(0).ppa.size(), before.size());
+        comparePoint(e.runs[0].ppa[0], before[0]);
+    }
+
+    // Damage inside the PPA group, made by editing bytes as damagedObjects does.
+    void ppaDamaged_data()
+    {
+        QTest::addColumn<QByteArrayList>("swap");
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("says");
+        // The names of two attributes of different types exchanged: @dtype is now an integer.
+        QTest::newRow("attribute of the wrong type")
+            << QByteArrayList{QByteArray("dtype\0", 6), QByteArray("batch\0", 6)}
+            << "/runs/run-0001/ppa/point-000/measured@dtype"
+            << "must be a string";
+        // @decode_tokens (int32) and @energy_source (string) exchanged.
+        QTest::newRow("integer attribute holding a string")
+            << QByteArrayList{QByteArray("decode_tokens\0", 14), QByteArray("energy_source\0", 14)}
+            << "/runs/run-0001/ppa/point-000/measured@decode_tokens"
+            << "has string values, expected integer";
+        // A provenance that is neither "measured" nor "modelled".
+        QTest::newRow("unknown provenance")
+            << QByteArrayList{QByteArray("modelled"), QByteArray("modelles")} << "/runs/run-0001/ppa/point-000/"
+            << "provenance \"modelles\"";
+    }
+
+    void ppaDamaged()
+    {
+        QFETCH(QByteArrayList, swap);
+        QFETCH(QString, field);
+        QFETCH(QString, says);
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        ExperimentFile::appendStep(p, id, greedyStep(0, 6));
+        ExperimentFile::setPpa(p, id, makePoints(6));
+        const QByteArray placeholder(swap[0].size(), '\x01');
+        const QByteArray first = swap[0], second = swap[1];
+        const int count = patchBytes(path, first, placeholder);
+        QVERIFY(count > 0);
+        if (first.contains('\0')) {
+            // A true exchange: every attribute of the one name takes the other's.
+            QCOMPARE(patchBytes(path, second, first), count);
+            QCOMPARE(patchBytes(path, placeholder, second), count);
+        } else {
+            QCOMPARE(patchBytes(path, placeholder, second), count);
+        }
+        try {
+            ExperimentFile::read(p);
+            QFAIL("no exception");
+        } catch (const FormatError &e) {
+            QVERIFY2(str(e.field()).startsWith(field), e.what());
+            QVERIFY2(str(e.message()).contains(says), e.what());
+            QCOMPARE(str(e.file()), path);
+        }
+    }
+
+    void ppaExport()
+    {
+        ExperimentRun run{makeInfo(PruneMethod::Sleb, 6, true), {greedyStep(0, 6)}};
+        QVERIFY(runToJson(run).at("ppa").empty());
+        run.ppa = makePoints(6);
+        const nlohmann::json j = runToJson(run).at("ppa");
+        QCOMPARE(j.size(), std::size_t(2));
+        QCOMPARE(str(j[0].at("label").get<std::string>()), str(run.ppa[0].label));
+        QCOMPARE(j[0].at("costs").at("params_total").get<std::int64_t>(), std::int64_t(1) << 34);
+        QCOMPARE(j[0].at("costs").at("stored_bytes_by_dtype").at("Q8_0").get<double>(), 250000.25);
+        QCOMPARE(j[0].at("costs").at("units").size(), std::size_t(14));
+        const nlohmann::json &m = j[0].at("measured");
+        QCOMPARE(
+            str(m.at("prefill_tokens_per_second").at("provenance").get<std::string>()), QStringLiteral("measured"));
+        QCOMPARE(m.at("prefill_tokens_per_second").at("value").get<double>(), 5120.5);
+        QCOMPARE(str(m.at("prefill_joules_per_token").at("provenance").get<std::string>()), QStringLiteral("modelled"));
+        QCOMPARE(j[0].at("predictions").size(), std::size_t(2));
+        QVERIFY(j[0].at("predictions")[1].at("prefill_joules_per_token").is_null()); // NaN
+        QCOMPARE(j[0].at("predictions")[0].at("prefill_compute_bound").get<bool>(), true);
+        QVERIFY(j[1].at("measured").is_null());
+        // Strict JSON: no NaN literal ("provenance" holds the letters, hence the word boundaries).
+        QVERIFY(!QString::fromStdString(j.dump()).contains(
+            QRegularExpression("\\bnan\\b", QRegularExpression::CaseInsensitiveOption)));
     }
 
     void newerFormatRefused()
