@@ -38,6 +38,13 @@ InterruptWatcher::InterruptWatcher(std::stop_source stop)
     });
 }
 
+CommandJob::CommandJob()
+    : m_job(
+        m_stop.get_token(), [this](std::string_view s) { m_bar.setStage(s); }, [this](double f) { m_bar.update(f); })
+    , m_interrupts(m_stop)
+{
+}
+
 InterruptWatcher::~InterruptWatcher()
 {
     m_watcher.request_stop();

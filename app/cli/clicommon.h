@@ -1,5 +1,8 @@
 #pragma once
 
+#include "jobs/jobcontext.h"
+#include "progressbar.h"
+
 #include <functional>
 #include <stop_token>
 #include <string>
@@ -33,6 +36,22 @@ private:
     void (*m_previousInt)(int) = nullptr;
     void (*m_previousTerm)(int) = nullptr;
     std::jthread m_watcher;
+};
+
+// What every long command runs its job with: a progress bar on stderr fed by the job's stages and
+// progress, and Ctrl-C / SIGTERM asking the job to stop.
+class CommandJob
+{
+public:
+    CommandJob();
+    JobContext &context() { return m_job; }
+    ProgressBar &bar() { return m_bar; }
+
+private:
+    ProgressBar m_bar;
+    std::stop_source m_stop;
+    JobContext m_job;
+    InterruptWatcher m_interrupts;
 };
 
 } // namespace blockscope::cli

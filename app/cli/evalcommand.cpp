@@ -44,12 +44,9 @@ void addEvalCommand(CLI::App &app, int &exitCode)
     cmd->add_flag("--json", *json, "Print JSON instead of text");
     cmd->callback([o, json, &exitCode] {
         exitCode = guarded("eval", [&] {
-            ProgressBar bar;
-            std::stop_source stop;
-            JobContext job(
-                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
-            const EvaluationReport r = runEvaluation(*o, job);
-            bar.finish();
+            CommandJob command;
+            const EvaluationReport r = runEvaluation(*o, command.context());
+            command.bar().finish();
             if (*json)
                 std::cout << r.toJson().dump(2) << "\n";
             else

@@ -59,11 +59,9 @@ void addTrain(CLI::App &gates, int &exitCode)
     cmd->callback([r, quiet, every, &exitCode] {
         exitCode = guarded("gates train", [&] {
             GateTrainJob req = *r;
-            ProgressBar bar;
-            std::stop_source stop;
-            JobContext job(
-                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
-            InterruptWatcher interrupts(stop);
+            CommandJob command;
+            ProgressBar &bar = command.bar();
+            JobContext &job = command.context();
             req.onStep = [&](const GateTrainStep &s) {
                 if (*quiet || *every <= 0 || (s.step + 1) % *every != 0)
                     return;
@@ -171,11 +169,9 @@ void addEval(CLI::App &gates, int &exitCode)
                 req.rules.push_back({MaskRule::Kind::Density, d, !*noLastDense, *forceDiagonal, *forceSink});
             if (req.rules.empty())
                 throw UsageError("give --threshold or --density (one or more values)");
-            ProgressBar bar;
-            std::stop_source stop;
-            JobContext job(
-                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
-            InterruptWatcher interrupts(stop);
+            CommandJob command;
+            ProgressBar &bar = command.bar();
+            JobContext &job = command.context();
             const auto results = runSparsitySweep(req, job);
             bar.finish();
             nlohmann::json out = nlohmann::json::array();

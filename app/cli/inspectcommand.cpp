@@ -8,7 +8,6 @@
 #include "progressbar.h"
 
 #include <CLI/CLI.hpp>
-#include <csignal>
 #include <iostream>
 #include <memory>
 
@@ -24,8 +23,6 @@ struct InspectOptions
     bool stats = false;
 };
 
-std::stop_source *g_interrupt = nullptr;
-
 int runInspect(const InspectOptions &o)
 {
     OpenOptions open;
@@ -34,20 +31,10 @@ int runInspect(const InspectOptions &o)
     std::map<std::string, TensorStats> stats;
     if (o.stats) {
         // Ctrl-C stops the statistics pass at the next chunk instead of killing the process.
-        std::stop_source stop;
-        g_interrupt = &stop;
-        std::signal(SIGINT, [](int) {
-            if (g_interrupt)
-                g_interrupt->request_stop();
-        });
-        ProgressBar bar;
-        JobContext job(
-            stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
+        CommandJob command;
         TensorStatsCache cache;
-        computeAllTensorStats(*model, cache, job);
-        bar.finish();
-        g_interrupt = nullptr;
-        std::signal(SIGINT, SIG_DFL);
+        computeAllTensorStats(*model, cache, command.context());
+        command.bar().finish();
         stats = cache.snapshot();
     }
     const auto *statsPtr = o.stats ? &stats : nullptr;

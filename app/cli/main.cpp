@@ -6,6 +6,7 @@
 #include "gatescommand.h"
 #include "inspectcommand.h"
 #include "log/logging.h"
+#include "ppacommand.h"
 #include "prunecommand.h"
 #include "traindemocommand.h"
 
@@ -34,6 +35,7 @@ int main(int argc, char **argv)
     cli::addReportCommand(app, exitCode);
     cli::addGatesCommand(app, exitCode);
     cli::addAttentionCommand(app, exitCode);
+    cli::addPpaCommand(app, exitCode);
 
     app.parse_complete_callback([&] {
         auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();

@@ -15,18 +15,6 @@
 
 namespace blockscope::cli {
 
-namespace {
-
-std::string unitsText(const std::vector<Unit> &units)
-{
-    std::string s;
-    for (const Unit &u : units)
-        s += (s.empty() ? "" : ", ") + u.label();
-    return s;
-}
-
-} // namespace
-
 void addPruneCommand(CLI::App &app, int &exitCode)
 {
     auto r = std::make_shared<PruneRequest>();
@@ -107,18 +95,16 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                 if (cmd->count("--offspring") == 0)
                     req.options.offspring = tiny.offspring;
             }
-            ProgressBar bar;
-            std::stop_source stop;
-            JobContext job(
-                stop.get_token(), [&](std::string_view s) { bar.setStage(s); }, [&](double f) { bar.update(f); });
-            InterruptWatcher interrupts(stop);
+            CommandJob command;
+            ProgressBar &bar = command.bar();
+            JobContext &job = command.context();
             auto printStep = [&](const TraceStep &s) {
                 if (*quiet)
                     return;
                 bar.finish();
                 char line[512];
                 std::snprintf(line, sizeof line, "step %3d  %-28s score %-12.6g ppl %-10.4f kl %-9.5f %6.1f s%s\n",
-                    s.index, unitsText(s.chosen).substr(0, 28).c_str(), s.chosenScore, s.perplexity, s.klToDense,
+                    s.index, unitsLabel(s.chosen).substr(0, 28).c_str(), s.chosenScore, s.perplexity, s.klToDense,
                     s.seconds, s.nearTie ? "  (near tie)" : "");
                 std::cout << line << std::flush;
             };
@@ -132,7 +118,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                           << ", " << report.seconds << " s\n";
                 if (req.options.evaluateSteps)
                     std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
-                std::cout << "removal order: " << unitsText(report.result.removalOrder) << "\n";
+                std::cout << "removal order: " << unitsLabel(report.result.removalOrder) << "\n";
                 std::cout << "calibration: " << report.calibration.oneLine() << "\n";
                 if (req.options.evaluateSteps)
                     std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";

@@ -65,8 +65,8 @@ CostModel analyticCosts(
     const Architecture &a, const std::vector<TensorInfo> &tensors, const UnitMask &mask, const Workload &w)
 {
     if (mask.layers() != a.layers)
-        throw std::invalid_argument("unit mask has " + std::to_string(mask.layers()) + " layers, the model "
-            + std::to_string(a.layers));
+        throw std::invalid_argument(
+            "unit mask has " + std::to_string(mask.layers()) + " layers, the model " + std::to_string(a.layers));
     if (w.seq < 1 || w.batch < 1 || w.decodeTokens < 0)
         throw std::invalid_argument("workload: batch and seq must be at least 1");
     if (!(w.attentionDensity > 0 && w.attentionDensity <= 1))
@@ -167,8 +167,8 @@ CostModel analyticCosts(
     // Weights are read once per forward of batch·seq tokens.
     const double weightsRead = c.computeBytes - (a.tiedEmbeddings ? 0 : static_cast<double>(embedParams) * b);
     c.prefillBytesPerToken = weightsRead / tokensPerForward + kvWritesPerToken + activationPerToken;
-    c.activationPeakBytes = tokensPerForward * (3 * d * b + V * 4) + peakTransient
-        + tokensPerForward * c.kvBytesPerToken;
+    c.activationPeakBytes
+        = tokensPerForward * (3 * d * b + V * 4) + peakTransient + tokensPerForward * c.kvBytesPerToken;
     return c;
 }
 
@@ -196,7 +196,8 @@ std::vector<std::size_t> paretoFrontier(
         if (!dominated)
             out.push_back(i);
     }
-    std::sort(out.begin(), out.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q] || (x[p] == x[q] && p < q); });
+    std::sort(
+        out.begin(), out.end(), [&](std::size_t p, std::size_t q) { return x[p] < x[q] || (x[p] == x[q] && p < q); });
     return out;
 }
 
@@ -210,10 +211,12 @@ Prediction predict(const CostModel &c, const DeviceSpec &dev, const Workload &w)
     Prediction p;
     p.device = dev.name;
     p.calibrated = dev.calibrated;
-    const double computePrefill = c.prefillFlopsPerToken / it->second, memoryPrefill = c.prefillBytesPerToken / dev.bandwidth;
+    const double computePrefill = c.prefillFlopsPerToken / it->second,
+                 memoryPrefill = c.prefillBytesPerToken / dev.bandwidth;
     p.prefillComputeBound = computePrefill >= memoryPrefill;
     p.prefillTokensPerSecond = 1.0 / std::max(computePrefill, memoryPrefill);
-    const double computeDecode = c.decodeFlopsPerToken / it->second, memoryDecode = c.decodeBytesPerToken / dev.bandwidth;
+    const double computeDecode = c.decodeFlopsPerToken / it->second,
+                 memoryDecode = c.decodeBytesPerToken / dev.bandwidth;
     p.decodeComputeBound = computeDecode >= memoryDecode;
     p.decodeMsPerToken = 1000.0 * std::max(computeDecode, memoryDecode);
     p.prefillJoulesPerToken = c.prefillFlopsPerToken * dev.joulesPerFlop + c.prefillBytesPerToken * dev.joulesPerByte;

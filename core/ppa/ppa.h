@@ -36,7 +36,10 @@ struct Figure
     std::string note; // e.g. the energy source, or why a measurement fell back to the model
 
     bool known() const { return std::isfinite(value); }
-    static Figure modelled(double v, std::string note = {}) { return {v, NaN, NaN, 0, Provenance::Modelled, std::move(note)}; }
+    static Figure modelled(double v, std::string note = {})
+    {
+        return {v, NaN, NaN, 0, Provenance::Modelled, std::move(note)};
+    }
 };
 
 // What a measurement or a prediction runs: batch x seq prefill, then decode steps one token at a time.
@@ -90,8 +93,8 @@ double dtypeBytes(const std::string &dtype);
 
 // `tensors`: the checkpoint's tensor index (stored dtypes, roles, blocks); empty = every weight at
 // the compute dtype. Throws std::invalid_argument for a mask of the wrong length.
-CostModel analyticCosts(const Architecture &arch, const std::vector<TensorInfo> &tensors, const UnitMask &mask,
-    const Workload &workload);
+CostModel analyticCosts(
+    const Architecture &arch, const std::vector<TensorInfo> &tensors, const UnitMask &mask, const Workload &workload);
 
 // One row of the device table (resources/ppa/devices.json).
 struct DeviceSpec
@@ -168,7 +171,7 @@ struct PpaPoint
 
 // Indices of the Pareto-optimal points (no other point at least as good on both axes and better on
 // one), sorted by x. `minimiseX` / `minimiseY` say which way is better.
-std::vector<std::size_t> paretoFrontier(const std::vector<double> &x, const std::vector<double> &y, bool minimiseX,
-    bool minimiseY);
+std::vector<std::size_t> paretoFrontier(
+    const std::vector<double> &x, const std::vector<double> &y, bool minimiseX, bool minimiseY);
 
 } // namespace blockscope::ppa

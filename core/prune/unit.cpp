@@ -72,4 +72,12 @@ Unit unitFromLabel(const std::string &label)
     return {kind, layer};
 }
 
+std::string unitsLabel(const std::vector<Unit> &units, const char *separator)
+{
+    std::string s;
+    for (const Unit &u : units)
+        s += (s.empty() ? "" : separator) + u.label();
+    return s;
+}
+
 } // namespace blockscope

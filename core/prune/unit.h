@@ -30,5 +30,7 @@ std::string unitKindName(UnitKind kind); // "block", "attn", "mlp"
 UnitKind unitKindFromName(const std::string &name);
 // Parses "attn 3" / "mlp 3" / "block 3"; throws std::invalid_argument naming the text.
 Unit unitFromLabel(const std::string &label);
+// The units' labels joined: "attn 3, mlp 4".
+std::string unitsLabel(const std::vector<Unit> &units, const char *separator = ", ");
 
 } // namespace blockscope

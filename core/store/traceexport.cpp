@@ -146,14 +146,6 @@ std::string csvField(const std::string &text, bool alwaysQuote = false)
     return q + "\"";
 }
 
-std::string joinedLabels(const std::vector<Unit> &units, const char *separator)
-{
-    std::string s;
-    for (const auto &u : units)
-        s += (s.empty() ? "" : separator) + u.label();
-    return s;
-}
-
 std::string fixed(double v, int decimals)
 {
     if (std::isnan(v))
@@ -224,9 +216,9 @@ std::string runToCsv(const ExperimentRun &run)
     std::string csv = "index,kind,chosen,score,near_tie,removed_so_far,perplexity,kl_to_dense,evaluations,"
                       "unit_forwards,tokens,seconds\n";
     for (const auto &s : run.steps) {
-        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(joinedLabels(s.chosen, ";"), true)
+        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(unitsLabel(s.chosen, ";"), true)
             + "," + csvNumber(s.chosenScore) + "," + (s.nearTie ? "1" : "0") + ","
-            + csvField(joinedLabels(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
+            + csvField(unitsLabel(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
             + csvNumber(s.klToDense) + "," + std::to_string(s.evaluations) + "," + std::to_string(s.unitForwards) + ","
             + std::to_string(s.tokens) + "," + csvNumber(s.seconds) + "\n";
     }
@@ -252,7 +244,7 @@ std::string runReportText(const ExperimentRun &run)
     // The table, its columns as wide as their widest cell.
     std::vector<std::vector<std::string>> rows = {{"step", "kind", "removed", "score", "PPL", "KL", "seconds"}};
     for (const auto &s : run.steps)
-        rows.push_back({std::to_string(s.index), s.kind, s.chosen.empty() ? "-" : joinedLabels(s.chosen, ", "),
+        rows.push_back({std::to_string(s.index), s.kind, s.chosen.empty() ? "-" : unitsLabel(s.chosen, ", "),
             general(s.chosenScore) + (s.nearTie ? " (near tie)" : ""), fixed(s.perplexity, 4), fixed(s.klToDense, 6),
             fixed(s.seconds, 2)});
     std::vector<std::size_t> widths(rows[0].size(), 0);
@@ -276,7 +268,7 @@ std::string runReportText(const ExperimentRun &run)
         return out.str();
     }
     const auto order = removalOrder(run);
-    out << "removal order: " << (order.empty() ? "none" : joinedLabels(order, ", ")) << "\n";
+    out << "removal order: " << (order.empty() ? "none" : unitsLabel(order, ", ")) << "\n";
     out << "final configuration: " << run.steps.back().mask.describe() << "\n";
     return out.str();
 }

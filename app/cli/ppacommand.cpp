@@ -1,0 +1,261 @@
+#include "ppacommand.h"
+
+#include "clicommon.h"
+#include "common/formaterror.h"
+#include "jobs/jobcontext.h"
+#include "ppa/ppajob.h"
+#include "progressbar.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+namespace blockscope::cli {
+
+namespace {
+
+using namespace blockscope::ppa;
+using nlohmann::json;
+
+std::string num(double v, const char *fmt = "%.4g")
+{
+    if (!std::isfinite(v))
+        return "-";
+    char b[64];
+    std::snprintf(b, sizeof b, fmt, v);
+    return b;
+}
+
+// "1234 (1200-1260) measured" style cell.
+std::string figure(const Figure &f, double scale = 1.0, const char *fmt = "%.4g")
+{
+    if (!f.known())
+        return "-";
+    std::string s = num(f.value * scale, fmt);
+    if (std::isfinite(f.min))
+        s += " [" + num(f.min * scale, fmt) + "-" + num(f.max * scale, fmt) + "]";
+    return s + (f.provenance == Provenance::Measured ? " m" : " M");
+}
+
+std::string gap(double measured, double modelled)
+{
+    if (!std::isfinite(measured) || !std::isfinite(modelled) || modelled == 0)
+        return "-";
+    return num(100.0 * (measured - modelled) / modelled, "%+.0f%%");
+}
+
+json figureJson(const Figure &f)
+{
+    return {{"value", f.known() ? json(f.value) : json(nullptr)},
+        {"min", std::isfinite(f.min) ? json(f.min) : json(nullptr)},
+        {"max", std::isfinite(f.max) ? json(f.max) : json(nullptr)}, {"runs", f.runs},
+        {"provenance", provenanceName(f.provenance)}, {"note", f.note}};
+}
+
+json pointJson(const PpaPoint &p)
+{
+    json units = json::array();
+    for (const UnitCost &u : p.costs.units)
+        units.push_back({{"unit", u.unit}, {"removed", u.removed}, {"params", u.params},
+            {"stored_bytes", u.storedBytes}, {"prefill_flops_per_token", u.prefillFlopsPerToken},
+            {"decode_bytes_per_token", u.decodeBytesPerToken}, {"seconds", figureJson(u.seconds)}});
+    json preds = json::array();
+    for (const Prediction &q : p.predictions)
+        preds.push_back({{"device", q.device}, {"calibrated", q.calibrated}, {"provenance", "modelled"},
+            {"prefill_tokens_per_s", q.prefillTokensPerSecond}, {"decode_ms_per_token", q.decodeMsPerToken},
+            {"prefill_j_per_token", q.prefillJoulesPerToken}, {"decode_j_per_token", q.decodeJoulesPerToken},
+            {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound}});
+    json j = {{"label", p.label}, {"step", p.step}, {"mask", p.mask.describe()},
+        {"perplexity", std::isfinite(p.perplexity) ? json(p.perplexity) : json(nullptr)},
+        {"kl_to_dense", std::isfinite(p.klToDense) ? json(p.klToDense) : json(nullptr)}, {"protocol", p.protocol},
+        {"params_kept", p.costs.paramsKept}, {"params_total", p.costs.paramsTotal},
+        {"stored_bytes", p.costs.storedBytes}, {"stored_bytes_by_dtype", p.costs.storedBytesByDtype},
+        {"compute_bytes", p.costs.computeBytes}, {"kv_bytes_per_token", p.costs.kvBytesPerToken},
+        {"activation_peak_bytes", p.costs.activationPeakBytes},
+        {"prefill_flops_per_token", p.costs.prefillFlopsPerToken},
+        {"prefill_bytes_per_token", p.costs.prefillBytesPerToken},
+        {"decode_flops_per_token", p.costs.decodeFlopsPerToken},
+        {"decode_bytes_per_token", p.costs.decodeBytesPerToken}, {"units", units}, {"predictions", preds}};
+    if (p.measured) {
+        const Measurement &m = *p.measured;
+        j["measured"] = {{"device", m.device}, {"dtype", m.dtype}, {"threads", m.threads}, {"batch", m.batch},
+            {"seq", m.seq}, {"decode_tokens", m.decodeTokens}, {"energy_source", m.energySource},
+            {"prefill_tokens_per_s", figureJson(m.prefillTokensPerSecond)},
+            {"decode_ms_per_token", figureJson(m.decodeMsPerToken)},
+            {"prefill_j_per_token", figureJson(m.prefillJoulesPerToken)},
+            {"decode_j_per_token", figureJson(m.decodeJoulesPerToken)},
+            {"peak_memory_bytes", figureJson(m.peakMemoryBytes)}};
+    }
+    return j;
+}
+
+void printTable(const std::vector<PpaPoint> &points)
+{
+    std::printf("%-32s %9s %8s %8s %8s %8s  %-22s %9s %5s  %-20s %8s %5s  %-10s %-10s\n", "configuration", "params",
+        "MB", "KV B/tok", "PPL", "KL", "prefill tok/s", "modelled", "gap", "decode ms/tok", "modelled", "gap",
+        "mJ/tok pre", "mJ/tok dec");
+    for (const PpaPoint &p : points) {
+        const Prediction *local = nullptr;
+        for (const Prediction &q : p.predictions)
+            if (q.calibrated)
+                local = &q;
+        const Measurement *m = p.measured ? &*p.measured : nullptr;
+        const std::string label = p.label.size() > 32 ? p.label.substr(0, 31) + "~" : p.label;
+        std::printf("%-32s %9lld %8s %8s %8s %8s  %-22s %9s %5s  %-20s %8s %5s  %-10s %-10s\n", label.c_str(),
+            static_cast<long long>(p.costs.paramsKept), num(p.costs.storedBytes / 1e6, "%.3f").c_str(),
+            num(p.costs.kvBytesPerToken, "%.0f").c_str(), num(p.perplexity, "%.3f").c_str(),
+            num(p.klToDense, "%.4f").c_str(), m ? figure(m->prefillTokensPerSecond, 1, "%.0f").c_str() : "-",
+            local ? num(local->prefillTokensPerSecond, "%.0f").c_str() : "-",
+            m && local ? gap(m->prefillTokensPerSecond.value, local->prefillTokensPerSecond).c_str() : "-",
+            m ? figure(m->decodeMsPerToken, 1, "%.3f").c_str() : "-",
+            local ? num(local->decodeMsPerToken, "%.3f").c_str() : "-",
+            m && local ? gap(m->decodeMsPerToken.value, local->decodeMsPerToken).c_str() : "-",
+            m ? figure(m->prefillJoulesPerToken, 1e3, "%.3g").c_str() : "-",
+            m ? figure(m->decodeJoulesPerToken, 1e3, "%.3g").c_str() : "-");
+    }
+    std::printf("m = measured (median [min-max]), M = modelled; modelled = roofline on this machine, calibrated\n");
+}
+
+void printPredictions(const std::vector<PpaPoint> &points)
+{
+    bool any = false;
+    for (const PpaPoint &p : points)
+        for (const Prediction &q : p.predictions)
+            any = any || !q.calibrated;
+    if (!any)
+        return;
+    std::printf("\nroofline predictions (modelled):\n%-32s %-26s %12s %12s %11s %11s\n", "configuration", "device",
+        "prefill tok/s", "decode ms", "mJ/tok pre", "mJ/tok dec");
+    for (const PpaPoint &p : points)
+        for (const Prediction &q : p.predictions) {
+            if (q.calibrated)
+                continue;
+            const std::string label = p.label.size() > 32 ? p.label.substr(0, 31) + "~" : p.label;
+            std::printf("%-32s %-26s %12s %12s %11s %11s\n", label.c_str(), q.device.c_str(),
+                num(q.prefillTokensPerSecond, "%.0f").c_str(), num(q.decodeMsPerToken, "%.4f").c_str(),
+                num(q.prefillJoulesPerToken * 1e3, "%.3g").c_str(), num(q.decodeJoulesPerToken * 1e3, "%.3g").c_str());
+        }
+}
+
+void printBreakdown(const PpaPoint &p)
+{
+    double params = 0, flops = 0, bytes = 0, secs = 0;
+    for (const UnitCost &u : p.costs.units)
+        if (!u.removed) {
+            params += static_cast<double>(u.params);
+            flops += u.prefillFlopsPerToken;
+            bytes += u.decodeBytesPerToken;
+            if (u.seconds.known())
+                secs += u.seconds.value;
+        }
+    std::printf("\nblock-level shares of \"%s\" (%% of the kept total; time measured per unit):\n", p.label.c_str());
+    std::printf("%-10s %8s %10s %10s %10s %14s\n", "unit", "params", "FLOPs", "bytes", "time", "time (ms)");
+    for (const UnitCost &u : p.costs.units) {
+        if (u.removed) {
+            std::printf("%-10s %8s\n", u.unit.c_str(), "removed");
+            continue;
+        }
+        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %14s\n", u.unit.c_str(), 100 * u.params / params,
+            100 * u.prefillFlopsPerToken / flops, 100 * u.decodeBytesPerToken / bytes,
+            u.seconds.known() && secs > 0 ? (num(100 * u.seconds.value / secs, "%.1f") + "%").c_str() : "-",
+            figure(u.seconds, 1e3, "%.3f").c_str());
+    }
+}
+
+} // namespace
+
+void addPpaCommand(CLI::App &app, int &exitCode)
+{
+    auto r = std::make_shared<PpaRequest>();
+    auto predict = std::make_shared<std::vector<std::string>>();
+    auto json = std::make_shared<bool>(false);
+    auto list = std::make_shared<bool>(false);
+    auto noMeasure = std::make_shared<bool>(false);
+    auto noCalibrate = std::make_shared<bool>(false);
+    auto noBreakdown = std::make_shared<bool>(false);
+    auto cmd = app.add_subcommand("ppa",
+        "Power, performance and area of the dense model and of every step of a pruning run: measured here, "
+        "modelled for named devices, written to the experiment file");
+    cmd->add_option("path", r->modelPath, "Model")->required();
+    cmd->add_option("--experiment", r->experimentPath, "Experiment file whose run's steps get PPA points");
+    cmd->add_option("--run", r->runId, "Run id (default: the last run of --experiment)");
+    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+    cmd->add_option("--batch", r->workload.batch, "Prefill batch")->capture_default_str();
+    cmd->add_option("--seq", r->workload.seq, "Prefill sequence length")->capture_default_str();
+    cmd->add_option("--decode-tokens", r->workload.decodeTokens, "Decode steps after the prefill (0: none)")
+        ->capture_default_str();
+    cmd->add_option("--runs", r->workload.runs, "Timed runs (the median is reported)")->capture_default_str();
+    cmd->add_option("--warmup", r->workload.warmup, "Untimed warm-up runs")->capture_default_str();
+    cmd->add_option("--attention-density", r->workload.attentionDensity,
+           "Pair density of block-sparse prefill attention for the modelled figures (1: dense)")
+        ->capture_default_str();
+    cmd->add_option("--predict-for", *predict, "Devices to predict for, from the table (e.g. H100,A100)")
+        ->delimiter(',');
+    cmd->add_option("--devices", r->devicesPath, "Your own device table (JSON, the layout of the built-in one)");
+    cmd->add_flag("--list-devices", *list, "Print the device table with the source of every figure and exit");
+    cmd->add_flag("--no-measure", *noMeasure, "Only the modelled figures (no timing on this machine)");
+    cmd->add_flag("--no-calibrate", *noCalibrate, "Do not calibrate this machine's roofline");
+    cmd->add_flag("--no-breakdown", *noBreakdown, "Do not time every unit on its own");
+    cmd->add_flag(
+        "--no-write", [r](std::int64_t) { r->writeToExperiment = false; }, "Do not write the points into --experiment");
+    cmd->add_flag("--json", *json, "Print JSON");
+    cmd->callback([r, predict, json, list, noMeasure, noCalibrate, noBreakdown, &exitCode] {
+        exitCode = guarded("ppa", [&] {
+            if (*list) {
+                const DeviceTable t
+                    = r->devicesPath.empty() ? DeviceTable::builtIn() : DeviceTable::load(r->devicesPath);
+                for (const DeviceSpec &d : t.devices) {
+                    std::printf("%s (%s): bandwidth %.0f GB/s, power %.0f W, %.3g pJ/FLOP, %.3g pJ/byte; peak",
+                        d.name.c_str(), d.kind.c_str(), d.bandwidth / 1e9, d.boardPower, d.joulesPerFlop * 1e12,
+                        d.joulesPerByte * 1e12);
+                    for (const auto &[dtype, f] : d.peakFlops)
+                        std::printf(" %s %.4g TFLOP/s", dtype.c_str(), f / 1e12);
+                    std::printf("\n");
+                    for (const auto &[field, src] : d.sources)
+                        std::printf("    %s: %s\n", field.c_str(), src.c_str());
+                }
+                return static_cast<int>(ExitOk);
+            }
+            PpaRequest req = *r;
+            req.predictFor = *predict;
+            req.measure = !*noMeasure;
+            req.calibrate = !*noCalibrate && !*noMeasure;
+            req.unitBreakdown = !*noBreakdown;
+            CommandJob command;
+            ProgressBar &bar = command.bar();
+            JobContext &job = command.context();
+            const PpaReport report = runPpaJob(req, job);
+            bar.finish();
+            if (*json) {
+                nlohmann::json out = nlohmann::json::array();
+                for (const PpaPoint &p : report.points)
+                    out.push_back(pointJson(p));
+                std::cout << out.dump(2) << "\n";
+                return static_cast<int>(ExitOk);
+            }
+            if (!report.points.empty() && report.points.front().measured) {
+                const Measurement &m = *report.points.front().measured;
+                std::printf("measured on %s, %s, %d threads, prefill batch %d x %d tokens, %d decode tokens, "
+                            "%d runs after %d warm-up; energy: %s\n",
+                    m.device.c_str(), m.dtype.c_str(), m.threads, m.batch, m.seq, m.decodeTokens, req.workload.runs,
+                    req.workload.warmup, m.energySource.c_str());
+            }
+            printTable(report.points);
+            printPredictions(report.points);
+            if (!report.points.empty())
+                printBreakdown(report.points.front());
+            if (!report.runId.empty() && req.writeToExperiment)
+                std::printf("\nwrote %zu PPA points to %s (run %s)\n", report.points.size(), req.experimentPath.c_str(),
+                    report.runId.c_str());
+            return static_cast<int>(ExitOk);
+        });
+    });
+}
+
+} // namespace blockscope::cli
