@@ -186,6 +186,7 @@ void addPpaCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
         ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+    cmd->add_option("--threads", r->threads, "CPU threads (0: LibTorch's default)")->capture_default_str();
     cmd->add_option("--batch", r->workload.batch, "Prefill batch")->capture_default_str();
     cmd->add_option("--seq", r->workload.seq, "Prefill sequence length")->capture_default_str();
     cmd->add_option("--decode-tokens", r->workload.decodeTokens, "Decode steps after the prefill (0: none)")

@@ -10,6 +10,7 @@
 #include "store/experimentfile.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 namespace blockscope::ppa {
 
@@ -36,6 +37,10 @@ PpaReport runPpaJob(const PpaRequest &r, JobContext &job)
         targets.push_back(d);
     }
     (void)dtypeBytes(r.dtype);
+    if (r.threads < 0)
+        throw UsageError("--threads must not be negative");
+    if (r.threads > 0)
+        at::set_num_threads(r.threads);
 
     // The configurations: the dense model, then every step of the run.
     PpaReport report;

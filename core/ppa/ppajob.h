@@ -62,6 +62,7 @@ struct PpaRequest
     std::string runId; // empty with an experiment: the last run
     std::string device = "cpu";
     std::string dtype = "float32";
+    int threads = 0; // CPU threads for the measurement (0: LibTorch's default)
     Workload workload;
     std::vector<std::string> predictFor; // device names from the table ("H100", "A100 80GB SXM", ...)
     std::string devicesPath; // a user's device table; empty: the built-in one
