@@ -6,6 +6,7 @@ add_library(blockscope_gui STATIC
   gui/defaultmodel.cpp gui/defaultmodel.h
   gui/logsetup.cpp gui/logsetup.h
   gui/mainwindow.cpp gui/mainwindow.h
+  gui/mainwindow_attention.cpp
   gui/mainwindow_open.cpp
   gui/mainwindow_pruning.cpp
   gui/recentfiles.cpp gui/recentfiles.h

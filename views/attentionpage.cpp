@@ -2,6 +2,7 @@
 
 #include "attentioncontroller.h"
 #include "gatetrainpanel.h"
+#include "headstatsmodel.h"
 #include "heatmapview.h"
 #include "messagebanner.h"
 #include "sparsitypanel.h"
@@ -15,6 +16,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QMenu>
 #include <QPlainTextEdit>
@@ -24,6 +26,7 @@
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -83,6 +86,8 @@ AttentionPage::AttentionPage(JobRunner *runner, QWidget *parent)
     , m_gateView(new HeatmapView(this))
     , m_maskView(new HeatmapView(this))
     , m_tokenView(new HeatmapView(this))
+    , m_headStats(new HeadStatsModel(this))
+    , m_headTable(new QTableView(this))
     , m_sweep(new SparsityPanel(runner, this))
     , m_train(new GateTrainPanel(runner, this))
 {
@@ -130,8 +135,10 @@ AttentionPage::AttentionPage(JobRunner *runner, QWidget *parent)
             compute();
     });
     connect(m_head, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_syncing)
-            updateViews();
+        if (m_syncing)
+            return;
+        updateViews();
+        selectHeadRow();
     });
 
     connect(m_controller, &AttentionController::snapshotReady, this, &AttentionPage::onSnapshotReady);
@@ -348,7 +355,30 @@ QWidget *AttentionPage::createHeatmaps()
     split->addWidget(viewPanel(m_maskView, View::Mask));
     split->setChildrenCollapsible(false);
     m_heatmapSplit = split;
-    return split;
+
+    // Every head of the layer under the current mask; a row shows its head above.
+    m_headTable->setObjectName(QStringLiteral("headStatsTable"));
+    m_headTable->setModel(m_headStats);
+    m_headTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_headTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_headTable->setAlternatingRowColors(true);
+    m_headTable->verticalHeader()->setVisible(false);
+    m_headTable->verticalHeader()->setDefaultSectionSize(m_headTable->fontMetrics().height() + 6);
+    m_headTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_headTable->setToolTip(tr("What the mask keeps in each head; click a row to show that head"));
+    connect(m_headTable->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        [this](const QModelIndex &current) {
+            if (!m_syncing && current.isValid())
+                setHead(current.data(HeadStatsModel::HeadRole).toInt());
+        });
+    auto *column = new QSplitter(Qt::Vertical, this);
+    column->addWidget(split);
+    column->addWidget(m_headTable);
+    column->setStretchFactor(0, 3);
+    column->setStretchFactor(1, 1);
+    column->setChildrenCollapsible(false);
+    m_heatmapColumn = column;
+    return column;
 }
 
 QWidget *AttentionPage::createTokenTab()
@@ -567,6 +597,11 @@ void AttentionPage::showEvent(QShowEvent *event)
                 total / 4);
             const int each = (total - std::max(extra, 0)) / 3;
             m_heatmapSplit->setSizes({each, each, total - 2 * each});
+            // The maps as tall as their width lets the plots be; the per-head table below.
+            const int toolbar = m_truthView->parentWidget()->height() - m_truthView->height();
+            const int maps = toolbar + m_maskView->preferredHeight(total - 2 * each);
+            const int height = m_heatmapColumn->height() - m_heatmapColumn->handleWidth();
+            m_heatmapColumn->setSizes({std::min(maps, height - 80), std::max(height - maps, 80)});
         });
     }
     if (m_computeWanted)

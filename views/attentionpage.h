@@ -19,12 +19,14 @@ class QSlider;
 class QSpinBox;
 class QSplitter;
 class QTabWidget;
+class QTableView;
 class QTimer;
 
 namespace blockscope::views {
 
 class AttentionController;
 class GateTrainPanel;
+class HeadStatsModel;
 class HeatmapView;
 class MessageBanner;
 class SparsityPanel;
@@ -102,6 +104,8 @@ public:
     QComboBox *sourceBox() const { return m_source; }
     QSpinBox *layerBox() const { return m_layer; }
     GateTrainPanel *trainPanel() const { return m_train; }
+    HeadStatsModel *headStats() const { return m_headStats; }
+    QTableView *headTable() const { return m_headTable; }
     SparsityPanel *sweepPanel() const { return m_sweep; }
 
 Q_SIGNALS:
@@ -135,6 +139,7 @@ private:
     void updateMask();
     void updateViews();
     void updateStatsLabels();
+    void selectHeadRow();
     const sparse::HeadAttention *shownHead() const;
     QString subtitle() const;
     static int sliderPosition(const sparse::MaskRule &rule);
@@ -181,11 +186,14 @@ private:
     QLabel *m_status;
     QTabWidget *m_tabs;
     QSplitter *m_heatmapSplit = nullptr;
+    QSplitter *m_heatmapColumn = nullptr;
     QWidget *m_tokenTab;
     HeatmapView *m_truthView;
     HeatmapView *m_gateView;
     HeatmapView *m_maskView;
     HeatmapView *m_tokenView;
+    HeadStatsModel *m_headStats;
+    QTableView *m_headTable;
     SparsityPanel *m_sweep;
     GateTrainPanel *m_train;
 };

@@ -5,6 +5,7 @@
 #include "attentionpage.h"
 
 #include "format.h"
+#include "headstatsmodel.h"
 #include "heatmapview.h"
 #include "render/heatmapimage.h"
 
@@ -16,6 +17,7 @@
 #include <QSlider>
 #include <QStandardItemModel>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTimer>
 
 #include <algorithm>
@@ -44,6 +46,31 @@ sparse::BlockGrid oracleLogits(const sparse::BlockGrid &truth)
 QString fraction(double v)
 {
     return std::isnan(v) ? QStringLiteral("\u2014") : QString::number(v, 'f', 3);
+}
+
+// Over heads: densities and mean recall average, p5 averages (when known), the worst token is the
+// worst of any head, empty rows add up.
+sparse::MaskStats meanStats(const std::vector<sparse::MaskStats> &heads)
+{
+    sparse::MaskStats m;
+    if (heads.empty())
+        return m;
+    const double n = static_cast<double>(heads.size());
+    double p5 = 0;
+    bool p5Known = true;
+    m.recallMin = std::numeric_limits<double>::infinity();
+    for (const auto &st : heads) {
+        m.tileDensity += st.tileDensity / n;
+        m.tileDensityLearned += st.tileDensityLearned / n;
+        m.pairDensity += st.pairDensity / n;
+        m.recallMean += st.recallMean / n;
+        p5Known = p5Known && !std::isnan(st.recallP5);
+        p5 += st.recallP5 / n;
+        m.recallMin = std::isnan(st.recallMin) || std::isnan(m.recallMin) ? nan : std::min(m.recallMin, st.recallMin);
+        m.emptyRows += st.emptyRows;
+    }
+    m.recallP5 = p5Known ? p5 : nan;
+    return m;
 }
 
 std::vector<QString> tokenLabels(const sparse::LayerAttentionSnapshot &s)
@@ -203,55 +230,44 @@ void AttentionPage::updateMask()
     m_maskPending = false;
     m_masks.clear();
     m_stats = {};
+    std::vector<sparse::MaskStats> perHead;
     if (m_snapshot && m_snapshot->nb > 0 && !m_snapshot->heads.empty()) {
         const auto &s = *m_snapshot;
         const sparse::MaskRule rule = maskRule();
         const MaskSource source = maskSource();
-        std::vector<int> heads;
-        if (head() >= 0 && head() < static_cast<int>(s.heads.size()))
-            heads.push_back(head());
-        else
-            for (int h = 0; h < static_cast<int>(s.heads.size()); ++h)
-                heads.push_back(h);
-        std::vector<sparse::MaskStats> perHead;
+        // Every head, for the per-head table; the maps show one of them or all.
+        std::vector<sparse::BlockMask> all;
         try {
-            for (int h : heads) {
-                const auto &a = s.heads[static_cast<std::size_t>(h)];
+            for (const auto &a : s.heads) {
                 sparse::BlockMask mask;
                 if (source == MaskSource::Gates && a.gateLogits.nb == s.nb)
                     mask = sparse::selectMask(a.gateLogits, rule);
                 else if (source == MaskSource::Static)
                     mask = sparse::staticMask(s.nb, rule.value, rule.lastBlockDense);
-                else if (source == MaskSource::Oracle || source == MaskSource::Gates)
+                else
                     mask = sparse::selectMask(oracleLogits(a.truth), rule);
                 perHead.push_back(sparse::maskStats(mask, s.tokens, s.blockSize, a.tokenMass, a.blockMass));
-                m_masks.push_back(std::move(mask));
+                all.push_back(std::move(mask));
             }
         } catch (const std::exception &e) {
-            m_masks.clear();
+            all.clear();
             perHead.clear();
             setStatus(tr("Mask: %1").arg(QString::fromUtf8(e.what())));
         }
-        if (!perHead.empty()) {
-            // Densities and mean recall average over heads; the worst token is the worst of any
-            // head; empty rows add up.
-            const double n = static_cast<double>(perHead.size());
-            double p5 = 0;
-            bool p5Known = true;
-            m_stats.recallMin = std::numeric_limits<double>::infinity();
-            for (const auto &st : perHead) {
-                m_stats.tileDensity += st.tileDensity / n;
-                m_stats.tileDensityLearned += st.tileDensityLearned / n;
-                m_stats.pairDensity += st.pairDensity / n;
-                m_stats.recallMean += st.recallMean / n;
-                p5Known = p5Known && !std::isnan(st.recallP5);
-                p5 += st.recallP5 / n;
-                m_stats.recallMin = std::isnan(st.recallMin) ? nan : std::min(m_stats.recallMin, st.recallMin);
-                m_stats.emptyRows += st.emptyRows;
-            }
-            m_stats.recallP5 = p5Known ? p5 : nan;
+        const int h = head();
+        if (h >= 0 && h < static_cast<int>(all.size())) {
+            m_stats = perHead[static_cast<std::size_t>(h)];
+            m_masks.push_back(all[static_cast<std::size_t>(h)]);
+        } else {
+            m_stats = meanStats(perHead);
+            m_masks = std::move(all);
         }
     }
+    const sparse::MaskStats mean = meanStats(perHead);
+    m_syncing = true;
+    m_headStats->setStats(std::move(perHead), mean);
+    m_syncing = false;
+    selectHeadRow();
     updateStatsLabels();
 
     // Only the overlays change: the maps and their zoom stay.
@@ -272,6 +288,17 @@ void AttentionPage::updateMask()
             heads);
     }
     Q_EMIT maskUpdated();
+}
+
+void AttentionPage::selectHeadRow()
+{
+    const int row = m_headStats->rowForHead(head());
+    m_syncing = true;
+    if (row >= 0)
+        m_headTable->selectRow(row);
+    else
+        m_headTable->clearSelection();
+    m_syncing = false;
 }
 
 void AttentionPage::updateStatsLabels()

@@ -274,6 +274,11 @@ void GateTrainPanel::setSteps(qint64 steps)
     m_stepsBox->setValue(static_cast<int>(steps));
 }
 
+void GateTrainPanel::setHeldOutWindows(int windows)
+{
+    m_heldOut->setValue(windows);
+}
+
 void GateTrainPanel::setResume(bool resume)
 {
     m_resume->setChecked(resume);

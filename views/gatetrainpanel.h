@@ -42,6 +42,7 @@ public:
     void setOutputPath(const QString &path);
     QString outputPath() const;
     void setSteps(qint64 steps);
+    void setHeldOutWindows(int windows);
     void setResume(bool resume);
     bool resume() const;
 

@@ -92,7 +92,7 @@ void HeatmapView::renderPixels()
         m_figure.grid, m_figure.scale, m_figure.causal, m_figure.mask.isEmpty() ? nullptr : &m_figure.mask);
 }
 
-HeatmapView::Layout HeatmapView::computeLayout() const
+HeatmapView::Layout HeatmapView::computeLayout(const QSize &size) const
 {
     Layout l;
     const QFontMetrics fm(font());
@@ -108,7 +108,7 @@ HeatmapView::Layout HeatmapView::computeLayout() const
     int tickW = 0;
     for (const auto &t : m_figure.scale.ticks())
         tickW = std::max(tickW, fm.horizontalAdvance(t.text));
-    const QRect r = rect().adjusted(gap, gap / 2, -gap, -gap / 2);
+    const QRect r = QRect(QPoint(0, 0), size).adjusted(gap, gap / 2, -gap, -gap / 2);
     l.title = QRect(r.left(), r.top(), r.width(), line + 4);
     const int rowTitleW = line + 2;
     const int rowLabelsW = labelW + gap;
@@ -132,6 +132,13 @@ HeatmapView::Layout HeatmapView::computeLayout() const
     if (keyH > 0)
         l.maskKey = QRect(r.left(), l.columnTitle.bottom() + 2, r.width(), line + 2);
     return l;
+}
+
+int HeatmapView::preferredHeight(int width) const
+{
+    const Layout l = computeLayout(QSize(width, 100000));
+    const int bottom = l.maskKey.isEmpty() ? l.columnTitle.bottom() : l.maskKey.bottom();
+    return bottom + 1 - l.plot.height() + l.plot.width() + gap;
 }
 
 QRect HeatmapView::plotArea() const

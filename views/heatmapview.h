@@ -50,6 +50,10 @@ public:
     // What the tooltip says for a cell.
     QString cellDescription(int row, int column) const;
 
+    // The height at which a view of this width shows its plot as wide as it can be (below it the
+    // plot shrinks, above it only blank space grows).
+    int preferredHeight(int width) const;
+
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 
@@ -81,7 +85,8 @@ private:
         QRect colourBarLabels;
         QRect maskKey;
     };
-    Layout computeLayout() const;
+    Layout computeLayout() const { return computeLayout(size()); }
+    Layout computeLayout(const QSize &size) const;
     void renderPixels();
     void updateArea();
     void viewMoved();

@@ -29,8 +29,8 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     size.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption experiment(QStringLiteral("experiment"),
         QStringLiteral("Experiment file (.h5) to open on the pruning page."), QStringLiteral("file"));
-    QCommandLineOption page(
-        QStringLiteral("page"), QStringLiteral("Page to show first: model or pruning."), QStringLiteral("page"));
+    QCommandLineOption page(QStringLiteral("page"), QStringLiteral("Page to show first: model, pruning or attention."),
+        QStringLiteral("page"));
     page.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption runs(QStringLiteral("runs"),
         QStringLiteral("Runs of the experiment to select, comma-separated (two: compare)."), QStringLiteral("ids"));
@@ -39,7 +39,30 @@ GuiOptions parseCommandLine(const QStringList &arguments)
         QStringLiteral("Units to switch off for what-if, comma-separated (\"attn 2,block 1\")."),
         QStringLiteral("units"));
     whatIf.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({screenshot, select, size, experiment, page, runs, whatIf});
+    QCommandLineOption gates(QStringLiteral("gates"),
+        QStringLiteral("SeerAttention gate file (.seergate.safetensors) for the attention page."),
+        QStringLiteral("file"));
+    // The attention page's state at start, for the documentation's screenshots.
+    QCommandLineOption attentionText(QStringLiteral("attention-text"),
+        QStringLiteral("Text file to show on the attention page."), QStringLiteral("file"));
+    attentionText.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption layer(
+        QStringLiteral("layer"), QStringLiteral("Layer shown on the attention page."), QStringLiteral("n"));
+    layer.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption attentionTab(QStringLiteral("attention-tab"),
+        QStringLiteral("Attention page tab: heatmaps, tokens, sweep or training."), QStringLiteral("tab"));
+    attentionTab.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption trainGates(QStringLiteral("train-gates"),
+        QStringLiteral("Train gates into this file on the attention page, then show them."), QStringLiteral("file"));
+    trainGates.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption trainSteps(
+        QStringLiteral("train-steps"), QStringLiteral("Steps for --train-gates."), QStringLiteral("n"));
+    trainSteps.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption sweep(
+        QStringLiteral("sweep"), QStringLiteral("Run the perplexity-against-sparsity sweep on the attention page."));
+    sweep.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({screenshot, select, size, experiment, page, runs, whatIf, gates, attentionText, layer,
+        attentionTab, trainGates, trainSteps, sweep});
 
     if (!parser.parse(arguments)) {
         o.error = parser.errorText();
@@ -67,10 +90,38 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     o.select = parser.value(select);
     o.experiment = parser.value(experiment);
     o.page = parser.value(page);
-    if (!o.page.isEmpty() && o.page != QLatin1String("model") && o.page != QLatin1String("pruning")) {
-        o.error = QStringLiteral("--page expects model or pruning, got '%1'").arg(o.page);
+    if (!o.page.isEmpty() && o.page != QLatin1String("model") && o.page != QLatin1String("pruning")
+        && o.page != QLatin1String("attention")) {
+        o.error = QStringLiteral("--page expects model, pruning or attention, got '%1'").arg(o.page);
         return o;
     }
+    o.gates = parser.value(gates);
+    o.attentionText = parser.value(attentionText);
+    o.attentionTab = parser.value(attentionTab);
+    if (!o.attentionTab.isEmpty()
+        && !QStringList({"heatmaps", "tokens", "sweep", "training"}).contains(o.attentionTab)) {
+        o.error = QStringLiteral("--attention-tab expects heatmaps, tokens, sweep or training, got '%1'")
+                      .arg(o.attentionTab);
+        return o;
+    }
+    if (parser.isSet(layer)) {
+        bool ok = false;
+        o.layer = parser.value(layer).toInt(&ok);
+        if (!ok || o.layer < 0) {
+            o.error = QStringLiteral("--layer expects a layer number, got '%1'").arg(parser.value(layer));
+            return o;
+        }
+    }
+    o.trainGates = parser.value(trainGates);
+    if (parser.isSet(trainSteps)) {
+        bool ok = false;
+        o.trainSteps = parser.value(trainSteps).toLongLong(&ok);
+        if (!ok || o.trainSteps <= 0) {
+            o.error = QStringLiteral("--train-steps expects a positive number, got '%1'").arg(parser.value(trainSteps));
+            return o;
+        }
+    }
+    o.sweep = parser.isSet(sweep);
     auto list = [&](const QCommandLineOption &option) {
         QStringList items;
         for (const QString &item : parser.value(option).split(QLatin1Char(','), Qt::SkipEmptyParts))

@@ -14,9 +14,16 @@ struct GuiOptions
     QString select; // hidden: tensor name or group path ("Block 0/MLP") to select first
     QSize windowSize; // hidden: initial size, for reproducible screenshots
     QString experiment; // experiment file to open on the pruning page
-    QString page; // hidden: "model" or "pruning", the page shown first
+    QString page; // hidden: "model", "pruning" or "attention", the page shown first
     QStringList runs; // hidden: runs of the experiment to select ("run-0001"; two compare them)
     QStringList whatIf; // hidden: units to switch off for what-if ("attn 2", "block 1")
+    QString attentionText; // hidden: text file for the attention page
+    QString gates; // gate file (.seergate.safetensors) for the attention page
+    int layer = -1; // hidden: the attention page's layer
+    QString attentionTab; // hidden: "heatmaps", "tokens", "sweep" or "training"
+    QString trainGates; // hidden: train gates into this file on the attention page (then load them)
+    qint64 trainSteps = 0; // hidden: steps for --train-gates (0: the form's default)
+    bool sweep = false; // hidden: run the sparsity sweep on the attention page
     QString error; // set when the arguments are unusable; the caller prints it and exits
     bool exitNow = false; // --help or --version was handled
 };

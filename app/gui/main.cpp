@@ -1,13 +1,17 @@
+#include "attentionpage.h"
 #include "commandline.h"
 #include "defaultmodel.h"
+#include "gatetrainpanel.h"
 #include "logsetup.h"
 #include "mainwindow.h"
 #include "prune/unit.h"
 #include "pruningpage.h"
 #include "screenshot.h"
+#include "sparsitypanel.h"
 #include "whatifcontroller.h"
 
 #include <QApplication>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -71,6 +75,76 @@ void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::
     if (!options.page.isEmpty())
         window.showPage(options.page);
 }
+
+// --gates, --attention-text, --layer, --attention-tab, --train-gates and --sweep: what the
+// attention page shows and runs at start. A shot waits for the page's snapshot and for a training
+// run or sweep to end.
+void applyAttentionOptions(blockscope::gui::MainWindow &window, const blockscope::gui::GuiOptions &options,
+    blockscope::gui::ScreenshotTaker *taker)
+{
+    using blockscope::gui::ScreenshotTaker;
+    using blockscope::views::AttentionPage;
+    using blockscope::views::GateTrainPanel;
+    using blockscope::views::SparsityPanel;
+    AttentionPage *page = window.attentionPage();
+    if (!options.attentionText.isEmpty()) {
+        QString error;
+        if (!page->loadTextFile(options.attentionText, &error))
+            std::fprintf(stderr, "blockscope: --attention-text: %s\n", qPrintable(error));
+    }
+    if (!options.gates.isEmpty())
+        page->setGatesFile(options.gates);
+    if (options.page == QLatin1String("attention") && taker) {
+        taker->expect();
+        QObject::connect(
+            page, &AttentionPage::snapshotShown, taker, &ScreenshotTaker::arrived, Qt::SingleShotConnection);
+        QObject::connect(
+            page, &AttentionPage::snapshotFailed, taker, &ScreenshotTaker::arrived, Qt::SingleShotConnection);
+    }
+    const QStringList tabs{"heatmaps", "tokens", "sweep", "training"};
+    if (!options.attentionTab.isEmpty())
+        page->tabs()->setCurrentIndex(static_cast<int>(tabs.indexOf(options.attentionTab)));
+    if (!options.trainGates.isEmpty()) {
+        GateTrainPanel *train = page->trainPanel();
+        train->setOutputPath(options.trainGates);
+        if (options.trainSteps > 0)
+            train->setSteps(options.trainSteps);
+        if (taker) {
+            taker->expect();
+            QObject::connect(
+                train, &GateTrainPanel::trainingEnded, taker, &ScreenshotTaker::arrived, Qt::SingleShotConnection);
+        }
+    }
+    if (options.sweep && taker) {
+        taker->expect();
+        QObject::connect(
+            page->sweepPanel(), &SparsityPanel::sweepEnded, taker, &ScreenshotTaker::arrived, Qt::SingleShotConnection);
+    }
+    QObject::connect(
+        &window, &blockscope::gui::MainWindow::modelOpened, page,
+        [page, options] {
+            if (options.layer >= 0)
+                page->setLayer(options.layer);
+            if (!options.trainGates.isEmpty())
+                page->trainPanel()->train();
+        },
+        Qt::SingleShotConnection);
+    // A sweep waits for the page's first snapshot: by then the session has loaded --gates.
+    if (options.sweep && options.trainGates.isEmpty())
+        QObject::connect(
+            page, &AttentionPage::snapshotShown, page->sweepPanel(), [page] { page->sweepPanel()->run(); },
+            Qt::SingleShotConnection);
+    // Gates trained at start go on to the sweep once they are loaded (a new snapshot shows them).
+    if (!options.trainGates.isEmpty() && options.sweep)
+        QObject::connect(
+            page->trainPanel(), &GateTrainPanel::trainingEnded, page,
+            [page] {
+                QObject::connect(
+                    page, &AttentionPage::snapshotShown, page->sweepPanel(), [page] { page->sweepPanel()->run(); },
+                    Qt::SingleShotConnection);
+            },
+            Qt::SingleShotConnection);
+}
 } // namespace
 
 int main(int argc, char **argv)
@@ -103,6 +177,7 @@ int main(int argc, char **argv)
     else
         taker = new blockscope::gui::ScreenshotTaker(&window, options.screenshot, options.select);
     applyPruningOptions(window, options, taker);
+    applyAttentionOptions(window, options, taker);
     if (options.windowSize.isValid())
         window.resize(options.windowSize);
     window.show();

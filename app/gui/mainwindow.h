@@ -30,6 +30,7 @@ class MessageBanner;
 class ModelFilterProxy;
 class ModelTreeModel;
 class PruningPage;
+class AttentionPage;
 } // namespace blockscope::views
 
 namespace blockscope::gui {
@@ -51,7 +52,7 @@ public:
     void followLog(views::LogRelay *relay);
     // Reads an experiment file onto the pruning page (in the background) and shows the page.
     void openExperiment(const QString &path);
-    // "model" or "pruning"; false for any other name.
+    // "model", "pruning" or "attention"; false for any other name.
     bool showPage(const QString &name);
     // Switches a unit off or on for what-if (the model tree's context menu does this).
     void toggleWhatIf(const QModelIndex &treeIndex);
@@ -70,6 +71,7 @@ public:
     views::LogView *logView() const { return m_log; }
     views::EvaluationPanel *evaluationPanel() const { return m_evaluation; }
     views::PruningPage *pruningPage() const { return m_pruning; }
+    views::AttentionPage *attentionPage() const { return m_attention; }
     QTabWidget *pages() const { return m_pages; }
 
     static QString emptyHint();
@@ -92,6 +94,8 @@ private:
     void createPruningActions(QMenu *file);
     void openExperimentDialog();
     void treeContextMenu(const QPoint &pos);
+    // mainwindow_attention.cpp
+    QWidget *createAttentionPage();
     void createDocks();
     void rebuildRecentMenu();
     void openFileDialog();
@@ -113,6 +117,7 @@ private:
     views::LogView *m_log;
     views::EvaluationPanel *m_evaluation;
     views::PruningPage *m_pruning = nullptr;
+    views::AttentionPage *m_attention = nullptr;
     QTabWidget *m_pages = nullptr;
     QLabel *m_statusWhatIf = nullptr;
     QStackedWidget *m_stack;

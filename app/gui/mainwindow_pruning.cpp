@@ -1,7 +1,8 @@
-// The pruning page in the window: a tab beside the model tree, File > Open Experiment, what-if
+// The pruning page in the window (and the attention tab after it): a tab beside the model tree, File > Open Experiment, what-if
 // from the model tree's context menu, and the what-if result in the status bar.
 #include "mainwindow.h"
 
+#include "attentionpage.h"
 #include "defaultmodel.h"
 #include "model/modelhandle.h"
 #include "modelfilterproxy.h"
@@ -27,6 +28,7 @@ QWidget *MainWindow::createPages()
     m_pages->setDocumentMode(true);
     m_pages->addTab(m_stack, tr("Model"));
     m_pages->addTab(m_pruning, tr("Pruning"));
+    m_pages->addTab(createAttentionPage(), tr("Attention"));
 
     m_statusWhatIf = new QLabel;
     m_statusWhatIf->setObjectName(QStringLiteral("statusWhatIf"));
@@ -72,6 +74,8 @@ bool MainWindow::showPage(const QString &name)
         m_pages->setCurrentWidget(m_stack);
     else if (name == QLatin1String("pruning"))
         m_pages->setCurrentWidget(m_pruning);
+    else if (name == QLatin1String("attention"))
+        m_pages->setCurrentWidget(m_attention);
     else
         return false;
     return true;

@@ -12,7 +12,9 @@ namespace blockscope::gui {
 
 namespace {
 constexpr int settleMs = 400; // layout and repaint after the last change
-constexpr int giveUpMs = 120000; // a hung job must not hang a documentation script forever
+// A hung job must not hang a documentation script forever; a gate training run shown live takes a
+// minute or two on two busy cores.
+constexpr int giveUpMs = 600000;
 } // namespace
 
 ScreenshotTaker::ScreenshotTaker(MainWindow *window, QString file, QString select)

@@ -101,6 +101,67 @@ private Q_SLOTS:
         QCOMPARE(o.whatIf, whatIf);
     }
 
+    void attentionOptions_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("gates");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<int>("layer");
+        QTest::addColumn<QString>("tab");
+        QTest::addColumn<QString>("trainGates");
+        QTest::addColumn<qint64>("trainSteps");
+        QTest::addColumn<bool>("sweep");
+        QTest::addColumn<bool>("error");
+        QTest::newRow("none") << QStringList() << ""
+                              << "" << -1 << ""
+                              << "" << qint64(0) << false << false;
+        QTest::newRow("screenshot of the attention page") << QStringList({"--page", "attention", "--gates",
+            "g.seergate.safetensors", "--attention-text", "t.txt", "--layer", "2", "--attention-tab", "tokens"})
+                                                          << "g.seergate.safetensors"
+                                                          << "t.txt" << 2 << "tokens"
+                                                          << "" << qint64(0) << false << false;
+        QTest::newRow("train then sweep")
+            << QStringList({"--train-gates", "out.seergate.safetensors", "--train-steps", "50", "--sweep"}) << ""
+            << "" << -1 << ""
+            << "out.seergate.safetensors" << qint64(50) << true << false;
+        QTest::newRow("bad layer") << QStringList({"--layer", "two"}) << ""
+                                   << "" << -1 << ""
+                                   << "" << qint64(0) << false << true;
+        QTest::newRow("negative layer") << QStringList({"--layer", "-1"}) << ""
+                                        << "" << -1 << ""
+                                        << "" << qint64(0) << false << true;
+        QTest::newRow("unknown tab") << QStringList({"--attention-tab", "gates"}) << ""
+                                     << "" << -1 << ""
+                                     << "" << qint64(0) << false << true;
+        QTest::newRow("zero steps") << QStringList({"--train-steps", "0"}) << ""
+                                    << "" << -1 << ""
+                                    << "" << qint64(0) << false << true;
+    }
+    void attentionOptions()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, gates);
+        QFETCH(QString, text);
+        QFETCH(int, layer);
+        QFETCH(QString, tab);
+        QFETCH(QString, trainGates);
+        QFETCH(qint64, trainSteps);
+        QFETCH(bool, sweep);
+        QFETCH(bool, error);
+        args.prepend(QStringLiteral("blockscope"));
+        const GuiOptions o = parseCommandLine(args);
+        QCOMPARE(!o.error.isEmpty(), error);
+        if (error)
+            return;
+        QCOMPARE(o.gates, gates);
+        QCOMPARE(o.attentionText, text);
+        QCOMPARE(o.layer, layer);
+        QCOMPARE(o.attentionTab, tab);
+        QCOMPARE(o.trainGates, trainGates);
+        QCOMPARE(o.trainSteps, trainSteps);
+        QCOMPARE(o.sweep, sweep);
+    }
+
     void defaultCalibrationTextSuitsTheModel()
     {
         qunsetenv("BLOCKSCOPE_CALIBRATION_TEXT");

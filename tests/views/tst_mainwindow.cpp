@@ -1,4 +1,7 @@
+#include "attentioncontroller.h"
+#include "attentionpage.h"
 #include "detailspane.h"
+#include "heatmapview.h"
 #include "jobrunner.h"
 #include "layermap.h"
 #include "mainwindow.h"
@@ -11,6 +14,7 @@
 #include "testdata.h"
 #include "whatifcontroller.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QFont>
@@ -18,6 +22,7 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -197,7 +202,7 @@ private Q_SLOTS:
         const QString demo = test::sourceDir() + QStringLiteral("/resources/demo-model");
         MainWindow w;
         w.show();
-        QCOMPARE(w.pages()->count(), 2);
+        QCOMPARE(w.pages()->count(), 3);
         QCOMPARE(w.pages()->tabText(1), QStringLiteral("Pruning"));
         QVERIFY(w.showPage(QStringLiteral("pruning")));
         QCOMPARE(w.pages()->currentWidget(), w.pruningPage());
@@ -216,6 +221,51 @@ private Q_SLOTS:
         // Rows that are not units do nothing.
         w.toggleWhatIf(w.filterProxy()->mapFromSource(w.treeModel()->indexForGroup({QStringLiteral("Embedding")})));
         QCOMPARE(w.pruningPage()->whatIf()->mask().skippedUnits(), 0);
+        QVERIFY(QTest::qWaitFor([&] { return w.jobRunner()->runningCount() == 0; }, 60000));
+    }
+
+    void attentionPageFollowsTheModel()
+    {
+        // The page opens its session once it is shown, with the model's first paragraphs as text;
+        // the maps come from the real engine.
+        const QString demo = test::sourceDir() + QStringLiteral("/resources/demo-model");
+        MainWindow w;
+        w.show();
+        QCOMPARE(w.pages()->tabText(2), QStringLiteral("Attention"));
+        views::AttentionPage *page = w.attentionPage();
+        QVERIFY(openAndWait(w, demo));
+        QCOMPARE(page->modelPath(), demo);
+        QCOMPARE(page->layerBox()->maximum(), 3);
+        QCOMPARE(page->headBox()->count(), 5); // the mean and 4 heads
+        QCOMPARE(page->blockSize(), 16); // a 1k-context model: small blocks
+        QVERIFY(!page->text().isEmpty());
+        QVERIFY(!page->snapshot()); // nothing computed while the page is hidden
+        QSignalSpy shown(page, &views::AttentionPage::snapshotShown);
+        QVERIFY(w.showPage(QStringLiteral("attention")));
+        QVERIFY(shown.wait(60000));
+        const auto snapshot = page->snapshot();
+        QVERIFY(snapshot);
+        QCOMPARE(snapshot->layer, 0);
+        QCOMPARE(static_cast<int>(snapshot->heads.size()), 4);
+        QVERIFY(!snapshot->hasGates);
+        QCOMPARE(page->maskSource(), views::AttentionPage::MaskSource::Oracle);
+        QCOMPARE(page->view(views::AttentionPage::View::Truth)->figure().grid.nb, snapshot->nb);
+        QVERIFY(page->statusText().contains(QStringLiteral("tokens")));
+        // Another layer asks the engine again; the mask follows without it.
+        page->setLayer(2);
+        QVERIFY(shown.wait(60000));
+        QCOMPARE(page->snapshot()->layer, 2);
+        const auto before = page->maskCellCount();
+        sparse::MaskRule rule;
+        rule.value = 0.2;
+        page->setMaskRule(rule);
+        QVERIFY(page->maskCellCount() < before);
+        // A gate file that does not exist is an error in the banner, and the page keeps working.
+        QSignalSpy failed(page->controller(), &views::AttentionController::failed);
+        page->setGatesFile(m_dir.filePath(QStringLiteral("none.seergate.safetensors")));
+        QVERIFY(failed.wait(30000));
+        QVERIFY(page->banner()->isVisible());
+        QVERIFY(page->gatesFile().isEmpty());
         QVERIFY(QTest::qWaitFor([&] { return w.jobRunner()->runningCount() == 0; }, 60000));
     }
 
