@@ -3,6 +3,7 @@
 
 #include "common/formaterror.h"
 #include "experimentppa.h"
+#include "experimentsweeps.h"
 #include "h5handles.h"
 #include "log/logging.h"
 
@@ -659,6 +660,14 @@ const ExperimentRun *Experiment::find(const std::string &runId) const
     return nullptr;
 }
 
+const SweepRecord *Experiment::findSweep(const std::string &sweepId) const
+{
+    for (const auto &s : sweeps)
+        if (s.id == sweepId)
+            return &s;
+    return nullptr;
+}
+
 Experiment ExperimentFile::read(const std::string &path)
 {
     const std::lock_guard lock(ioMutex());
@@ -688,6 +697,7 @@ Experiment ExperimentFile::read(const std::string &path)
     std::sort(ids.begin(), ids.end());
     for (const auto &[number, id] : ids)
         e.runs.push_back(readRun(runs, id));
+    e.sweeps = sweepstore::readSweeps(root);
     return e;
 }
 
@@ -778,6 +788,17 @@ void ExperimentFile::setPpa(const std::string &path, const std::string &runId, c
         ppastore::checkPoints(points, layers, path + ": run \"" + runId + "\"");
         ppastore::writePoints(at, points);
     });
+}
+
+std::string ExperimentFile::addSweep(const std::string &path, SweepRecord sweep)
+{
+    const int layers = sweepstore::checkSweep(sweep, path + ": sweep \"" + sweep.label + "\"");
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    const std::string createdBy = "Blockscope";
+    std::string id;
+    transaction(path, &createdBy, [&](const Location &root) { id = sweepstore::addSweep(root, sweep, layers); });
+    return id;
 }
 
 void ExperimentFile::setFormatVersionForTesting(const std::string &path, int version)

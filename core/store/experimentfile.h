@@ -4,6 +4,7 @@
 #include "ppa/ppa.h"
 #include "prune/pruneoptions.h"
 #include "prune/trace.h"
+#include "sweeprecord.h"
 
 #include <optional>
 #include <string>
@@ -41,7 +42,9 @@ struct Experiment
 {
     int formatVersion = 0;
     std::vector<ExperimentRun> runs;
+    std::vector<SweepRecord> sweeps; // sparsity sweeps in id order; empty when the file has none
     const ExperimentRun *find(const std::string &runId) const;
+    const SweepRecord *findSweep(const std::string &sweepId) const;
 };
 
 // The experiment file (HDF5, layout in the README): plain groups, datasets and attributes that
@@ -53,7 +56,7 @@ class ExperimentFile
 public:
     static constexpr int FormatVersion = 1;
 
-    // Reads every run. Throws FormatError naming the file and the group/dataset/attribute at
+    // Reads every run and sweep. Throws FormatError naming the file and the group/dataset/attribute at
     // fault for a file that is not an experiment, is corrupt or truncated, or comes from a newer
     // format version ("written by a newer Blockscope: format 2, this build reads up to 1").
     static Experiment read(const std::string &path);
@@ -66,6 +69,13 @@ public:
     // leaves the run with none. Throws UsageError, before writing, for a point whose mask is neither
     // empty nor `layers` long or whose unit lies outside the run.
     static void setPpa(const std::string &path, const std::string &runId, const std::vector<ppa::PpaPoint> &points);
+
+    // Adds a sparsity sweep as /sweeps/<id> (creating the file when it does not exist) and returns
+    // its id ("sweep-0001", "sweep-0002", ...; sweep.id is ignored). Sweeps are never changed
+    // afterwards. Throws UsageError, before writing, for a point whose rule kind is neither "density"
+    // nor "threshold", a negative block size, or PPA points whose masks differ in length or whose
+    // units lie outside them.
+    static std::string addSweep(const std::string &path, SweepRecord sweep);
 
     // Rewrites the root's format_version in place, without a transaction: tests use it to make a
     // file from a "newer" Blockscope.

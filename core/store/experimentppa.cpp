@@ -1,4 +1,5 @@
-// PPA points in the experiment file: /runs/<id>/ppa/point-NNN (README, "Experiment file format").
+// PPA points in the experiment file: /runs/<id>/ppa/point-NNN and /sweeps/<id>/ppa/point-NNN (README,
+// "Experiment file format").
 #include "experimentppa.h"
 
 #include "common/formaterror.h"
@@ -62,6 +63,8 @@ std::vector<hsize_t> dims1(std::size_t n)
     return {static_cast<hsize_t>(n)};
 }
 
+} // namespace
+
 void writeStrings(const Location &at, const std::string &name, const std::vector<std::string> &values)
 {
     const std::string object = at.child(name);
@@ -83,6 +86,8 @@ void writeStrings(const Location &at, const std::string &name, const std::vector
     if (d.close() < 0)
         at.fail(object, "cannot close dataset");
 }
+
+namespace {
 
 void writeFigure(const Location &parent, const std::string &name, const ppa::Figure &f)
 {
@@ -250,6 +255,8 @@ ppa::Provenance provenanceFrom(const Location &at, const std::string &object, co
     at.fail(object, "provenance \"" + text + "\" is neither \"measured\" nor \"modelled\"", false);
 }
 
+} // namespace
+
 // A one-dimensional string dataset: variable-length (as written here and by h5py) or fixed-length
 // (NUL-padded, as numpy "S" arrays are).
 std::vector<std::string> readStrings(const Location &at, const std::string &name)
@@ -310,6 +317,8 @@ std::vector<std::string> readStrings(const Location &at, const std::string &name
     return values;
 }
 
+namespace {
+
 ppa::Figure readFigure(const Location &parent, const std::string &name)
 {
     const h5::Group g = parent.openGroup(name);
@@ -361,7 +370,7 @@ std::vector<ppa::UnitCost> readUnits(const Location &parent, int layers)
         if (layerIds[i] < -1 || layerIds[i] >= layers)
             at.fail(at.child("layer"),
                 "layer " + std::to_string(layerIds[i]) + " is neither -1 nor inside a " + std::to_string(layers)
-                    + "-layer run",
+                    + "-layer model",
                 false);
         if (removed[i] > 1)
             at.fail(at.child("removed"), "values must be 0 or 1, got " + std::to_string(removed[i]), false);
@@ -488,11 +497,11 @@ void checkPoints(const std::vector<ppa::PpaPoint> &points, int layers, const std
         const bool empty = p.mask.skipAttn.empty() && p.mask.skipMlp.empty();
         if (!empty && (p.mask.skipAttn.size() != std::size_t(layers) || p.mask.skipMlp.size() != std::size_t(layers)))
             fail("the mask has " + std::to_string(p.mask.skipAttn.size()) + " attention and "
-                + std::to_string(p.mask.skipMlp.size()) + " MLP bits for a " + std::to_string(layers) + "-layer run");
+                + std::to_string(p.mask.skipMlp.size()) + " MLP bits for a " + std::to_string(layers) + "-layer model");
         for (const auto &u : p.costs.units)
             if (u.layer < -1 || u.layer >= layers)
                 fail("unit \"" + u.unit + "\" has layer " + std::to_string(u.layer) + ", outside a "
-                    + std::to_string(layers) + "-layer run");
+                    + std::to_string(layers) + "-layer model");
     }
 }
 

@@ -216,11 +216,45 @@ std::string runToCsv(const ExperimentRun &run)
     std::string csv = "index,kind,chosen,score,near_tie,removed_so_far,perplexity,kl_to_dense,evaluations,"
                       "unit_forwards,tokens,seconds\n";
     for (const auto &s : run.steps) {
-        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(unitsLabel(s.chosen, ";"), true)
-            + "," + csvNumber(s.chosenScore) + "," + (s.nearTie ? "1" : "0") + ","
+        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(unitsLabel(s.chosen, ";"), true) + ","
+            + csvNumber(s.chosenScore) + "," + (s.nearTie ? "1" : "0") + ","
             + csvField(unitsLabel(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
             + csvNumber(s.klToDense) + "," + std::to_string(s.evaluations) + "," + std::to_string(s.unitForwards) + ","
             + std::to_string(s.tokens) + "," + csvNumber(s.seconds) + "\n";
+    }
+    return csv;
+}
+
+nlohmann::json sweepToJson(const SweepRecord &sweep)
+{
+    nlohmann::json points = nlohmann::json::array();
+    for (const auto &p : sweep.points)
+        points.push_back({{"rule", p.rule}, {"rule_kind", p.ruleKind}, {"rule_value", number(p.ruleValue)},
+            {"last_block_dense", p.lastBlockDense}, {"perplexity", number(p.perplexity)},
+            {"tile_density", number(p.tileDensity)}, {"sparsity", number(1.0 - p.tileDensity)},
+            {"pair_density", number(p.pairDensity)}, {"recall_mean", number(p.recallMean)},
+            {"recall_p5", number(p.recallP5)}, {"recall_min", number(p.recallMin)}, {"empty_rows", p.emptyRows},
+            {"tokens", p.tokens}, {"ppa", ppaJson(p.ppa)}});
+    return {{"id", sweep.id}, {"label", sweep.label}, {"masks", sweep.masks}, {"model_path", sweep.modelPath},
+        {"model_hash", sweep.modelHash}, {"gates_path", sweep.gatesPath}, {"gates_hash", sweep.gatesHash},
+        {"text_path", sweep.textPath}, {"protocol", sweep.protocol}, {"block_size", sweep.blockSize},
+        {"dense_perplexity", number(sweep.densePerplexity)}, {"started", sweep.started}, {"points", points}};
+}
+
+std::string sweepToCsv(const SweepRecord &sweep)
+{
+    std::string csv = "rule,kind,value,perplexity,tile_density,sparsity,pair_density,recall_mean,recall_p5,recall_min,"
+                      "empty_rows,tokens,params_kept,prefill_flops_per_token,decode_bytes_per_token,"
+                      "predicted_device,predicted_prefill_tokens_per_second\n";
+    for (const auto &p : sweep.points) {
+        const ppa::Prediction *first = p.ppa.predictions.empty() ? nullptr : &p.ppa.predictions.front();
+        csv += csvField(p.rule) + "," + csvField(p.ruleKind) + "," + csvNumber(p.ruleValue) + ","
+            + csvNumber(p.perplexity) + "," + csvNumber(p.tileDensity) + "," + csvNumber(1.0 - p.tileDensity) + ","
+            + csvNumber(p.pairDensity) + "," + csvNumber(p.recallMean) + "," + csvNumber(p.recallP5) + ","
+            + csvNumber(p.recallMin) + "," + std::to_string(p.emptyRows) + "," + std::to_string(p.tokens) + ","
+            + std::to_string(p.ppa.costs.paramsKept) + "," + csvNumber(p.ppa.costs.prefillFlopsPerToken) + ","
+            + csvNumber(p.ppa.costs.decodeBytesPerToken) + "," + (first ? csvField(first->device) : std::string()) + ","
+            + (first ? csvNumber(first->prefillTokensPerSecond) : std::string()) + "\n";
     }
     return csv;
 }

@@ -17,4 +17,14 @@ std::string runToCsv(const ExperimentRun &run);
 // and metrics.
 std::string runReportText(const ExperimentRun &run);
 
+// A sparsity sweep as JSON: its record (model, gates, text, protocol, block size, dense perplexity)
+// and every point with all fields, "sparsity" (1 - tile density) and its PPA point as runToJson
+// writes them; NaN as null.
+nlohmann::json sweepToJson(const SweepRecord &sweep);
+// A sweep's points as CSV, one row per point: rule, kind, value, perplexity, tile_density, sparsity,
+// pair_density, recall_mean, recall_p5, recall_min, empty_rows, tokens, the PPA point's params_kept,
+// prefill_flops_per_token and decode_bytes_per_token, and its first prediction's device and
+// prefill tokens/s (empty when it has none). NaN is an empty field.
+std::string sweepToCsv(const SweepRecord &sweep);
+
 } // namespace blockscope

@@ -1,6 +1,6 @@
-// The experiment file (README, "Experiment file format"): every trace field survives a round trip,
-// writes are all-or-nothing, damaged or foreign files give FormatErrors; the content hash and the
-// run exports that read it.
+// The experiment file (README, "Experiment file format"): every trace and sweep field survives a
+// round trip, writes are all-or-nothing, damaged or foreign files give FormatErrors; the content hash
+// and the run and sweep exports that read it.
 #include "common/formaterror.h"
 #include "store/contenthash.h"
 #include "store/experimentfile.h"
@@ -435,6 +435,109 @@ void compareRun(const ExperimentRun &a, const ExperimentRun &b)
     }
 }
 
+// A sparsity sweep of three points: a density point with a measured PPA point and two predictions,
+// a threshold point with NaN metrics and no last-block rule, and a point whose PPA point has no mask.
+SweepRecord makeSweep(int layers)
+{
+    SweepRecord s;
+    s.label = "gates \xe2\x80\x94 tiny-ts"; // a non-ASCII dash
+    s.masks = "gates";
+    s.modelPath = "/data/models/stories260K/stories260K.bin";
+    s.modelHash = "sha256:" + std::string(64, 'a');
+    s.gatesPath = "/data/gates/stories260K.gates";
+    s.gatesHash = "sha256:" + std::string(64, 'c');
+    s.textPath = "text/tinystories_valid_head.txt";
+    s.protocol = "tiny-ts: 372 windows of 512 tokens, stride 512";
+    s.blockSize = 64;
+    s.densePerplexity = 4.1357;
+    s.started = "2025-02-01T08:30:00Z";
+
+    SweepPoint a;
+    a.rule = "density 0.5, last 2 rows dense";
+    a.ruleKind = "density";
+    a.ruleValue = 0.5;
+    a.perplexity = 4.75;
+    a.tileDensity = 0.625;
+    a.pairDensity = 0.5625;
+    a.recallMean = 0.96875;
+    a.recallP5 = 0.875;
+    a.recallMin = 0.5;
+    a.emptyRows = 3;
+    a.tokens = std::int64_t(1) << 35; // beyond 32 bits
+    a.ppa = makePoints(layers)[0];
+    a.ppa.label = a.rule;
+    a.ppa.step = -1;
+    a.ppa.attentionDensity = a.pairDensity;
+
+    SweepPoint b;
+    b.rule = "threshold 0.02";
+    b.ruleKind = "threshold";
+    b.ruleValue = 0.02;
+    b.lastBlockDense = false;
+    b.perplexity = NaN;
+    b.tileDensity = 0.25;
+    b.pairDensity = 0.1875;
+    b.recallMean = 0.75;
+    b.recallP5 = NaN;
+    b.recallMin = -0.0;
+    b.emptyRows = 0;
+    b.tokens = 4096;
+    b.ppa = makePoints(layers)[1];
+    b.ppa.label = b.rule;
+    b.ppa.attentionDensity = b.pairDensity;
+
+    SweepPoint c;
+    c.rule = "density 1";
+    c.ruleKind = "density";
+    c.ruleValue = 1.0;
+    c.perplexity = 4.1357;
+    c.tileDensity = 1.0;
+    c.pairDensity = 1.0;
+    c.recallMean = c.recallP5 = c.recallMin = 1.0;
+    c.tokens = 4096;
+    c.ppa.label = c.rule;
+    c.ppa.costs = costsOf(layers, UnitMask::dense(layers), false);
+    c.ppa.predictions.push_back({"H200", false, 2.5e6, 0.01, 1e-5, 2e-5, true, false});
+
+    s.points = {a, b, c};
+    return s;
+}
+
+void compareSweep(const SweepRecord &a, const SweepRecord &b)
+{
+    QCOMPARE(str(a.id), str(b.id));
+    QCOMPARE(str(a.label), str(b.label));
+    QCOMPARE(str(a.masks), str(b.masks));
+    QCOMPARE(str(a.modelPath), str(b.modelPath));
+    QCOMPARE(str(a.modelHash), str(b.modelHash));
+    QCOMPARE(str(a.gatesPath), str(b.gatesPath));
+    QCOMPARE(str(a.gatesHash), str(b.gatesHash));
+    QCOMPARE(str(a.textPath), str(b.textPath));
+    QCOMPARE(str(a.protocol), str(b.protocol));
+    QCOMPARE(a.blockSize, b.blockSize);
+    QVERIFY(same(a.densePerplexity, b.densePerplexity));
+    QCOMPARE(str(a.started), str(b.started));
+    QCOMPARE(a.points.size(), b.points.size());
+    for (std::size_t i = 0; i < a.points.size(); ++i) {
+        const SweepPoint &p = a.points[i], &q = b.points[i];
+        QCOMPARE(str(p.rule), str(q.rule));
+        QCOMPARE(str(p.ruleKind), str(q.ruleKind));
+        QVERIFY(same(p.ruleValue, q.ruleValue));
+        QCOMPARE(p.lastBlockDense, q.lastBlockDense);
+        QVERIFY(same(p.perplexity, q.perplexity));
+        QVERIFY(same(p.tileDensity, q.tileDensity));
+        QVERIFY(same(p.pairDensity, q.pairDensity));
+        QVERIFY(same(p.recallMean, q.recallMean));
+        QVERIFY(same(p.recallP5, q.recallP5));
+        QVERIFY(same(p.recallMin, q.recallMin));
+        QCOMPARE(p.emptyRows, q.emptyRows);
+        QCOMPARE(p.tokens, q.tokens);
+        comparePoint(p.ppa, q.ppa);
+        if (QTest::currentTestFailed())
+            return;
+    }
+}
+
 // Replaces every occurrence of `from` by `to` (same length) in a file's bytes; returns the count.
 int patchBytes(const QString &path, const QByteArray &from, const QByteArray &to)
 {
@@ -765,6 +868,265 @@ private Q_SLOTS:
         // Strict JSON: no NaN literal ("provenance" holds the letters, hence the word boundaries).
         QVERIFY(!QString::fromStdString(j.dump()).contains(
             QRegularExpression("\\bnan\\b", QRegularExpression::CaseInsensitiveOption)));
+    }
+
+    void sweepRoundTrip()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        SweepRecord sweep = makeSweep(6);
+        QVERIFY(sweep.points[0].ppa.measured && sweep.points[0].ppa.predictions.size() == 2);
+        sweep.id = "ignored";
+        const std::string id = ExperimentFile::addSweep(p, sweep);
+        QCOMPARE(str(id), QStringLiteral("sweep-0001"));
+        sweep.id = id;
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, ExperimentFile::FormatVersion);
+        QVERIFY(e.runs.empty());
+        QCOMPARE(e.sweeps.size(), std::size_t(1));
+        compareSweep(e.sweeps[0], sweep);
+        QVERIFY(e.findSweep("sweep-0001") == &e.sweeps[0]);
+        QVERIFY(!e.findSweep("sweep-0002"));
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+        // A file with a sweep and a run, for h5py: BLOCKSCOPE_KEEP_SWEEP_EXPERIMENT=/tmp/x.h5.
+        const QString keep = qEnvironmentVariable("BLOCKSCOPE_KEEP_SWEEP_EXPERIMENT");
+        if (!keep.isEmpty()) {
+            const std::string run = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+            ExperimentFile::appendStep(p, run, greedyStep(0, 6));
+            ExperimentFile::setPpa(p, run, makePoints(6));
+            QFile::remove(keep);
+            QVERIFY(QFile::copy(path, keep));
+        }
+    }
+
+    void sweepOnlyFile()
+    {
+        // addSweep creates the file; with no runs (and even a sweep of no points) it reads.
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        SweepRecord empty;
+        empty.label = "nothing swept";
+        empty.densePerplexity = NaN;
+        empty.id = ExperimentFile::addSweep(p, empty);
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, 1);
+        QVERIFY(e.runs.empty());
+        QCOMPARE(e.sweeps.size(), std::size_t(1));
+        compareSweep(e.sweeps[0], empty);
+        // A run added afterwards is run-0001 and leaves the sweep.
+        const std::string run = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        QCOMPARE(str(run), QStringLiteral("run-0001"));
+        const Experiment f = ExperimentFile::read(p);
+        QCOMPARE(f.runs.size(), std::size_t(1));
+        compareSweep(f.sweeps.at(0), empty);
+    }
+
+    void twoSweepsTwoIds()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        SweepRecord a = makeSweep(6), b = makeSweep(6);
+        b.label = "oracle";
+        b.masks = "oracle";
+        b.gatesPath.clear();
+        b.gatesHash.clear();
+        b.points.pop_back();
+        a.id = ExperimentFile::addSweep(p, a);
+        b.id = ExperimentFile::addSweep(p, b);
+        QCOMPARE(str(a.id), QStringLiteral("sweep-0001"));
+        QCOMPARE(str(b.id), QStringLiteral("sweep-0002"));
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.sweeps.size(), std::size_t(2));
+        compareSweep(e.sweeps[0], a);
+        compareSweep(e.sweeps[1], b);
+    }
+
+    void sweepsAndRunsCoexist()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        ExperimentRun a{makeInfo(PruneMethod::Sleb, 6, true), {}}, b{makeInfo(PruneMethod::EvoPress, 5, false), {}};
+        a.info.id = ExperimentFile::addRun(p, a.info);
+        b.info.id = ExperimentFile::addRun(p, b.info);
+        for (int i = 0; i < 2; ++i) {
+            a.steps.push_back(greedyStep(i, 6));
+            ExperimentFile::appendStep(p, a.info.id, a.steps.back());
+            b.steps.push_back(evoStep(i, 5, i == 0));
+            ExperimentFile::appendStep(p, b.info.id, b.steps.back());
+        }
+        a.ppa = makePoints(6);
+        ExperimentFile::setPpa(p, a.info.id, a.ppa);
+        const Experiment before = ExperimentFile::read(p);
+        QVERIFY(before.sweeps.empty());
+
+        SweepRecord sweep = makeSweep(4); // a model of another size than the runs'
+        sweep.id = ExperimentFile::addSweep(p, sweep);
+        const Experiment after = ExperimentFile::read(p);
+        QCOMPARE(after.runs.size(), before.runs.size());
+        for (std::size_t r = 0; r < before.runs.size(); ++r) {
+            compareRun(after.runs[r], before.runs[r]);
+            QCOMPARE(runToJson(after.runs[r]).dump(), runToJson(before.runs[r]).dump());
+        }
+        compareRun(after.runs[0], a);
+        compareRun(after.runs[1], b);
+        QCOMPARE(after.sweeps.size(), std::size_t(1));
+        compareSweep(after.sweeps[0], sweep);
+
+        // Run writes after the sweep keep it.
+        a.steps.push_back(greedyStep(2, 6));
+        ExperimentFile::appendStep(p, a.info.id, a.steps.back());
+        ExperimentFile::setStatus(p, a.info.id, "complete");
+        a.info.status = "complete";
+        ExperimentFile::setPpa(p, b.info.id, makePoints(5));
+        b.ppa = makePoints(5);
+        ExperimentRun c{makeInfo(PruneMethod::ShortGpt, 4, true), {}};
+        c.info.id = ExperimentFile::addRun(p, c.info);
+        QCOMPARE(str(c.info.id), QStringLiteral("run-0003"));
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.runs.size(), std::size_t(3));
+        compareRun(e.runs[0], a);
+        compareRun(e.runs[1], b);
+        compareRun(e.runs[2], c);
+        QCOMPARE(e.sweeps.size(), std::size_t(1));
+        compareSweep(e.sweeps[0], sweep);
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+    }
+
+    void sweepWritesRefused_data()
+    {
+        QTest::addColumn<QString>("change");
+        QTest::newRow("unknown rule kind") << "rule kind";
+        QTest::newRow("negative block size") << "block size";
+        QTest::newRow("masks of different lengths") << "mask";
+        QTest::newRow("unit beyond the masks") << "unit layer";
+    }
+
+    void sweepWritesRefused()
+    {
+        QFETCH(QString, change);
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        SweepRecord bad = makeSweep(6);
+        if (change == "rule kind")
+            bad.points[1].ruleKind = "topk";
+        else if (change == "block size")
+            bad.blockSize = -1;
+        else if (change == "mask")
+            bad.points[1].ppa.mask = UnitMask::dense(5);
+        else if (change == "unit layer")
+            bad.points[2].ppa.costs.units[3].layer = 6;
+        // Nothing is created for a new file, and an existing one is left as it was.
+        QVERIFY_THROWS_EXCEPTION(UsageError, ExperimentFile::addSweep(p, bad));
+        QVERIFY(!QFileInfo::exists(path));
+        const std::string first = ExperimentFile::addSweep(p, makeSweep(6));
+        const QByteArray bytes = fileBytes(path);
+        QVERIFY_THROWS_EXCEPTION(UsageError, ExperimentFile::addSweep(p, bad));
+        QCOMPARE(fileBytes(path), bytes);
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+        QCOMPARE(ExperimentFile::read(p).sweeps.size(), std::size_t(1));
+        QVERIFY_THROWS_EXCEPTION(
+            UsageError, ExperimentFile::addSweep(m_dir.filePath("no/such/folder/x.h5").toStdString(), makeSweep(6)));
+        QCOMPARE(str(first), QStringLiteral("sweep-0001"));
+    }
+
+    // Damage inside /sweeps, made by editing bytes as damagedObjects does.
+    void sweepDamaged_data()
+    {
+        QTest::addColumn<QByteArrayList>("swap");
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("says");
+        // @block_size (int32) and @model_hash (string) exchanged: the string is read first.
+        QTest::newRow("string attribute holding an integer")
+            << QByteArrayList{QByteArray("block_size\0", 11), QByteArray("model_hash\0", 11)}
+            << "/sweeps/sweep-0001@model_hash"
+            << "must be a string";
+        QTest::newRow("attribute missing")
+            << QByteArrayList{QByteArray("dense_perplexity"), QByteArray("dense_perplexitz")}
+            << "/sweeps/sweep-0001@dense_perplexity"
+            << "missing attribute";
+        QTest::newRow("column missing") << QByteArrayList{QByteArray("recall_p5"), QByteArray("recall_p6")}
+                                        << "/sweeps/sweep-0001/recall_p5"
+                                        << "missing dataset";
+        QTest::newRow("unknown rule kind")
+            << QByteArrayList{QByteArray("threshold"), QByteArray("thresholx")} << "/sweeps/sweep-0001/rule_kind"
+            << "\"thresholx\" is neither";
+        QTest::newRow("not a sweep id") << QByteArrayList{QByteArray("sweep-0001"), QByteArray("sweep-00x1")}
+                                        << "/sweeps/sweep-00x1"
+                                        << "is not a sweep";
+    }
+
+    void sweepDamaged()
+    {
+        QFETCH(QByteArrayList, swap);
+        QFETCH(QString, field);
+        QFETCH(QString, says);
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        ExperimentFile::addSweep(p, makeSweep(6));
+        const QByteArray placeholder(swap[0].size(), '\x01');
+        const QByteArray first = swap[0], second = swap[1];
+        const int count = patchBytes(path, first, placeholder);
+        QVERIFY(count > 0);
+        if (first.contains('\0')) {
+            // A true exchange: every attribute of the one name takes the other's.
+            QVERIFY(patchBytes(path, second, first) > 0);
+            QCOMPARE(patchBytes(path, placeholder, second), count);
+        } else {
+            QCOMPARE(patchBytes(path, placeholder, second), count);
+        }
+        try {
+            ExperimentFile::read(p);
+            QFAIL("no exception");
+        } catch (const FormatError &e) {
+            QVERIFY2(str(e.field()).startsWith(field), e.what());
+            QVERIFY2(str(e.message()).contains(says), e.what());
+            QCOMPARE(str(e.file()), path);
+        }
+    }
+
+    void sweepExport()
+    {
+        SweepRecord sweep = makeSweep(6);
+        sweep.id = "sweep-0003";
+        const nlohmann::json j = sweepToJson(sweep);
+        QCOMPARE(str(j.at("id").get<std::string>()), QStringLiteral("sweep-0003"));
+        QCOMPARE(str(j.at("masks").get<std::string>()), QStringLiteral("gates"));
+        QCOMPARE(j.at("block_size").get<int>(), 64);
+        QCOMPARE(j.at("dense_perplexity").get<double>(), 4.1357);
+        const nlohmann::json &points = j.at("points");
+        QCOMPARE(points.size(), std::size_t(3));
+        QCOMPARE(str(points[0].at("rule").get<std::string>()), QStringLiteral("density 0.5, last 2 rows dense"));
+        QCOMPARE(str(points[0].at("rule_kind").get<std::string>()), QStringLiteral("density"));
+        QCOMPARE(points[0].at("sparsity").get<double>(), 0.375);
+        QCOMPARE(points[0].at("tokens").get<std::int64_t>(), std::int64_t(1) << 35);
+        QCOMPARE(points[0].at("last_block_dense").get<bool>(), true);
+        QCOMPARE(points[1].at("last_block_dense").get<bool>(), false);
+        QVERIFY(points[1].at("perplexity").is_null()); // NaN
+        QVERIFY(points[1].at("recall_p5").is_null());
+        const nlohmann::json &ppa = points[0].at("ppa");
+        QCOMPARE(ppa.at("attention_density").get<double>(), 0.5625);
+        QCOMPARE(str(ppa.at("measured").at("prefill_tokens_per_second").at("provenance").get<std::string>()),
+            QStringLiteral("measured"));
+        QCOMPARE(ppa.at("predictions").size(), std::size_t(2));
+        QVERIFY(points[1].at("ppa").at("measured").is_null());
+        QVERIFY(!QString::fromStdString(j.dump()).contains(
+            QRegularExpression("\\bnan\\b", QRegularExpression::CaseInsensitiveOption)));
+
+        const QStringList lines = str(sweepToCsv(sweep)).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);
+        QCOMPARE(lines[0],
+            QStringLiteral("rule,kind,value,perplexity,tile_density,sparsity,pair_density,recall_mean,recall_p5,"
+                           "recall_min,empty_rows,tokens,params_kept,prefill_flops_per_token,decode_bytes_per_token,"
+                           "predicted_device,predicted_prefill_tokens_per_second"));
+        QCOMPARE(lines[1],
+            QStringLiteral("\"density 0.5, last 2 rows dense\",density,0.5,4.75,0.625,0.375,0.5625,0.96875,0.875,0.5,3,"
+                           "34359738368,17056412395,3.3e+09,7100000,H100 SXM,1500000"));
+        // NaN is an empty field; a point without predictions leaves the last two empty.
+        QCOMPARE(lines[2],
+            QStringLiteral(
+                "threshold 0.02,threshold,0.02,,0.25,0.75,0.1875,0.75,,-0,0,4096,17056412395,3.3e+09,7100000,,"));
+        QVERIFY2(lines[3].startsWith("density 1,density,1,4.1357,1,0,1,1,1,1,0,4096,"), qPrintable(lines[3]));
+        QVERIFY2(lines[3].endsWith(",H200,2500000"), qPrintable(lines[3]));
     }
 
     void newerFormatRefused()
