@@ -153,6 +153,11 @@ void addEval(CLI::App &gates, int &exitCode)
     cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
     cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file");
+    cmd->add_option("--experiment", r->experimentPath,
+        "Add the sweep, with a PPA point per setting, to this experiment file (created if absent)");
+    cmd->add_option("--label", r->label, "A label for the sweep in --experiment");
+    cmd->add_option("--predict-for", r->predictFor, "Roofline predictions per point for these devices (e.g. H100)")
+        ->delimiter(',');
     cmd->add_flag("--json", *json, "Print JSON instead of tables");
     cmd->callback([r, thresholds, densities, source, noLastDense, forceDiagonal, forceSink, json, &exitCode] {
         exitCode = guarded("gates eval", [&] {
@@ -172,7 +177,8 @@ void addEval(CLI::App &gates, int &exitCode)
             CommandJob command;
             ProgressBar &bar = command.bar();
             JobContext &job = command.context();
-            const auto results = runSparsitySweep(req, job);
+            const SparsitySweepReport report = runSparsitySweep(req, job);
+            const auto &results = report.points;
             bar.finish();
             nlohmann::json out = nlohmann::json::array();
             for (const SparseEvalResult &e : results) {
@@ -185,7 +191,9 @@ void addEval(CLI::App &gates, int &exitCode)
                     out.push_back({{"masks", sourceName(req.source)}, {"rule", e.rule.describe()},
                         {"perplexity", e.perplexity}, {"dense_perplexity", e.densePerplexity},
                         {"tile_density", e.mean.tileDensity}, {"sparsity", 1.0 - e.mean.tileDensity},
-                        {"recall_mean", e.mean.recallMean}, {"tokens", e.tokens}, {"layers", layers}});
+                        {"recall_mean", e.mean.recallMean}, {"tokens", e.tokens}, {"layers", layers},
+                        {"prefill_flops_per_token", e.ppa.costs.prefillFlopsPerToken},
+                        {"pair_density", e.mean.pairDensity}});
                     continue;
                 }
                 char line[256];
@@ -196,6 +204,14 @@ void addEval(CLI::App &gates, int &exitCode)
                     e.mean.tileDensity, 1.0 - e.mean.tileDensity, e.mean.recallMean, e.mean.recallP5, e.mean.recallMin,
                     static_cast<long long>(e.mean.emptyRows));
                 std::cout << line;
+                std::snprintf(line, sizeof line, "  modelled: %.4g prefill FLOPs/token at pair density %.4f",
+                    e.ppa.costs.prefillFlopsPerToken, e.mean.pairDensity);
+                std::cout << line;
+                for (const ppa::Prediction &p : e.ppa.predictions) {
+                    std::snprintf(line, sizeof line, "; %s %.4g tokens/s", p.device.c_str(), p.prefillTokensPerSecond);
+                    std::cout << line;
+                }
+                std::cout << "\n";
                 std::cout << "  layer  tile-dens  learned  pair-dens  recall-mean  recall-p5  recall-min  empty\n";
                 for (std::size_t l = 0; l < e.layers.size(); ++l) {
                     const auto &s = e.layers[l];
@@ -207,6 +223,8 @@ void addEval(CLI::App &gates, int &exitCode)
             }
             if (*json)
                 std::cout << out.dump(2) << "\n";
+            if (!report.sweepId.empty() && !*json)
+                std::cout << "wrote " << report.sweepId << " to " << req.experimentPath << "\n";
             return static_cast<int>(ExitOk);
         });
     });

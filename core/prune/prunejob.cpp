@@ -1,6 +1,7 @@
 #include "prunejob.h"
 
 #include "common/formaterror.h"
+#include "common/timestamp.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
 #include "log/logline.h"
@@ -18,16 +19,6 @@
 namespace blockscope {
 
 namespace {
-
-std::string utcNow()
-{
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 // The options that must match for a run to be resumed (everything but how fast it runs).
 nlohmann::json resumeKey(const PruneOptions &o)
@@ -113,7 +104,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             info.calibrationProtocol = calibration.protocol;
             if (options.evaluateSteps)
                 info.evaluationProtocol = evaluation.protocol;
-            info.started = utcNow();
+            info.started = utcTimestamp();
             info.status = "running";
             info.blockscopeVersion = BLOCKSCOPE_VERSION;
             report.runId = ExperimentFile::addRun(req.experimentPath, info);

@@ -4,6 +4,7 @@
 // sparse model they give (§5, §7). No LibTorch in this header.
 
 #include "blockmask.h"
+#include "ppa/ppa.h"
 
 #include <cstdint>
 #include <functional>
@@ -103,6 +104,8 @@ struct SparseEvalResult
     std::vector<SparseLayerStats> layers;
     SparseLayerStats mean; // over layers (min of mins, sum of empty rows)
     std::int64_t tokens = 0;
+    std::int64_t windowTokens = 0; // tokens per window (the prefill length)
+    ppa::PpaPoint ppa; // modelled costs at the realised pair density (filled by runSparsitySweep)
 };
 
 enum class MaskSource { Gates, Static, Random, Oracle };
@@ -151,8 +154,16 @@ struct SparsitySweepJob
     std::string device = "cpu";
     MaskSource source = MaskSource::Gates;
     std::vector<MaskRule> rules;
+    std::vector<std::string> predictFor; // roofline predictions per point for these devices
+    std::string experimentPath; // when set, the sweep is added to this experiment file
+    std::string label;
     std::function<void(const SparseEvalResult &)> onPoint;
 };
-std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &request, JobContext &job);
+struct SparsitySweepReport
+{
+    std::vector<SparseEvalResult> points;
+    std::string sweepId; // in experimentPath, when written
+};
+SparsitySweepReport runSparsitySweep(const SparsitySweepJob &request, JobContext &job);
 
 } // namespace blockscope::sparse

@@ -2,6 +2,7 @@
 // CLI and the app.
 #include "attentionkernels.h"
 #include "common/formaterror.h"
+#include "common/timestamp.h"
 #include "eval/perplexity.h"
 #include "eval/runsetup.h"
 #include "gateimpl.h"
@@ -9,6 +10,8 @@
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
+#include "store/contenthash.h"
+#include "store/experimentfile.h"
 #include "text/tokenizer.h"
 
 #include <ATen/ATen.h>
@@ -122,6 +125,7 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
     const PerplexityResult p = evaluatePerplexity(decoder, windows, dense, job, 8, &cap);
     r.perplexity = p.perplexity;
     r.tokens = p.scored;
+    r.windowTokens = windows.windows.empty() ? 0 : static_cast<std::int64_t>(windows.windows.front().ids.size());
     LayerAccumulator all;
     double minRecall = std::numeric_limits<double>::infinity();
     for (auto &a : acc) {
@@ -207,8 +211,16 @@ GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
     return trainGates(q, job);
 }
 
-std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
+SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
 {
+    const ppa::DeviceTable table = ppa::DeviceTable::builtIn();
+    std::vector<const ppa::DeviceSpec *> targets;
+    for (const std::string &name : r.predictFor) {
+        const ppa::DeviceSpec *d = table.find(name);
+        if (!d)
+            throw UsageError("--predict-for: no device \"" + name + "\" in the device table (" + table.names() + ")");
+        targets.push_back(d);
+    }
     Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
     std::optional<GateSet> gates;
     if (!r.gatesPath.empty())
@@ -221,14 +233,66 @@ std::vector<SparseEvalResult> runSparsitySweep(const SparsitySweepJob &r, JobCon
     if (rules.empty())
         for (double d : {1.0, 0.5, 0.4, 0.3, 0.2, 0.1})
             rules.push_back({MaskRule::Kind::Density, d, true, false, false});
-    std::vector<SparseEvalResult> out;
-    const double dense = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
+    SparsitySweepReport report;
+    const double dense
+        = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
+    const Architecture &arch = o.model->architecture();
     for (const MaskRule &rule : rules) {
-        out.push_back(evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense));
+        SparseEvalResult e
+            = evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense);
+        // The PPA point of this setting: the dense model's costs with attention at the realised pair density.
+        ppa::Workload w;
+        w.seq = static_cast<int>(std::max<std::int64_t>(1, e.windowTokens));
+        w.attentionDensity = std::clamp(e.mean.pairDensity, 1e-9, 1.0);
+        e.ppa.label = rule.describe();
+        e.ppa.mask = UnitMask::dense(o.decoder->layers());
+        e.ppa.attentionDensity = w.attentionDensity;
+        e.ppa.perplexity = e.perplexity;
+        e.ppa.protocol = set.protocol.oneLine();
+        e.ppa.costs = ppa::analyticCosts(arch, o.model->tensors(), e.ppa.mask, w);
+        for (const ppa::DeviceSpec *d : targets)
+            e.ppa.predictions.push_back(ppa::predict(e.ppa.costs, *d, w));
         if (r.onPoint)
-            r.onPoint(out.back());
+            r.onPoint(e);
+        report.points.push_back(std::move(e));
     }
-    return out;
+    if (!r.experimentPath.empty()) {
+        SweepRecord s;
+        s.label = r.label;
+        s.masks = r.source == MaskSource::Gates ? "gates"
+            : r.source == MaskSource::Static    ? "static"
+            : r.source == MaskSource::Random    ? "random"
+                                                : "oracle";
+        s.modelPath = r.modelPath;
+        s.modelHash = contentHash(r.modelPath);
+        s.gatesPath = r.gatesPath;
+        if (!r.gatesPath.empty())
+            s.gatesHash = contentHash(r.gatesPath);
+        s.textPath = r.textPath;
+        s.protocol = set.protocol.oneLine();
+        s.blockSize = gates ? gates->config().blockSize : 64;
+        s.densePerplexity = dense;
+        s.started = utcTimestamp();
+        for (const SparseEvalResult &e : report.points) {
+            SweepPoint p;
+            p.rule = e.rule.describe();
+            p.ruleKind = e.rule.kind == MaskRule::Kind::Density ? "density" : "threshold";
+            p.ruleValue = e.rule.value;
+            p.lastBlockDense = e.rule.lastBlockDense;
+            p.perplexity = e.perplexity;
+            p.tileDensity = e.mean.tileDensity;
+            p.pairDensity = e.mean.pairDensity;
+            p.recallMean = e.mean.recallMean;
+            p.recallP5 = e.mean.recallP5;
+            p.recallMin = e.mean.recallMin;
+            p.emptyRows = e.mean.emptyRows;
+            p.tokens = e.tokens;
+            p.ppa = e.ppa;
+            s.points.push_back(std::move(p));
+        }
+        report.sweepId = ExperimentFile::addSweep(r.experimentPath, std::move(s));
+    }
+    return report;
 }
 
 } // namespace blockscope::sparse
