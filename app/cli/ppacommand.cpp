@@ -92,7 +92,9 @@ json pointJson(const PpaPoint &p)
     return j;
 }
 
-void printTable(const std::vector<PpaPoint> &points)
+} // namespace
+
+void printPpaTable(const std::vector<PpaPoint> &points)
 {
     std::printf("%-32s %9s %8s %8s %8s %8s  %-22s %9s %5s  %-20s %8s %5s  %-10s %-10s\n", "configuration", "params",
         "MB", "KV B/tok", "PPL", "KL", "prefill tok/s", "modelled", "gap", "decode ms/tok", "modelled", "gap",
@@ -118,6 +120,8 @@ void printTable(const std::vector<PpaPoint> &points)
     }
     std::printf("m = measured (median [min-max]), M = modelled; modelled = roofline on this machine, calibrated\n");
 }
+
+namespace {
 
 void printPredictions(const std::vector<PpaPoint> &points)
 {
@@ -247,7 +251,7 @@ void addPpaCommand(CLI::App &app, int &exitCode)
                     m.device.c_str(), m.dtype.c_str(), m.threads, m.batch, m.seq, m.decodeTokens, req.workload.runs,
                     req.workload.warmup, m.energySource.c_str());
             }
-            printTable(report.points);
+            printPpaTable(report.points);
             printPredictions(report.points);
             if (!report.points.empty())
                 printBreakdown(report.points.front());

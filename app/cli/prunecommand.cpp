@@ -3,6 +3,8 @@
 #include "clicommon.h"
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
+#include "ppa/ppa.h"
+#include "ppacommand.h"
 #include "progressbar.h"
 #include "prune/prunejob.h"
 #include "store/experimentfile.h"
@@ -138,17 +140,19 @@ void addReportCommand(CLI::App &app, int &exitCode)
     auto path = std::make_shared<std::string>();
     auto run = std::make_shared<std::string>();
     auto format = std::make_shared<std::string>("text");
-    auto cmd = app.add_subcommand("report", "Print the runs of an experiment file: removed units and metrics per step");
+    auto cmd = app.add_subcommand("report",
+        "Print the runs of an experiment file (removed units and metrics per step, PPA points) and its sparsity "
+        "sweeps");
     cmd->add_option("path", *path, "Experiment file (.h5)")->required();
-    cmd->add_option("--run", *run, "Only this run (e.g. run-0002)");
+    cmd->add_option("--run", *run, "Only this run or sweep (e.g. run-0002, sweep-0001)");
     cmd->add_option("--format", *format, "text, json or csv")
         ->capture_default_str()
         ->check(CLI::IsMember({"text", "json", "csv"}));
     cmd->callback([path, run, format, &exitCode] {
         exitCode = guarded("report", [&] {
             const Experiment e = ExperimentFile::read(*path);
-            if (!run->empty() && !e.find(*run))
-                throw UsageError(*path + " has no run \"" + *run + "\"");
+            if (!run->empty() && !e.find(*run) && !e.findSweep(*run))
+                throw UsageError(*path + " has no run or sweep \"" + *run + "\"");
             nlohmann::json all = nlohmann::json::array();
             bool first = true;
             for (const ExperimentRun &r : e.runs) {
@@ -158,17 +162,45 @@ void addReportCommand(CLI::App &app, int &exitCode)
                     all.push_back(runToJson(r));
                 else if (*format == "csv")
                     std::cout << runToCsv(r);
-                else
+                else {
                     std::cout << (first ? "" : "\n") << runReportText(r);
+                    if (!r.ppa.empty()) {
+                        std::cout << "\nPPA points:\n";
+                        printPpaTable(r.ppa);
+                    }
+                }
+                first = false;
+            }
+            for (const SweepRecord &s : e.sweeps) {
+                if (!run->empty() && s.id != *run)
+                    continue;
+                if (*format == "json") {
+                    all.push_back(sweepToJson(s));
+                } else if (*format == "csv") {
+                    std::cout << sweepToCsv(s);
+                } else {
+                    std::cout << (first ? "" : "\n") << s.id << (s.label.empty() ? "" : " (" + s.label + ")")
+                              << ": sparsity sweep, " << s.masks << " masks, block " << s.blockSize
+                              << ", dense perplexity " << s.densePerplexity << "\n  " << s.protocol << "\n";
+                    char line[256];
+                    std::snprintf(line, sizeof line, "  %-34s %10s %9s %9s %10s %14s\n", "rule", "perplexity",
+                        "sparsity", "pair-dens", "recall", "FLOPs/token M");
+                    std::cout << line;
+                    for (const SweepPoint &p : s.points) {
+                        std::snprintf(line, sizeof line, "  %-34s %10.4f %9.4f %9.4f %10.4f %14.4g\n", p.rule.c_str(),
+                            p.perplexity, 1 - p.tileDensity, p.pairDensity, p.recallMean,
+                            p.ppa.costs.prefillFlopsPerToken);
+                        std::cout << line;
+                    }
+                }
                 first = false;
             }
             if (*format == "json")
                 std::cout << all.dump(2) << "\n";
-            if (e.runs.empty() && *format == "text")
+            if (e.runs.empty() && e.sweeps.empty() && *format == "text")
                 std::cout << *path << ": no runs\n";
             return ExitOk;
         });
     });
 }
-
 } // namespace blockscope::cli

@@ -234,8 +234,7 @@ SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
         for (double d : {1.0, 0.5, 0.4, 0.3, 0.2, 0.1})
             rules.push_back({MaskRule::Kind::Density, d, true, false, false});
     SparsitySweepReport report;
-    const double dense
-        = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
+    const double dense = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
     const Architecture &arch = o.model->architecture();
     for (const MaskRule &rule : rules) {
         SparseEvalResult e
