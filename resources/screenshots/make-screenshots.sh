@@ -33,3 +33,20 @@ run --experiment "$experiment" --page pruning --runs run-0002 --what-if "attn 3"
     --screenshot "$here/pruning-page.png"
 run --experiment "$experiment" --page pruning --runs run-0001,run-0002 --size 1800x1050 \
     --screenshot "$here/pruning-compare.png"
+
+# The attention page on stories260K: gates trained by the CLI (tiny recipe, B 16), then the maps of
+# layer 2 for the first TinyStories paragraphs; gate training live in the app; the perplexity-
+# against-sparsity sweep of those gates and the static baseline; the token view of a short text.
+stories="$data/text/tinystories_valid_head.txt"
+gates="$scratch/stories260K-B16.seergate.safetensors"
+"$build/app/blockscope-cli" gates train "$model" --calib "$stories" --out "$gates" --quiet
+run "$model" --page attention --gates "$gates" --layer 2 --size 1800x1050 --screenshot "$here/attention-page.png"
+run "$model" --page attention --attention-tab training --train-gates "$scratch/trained-in-app.seergate.safetensors" \
+    --size 1800x1050 --screenshot "$here/gate-training.png"
+run "$model" --page attention --gates "$gates" --attention-tab sweep --sweep --size 1800x1050 \
+    --screenshot "$here/sparsity-sweep.png"
+printf '%s\n' "Once upon a time, there was a little girl named Lily. She loved to play outside in the sun." \
+    "One day, she saw a big red ball in the park. She ran to it and kicked it high into the sky." \
+    "The ball flew over the trees, and Lily laughed and laughed." >"$scratch/short.txt"
+run "$model" --page attention --gates "$gates" --attention-text "$scratch/short.txt" --layer 2 --attention-tab tokens \
+    --size 1800x1050 --screenshot "$here/attention-tokens.png"

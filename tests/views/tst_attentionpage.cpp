@@ -8,6 +8,7 @@
 #include "testdata.h"
 
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
 #include <QSignalSpy>
@@ -269,6 +270,46 @@ private Q_SLOTS:
         QCOMPARE(page.maskRule().kind, sparse::MaskRule::Kind::Density);
         QVERIFY(!page.modeBox()->isEnabled());
         QVERIFY(page.maskCellCount() > 0);
+    }
+
+    void longTextsStayResponsive()
+    {
+        // 32k tokens at B = 64: 512 x 512 blocks per head, block maps only (no token masses).
+        const int nb = 512, heads = 8;
+        auto s = std::make_shared<sparse::LayerAttentionSnapshot>();
+        s->tokens = nb * 64;
+        s->blockSize = 64;
+        s->nb = nb;
+        s->hasGates = true;
+        for (int h = 0; h < heads; ++h) {
+            sparse::HeadAttention a;
+            a.gateLogits = sparse::BlockGrid(nb);
+            a.blockMass = sparse::BlockGrid(nb);
+            for (int i = 0; i < nb; ++i)
+                for (int j = 0; j <= i; ++j) {
+                    a.gateLogits.at(i, j) = -0.05f * static_cast<float>(i - j) + (j == 0 ? 3.0f : 0.0f)
+                        + 0.2f * std::sin(static_cast<float>(h * 31 + i * 7 + j));
+                    a.blockMass.at(i, j) = 64.0f / static_cast<float>(i + 1);
+                }
+            a.gateProbs = sparse::rowSoftmax(a.gateLogits);
+            a.truth = a.gateProbs;
+            s->heads.push_back(std::move(a));
+        }
+        s->meanOverHeads = s->heads.front();
+        JobRunner runner;
+        AttentionPage page(&runner);
+        page.resize(1600, 900);
+        QElapsedTimer timer;
+        timer.start();
+        page.setSnapshot(s);
+        const qint64 shown = timer.restart();
+        page.setMaskRule(density(0.2));
+        const qint64 reselected = timer.elapsed();
+        qInfo("512 x 512 blocks, %d heads: shown in %lld ms, mask re-selected in %lld ms", heads,
+            static_cast<long long>(shown), static_cast<long long>(reselected));
+        QCOMPARE(page.masks().size(), std::size_t(heads));
+        QVERIFY(std::isnan(page.maskStats().recallP5)); // block sums only
+        QVERIFY(reselected < 3000);
     }
 
     void exportsMapsAndMatrices()
