@@ -14,6 +14,8 @@
 #include <c10/core/GradMode.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -223,6 +225,24 @@ void GateSet::save(const std::string &path) const
         {"created_by", c.createdBy},
     };
     writeSafetensors(path, std::move(entries), meta);
+    // The settings again as a small JSON beside the weights, for people and scripts (the loader
+    // reads the safetensors metadata, which is authoritative).
+    json settings = json::object();
+    for (const auto &[k, v] : meta)
+        settings[k] = v;
+    std::string sidecar = path;
+    const std::string suffix = ".safetensors";
+    if (sidecar.size() > suffix.size() && sidecar.compare(sidecar.size() - suffix.size(), suffix.size(), suffix) == 0)
+        sidecar.erase(sidecar.size() - suffix.size());
+    sidecar += ".json";
+    const std::string tmp = sidecar + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << settings.dump(2) << "\n";
+        if (!out)
+            throw std::runtime_error("cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, sidecar);
 }
 
 namespace {

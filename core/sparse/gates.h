@@ -74,7 +74,8 @@ public:
     const GateConfig &config() const;
     GateConfig &config();
     std::int64_t parameterCount() const;
-    // Writes the gate file (F32) atomically; the metadata carries `config()`.
+    // Writes the gate file (F32) atomically; the metadata carries `config()`, and the same settings
+    // go to a JSON file beside it ("x.seergate.safetensors" -> "x.seergate.json").
     void save(const std::string &path) const;
 
     struct Impl;

@@ -316,6 +316,12 @@ private Q_SLOTS:
         QCOMPARE(back.config().blockSize, 4);
         QCOMPARE(back.config().baseFingerprint, modelFingerprint(*decoder));
         QCOMPARE(GateSet::readConfig(path).qHeads, 4);
+        // The settings beside the weights, as JSON.
+        QFile sidecar(QString::fromStdString(path).replace(QStringLiteral(".safetensors"), QStringLiteral(".json")));
+        QVERIFY(sidecar.open(QIODevice::ReadOnly));
+        const QByteArray settings = sidecar.readAll();
+        QVERIFY2(settings.contains("\"block_size\": \"4\"") && settings.contains("blockscope.seergate"),
+            settings.constData());
         auto expectMismatch = [&](const Decoder &other, const std::string &field) {
             try {
                 GateSet::load(path, other);
