@@ -59,9 +59,10 @@ json pointJson(const PpaPoint &p)
 {
     json units = json::array();
     for (const UnitCost &u : p.costs.units)
-        units.push_back({{"unit", u.unit}, {"removed", u.removed}, {"params", u.params},
-            {"stored_bytes", u.storedBytes}, {"prefill_flops_per_token", u.prefillFlopsPerToken},
-            {"decode_bytes_per_token", u.decodeBytesPerToken}, {"seconds", figureJson(u.seconds)}});
+        units.push_back(
+            {{"unit", u.unit}, {"removed", u.removed}, {"params", u.params}, {"stored_bytes", u.storedBytes},
+                {"prefill_flops_per_token", u.prefillFlopsPerToken}, {"decode_bytes_per_token", u.decodeBytesPerToken},
+                {"seconds", figureJson(u.seconds)}, {"joules_per_token", figureJson(u.joulesPerToken)}});
     json preds = json::array();
     for (const Prediction &q : p.predictions)
         preds.push_back({{"device", q.device}, {"calibrated", q.calibrated}, {"provenance", "modelled"},
@@ -146,7 +147,7 @@ void printPredictions(const std::vector<PpaPoint> &points)
 
 void printBreakdown(const PpaPoint &p)
 {
-    double params = 0, flops = 0, bytes = 0, secs = 0;
+    double params = 0, flops = 0, bytes = 0, secs = 0, joules = 0;
     for (const UnitCost &u : p.costs.units)
         if (!u.removed) {
             params += static_cast<double>(u.params);
@@ -154,18 +155,25 @@ void printBreakdown(const PpaPoint &p)
             bytes += u.decodeBytesPerToken;
             if (u.seconds.known())
                 secs += u.seconds.value;
+            if (u.joulesPerToken.known())
+                joules += u.joulesPerToken.value;
         }
     std::printf("\nblock-level shares of \"%s\" (%% of the kept total; time measured per unit):\n", p.label.c_str());
-    std::printf("%-10s %8s %10s %10s %10s %14s\n", "unit", "params", "FLOPs", "bytes", "time", "time (ms)");
+    std::printf(
+        "%-10s %8s %10s %10s %10s %10s %14s\n", "unit", "params", "FLOPs", "bytes", "time", "energy", "time (ms)");
     for (const UnitCost &u : p.costs.units) {
         if (u.removed) {
             std::printf("%-10s %8s\n", u.unit.c_str(), "removed");
             continue;
         }
-        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %14s\n", u.unit.c_str(), 100 * u.params / params,
+        const std::string energy = u.joulesPerToken.known() && joules > 0
+            ? num(100 * u.joulesPerToken.value / joules, "%.1f") + "%"
+                + (u.joulesPerToken.provenance == Provenance::Measured ? " m" : " M")
+            : "-";
+        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %10s %14s\n", u.unit.c_str(), 100 * u.params / params,
             100 * u.prefillFlopsPerToken / flops, 100 * u.decodeBytesPerToken / bytes,
             u.seconds.known() && secs > 0 ? (num(100 * u.seconds.value / secs, "%.1f") + "%").c_str() : "-",
-            figure(u.seconds, 1e3, "%.3f").c_str());
+            energy.c_str(), figure(u.seconds, 1e3, "%.3f").c_str());
     }
 }
 

@@ -4,6 +4,7 @@
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
 #include "ppa/ppa.h"
+#include "ppa/ppajob.h"
 #include "ppacommand.h"
 #include "progressbar.h"
 #include "prune/prunejob.h"
@@ -23,6 +24,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     auto method = std::make_shared<std::string>("sleb");
     auto protect = std::make_shared<std::vector<int>>();
     auto quiet = std::make_shared<bool>(false);
+    auto withPpa = std::make_shared<bool>(false);
     auto cmd = app.add_subcommand("prune",
         "Run a layer-pruning search (SLEB, FinerCut, EvoPress, ShortGPT, angular distance) and write every step "
         "to an experiment file as it is produced");
@@ -84,7 +86,9 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_flag("--resume", r->resume, "Continue the last unfinished run of this method in --out");
     cmd->add_option("--label", r->label, "A label for the run");
     cmd->add_flag("--quiet", *quiet, "Print only the summary");
-    cmd->callback([r, method, protect, quiet, cmd, &exitCode] {
+    cmd->add_flag("--ppa", *withPpa,
+        "Afterwards, give the dense model and every step a PPA point (measured here and modelled; see `ppa`)");
+    cmd->callback([r, method, protect, quiet, withPpa, cmd, &exitCode] {
         exitCode = guarded("prune", [&] {
             PruneRequest req = *r;
             req.options.method = pruneMethodFromName(*method);
@@ -124,6 +128,18 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                 std::cout << "calibration: " << report.calibration.oneLine() << "\n";
                 if (req.options.evaluateSteps)
                     std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";
+                if (*withPpa) {
+                    ppa::PpaRequest p;
+                    p.modelPath = req.modelPath;
+                    p.experimentPath = req.experimentPath;
+                    p.runId = report.runId;
+                    p.device = req.device;
+                    p.dtype = req.dtype;
+                    const ppa::PpaReport points = ppa::runPpaJob(p, job);
+                    bar.finish();
+                    std::cout << "\nPPA points (written next to the run):\n";
+                    printPpaTable(points.points);
+                }
             } catch (const JobCancelled &) {
                 bar.finish();
                 std::cerr << "prune: cancelled; the completed steps are in " << req.experimentPath

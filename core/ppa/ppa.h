@@ -66,6 +66,9 @@ struct UnitCost
     double decodeFlopsPerToken = 0; // at context seq + decodeTokens/2
     double decodeBytesPerToken = 0;
     Figure seconds; // measured time of one prefill of the workload in this unit (NaN if not measured)
+    // Prefill energy per token spent in this unit: the total measured energy apportioned by measured
+    // time when a counter was read, else FLOPs·J/FLOP + weight bytes/(batch·seq)·J/byte (modelled).
+    Figure joulesPerToken;
 };
 
 // The analytic model (ppa.md "modelled"): counts from the architecture, the checkpoint's tensors

@@ -24,6 +24,31 @@ const DeviceSpec &energyClassFor(const DeviceTable &table, const std::string &ki
     return table.devices.front();
 }
 
+// Each unit's share of the prefill energy per token: the measured total split by measured time when
+// a counter was read, else the unit's own modelled FLOPs and weight traffic.
+void apportionEnergy(PpaPoint &p, const DeviceSpec &energy, const Workload &w)
+{
+    const double tokens = static_cast<double>(w.batch) * w.seq, b = dtypeBytes(w.dtype);
+    const bool measured = p.measured && p.measured->prefillJoulesPerToken.known()
+        && p.measured->prefillJoulesPerToken.provenance == Provenance::Measured;
+    double totalSeconds = 0;
+    for (const UnitCost &u : p.costs.units)
+        if (!u.removed && u.seconds.known())
+            totalSeconds += u.seconds.value;
+    for (UnitCost &u : p.costs.units) {
+        if (u.removed)
+            continue;
+        if (measured && u.seconds.known() && totalSeconds > 0) {
+            u.joulesPerToken = {p.measured->prefillJoulesPerToken.value * u.seconds.value / totalSeconds, NaN, NaN, 0,
+                Provenance::Measured, "measured total apportioned by measured time"};
+        } else {
+            u.joulesPerToken = Figure::modelled(u.prefillFlopsPerToken * energy.joulesPerFlop
+                    + static_cast<double>(u.params) * b / tokens * energy.joulesPerByte,
+                "modelled with " + energy.name + "'s energy constants");
+        }
+    }
+}
+
 } // namespace
 
 PpaReport runPpaJob(const PpaRequest &r, JobContext &job)
@@ -122,6 +147,7 @@ PpaReport runPpaJob(const PpaRequest &r, JobContext &job)
             p.measured = measureConfiguration(*decoder, p.mask, mo, p.costs, local ? *local : energyClass, &job);
             report.energySource = p.measured->energySource;
         }
+        apportionEnergy(p, local ? *local : energyClass, w);
         job.progress(static_cast<double>(i + 1), static_cast<double>(points.size()));
         if (r.onPoint)
             r.onPoint(p);

@@ -109,7 +109,8 @@ void writeUnits(const Location &parent, const std::vector<ppa::UnitCost> &units)
     std::vector<std::int32_t> layers, runs;
     std::vector<std::uint8_t> removed;
     std::vector<std::int64_t> params;
-    std::vector<double> stored, prefillFlops, decodeFlops, decodeBytes, seconds, secondsMin, secondsMax;
+    std::vector<double> stored, prefillFlops, decodeFlops, decodeBytes, seconds, secondsMin, secondsMax, joules;
+    std::vector<std::string> joulesProvenance, joulesNotes;
     for (const auto &u : units) {
         names.push_back(u.unit);
         layers.push_back(u.layer);
@@ -125,6 +126,9 @@ void writeUnits(const Location &parent, const std::vector<ppa::UnitCost> &units)
         runs.push_back(u.seconds.runs);
         provenance.push_back(ppa::provenanceName(u.seconds.provenance));
         notes.push_back(u.seconds.note);
+        joules.push_back(u.joulesPerToken.value);
+        joulesProvenance.push_back(ppa::provenanceName(u.joulesPerToken.provenance));
+        joulesNotes.push_back(u.joulesPerToken.note);
     }
     const auto n = dims1(units.size());
     writeStrings(at, "name", names);
@@ -141,6 +145,9 @@ void writeUnits(const Location &parent, const std::vector<ppa::UnitCost> &units)
     h5::writeDataset(at, "seconds_runs", n, runs);
     writeStrings(at, "seconds_provenance", provenance);
     writeStrings(at, "seconds_note", notes);
+    h5::writeDataset(at, "joules_per_token", n, joules);
+    writeStrings(at, "joules_provenance", joulesProvenance);
+    writeStrings(at, "joules_note", joulesNotes);
 }
 
 void writeCosts(const Location &parent, const ppa::CostModel &c)
@@ -365,6 +372,17 @@ std::vector<ppa::UnitCost> readUnits(const Location &parent, int layers)
     requireLength(at, "seconds_runs", runs.size(), n);
     requireLength(at, "seconds_provenance", provenance.size(), n);
     requireLength(at, "seconds_note", notes.size(), n);
+    // Per-unit energy came later: files without it read with unknown energy.
+    std::vector<double> joules;
+    std::vector<std::string> joulesProvenance, joulesNotes;
+    if (at.hasLink("joules_per_token")) {
+        joules = read1<double>(at, "joules_per_token");
+        joulesProvenance = readStrings(at, "joules_provenance");
+        joulesNotes = readStrings(at, "joules_note");
+        requireLength(at, "joules_per_token", joules.size(), n);
+        requireLength(at, "joules_provenance", joulesProvenance.size(), n);
+        requireLength(at, "joules_note", joulesNotes.size(), n);
+    }
     std::vector<ppa::UnitCost> units;
     for (std::size_t i = 0; i < n; ++i) {
         if (layerIds[i] < -1 || layerIds[i] >= layers)
@@ -385,6 +403,9 @@ std::vector<ppa::UnitCost> readUnits(const Location &parent, int layers)
         u.decodeBytesPerToken = decodeBytes[i];
         u.seconds = {seconds[i], secondsMin[i], secondsMax[i], runs[i],
             provenanceFrom(at, at.child("seconds_provenance"), provenance[i]), notes[i]};
+        if (!joules.empty())
+            u.joulesPerToken = {joules[i], ppa::NaN, ppa::NaN, 0,
+                provenanceFrom(at, at.child("joules_provenance"), joulesProvenance[i]), joulesNotes[i]};
         units.push_back(std::move(u));
     }
     return units;

@@ -90,6 +90,12 @@ private Q_SLOTS:
         QCOMPARE(run.ppa[0].measured->prefillTokensPerSecond.provenance, ppa::Provenance::Measured);
         QCOMPARE(run.ppa[0].predictions.size(), std::size_t(2)); // this machine (calibrated) and L4
         QVERIFY(run.ppa[0].predictions[0].calibrated);
+        // Every kept unit's share of the energy, labelled (no counter here: modelled).
+        for (const ppa::UnitCost &u : run.ppa[0].costs.units) {
+            QVERIFY2(u.joulesPerToken.known(), u.unit.c_str());
+            QVERIFY(u.joulesPerToken.provenance == ppa::Provenance::Measured
+                || u.joulesPerToken.note.find("modelled") != std::string::npos);
+        }
         const CliResult report = runCli({QStringLiteral("report"), exp});
         QVERIFY2(report.out.contains("PPA points:"), report.out.constData());
     }

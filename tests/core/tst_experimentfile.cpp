@@ -278,7 +278,8 @@ ppa::CostModel costsOf(int layers, const UnitMask &mask, bool timed)
     c.prefillBytesPerToken = 1234.5;
     c.decodeFlopsPerToken = 3.4e9;
     c.decodeBytesPerToken = 7.1e6;
-    c.units.push_back({"embedding", -1, false, 8192, 32768, 0, 0, 32768, ppa::Figure::modelled(NaN)});
+    c.units.push_back({"embedding", -1, false, 8192, 32768, 0, 0, 32768, ppa::Figure::modelled(NaN),
+        ppa::Figure::modelled(2.5e-9, "modelled with toy's energy constants")});
     for (int l = 0; l < layers; ++l) {
         for (int k = 0; k < 2; ++k) {
             ppa::UnitCost u;
@@ -292,10 +293,13 @@ ppa::CostModel costsOf(int layers, const UnitMask &mask, bool timed)
             u.decodeBytesPerToken = u.removed ? 0 : u.storedBytes;
             u.seconds = timed && !u.removed ? measuredFigure(1e-4 * (l + 1), 0.9e-4 * (l + 1), 1.2e-4 * (l + 1), 5)
                                             : ppa::Figure::modelled(NaN, "not measured");
+            u.joulesPerToken = timed && !u.removed ? measuredFigure(1e-6 * (l + 1), NaN, NaN, 0)
+                                                   : ppa::Figure::modelled(u.removed ? NaN : 3e-7, "modelled");
             c.units.push_back(u);
         }
     }
-    c.units.push_back({"lm_head", -1, false, 8192, 32768, 16384, 16384, 32768, ppa::Figure::modelled(0.0)});
+    c.units.push_back({"lm_head", -1, false, 8192, 32768, 16384, 16384, 32768, ppa::Figure::modelled(0.0),
+        ppa::Figure::modelled(4e-7, "modelled")});
     return c;
 }
 
@@ -385,6 +389,7 @@ void comparePoint(const ppa::PpaPoint &a, const ppa::PpaPoint &b)
         QVERIFY(same(u.decodeFlopsPerToken, v.decodeFlopsPerToken));
         QVERIFY(same(u.decodeBytesPerToken, v.decodeBytesPerToken));
         compareFigure(u.seconds, v.seconds);
+        compareFigure(u.joulesPerToken, v.joulesPerToken);
     }
     QCOMPARE(a.measured.has_value(), b.measured.has_value());
     if (a.measured) {
