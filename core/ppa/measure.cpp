@@ -159,6 +159,28 @@ std::unique_ptr<EnergyMeter> openNvml(int index, std::string *whyNot)
     return std::make_unique<NvmlMeter>(lib, device, get, "NVML total energy, GPU " + std::to_string(index));
 }
 
+// ---- memory -------------------------------------------------------------------------------------
+
+// A "VmHWM:" / "VmRSS:" line of /proc/self/status in bytes, or NaN.
+double statusBytes(const std::string &key)
+{
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(key, 0) == 0)
+            return std::stod(line.substr(key.size())) * 1024.0; // kB
+    return NaN;
+}
+
+// Resets VmHWM to the current RSS (Linux: "5" > /proc/self/clear_refs); false when not allowed.
+bool resetPeakResident()
+{
+    std::ofstream out("/proc/self/clear_refs");
+    out << "5";
+    out.flush();
+    return static_cast<bool>(out);
+}
+
 // ---- timing ------------------------------------------------------------------------------------
 
 void synchronize(const c10::Device &device)
@@ -268,6 +290,8 @@ Measurement measureConfiguration(const Decoder &decoder, const UnitMask &mask, c
     if (dev.is_cuda())
         c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(std::max<int>(0, dev.index())));
 #endif
+    const bool rssReset = !dev.is_cuda() && resetPeakResident();
+    const double rssBefore = rssReset ? statusBytes("VmRSS:") : NaN;
     for (int i = 0; i < w.warmup; ++i)
         decoder.forward(tokens, mask);
     std::vector<double> prefillRate, prefillEnergy;
@@ -290,6 +314,14 @@ Measurement measureConfiguration(const Decoder &decoder, const UnitMask &mask, c
             "CUDA caching allocator peak, weights included");
     }
 #endif
+    if (rssReset) {
+        const double peak = statusBytes("VmHWM:");
+        if (std::isfinite(peak))
+            m.peakMemoryBytes = fromRuns({peak}, Provenance::Measured,
+                "peak resident memory of the whole process during the prefill runs (VmHWM; libraries and mapped "
+                "weights included; "
+                    + std::to_string(static_cast<long long>(rssBefore / 1048576)) + " MiB before them)");
+    }
     if (!m.peakMemoryBytes.known())
         m.peakMemoryBytes = Figure::modelled(costs.computeBytes + costs.activationPeakBytes,
             "weights plus modelled activations (no allocator statistics on CPU)");

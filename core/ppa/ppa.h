@@ -153,7 +153,7 @@ struct Measurement
     Figure decodeMsPerToken;
     Figure prefillJoulesPerToken; // measured with an energy counter, else modelled (and says so)
     Figure decodeJoulesPerToken;
-    Figure peakMemoryBytes; // measured on CUDA (allocator peak), modelled on CPU
+    Figure peakMemoryBytes; // CUDA: allocator peak; CPU: process peak RSS (VmHWM) when resettable; else modelled
     std::string energySource; // "RAPL package-0 (/sys/class/powercap/intel-rapl:0)", "NVML", or why none
 };
 

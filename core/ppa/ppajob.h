@@ -41,7 +41,8 @@ struct MeasureOptions
 
 // Prefill throughput and decode latency of `decoder` with `mask` (warm-up, then runs; median with
 // min and max), energy from a counter when one is readable (else modelled from `energyModel`'s
-// constants, and the figure says so), peak memory (CUDA: allocator peak; CPU: modelled). Fills
+// constants, and the figure says so), peak memory (CUDA: allocator peak; CPU: the process's peak
+// resident set during the prefill runs where Linux lets it be reset, else modelled). Fills
 // `costs.units[*].seconds` with measured per-unit prefill times when unitBreakdown is on.
 Measurement measureConfiguration(const Decoder &decoder, const UnitMask &mask, const MeasureOptions &options,
     CostModel &costs, const DeviceSpec &energyModel, JobContext *job = nullptr);

@@ -292,7 +292,12 @@ private Q_SLOTS:
             m.prefillJoulesPerToken.note.find("modelled") != std::string::npos, m.prefillJoulesPerToken.note.c_str());
         QVERIFY2(m.energySource.rfind("none:", 0) == 0, m.energySource.c_str());
         QCOMPARE(m.prefillJoulesPerToken.value, costs.prefillFlopsPerToken * 1e-9 + costs.prefillBytesPerToken * 2e-9);
-        QCOMPARE(m.peakMemoryBytes.provenance, Provenance::Modelled);
+        // Linux lets the peak RSS be reset: the peak is measured, and at least the weights.
+        QVERIFY(m.peakMemoryBytes.known());
+        if (m.peakMemoryBytes.provenance == Provenance::Measured)
+            QVERIFY(m.peakMemoryBytes.value > costs.computeBytes);
+        else
+            QVERIFY(m.peakMemoryBytes.note.find("modelled") != std::string::npos);
         for (const UnitCost &u : costs.units)
             QVERIFY2(u.seconds.known() && u.seconds.provenance == Provenance::Measured, u.unit.c_str());
         // With a (fake) counter the energy is measured.
