@@ -8,6 +8,7 @@ add_library(blockscope_gui STATIC
   gui/mainwindow.cpp gui/mainwindow.h
   gui/mainwindow_attention.cpp
   gui/mainwindow_open.cpp
+  gui/mainwindow_ppa.cpp
   gui/mainwindow_pruning.cpp
   gui/recentfiles.cpp gui/recentfiles.h
   gui/screenshot.cpp gui/screenshot.h

@@ -29,8 +29,8 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     size.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption experiment(QStringLiteral("experiment"),
         QStringLiteral("Experiment file (.h5) to open on the pruning page."), QStringLiteral("file"));
-    QCommandLineOption page(QStringLiteral("page"), QStringLiteral("Page to show first: model, pruning or attention."),
-        QStringLiteral("page"));
+    QCommandLineOption page(QStringLiteral("page"),
+        QStringLiteral("Page to show first: model, pruning, attention or ppa."), QStringLiteral("page"));
     page.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption runs(QStringLiteral("runs"),
         QStringLiteral("Runs of the experiment to select, comma-separated (two: compare)."), QStringLiteral("ids"));
@@ -90,9 +90,8 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     o.select = parser.value(select);
     o.experiment = parser.value(experiment);
     o.page = parser.value(page);
-    if (!o.page.isEmpty() && o.page != QLatin1String("model") && o.page != QLatin1String("pruning")
-        && o.page != QLatin1String("attention")) {
-        o.error = QStringLiteral("--page expects model, pruning or attention, got '%1'").arg(o.page);
+    if (!o.page.isEmpty() && !QStringList({"model", "pruning", "attention", "ppa"}).contains(o.page)) {
+        o.error = QStringLiteral("--page expects model, pruning, attention or ppa, got '%1'").arg(o.page);
         return o;
     }
     o.gates = parser.value(gates);

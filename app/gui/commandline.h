@@ -14,7 +14,7 @@ struct GuiOptions
     QString select; // hidden: tensor name or group path ("Block 0/MLP") to select first
     QSize windowSize; // hidden: initial size, for reproducible screenshots
     QString experiment; // experiment file to open on the pruning page
-    QString page; // hidden: "model", "pruning" or "attention", the page shown first
+    QString page; // hidden: "model", "pruning", "attention" or "ppa", the page shown first
     QStringList runs; // hidden: runs of the experiment to select ("run-0001"; two compare them)
     QStringList whatIf; // hidden: units to switch off for what-if ("attn 2", "block 1")
     QString attentionText; // hidden: text file for the attention page

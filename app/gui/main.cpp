@@ -4,6 +4,7 @@
 #include "gatetrainpanel.h"
 #include "logsetup.h"
 #include "mainwindow.h"
+#include "ppapage.h"
 #include "prune/unit.h"
 #include "pruningpage.h"
 #include "screenshot.h"
@@ -74,6 +75,15 @@ void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::
     }
     if (!options.page.isEmpty())
         window.showPage(options.page);
+    // The PPA page reads the experiment after the pruning page has: a shot of it waits for that too.
+    if (options.page == QLatin1String("ppa") && !options.experiment.isEmpty() && taker) {
+        using blockscope::views::PpaPage;
+        taker->expect();
+        QObject::connect(window.ppaPage(), &PpaPage::experimentLoaded, taker,
+            &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+        QObject::connect(window.ppaPage(), &PpaPage::experimentFailed, taker,
+            &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+    }
 }
 
 // --gates, --attention-text, --layer, --attention-tab, --train-gates and --sweep: what the

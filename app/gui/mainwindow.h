@@ -31,6 +31,7 @@ class ModelFilterProxy;
 class ModelTreeModel;
 class PruningPage;
 class AttentionPage;
+class PpaPage;
 } // namespace blockscope::views
 
 namespace blockscope::gui {
@@ -52,7 +53,7 @@ public:
     void followLog(views::LogRelay *relay);
     // Reads an experiment file onto the pruning page (in the background) and shows the page.
     void openExperiment(const QString &path);
-    // "model", "pruning" or "attention"; false for any other name.
+    // "model", "pruning", "attention" or "ppa"; false for any other name.
     bool showPage(const QString &name);
     // Switches a unit off or on for what-if (the model tree's context menu does this).
     void toggleWhatIf(const QModelIndex &treeIndex);
@@ -72,6 +73,7 @@ public:
     views::EvaluationPanel *evaluationPanel() const { return m_evaluation; }
     views::PruningPage *pruningPage() const { return m_pruning; }
     views::AttentionPage *attentionPage() const { return m_attention; }
+    views::PpaPage *ppaPage() const { return m_ppa; }
     QTabWidget *pages() const { return m_pages; }
 
     static QString emptyHint();
@@ -96,6 +98,8 @@ private:
     void treeContextMenu(const QPoint &pos);
     // mainwindow_attention.cpp
     QWidget *createAttentionPage();
+    // mainwindow_ppa.cpp
+    QWidget *createPpaPage();
     void createDocks();
     void rebuildRecentMenu();
     void openFileDialog();
@@ -118,6 +122,7 @@ private:
     views::EvaluationPanel *m_evaluation;
     views::PruningPage *m_pruning = nullptr;
     views::AttentionPage *m_attention = nullptr;
+    views::PpaPage *m_ppa = nullptr;
     QTabWidget *m_pages = nullptr;
     QLabel *m_statusWhatIf = nullptr;
     QStackedWidget *m_stack;

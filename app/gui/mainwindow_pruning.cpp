@@ -1,5 +1,5 @@
-// The pruning page in the window (and the attention tab after it): a tab beside the model tree, File > Open Experiment, what-if
-// from the model tree's context menu, and the what-if result in the status bar.
+// The pruning page in the window (and the attention and PPA tabs after it): a tab beside the model tree, File > Open
+// Experiment, what-if from the model tree's context menu, and the what-if result in the status bar.
 #include "mainwindow.h"
 
 #include "attentionpage.h"
@@ -7,6 +7,7 @@
 #include "model/modelhandle.h"
 #include "modelfilterproxy.h"
 #include "modeltreemodel.h"
+#include "ppapage.h"
 #include "pruningpage.h"
 #include "whatifcontroller.h"
 
@@ -29,6 +30,7 @@ QWidget *MainWindow::createPages()
     m_pages->addTab(m_stack, tr("Model"));
     m_pages->addTab(m_pruning, tr("Pruning"));
     m_pages->addTab(createAttentionPage(), tr("Attention"));
+    m_pages->addTab(createPpaPage(), tr("PPA"));
 
     m_statusWhatIf = new QLabel;
     m_statusWhatIf->setObjectName(QStringLiteral("statusWhatIf"));
@@ -76,6 +78,8 @@ bool MainWindow::showPage(const QString &name)
         m_pages->setCurrentWidget(m_pruning);
     else if (name == QLatin1String("attention"))
         m_pages->setCurrentWidget(m_attention);
+    else if (name == QLatin1String("ppa"))
+        m_pages->setCurrentWidget(m_ppa);
     else
         return false;
     return true;

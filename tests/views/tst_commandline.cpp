@@ -79,6 +79,9 @@ private Q_SLOTS:
             << "pruning" << QStringList({"run-0001", "run-0002"}) << QStringList() << false;
         QTest::newRow("what-if units") << QStringList({"--what-if", "attn 2,block 1"}) << ""
                                        << "" << QStringList() << QStringList({"attn 2", "block 1"}) << false;
+        QTest::newRow("the PPA page of an experiment")
+            << QStringList({"--experiment", "x.h5", "--page", "ppa"}) << "x.h5"
+            << "ppa" << QStringList() << QStringList() << false;
         QTest::newRow("unknown page") << QStringList({"--page", "gates"}) << ""
                                       << "" << QStringList() << QStringList() << true;
     }

@@ -9,8 +9,12 @@
 #include "model/modelhandle.h"
 #include "modelfilterproxy.h"
 #include "modeltreemodel.h"
+#include "ppapage.h"
+#include "ppapointmodel.h"
+#include "ppatestpoints.h"
 #include "pruningpage.h"
 #include "recentfiles.h"
+#include "store/experimentfile.h"
 #include "testdata.h"
 #include "whatifcontroller.h"
 
@@ -202,7 +206,7 @@ private Q_SLOTS:
         const QString demo = test::sourceDir() + QStringLiteral("/resources/demo-model");
         MainWindow w;
         w.show();
-        QCOMPARE(w.pages()->count(), 3);
+        QCOMPARE(w.pages()->count(), 4);
         QCOMPARE(w.pages()->tabText(1), QStringLiteral("Pruning"));
         QVERIFY(w.showPage(QStringLiteral("pruning")));
         QCOMPARE(w.pages()->currentWidget(), w.pruningPage());
@@ -279,6 +283,30 @@ private Q_SLOTS:
         QVERIFY(failed.wait(10000));
         QVERIFY(w.pruningPage()->banner()->isVisible());
         QVERIFY(w.pruningPage()->banner()->text().contains(QStringLiteral("missing.h5")));
+    }
+
+    void ppaPageFollowsTheExperiment()
+    {
+        // An experiment with PPA points, opened as File > Open Experiment does: the pruning page
+        // reads it, and the PPA tab after Attention shows its points.
+        const std::string file = m_dir.filePath(QStringLiteral("ppa.h5")).toStdString();
+        RunInfo info;
+        info.layers = 4;
+        info.options = PruneOptions::tinyTsDefaults(PruneMethod::Sleb);
+        const std::string id = ExperimentFile::addRun(file, info);
+        ExperimentFile::setPpa(file, id, test::syntheticRun(true, true));
+        MainWindow w;
+        w.show();
+        QCOMPARE(w.pages()->tabText(3), QStringLiteral("PPA"));
+        QCOMPARE(w.pages()->widget(3), w.ppaPage());
+        QSignalSpy loaded(w.ppaPage(), &views::PpaPage::experimentLoaded);
+        w.openExperiment(QString::fromStdString(file));
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(w.ppaPage()->experimentPath(), QString::fromStdString(file));
+        QCOMPARE(w.ppaPage()->pointModel(0)->rowCount(), 4);
+        QVERIFY(w.showPage(QStringLiteral("ppa")));
+        QCOMPARE(w.pages()->currentWidget(), w.ppaPage());
+        QVERIFY(QTest::qWaitFor([&] { return w.jobRunner()->runningCount() == 0; }, 60000));
     }
 };
 

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "ppa/ppa.h"
+
+#include <QAbstractTableModel>
+
+namespace blockscope::views {
+
+// What the block-shares chart shows a unit's share of.
+enum class BlockShareMetric { Params, Flops, Bytes, Time };
+
+// The units of one PPA point (embedding, attn L, mlp L, lm_head, ...), one row each, with their
+// share of the configuration's kept total: parameters, prefill FLOPs and decode bytes per token
+// (modelled, the cost model) and prefill time (measured per unit on this machine). Removed units
+// keep their row with a share of 0 and a marker for the chart. Holds a copy of the point's units.
+class BlockShareModel : public QAbstractTableModel
+{
+    Q_OBJECT
+public:
+    enum Column {
+        Unit,
+        Share, // of the selected metric, percent (removed: 0)
+        RemovedMarker, // a stub for removed units (the chart hatches it), 0 for kept ones
+        ParamsShare,
+        FlopsShare,
+        BytesShare,
+        TimeShare, // measured
+        TimeMs, // measured per-unit prefill time
+        Removed, // 1 / 0
+        ColumnCount
+    };
+    static constexpr int ValueRole = Qt::UserRole + 1;
+
+    explicit BlockShareModel(QObject *parent = nullptr);
+
+    void setPoint(const ppa::PpaPoint &point);
+    void clear();
+    QString pointLabel() const { return m_label; }
+    void setMetric(BlockShareMetric metric);
+    BlockShareMetric metric() const { return m_metric; }
+
+    // "measured", "modelled" (or "measured and modelled" for a mix of unit times); empty with no time.
+    QString provenance(BlockShareMetric metric) const;
+    // "Share of parameters (modelled)".
+    QString metricTitle(BlockShareMetric metric) const;
+    static QString metricName(BlockShareMetric metric);
+    // Whether the point has the figures for the metric (unit times: measured).
+    bool hasMetric(BlockShareMetric metric) const;
+    QString unitName(int row) const;
+    bool isRemoved(int row) const;
+    // "measured" or "modelled" for the unit's time; empty when it has none.
+    QString timeProvenance(int row) const;
+    double value(int row, int column) const;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    double share(int row, BlockShareMetric metric) const;
+    double raw(const ppa::UnitCost &unit, BlockShareMetric metric) const;
+    double total(BlockShareMetric metric) const;
+
+    std::vector<ppa::UnitCost> m_units;
+    QString m_label;
+    BlockShareMetric m_metric = BlockShareMetric::Params;
+};
+
+} // namespace blockscope::views
