@@ -42,9 +42,20 @@ double BlockShareModel::raw(const ppa::UnitCost &u, BlockShareMetric metric) con
     case BlockShareMetric::Params: return static_cast<double>(u.params);
     case BlockShareMetric::Flops: return u.prefillFlopsPerToken;
     case BlockShareMetric::Bytes: return u.decodeBytesPerToken;
-    case BlockShareMetric::Time: return u.seconds.known() ? u.seconds.value : ppa::NaN;
+    case BlockShareMetric::Time:
+    case BlockShareMetric::Energy: {
+        const ppa::Figure *f = figureOf(u, metric);
+        return f && f->known() ? f->value : ppa::NaN;
+    }
     }
     return ppa::NaN;
+}
+
+const ppa::Figure *BlockShareModel::figureOf(const ppa::UnitCost &u, BlockShareMetric metric)
+{
+    return metric == BlockShareMetric::Time  ? &u.seconds
+        : metric == BlockShareMetric::Energy ? &u.joulesPerToken
+                                             : nullptr;
 }
 
 double BlockShareModel::total(BlockShareMetric metric) const
@@ -72,12 +83,12 @@ bool BlockShareModel::hasMetric(BlockShareMetric metric) const
 
 QString BlockShareModel::provenance(BlockShareMetric metric) const
 {
-    if (metric != BlockShareMetric::Time)
+    if (metric != BlockShareMetric::Time && metric != BlockShareMetric::Energy)
         return tr("modelled");
     bool measured = false, modelled = false;
     for (const ppa::UnitCost &u : m_units)
-        if (!u.removed && u.seconds.known())
-            (u.seconds.provenance == ppa::Provenance::Measured ? measured : modelled) = true;
+        if (const ppa::Figure *f = figureOf(u, metric); !u.removed && f->known())
+            (f->provenance == ppa::Provenance::Measured ? measured : modelled) = true;
     if (measured && modelled)
         return tr("measured and modelled");
     return measured ? tr("measured") : modelled ? tr("modelled") : QString();
@@ -90,6 +101,7 @@ QString BlockShareModel::metricName(BlockShareMetric metric)
     case BlockShareMetric::Flops: return tr("prefill FLOPs per token");
     case BlockShareMetric::Bytes: return tr("decode bytes per token");
     case BlockShareMetric::Time: return tr("prefill time");
+    case BlockShareMetric::Energy: return tr("prefill energy per token");
     }
     return {};
 }
@@ -112,11 +124,12 @@ bool BlockShareModel::isRemoved(int row) const
     return row >= 0 && row < rowCount() && m_units[static_cast<std::size_t>(row)].removed;
 }
 
-QString BlockShareModel::timeProvenance(int row) const
+QString BlockShareModel::figureProvenance(int row, BlockShareMetric metric) const
 {
-    if (row < 0 || row >= rowCount() || !m_units[static_cast<std::size_t>(row)].seconds.known())
+    if (row < 0 || row >= rowCount())
         return {};
-    return QString::fromLatin1(ppa::provenanceName(m_units[static_cast<std::size_t>(row)].seconds.provenance));
+    const ppa::Figure *f = figureOf(m_units[static_cast<std::size_t>(row)], metric);
+    return f && f->known() ? QString::fromLatin1(ppa::provenanceName(f->provenance)) : QString();
 }
 
 double BlockShareModel::value(int row, int column) const
@@ -141,6 +154,8 @@ double BlockShareModel::value(int row, int column) const
     case BytesShare: return share(row, BlockShareMetric::Bytes);
     case TimeShare: return share(row, BlockShareMetric::Time);
     case TimeMs: return u.seconds.known() ? u.seconds.value * 1e3 : ppa::NaN;
+    case EnergyShare: return share(row, BlockShareMetric::Energy);
+    case EnergyMillijoules: return u.joulesPerToken.known() ? u.joulesPerToken.value * 1e3 : ppa::NaN;
     case Removed: return u.removed ? 1 : 0;
     default: return ppa::NaN;
     }
@@ -166,9 +181,8 @@ QVariant BlockShareModel::data(const QModelIndex &index, int role) const
     if (role == Qt::ToolTipRole) {
         if (isRemoved(row))
             return tr("%1: removed in this configuration").arg(unitName(row));
-        const double ms = value(row, TimeMs);
-        const ppa::UnitCost &u = m_units[static_cast<std::size_t>(row)];
-        return tr("%1: %2 % of parameters, %3 % of prefill FLOPs, %4 % of decode bytes (modelled); %5")
+        const double ms = value(row, TimeMs), mj = value(row, EnergyMillijoules);
+        return tr("%1: %2 % of parameters, %3 % of prefill FLOPs, %4 % of decode bytes (modelled); %5; %6")
             .arg(unitName(row))
             .arg(value(row, ParamsShare), 0, 'f', 1)
             .arg(value(row, FlopsShare), 0, 'f', 1)
@@ -176,8 +190,13 @@ QVariant BlockShareModel::data(const QModelIndex &index, int role) const
             .arg(std::isfinite(ms) ? tr("%1 % of prefill time, %2 ms (%3)")
                                          .arg(value(row, TimeShare), 0, 'f', 1)
                                          .arg(ms, 0, 'g', 4)
-                                         .arg(QString::fromLatin1(ppa::provenanceName(u.seconds.provenance)))
-                                   : tr("time not measured"));
+                                         .arg(figureProvenance(row, BlockShareMetric::Time))
+                                   : tr("time not measured"),
+                std::isfinite(mj) ? tr("%1 % of prefill energy, %2 mJ/token (%3)")
+                                        .arg(value(row, EnergyShare), 0, 'f', 1)
+                                        .arg(mj, 0, 'g', 4)
+                                        .arg(figureProvenance(row, BlockShareMetric::Energy))
+                                  : tr("no energy figure"));
     }
     if (role != Qt::DisplayRole)
         return {};
@@ -205,6 +224,12 @@ QVariant BlockShareModel::headerData(int section, Qt::Orientation orientation, i
         const QString how = provenance(BlockShareMetric::Time);
         return (section == TimeShare ? tr("% prefill time (%1)") : tr("prefill ms (%1)"))
             .arg(how.isEmpty() ? tr("not measured") : how);
+    }
+    case EnergyShare:
+    case EnergyMillijoules: {
+        const QString how = provenance(BlockShareMetric::Energy);
+        return (section == EnergyShare ? tr("% prefill energy (%1)") : tr("prefill mJ/token (%1)"))
+            .arg(how.isEmpty() ? tr("none") : how);
     }
     case Removed: return tr("Removed");
     default: return {};

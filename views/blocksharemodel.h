@@ -7,11 +7,12 @@
 namespace blockscope::views {
 
 // What the block-shares chart shows a unit's share of.
-enum class BlockShareMetric { Params, Flops, Bytes, Time };
+enum class BlockShareMetric { Params, Flops, Bytes, Time, Energy };
 
 // The units of one PPA point (embedding, attn L, mlp L, lm_head, ...), one row each, with their
 // share of the configuration's kept total: parameters, prefill FLOPs and decode bytes per token
-// (modelled, the cost model) and prefill time (measured per unit on this machine). Removed units
+// (modelled, the cost model), prefill time (measured per unit on this machine) and prefill energy
+// per token (the measured total split by measured time, else modelled: each unit says). Removed units
 // keep their row with a share of 0 and a marker for the chart. Holds a copy of the point's units.
 class BlockShareModel : public QAbstractTableModel
 {
@@ -26,6 +27,8 @@ public:
         BytesShare,
         TimeShare, // measured
         TimeMs, // measured per-unit prefill time
+        EnergyShare,
+        EnergyMillijoules, // per token
         Removed, // 1 / 0
         ColumnCount
     };
@@ -39,7 +42,7 @@ public:
     void setMetric(BlockShareMetric metric);
     BlockShareMetric metric() const { return m_metric; }
 
-    // "measured", "modelled" (or "measured and modelled" for a mix of unit times); empty with no time.
+    // "measured", "modelled" (or "measured and modelled" for a mix of unit figures); empty with none.
     QString provenance(BlockShareMetric metric) const;
     // "Share of parameters (modelled)".
     QString metricTitle(BlockShareMetric metric) const;
@@ -48,8 +51,8 @@ public:
     bool hasMetric(BlockShareMetric metric) const;
     QString unitName(int row) const;
     bool isRemoved(int row) const;
-    // "measured" or "modelled" for the unit's time; empty when it has none.
-    QString timeProvenance(int row) const;
+    // "measured" or "modelled" for the unit's time or energy; empty when it has none.
+    QString figureProvenance(int row, BlockShareMetric metric) const;
     double value(int row, int column) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
@@ -60,6 +63,7 @@ public:
 private:
     double share(int row, BlockShareMetric metric) const;
     double raw(const ppa::UnitCost &unit, BlockShareMetric metric) const;
+    static const ppa::Figure *figureOf(const ppa::UnitCost &unit, BlockShareMetric metric);
     double total(BlockShareMetric metric) const;
 
     std::vector<ppa::UnitCost> m_units;

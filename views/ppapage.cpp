@@ -119,6 +119,10 @@ PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     m_share->addItem(tr("prefill FLOPs (modelled)"), static_cast<int>(BlockShareMetric::Flops));
     m_share->addItem(tr("decode bytes (modelled)"), static_cast<int>(BlockShareMetric::Bytes));
     m_share->addItem(tr("prefill time (measured)"), static_cast<int>(BlockShareMetric::Time));
+    m_share->addItem(tr("prefill energy"), static_cast<int>(BlockShareMetric::Energy));
+    m_share->setItemData(m_share->count() - 1,
+        tr("Measured where an energy counter was read (split by measured time), else modelled: the chart says which"),
+        Qt::ToolTipRole);
     connect(m_share, &QComboBox::currentIndexChanged, this,
         [this] { m_blockModel->setMetric(static_cast<BlockShareMetric>(m_share->currentData().toInt())); });
     shareRow->addWidget(m_share);

@@ -18,7 +18,8 @@ inline ppa::Figure measuredFigure(double value, std::string note = {})
 }
 
 // Units embedding, attn L, mlp L per block, lm_head; removed ones per the mask. Parameters:
-// embedding 1000, attention 400, MLP 800, lm_head 1000; time measured in proportion.
+// embedding 1000, attention 400, MLP 800, lm_head 1000; time and energy measured in proportion
+// (energy modelled when nothing was timed).
 inline ppa::CostModel syntheticCosts(const UnitMask &mask, bool timed)
 {
     ppa::CostModel c;
@@ -32,8 +33,13 @@ inline ppa::CostModel syntheticCosts(const UnitMask &mask, bool timed)
         u.prefillFlopsPerToken = 2.0 * static_cast<double>(u.params);
         u.decodeFlopsPerToken = u.prefillFlopsPerToken;
         u.decodeBytesPerToken = u.storedBytes;
-        if (timed && !removed)
+        if (timed && !removed) {
             u.seconds = measuredFigure(1e-6 * static_cast<double>(params));
+            u.joulesPerToken = {1e-9 * static_cast<double>(params), ppa::NaN, ppa::NaN, 0, ppa::Provenance::Measured,
+                "measured total apportioned by measured time"};
+        } else if (!removed) {
+            u.joulesPerToken = ppa::Figure::modelled(2e-9 * static_cast<double>(params), "modelled");
+        }
         c.paramsTotal += params;
         c.paramsKept += u.params;
         c.storedBytes += u.storedBytes;

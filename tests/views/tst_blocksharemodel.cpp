@@ -36,6 +36,7 @@ private Q_SLOTS:
         QTest::newRow("FLOPs") << int(BlockShareMetric::Flops) << "Share of prefill FLOPs per token (modelled)";
         QTest::newRow("bytes") << int(BlockShareMetric::Bytes) << "Share of decode bytes per token (modelled)";
         QTest::newRow("time") << int(BlockShareMetric::Time) << "Share of prefill time (measured)";
+        QTest::newRow("energy") << int(BlockShareMetric::Energy) << "Share of prefill energy per token (measured)";
     }
 
     void sharesOfTheKeptTotal()
@@ -76,7 +77,12 @@ private Q_SLOTS:
         QVERIFY(std::isnan(model.value(0, BlockShareModel::TimeShare)));
         QCOMPARE(model.headerData(BlockShareModel::TimeMs, Qt::Horizontal).toString(),
             QStringLiteral("prefill ms (not measured)"));
-        QVERIFY(model.timeProvenance(0).isEmpty());
+        QVERIFY(model.figureProvenance(0, BlockShareMetric::Time).isEmpty());
+        // Energy without a counter is modelled per unit, and says so.
+        QCOMPARE(model.metricTitle(BlockShareMetric::Energy),
+            QStringLiteral("Share of prefill energy per token (modelled)"));
+        QCOMPARE(model.figureProvenance(0, BlockShareMetric::Energy), QStringLiteral("modelled"));
+        QCOMPARE(model.value(0, BlockShareModel::EnergyShare), 100.0 * 1000 / 5600);
     }
 
     void metricChangeUpdatesTheShareColumn()
@@ -88,7 +94,7 @@ private Q_SLOTS:
         model.setMetric(BlockShareMetric::Time);
         QCOMPARE(changed.count(), 1);
         QCOMPARE(header.count(), 1);
-        QCOMPARE(model.timeProvenance(0), QStringLiteral("measured"));
+        QCOMPARE(model.figureProvenance(0, BlockShareMetric::Time), QStringLiteral("measured"));
         QVERIFY(model.data(model.index(0, BlockShareModel::Unit), Qt::ToolTipRole)
                     .toString()
                     .contains(QStringLiteral("(measured)")));

@@ -70,10 +70,11 @@ private Q_SLOTS:
         QCOMPARE(lines[0],
             QStringLiteral("configuration,unit,removed,params_share_pct_modelled,prefill_flops_share_pct_modelled,"
                            "decode_bytes_share_pct_modelled,prefill_time_share_pct,prefill_time_ms,"
-                           "prefill_time_provenance"));
-        QCOMPARE(lines[4], QStringLiteral("step 1: block 1,attn 1,1,0,0,0,0,,"));
+                           "prefill_time_provenance,prefill_energy_share_pct,prefill_mj_per_token,"
+                           "prefill_energy_provenance"));
+        QCOMPARE(lines[4], QStringLiteral("step 1: block 1,attn 1,1,0,0,0,0,,,0,,"));
         QVERIFY2(lines[1].startsWith(QStringLiteral("step 1: block 1,embedding,0,22.72727273,")), qPrintable(lines[1]));
-        QVERIFY(lines[1].endsWith(QStringLiteral(",measured")));
+        QVERIFY2(lines[1].endsWith(QStringLiteral(",measured,22.72727273,0.001,measured")), qPrintable(lines[1]));
 
         const QString json = dir.filePath(QStringLiteral("blocks.json"));
         QVERIFY2(chart.exportData(json, &error), qPrintable(error));
@@ -91,7 +92,19 @@ private Q_SLOTS:
                      .value(QStringLiteral("provenance"))
                      .toString(),
             QStringLiteral("measured"));
+        QCOMPARE(embedding.value(QStringLiteral("prefill_mj_per_token"))
+                     .toObject()
+                     .value(QStringLiteral("value"))
+                     .toDouble(),
+            0.001);
         QVERIFY(units[3].toObject().value(QStringLiteral("removed")).toBool());
+        QCOMPARE(units[3]
+                     .toObject()
+                     .value(QStringLiteral("prefill_time_ms"))
+                     .toObject()
+                     .value(QStringLiteral("provenance"))
+                     .toString(),
+            QStringLiteral("none"));
         QVERIFY(!chart.exportData(dir.filePath(QStringLiteral("blocks.txt")), &error));
     }
 };

@@ -198,7 +198,8 @@ bool BlockSharesChart::exportData(const QString &path, QString *error) const
         QString out
             = QStringLiteral("configuration,unit,removed,params_share_pct_modelled,prefill_flops_share_pct_modelled,"
                              "decode_bytes_share_pct_modelled,prefill_time_share_pct,prefill_time_ms,"
-                             "prefill_time_provenance\n");
+                             "prefill_time_provenance,prefill_energy_share_pct,prefill_mj_per_token,"
+                             "prefill_energy_provenance\n");
         for (int row = 0; row < rows; ++row)
             out += QStringList{csvField(m->pointLabel()), csvField(m->unitName(row)),
                        m->isRemoved(row) ? QStringLiteral("1") : QStringLiteral("0"),
@@ -206,7 +207,11 @@ bool BlockSharesChart::exportData(const QString &path, QString *error) const
                        csvNumber(m->value(row, BlockShareModel::FlopsShare)),
                        csvNumber(m->value(row, BlockShareModel::BytesShare)),
                        csvNumber(m->value(row, BlockShareModel::TimeShare)),
-                       csvNumber(m->value(row, BlockShareModel::TimeMs)), m->timeProvenance(row)}
+                       csvNumber(m->value(row, BlockShareModel::TimeMs)),
+                       m->figureProvenance(row, BlockShareMetric::Time),
+                       csvNumber(m->value(row, BlockShareModel::EnergyShare)),
+                       csvNumber(m->value(row, BlockShareModel::EnergyMillijoules)),
+                       m->figureProvenance(row, BlockShareMetric::Energy)}
                        .join(QLatin1Char(','))
                 + QLatin1Char('\n');
         bytes = out.toUtf8();
@@ -214,21 +219,24 @@ bool BlockSharesChart::exportData(const QString &path, QString *error) const
         auto share = [](double v, const QString &how) {
             return QJsonObject{{"percent", std::isfinite(v) ? QJsonValue(v) : QJsonValue()}, {"provenance", how}};
         };
+        auto figure = [](double v, const QString &how) {
+            return QJsonObject{{"value", std::isfinite(v) ? QJsonValue(v) : QJsonValue()}, {"provenance", how}};
+        };
+        auto how = [m](int row, BlockShareMetric metric) {
+            const QString p = m->figureProvenance(row, metric);
+            return p.isEmpty() ? QStringLiteral("none") : p;
+        };
         QJsonArray units;
         for (int row = 0; row < rows; ++row) {
-            const QString time
-                = m->timeProvenance(row).isEmpty() ? QStringLiteral("not measured") : m->timeProvenance(row);
+            const QString time = how(row, BlockShareMetric::Time), energy = how(row, BlockShareMetric::Energy);
             units.append(QJsonObject{{"unit", m->unitName(row)}, {"removed", m->isRemoved(row)},
                 {"params_share", share(m->value(row, BlockShareModel::ParamsShare), "modelled")},
                 {"prefill_flops_share", share(m->value(row, BlockShareModel::FlopsShare), "modelled")},
                 {"decode_bytes_share", share(m->value(row, BlockShareModel::BytesShare), "modelled")},
                 {"prefill_time_share", share(m->value(row, BlockShareModel::TimeShare), time)},
-                {"prefill_time_ms",
-                    QJsonObject{{"value",
-                                    std::isfinite(m->value(row, BlockShareModel::TimeMs))
-                                        ? QJsonValue(m->value(row, BlockShareModel::TimeMs))
-                                        : QJsonValue()},
-                        {"provenance", time}}}});
+                {"prefill_time_ms", figure(m->value(row, BlockShareModel::TimeMs), time)},
+                {"prefill_energy_share", share(m->value(row, BlockShareModel::EnergyShare), energy)},
+                {"prefill_mj_per_token", figure(m->value(row, BlockShareModel::EnergyMillijoules), energy)}});
         }
         const QJsonObject root{{"configuration", m ? m->pointLabel() : QString()},
             {"shares_of", "the configuration's kept total"}, {"units", units}};
