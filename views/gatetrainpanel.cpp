@@ -65,6 +65,7 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     , m_blockSize(new QComboBox(this))
     , m_seed(new QSpinBox(this))
     , m_heldOut(new QSpinBox(this))
+    , m_trainWindows(new QSpinBox(this))
     , m_resume(new QCheckBox(tr("Resume from the saved training state"), this))
     , m_trainButton(new QPushButton(tr("Train"), this))
     , m_cancelButton(new QPushButton(tr("Cancel"), this))
@@ -124,6 +125,10 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     m_heldOut->setRange(0, 10000);
     m_heldOut->setValue(16);
     m_heldOut->setToolTip(tr("Eval-pool windows for the held-out KL and recall (0: none)"));
+    m_trainWindows->setRange(0, 100000);
+    m_trainWindows->setValue(0);
+    m_trainWindows->setSpecialValueText(tr("all"));
+    m_trainWindows->setToolTip(tr("Calibration-pool windows to train on (all: every one)"));
     m_resume->setObjectName(QStringLiteral("gateResume"));
     m_resume->setToolTip(tr("Continue from the optimiser state saved beside the gate file (after a cancel or "
                             "with more steps); the result equals an uninterrupted run"));
@@ -149,6 +154,7 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     form->addRow(tr("Learning rate"), m_lr);
     form->addRow(tr("Block size"), m_blockSize);
     form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("Training windows"), m_trainWindows);
     form->addRow(tr("Held-out windows"), m_heldOut);
     form->addRow(m_resume);
     auto *buttons = new QHBoxLayout;
@@ -279,6 +285,11 @@ void GateTrainPanel::setHeldOutWindows(int windows)
     m_heldOut->setValue(windows);
 }
 
+void GateTrainPanel::setCalibrationWindows(int windows)
+{
+    m_trainWindows->setValue(windows);
+}
+
 void GateTrainPanel::setResume(bool resume)
 {
     m_resume->setChecked(resume);
@@ -297,6 +308,7 @@ sparse::GateTrainJob GateTrainPanel::request() const
     r.outPath = m_output->text().toStdString();
     r.protocol = m_protocol->currentText().toStdString();
     r.heldOutWindows = m_heldOut->value();
+    r.calibrationWindows = m_trainWindows->value();
     r.options.steps = m_stepsBox->value();
     r.options.batch = m_batch->value();
     r.options.lr = m_lr->value();

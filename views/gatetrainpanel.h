@@ -43,6 +43,7 @@ public:
     QString outputPath() const;
     void setSteps(qint64 steps);
     void setHeldOutWindows(int windows);
+    void setCalibrationWindows(int windows); // 0: all
     void setResume(bool resume);
     bool resume() const;
 
@@ -93,6 +94,7 @@ private:
     QComboBox *m_blockSize;
     QSpinBox *m_seed;
     QSpinBox *m_heldOut;
+    QSpinBox *m_trainWindows;
     QCheckBox *m_resume;
     QPushButton *m_trainButton;
     QPushButton *m_cancelButton;

@@ -46,6 +46,8 @@ void addTrain(CLI::App &gates, int &exitCode)
     cmd->add_option("--seed", r->options.seed, "Seed (initialisation and batch order)")->capture_default_str();
     cmd->add_option("--eval-every", r->options.evalEvery, "Held-out evaluation every N steps (0: only at the end)")
         ->capture_default_str();
+    cmd->add_option("--calib-windows", r->calibrationWindows, "Calibration windows to train on (0: all)")
+        ->capture_default_str();
     cmd->add_option("--held-out", r->heldOutWindows, "Held-out windows (eval paragraphs of --calib; 0: none)")
         ->capture_default_str();
     cmd->add_option("--protocol", r->protocol, "Protocol preset for the windows (tiny-ts, sleb, ...)")

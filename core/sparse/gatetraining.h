@@ -131,6 +131,7 @@ struct GateTrainJob
     std::string outPath; // .seergate.safetensors
     std::string protocol = "tiny-ts";
     std::int64_t context = 0; // 0: the preset's
+    std::int64_t calibrationWindows = 0; // calibration-pool windows to train on (0: all)
     std::int64_t heldOutWindows = 16; // eval-pool windows for the held-out evaluation (0: none)
     std::string device = "cpu";
     GateTrainOptions options;

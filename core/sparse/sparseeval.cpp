@@ -195,7 +195,8 @@ GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
         throw UsageError(why);
     Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
     job.stage("tokenizing");
-    const WindowSet calib = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Calibration, 0);
+    const WindowSet calib
+        = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Calibration, r.calibrationWindows);
     WindowSet held;
     if (r.heldOutWindows > 0)
         held = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Evaluation, r.heldOutWindows);

@@ -46,8 +46,9 @@ private Q_SLOTS:
     {
         const CliResult r = runCli({QStringLiteral("gates"), QStringLiteral("train"), m_model,
             QStringLiteral("--calib"), m_text, QStringLiteral("--out"), m_gates, QStringLiteral("--steps"),
-            QStringLiteral("40"), QStringLiteral("--eval-every"), QStringLiteral("20"), QStringLiteral("--held-out"),
-            QStringLiteral("4"), QStringLiteral("--print-every"), QStringLiteral("20")});
+            QStringLiteral("40"), QStringLiteral("--calib-windows"), QStringLiteral("24"),
+            QStringLiteral("--eval-every"), QStringLiteral("20"), QStringLiteral("--held-out"), QStringLiteral("4"),
+            QStringLiteral("--print-every"), QStringLiteral("20")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY(QFile::exists(m_gates));
         QVERIFY(QFile::exists(m_gates + QStringLiteral(".trainstate.safetensors")));
@@ -63,7 +64,8 @@ private Q_SLOTS:
         }();
         const CliResult again = runCli({QStringLiteral("gates"), QStringLiteral("train"), m_model,
             QStringLiteral("--calib"), m_text, QStringLiteral("--out"), m_gates, QStringLiteral("--steps"),
-            QStringLiteral("40"), QStringLiteral("--held-out"), QStringLiteral("4"), QStringLiteral("--resume")});
+            QStringLiteral("40"), QStringLiteral("--calib-windows"), QStringLiteral("24"), QStringLiteral("--held-out"),
+            QStringLiteral("4"), QStringLiteral("--resume")});
         QVERIFY2(again.exitCode == 0, again.err.constData());
         QVERIFY2(again.out.contains("resumed"), again.out.constData());
         QFile f(m_gates);
