@@ -129,22 +129,24 @@ PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     blocksLayout->addLayout(shareRow);
     blocksLayout->addWidget(m_blocks, 1);
 
+    // The PPA chart across the page (its legend names every series with its provenance), the table
+    // and the block shares below it.
     auto *bottom = new QSplitter(Qt::Horizontal, this);
     bottom->setChildrenCollapsible(false);
     bottom->addWidget(pointsBox);
     bottom->addWidget(blocksBox);
     bottom->setStretchFactor(0, 3);
     bottom->setStretchFactor(1, 2);
-    bottom->setSizes({560, 440});
-    m_chart->setMinimumHeight(260);
-    m_blocks->setMinimumHeight(200);
+    bottom->setSizes({580, 420});
+    m_chart->setMinimumSize(360, 260);
+    m_blocks->setMinimumSize(280, 220);
     auto *right = new QSplitter(Qt::Vertical, this);
     right->setChildrenCollapsible(false);
     right->addWidget(m_chart);
     right->addWidget(bottom);
-    right->setStretchFactor(0, 3);
-    right->setStretchFactor(1, 2);
-    right->setSizes({620, 380}); // proportions: the splitter scales them to its height
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 1);
+    right->setSizes({540, 460}); // proportions: the splitter scales them to its height
     auto *main = new QSplitter(Qt::Horizontal, this);
     main->setChildrenCollapsible(false);
     main->addWidget(side);
@@ -401,7 +403,7 @@ void PpaPage::resizePointColumns()
         return;
     m_pointTable->resizeColumnsToContents();
     // The configuration's label can be long ("step 3: block 5, attn 2"); the numbers matter more.
-    const int cap = m_pointTable->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 28;
+    const int cap = m_pointTable->fontMetrics().horizontalAdvance(QLatin1Char('x')) * 22;
     for (int c : {PpaPointModel::Label, PpaPointModel::Mask})
         if (m_pointTable->columnWidth(c) > cap)
             m_pointTable->setColumnWidth(c, cap);

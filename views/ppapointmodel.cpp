@@ -375,14 +375,16 @@ QVariant PpaPointModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal)
         return QAbstractTableModel::headerData(section, orientation, role);
     const QString measured = tr("measured");
-    const QString modelled = tr("modelled, %1").arg(m_device.isEmpty() ? tr("this machine") : m_device);
+    const QString modelled = tr("modelled,\n%1").arg(m_device.isEmpty() ? tr("this machine") : m_device);
     if (role == Qt::ToolTipRole) {
         switch (section) {
         case Perplexity:
         case KlToDense: return tr("Measured: evaluated with the run's protocol");
         case ParamsKept:
         case StoredMegabytes: return tr("Modelled: counted by the cost model from the checkpoint and the mask");
-        case PeakMemory: return tr("Measured on CUDA (allocator peak), modelled on CPU: each cell says which");
+        case PeakMemory:
+            return tr("Measured where it can be (CUDA allocator peak, peak resident set on Linux), else modelled: "
+                      "each cell says which");
         case PrefillGap:
         case DecodeGap: return tr("(measured \u2212 modelled) / modelled");
         default:

@@ -29,9 +29,7 @@ public:
         Mask,
         Perplexity, // measured (evaluated with the run's protocol)
         KlToDense, // measured
-        ParamsKept, // modelled (cost model)
-        StoredMegabytes, // modelled: kept weights in the checkpoint's dtypes
-        PrefillMeasured, // tokens/s
+        PrefillMeasured, // tokens/s; next to its modelled figure and the gap
         PrefillModelled,
         PrefillGap, // (measured - modelled) / modelled, percent
         DecodeMeasured, // ms/token
@@ -41,7 +39,9 @@ public:
         PrefillEnergyModelled,
         DecodeEnergyMeasured,
         DecodeEnergyModelled,
-        PeakMemory, // MB; measured on CUDA, modelled on CPU: each cell says which
+        ParamsKept, // modelled (cost model)
+        StoredMegabytes, // modelled: kept weights in the checkpoint's dtypes
+        PeakMemory, // MB; measured or modelled: each cell says which
         ColumnCount
     };
     // The number behind a cell (double, NaN when there is none); the same role number as the

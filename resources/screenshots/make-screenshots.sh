@@ -34,6 +34,14 @@ run --experiment "$experiment" --page pruning --runs run-0002 --what-if "attn 3"
 run --experiment "$experiment" --page pruning --runs run-0001,run-0002 --size 1800x1050 \
     --screenshot "$here/pruning-compare.png"
 
+# The PPA page: both runs measured here with one CPU thread (steadier on a busy machine) and
+# modelled by this machine's calibrated roofline; quality against prefill throughput with the Pareto
+# frontier and the dense model, the FinerCut run's points and its last step's block shares.
+for id in run-0001 run-0002; do
+    "$build/app/blockscope-cli" ppa "$demo" --experiment "$experiment" --run "$id" --threads 1 >/dev/null
+done
+run --experiment "$experiment" --page ppa --size 1800x1050 --screenshot "$here/ppa-page.png"
+
 # The attention page on stories260K: gates trained by the CLI (tiny recipe, B 16), then the maps of
 # layer 2 for the first TinyStories paragraphs; gate training live in the app; the perplexity-
 # against-sparsity sweep of those gates and the static baseline; the token view of a short text.

@@ -40,11 +40,11 @@ private Q_SLOTS:
         QCOMPARE(markers[0], 0.0);
         QCOMPARE(chart.shareSetName(), QStringLiteral("Share of parameters (modelled)"));
         QCOMPARE(chart.title(), QStringLiteral("step 1: block 1 \u2014 Share of parameters (modelled)"));
-        QCOMPARE(chart.yAxisTitle(), QStringLiteral("% of kept total (modelled)"));
+        QCOMPARE(chart.shareAxisTitle(), QStringLiteral("% of kept total (modelled)"));
 
         model.setMetric(BlockShareMetric::Time);
         QTRY_COMPARE(chart.shareSetName(), QStringLiteral("Share of prefill time (measured)"));
-        QTRY_COMPARE(chart.yAxisTitle(), QStringLiteral("% of kept total (measured)"));
+        QTRY_COMPARE(chart.shareAxisTitle(), QStringLiteral("% of kept total (measured)"));
         QCOMPARE(chart.shares()[0], 100.0 * 1000 / 4400); // time is proportional to parameters here
     }
 

@@ -149,6 +149,42 @@ private Q_SLOTS:
             expected << all[static_cast<qsizetype>(i)];
         QCOMPARE(chart.frontierPoints(), expected);
         QVERIFY(expected.size() >= 2);
+        // Every legend entry names its provenance, whichever axis.
+        for (const QString &name : chart.legendNames())
+            QVERIFY2(name.contains(QStringLiteral("measured")) || name.contains(QStringLiteral("modelled")),
+                qPrintable(name));
+    }
+
+    void oneDenseLabelPerDenseModel()
+    {
+        PpaPointModel a, b, c;
+        a.setPoints(test::syntheticRun(true, true));
+        b.setPoints(test::syntheticRun(true, true)); // the same model: the same dense perplexity
+        auto other = test::syntheticRun(true, true);
+        other[0].perplexity = 12.5; // evaluated with another protocol
+        c.setPoints(other);
+        PpaChart chart;
+        chart.addRun(&a, QStringLiteral("a"));
+        chart.addRun(&b, QStringLiteral("b"));
+        chart.addRun(&c, QStringLiteral("c"));
+        QTRY_COMPARE(chart.densePoints().size(), 3);
+        QVERIFY(chart.denseLabelShown(0));
+        QVERIFY(!chart.denseLabelShown(1));
+        QVERIFY(chart.denseLabelShown(2));
+    }
+
+    void legendBesideThePlotForSeveralRuns()
+    {
+        PpaPointModel a, b;
+        a.setPoints(test::syntheticRun(true, true));
+        b.setPoints(test::syntheticRun(true, true));
+        PpaChart chart;
+        chart.addRun(&a, QStringLiteral("a"));
+        QTRY_COMPARE(chart.legendNames().size(), 4);
+        QCOMPARE(chart.legendAlignment(), Qt::AlignBottom);
+        chart.addRun(&b, QStringLiteral("b"));
+        QTRY_COMPARE(chart.legendNames().size(), 6);
+        QCOMPARE(chart.legendAlignment(), Qt::AlignRight);
     }
 
     void dominatedStepOffTheFrontier()

@@ -9,12 +9,13 @@
 #include <QChart>
 #include <QChartView>
 #include <QFileInfo>
+#include <QHorizontalStackedBarSeries>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLegend>
 #include <QLegendMarker>
-#include <QStackedBarSeries>
+#include <QSortFilterProxyModel>
 #include <QTimer>
 #include <QVBarModelMapper>
 #include <QVBoxLayout>
@@ -25,11 +26,25 @@
 
 namespace blockscope::views {
 
+namespace {
+// Horizontal bar charts put their first category at the bottom and Qt Charts cannot reverse a bar
+// chart's axis: the rows go in last first, so the embedding ends up at the top.
+class ReversedRows : public QSortFilterProxyModel
+{
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+
+protected:
+    bool lessThan(const QModelIndex &left, const QModelIndex &right) const override { return left.row() > right.row(); }
+};
+} // namespace
+
 BlockSharesChart::BlockSharesChart(QWidget *parent)
     : QWidget(parent)
+    , m_reversed(new ReversedRows(this))
     , m_values(new ChartValueProxy(BlockShareModel::ValueRole, this))
     , m_chart(new QChart)
-    , m_series(new QStackedBarSeries(this))
+    , m_series(new QHorizontalStackedBarSeries(this))
     , m_mapper(new QVBarModelMapper(this))
 {
     setObjectName(QStringLiteral("blockSharesChart"));
@@ -41,13 +56,9 @@ BlockSharesChart::BlockSharesChart(QWidget *parent)
     m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_series->setBarWidth(0.8);
     m_chart->addSeries(m_series);
-    m_categories = new QBarCategoryAxis(this);
-    auto *y = new QValueAxis(this);
-    y->setLabelFormat(QStringLiteral("%.3g"));
-    m_chart->addAxis(m_categories, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
-    m_series->attachAxis(m_categories);
-    m_series->attachAxis(y);
+    m_reversed->setDynamicSortFilter(true);
+    m_reversed->sort(0);
+    m_values->setSourceModel(m_reversed);
 
     m_mapper->setFirstBarSetColumn(BlockShareModel::Share);
     m_mapper->setLastBarSetColumn(BlockShareModel::RemovedMarker);
@@ -74,7 +85,7 @@ void BlockSharesChart::setModel(BlockShareModel *model)
 {
     m_mapper->setModel(nullptr);
     m_model = model;
-    m_values->setSourceModel(model);
+    m_reversed->setSourceModel(model);
     if (model)
         m_mapper->setModel(m_values);
     refresh();
@@ -120,18 +131,28 @@ void BlockSharesChart::refresh()
             const double marker = m_model->value(row, BlockShareModel::RemovedMarker);
             top = std::max({top, std::isfinite(share) ? share : 0.0, marker});
         }
-    m_categories->setCategories(names);
-    // Unit names side by side need about 70 px each; turned upright, they need only a line's height.
-    m_categories->setLabelsAngle(names.size() > 6 ? -90 : 0);
-    const auto vAxes = m_chart->axes(Qt::Vertical);
-    if (!vAxes.isEmpty()) {
-        auto *y = static_cast<QValueAxis *>(vAxes.front());
-        y->setRange(0, top > 0 ? top * 1.1 : 1.0);
-        y->applyNiceNumbers();
-        y->setMin(0);
-        const QString how = m_model ? m_model->provenance(m_model->metric()) : QString();
-        y->setTitleText(how.isEmpty() ? tr("% of kept total") : tr("% of kept total (%1)").arg(how));
+    // Fresh axes each time: a category axis laid out for other names elides the new ones.
+    for (QAbstractAxis *axis : m_chart->axes()) {
+        m_chart->removeAxis(axis);
+        delete axis;
     }
+    m_categories = new QBarCategoryAxis(this);
+    QStringList bottomUp = names;
+    std::reverse(bottomUp.begin(), bottomUp.end());
+    m_categories->setCategories(bottomUp);
+    // Unit names are short; Qt would otherwise cut them to "..." whenever it thinks space is tight.
+    m_categories->setTruncateLabels(false);
+    auto *shares = new QValueAxis(this);
+    shares->setLabelFormat(QStringLiteral("%.3g"));
+    shares->setRange(0, top > 0 ? top * 1.1 : 1.0);
+    shares->applyNiceNumbers();
+    shares->setMin(0);
+    const QString how = m_model ? m_model->provenance(m_model->metric()) : QString();
+    shares->setTitleText(how.isEmpty() ? tr("% of kept total") : tr("% of kept total (%1)").arg(how));
+    m_chart->addAxis(m_categories, Qt::AlignLeft);
+    m_chart->addAxis(shares, Qt::AlignBottom);
+    m_series->attachAxis(m_categories);
+    m_series->attachAxis(shares);
     if (!m_model || m_model->rowCount() == 0)
         m_chart->setTitle(tr("Block shares: choose a configuration"));
     else if (!m_model->hasMetric(m_model->metric()))
@@ -142,7 +163,9 @@ void BlockSharesChart::refresh()
 
 QStringList BlockSharesChart::categories() const
 {
-    return m_categories->categories();
+    QStringList names = m_categories ? m_categories->categories() : QStringList();
+    std::reverse(names.begin(), names.end());
+    return names;
 }
 
 QList<double> BlockSharesChart::shares() const
@@ -150,7 +173,7 @@ QList<double> BlockSharesChart::shares() const
     QList<double> values;
     const QList<QBarSet *> sets = m_series->barSets();
     if (!sets.isEmpty())
-        for (int i = 0; i < sets[0]->count(); ++i)
+        for (int i = sets[0]->count() - 1; i >= 0; --i)
             values << sets[0]->at(i);
     return values;
 }
@@ -160,7 +183,7 @@ QList<double> BlockSharesChart::removedMarkers() const
     QList<double> values;
     const QList<QBarSet *> sets = m_series->barSets();
     if (sets.size() > 1)
-        for (int i = 0; i < sets[1]->count(); ++i)
+        for (int i = sets[1]->count() - 1; i >= 0; --i)
             values << sets[1]->at(i);
     return values;
 }
@@ -176,9 +199,9 @@ QString BlockSharesChart::title() const
     return m_chart->title();
 }
 
-QString BlockSharesChart::yAxisTitle() const
+QString BlockSharesChart::shareAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Vertical);
+    const auto axes = m_chart->axes(Qt::Horizontal);
     return axes.isEmpty() ? QString() : axes.front()->titleText();
 }
 

@@ -11,7 +11,8 @@ class QBarCategoryAxis;
 class QBarSet;
 class QChart;
 class QChartView;
-class QStackedBarSeries;
+class QHorizontalStackedBarSeries;
+class QSortFilterProxyModel;
 class QVBarModelMapper;
 QT_END_NAMESPACE
 
@@ -21,9 +22,9 @@ class ChartValueProxy;
 
 // Per unit of one configuration (embedding, attn L, mlp L, lm_head), its share of the kept
 // total of parameters, prefill FLOPs or decode bytes (modelled) or of prefill time (measured):
-// ../shared/specs/ppa.md, "Block-level PPA". Removed units keep their place as a short hatched
-// grey bar and "(removed)" under it. Fed from a BlockShareModel through a QVBarModelMapper; Qt
-// Charts stays behind this QWidget.
+// ../shared/specs/ppa.md, "Block-level PPA". One horizontal bar per unit, so the names read
+// across; removed units keep their place as a short hatched grey bar and "(removed)" by the name. Fed from a
+// BlockShareModel through a QVBarModelMapper; Qt Charts stays behind this QWidget.
 class BlockSharesChart : public QWidget
 {
     Q_OBJECT
@@ -41,7 +42,7 @@ public:
     QList<double> removedMarkers() const;
     QString shareSetName() const;
     QString title() const;
-    QString yAxisTitle() const;
+    QString shareAxisTitle() const;
 
     // PNG, SVG or PDF by the suffix.
     bool exportTo(const QString &path, QString *error = nullptr);
@@ -53,10 +54,11 @@ private:
     void refresh();
 
     BlockShareModel *m_model = nullptr;
+    QSortFilterProxyModel *m_reversed;
     ChartValueProxy *m_values;
     QChartView *m_view;
     QChart *m_chart;
-    QStackedBarSeries *m_series;
+    QHorizontalStackedBarSeries *m_series;
     QVBarModelMapper *m_mapper;
     QBarCategoryAxis *m_categories = nullptr;
     bool m_refreshPending = false;

@@ -389,9 +389,22 @@ void PpaChart::refresh()
     m_frontier->setVisible(front.size() > 1);
     showInLegend(m_chart, m_frontier, front.size() > 1);
     m_dense->replace(dense);
+    // Runs of one model share its dense point (the same perplexity, measured once per run): one
+    // label is enough, two on top of each other are unreadable.
+    m_dense->clearPointsConfiguration();
+    for (int i = 1; i < dense.size(); ++i)
+        for (int j = 0; j < i; ++j)
+            if (std::abs(dense[i].y() - dense[j].y()) <= 1e-9 * std::abs(dense[i].y())) {
+                m_dense->setPointConfiguration(i, QXYSeries::PointConfiguration::LabelVisibility, false);
+                break;
+            }
     m_dense->setName(tr("dense model (%1)").arg(m_frontierSource));
     m_dense->setVisible(!dense.isEmpty());
     showInLegend(m_chart, m_dense, !dense.isEmpty());
+    // A row of entries below the plot while they fit; a column beside it for several runs.
+    const Qt::Alignment legendSide = legendNames().size() > 4 ? Qt::AlignRight : Qt::AlignBottom;
+    if (m_chart->legend()->alignment() != legendSide)
+        m_chart->legend()->setAlignment(legendSide);
 
     // Titles say what is measured and what is modelled.
     m_chart->setTitle(tr("%1 against %2").arg(qualityName, axisName.left(1).toLower() + axisName.mid(1)));
@@ -418,9 +431,12 @@ void PpaChart::refresh()
         m_xLog = xLog;
         attachAxes();
     }
-    // Whole numbers read better than 1.02e+03 on a log axis of throughputs or sizes.
+    // Whole numbers (50000) read better than 5e+04 on an axis of throughputs.
+    const QString xFormat = lo >= 10 || hi >= 1e4 ? QStringLiteral("%.0f") : QStringLiteral("%.4g");
     if (auto *logAxis = qobject_cast<QLogValueAxis *>(m_chart->axes(Qt::Horizontal).value(0)))
-        logAxis->setLabelFormat(lo >= 10 ? QStringLiteral("%.0f") : QStringLiteral("%.3g"));
+        logAxis->setLabelFormat(lo >= 10 ? xFormat : QStringLiteral("%.3g"));
+    else if (auto *linear = qobject_cast<QValueAxis *>(m_chart->axes(Qt::Horizontal).value(0)))
+        linear->setLabelFormat(xFormat);
     const auto hAxes = m_chart->axes(Qt::Horizontal);
     const auto vAxes = m_chart->axes(Qt::Vertical);
     if (!hAxes.isEmpty())
@@ -509,6 +525,11 @@ QStringList PpaChart::legendNames() const
     return names;
 }
 
+Qt::Alignment PpaChart::legendAlignment() const
+{
+    return m_chart->legend()->alignment();
+}
+
 QList<QPointF> PpaChart::frontierPoints() const
 {
     return m_frontier->points();
@@ -522,6 +543,13 @@ QString PpaChart::frontierName() const
 QList<QPointF> PpaChart::densePoints() const
 {
     return m_dense->points();
+}
+
+bool PpaChart::denseLabelShown(int index) const
+{
+    const auto config = m_dense->pointConfiguration(index);
+    const auto it = config.find(QXYSeries::PointConfiguration::LabelVisibility);
+    return index >= 0 && index < m_dense->count() && (it == config.end() || it->toBool());
 }
 
 QString PpaChart::xAxisTitle() const

@@ -69,9 +69,13 @@ public:
     QString seriesName(int run, Source source) const;
     bool seriesVisible(int run, Source source) const;
     QStringList legendNames() const; // the visible legend entries, in order
+    // Below the plot while the entries fit in a row, beside it for several runs.
+    Qt::Alignment legendAlignment() const;
     QList<QPointF> frontierPoints() const;
     QString frontierName() const;
     QList<QPointF> densePoints() const;
+    // Whether the dense star at `index` carries its "dense" label (one per dense perplexity).
+    bool denseLabelShown(int index) const;
     QString xAxisTitle() const;
     QString yAxisTitle() const;
     QString title() const;
