@@ -51,7 +51,8 @@ public:
     // Selects a tensor by name or a group by path ("Block 0/MLP"); false when there is none.
     bool selectItem(const QString &item);
     void followLog(views::LogRelay *relay);
-    // Reads an experiment file onto the pruning page (in the background) and shows the page.
+    // Reads an experiment file onto the pruning page (in the background) and shows the page, unless
+    // the PPA page is showing: it reads the same file and stays.
     void openExperiment(const QString &path);
     // "model", "pruning", "attention" or "ppa"; false for any other name.
     bool showPage(const QString &name);

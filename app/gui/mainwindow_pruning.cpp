@@ -66,7 +66,9 @@ void MainWindow::openExperimentDialog()
 
 void MainWindow::openExperiment(const QString &path)
 {
-    showPage(QStringLiteral("pruning"));
+    // The PPA page follows the pruning page's file: opened from there, the user stays there.
+    if (m_pages->currentWidget() != m_ppa)
+        showPage(QStringLiteral("pruning"));
     m_pruning->openExperiment(path);
 }
 

@@ -306,6 +306,9 @@ private Q_SLOTS:
         QCOMPARE(w.ppaPage()->pointModel(0)->rowCount(), 4);
         QVERIFY(w.showPage(QStringLiteral("ppa")));
         QCOMPARE(w.pages()->currentWidget(), w.ppaPage());
+        // Opened again from the PPA page (File > Open Experiment), the window stays on it.
+        w.openExperiment(QString::fromStdString(file));
+        QCOMPARE(w.pages()->currentWidget(), w.ppaPage());
         QVERIFY(QTest::qWaitFor([&] { return w.jobRunner()->runningCount() == 0; }, 60000));
     }
 };
