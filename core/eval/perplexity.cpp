@@ -33,8 +33,8 @@ double reducePerplexity(PplFormula formula, const std::vector<double> &sums, con
     return NAN;
 }
 
-PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask,
-    JobContext *job, int batch, ForwardCapture *capture)
+PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job,
+    int batch, ForwardCapture *capture)
 {
     c10::NoGradGuard noGrad;
     PerplexityResult r;

@@ -22,8 +22,8 @@ std::shared_ptr<const ModelHandle> readHuggingFaceFolder(const std::string &fold
 // The validated tensor index of any safetensors file (not necessarily a model), for fixtures
 // and side files; offsets are absolute in `file`.
 // `metadata`, when given, receives the header's "__metadata__" strings.
-std::vector<TensorInfo> readSafetensorsTensors(const MappedFile &file, std::vector<std::string> &warnings,
-    std::map<std::string, std::string> *metadata = nullptr);
+std::vector<TensorInfo> readSafetensorsTensors(
+    const MappedFile &file, std::vector<std::string> &warnings, std::map<std::string, std::string> *metadata = nullptr);
 
 std::shared_ptr<const ModelHandle> readLlama2c(const std::string &path, const std::string &tokenizerPath);
 

@@ -25,8 +25,8 @@ struct SparseAttentionResult
 
 // §6: O[h,i] = softmax over K_i = { j <= i : mask[h, I, block(j)] } of q_i·k_j·scale, times v.
 // `mask` is a bool (or uint8) bitmask [b, Hq, nb, nb]; cells above the diagonal are ignored.
-SparseAttentionResult blockSparseAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
-    const at::Tensor &mask, int blockSize, double scale);
+SparseAttentionResult blockSparseAttention(
+    const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &mask, int blockSize, double scale);
 
 // The same with per-row index lists [b, Hq, nb, maxSel] int32, descending J, padded with -1.
 SparseAttentionResult blockSparseAttentionIndexed(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,

@@ -56,7 +56,6 @@ WindowSet selfGeneratedWindows(const Decoder &d, int n, int T, std::uint64_t see
     return set;
 }
 
-
 // The naive scores of the official codes: every window alone, a full forward per candidate.
 double naiveScore(const Decoder &d, const WindowSet &set, const UnitMask &mask, ScoreKind kind)
 {
