@@ -7,9 +7,11 @@
 #include "progressbar.h"
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -175,6 +177,22 @@ void printBreakdown(const PpaPoint &p)
             u.seconds.known() && secs > 0 ? (num(100 * u.seconds.value / secs, "%.1f") + "%").c_str() : "-",
             energy.c_str(), figure(u.seconds, 1e3, "%.3f").c_str());
     }
+    // Whole blocks: the sum of their kept sublayers.
+    std::map<int, std::array<double, 5>> blocks;
+    for (const UnitCost &u : p.costs.units)
+        if (u.layer >= 0 && !u.removed) {
+            auto &b = blocks[u.layer];
+            b[0] += static_cast<double>(u.params);
+            b[1] += u.prefillFlopsPerToken;
+            b[2] += u.decodeBytesPerToken;
+            b[3] += u.seconds.known() ? u.seconds.value : 0;
+            b[4] += u.joulesPerToken.known() ? u.joulesPerToken.value : 0;
+        }
+    for (const auto &[layer, b] : blocks)
+        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %10s\n", ("block " + std::to_string(layer)).c_str(),
+            100 * b[0] / params, 100 * b[1] / flops, 100 * b[2] / bytes,
+            secs > 0 ? (num(100 * b[3] / secs, "%.1f") + "%").c_str() : "-",
+            joules > 0 ? (num(100 * b[4] / joules, "%.1f") + "%").c_str() : "-");
 }
 
 } // namespace
