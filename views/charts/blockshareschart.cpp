@@ -1,5 +1,6 @@
 #include "blockshareschart.h"
 
+#include "chartaxes.h"
 #include "chartexport.h"
 #include "chartvalueproxy.h"
 #include "ppaexport.h"
@@ -93,10 +94,7 @@ void BlockSharesChart::setModel(BlockShareModel *model)
 
 void BlockSharesChart::scheduleRefresh()
 {
-    if (m_refreshPending)
-        return;
-    m_refreshPending = true;
-    QTimer::singleShot(0, this, &BlockSharesChart::refresh);
+    scheduleOnce(&m_refreshPending, this, &BlockSharesChart::refresh);
 }
 
 void BlockSharesChart::refresh()
@@ -132,10 +130,7 @@ void BlockSharesChart::refresh()
             top = std::max({top, std::isfinite(share) ? share : 0.0, marker});
         }
     // Fresh axes each time: a category axis laid out for other names elides the new ones.
-    for (QAbstractAxis *axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
+    removeAxes(m_chart);
     m_categories = new QBarCategoryAxis(this);
     QStringList bottomUp = names;
     std::reverse(bottomUp.begin(), bottomUp.end());
@@ -201,8 +196,7 @@ QString BlockSharesChart::title() const
 
 QString BlockSharesChart::shareAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Horizontal);
 }
 
 bool BlockSharesChart::exportTo(const QString &path, QString *error)

@@ -42,16 +42,42 @@ QSize chartExportSize(const QChartView *view)
     return s.width() >= 400 && s.height() >= 250 ? s : QSize(960, 600);
 }
 
+bool chartFileFormat(const QString &path, ChartFileFormat *format)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix == QLatin1String("png"))
+        *format = ChartFileFormat::Png;
+    else if (suffix == QLatin1String("svg"))
+        *format = ChartFileFormat::Svg;
+    else if (suffix == QLatin1String("pdf"))
+        *format = ChartFileFormat::Pdf;
+    else
+        return false;
+    return true;
+}
+
 bool exportChartFile(QChart *chart, const QSize &size, const QString &path, const QString &description, QString *error)
+{
+    ChartFileFormat format;
+    if (!chartFileFormat(path, &format)) {
+        if (error)
+            *error = QCoreApplication::translate("ChartExport", "%1: use .png, .svg or .pdf").arg(path);
+        return false;
+    }
+    return exportChartFile(chart, size, path, format, description, error);
+}
+
+bool exportChartFile(QChart *chart, const QSize &size, const QString &path, ChartFileFormat format,
+    const QString &description, QString *error)
 {
     auto fail = [&](const QString &message) {
         if (error)
             *error = message;
         return false;
     };
-    const QString suffix = QFileInfo(path).suffix().toLower();
     const QRectF target(QPointF(0, 0), QSizeF(size));
-    if (suffix == QLatin1String("png")) {
+    switch (format) {
+    case ChartFileFormat::Png: {
         QImage image(size * 2, QImage::Format_ARGB32_Premultiplied);
         image.setDevicePixelRatio(2);
         image.fill(Qt::white);
@@ -63,7 +89,7 @@ bool exportChartFile(QChart *chart, const QSize &size, const QString &path, cons
             return fail(QCoreApplication::translate("ChartExport", "Could not write %1").arg(path));
         return true;
     }
-    if (suffix == QLatin1String("svg")) {
+    case ChartFileFormat::Svg: {
         QSvgGenerator svg;
         svg.setFileName(path);
         svg.setSize(size);
@@ -75,10 +101,13 @@ bool exportChartFile(QChart *chart, const QSize &size, const QString &path, cons
             return fail(QCoreApplication::translate("ChartExport", "Could not write %1").arg(path));
         renderChart(chart, &painter, target, size);
         painter.end();
-    } else if (suffix == QLatin1String("pdf")) {
+        break;
+    }
+    case ChartFileFormat::Pdf: {
         QPdfWriter pdf(path);
         pdf.setCreator(QStringLiteral("Blockscope"));
         pdf.setTitle(chart->title());
+        // One page the chart's size: 96 px per inch, so the page is the on-screen size in inches.
         pdf.setResolution(96);
         pdf.setPageSize(QPageSize(QSizeF(size) * 72.0 / 96.0, QPageSize::Point, QString(), QPageSize::ExactMatch));
         pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
@@ -87,8 +116,8 @@ bool exportChartFile(QChart *chart, const QSize &size, const QString &path, cons
             return fail(QCoreApplication::translate("ChartExport", "Could not write %1").arg(path));
         renderChart(chart, &painter, QRectF(0, 0, pdf.width(), pdf.height()), size);
         painter.end();
-    } else {
-        return fail(QCoreApplication::translate("ChartExport", "%1: use .png, .svg or .pdf").arg(path));
+        break;
+    }
     }
     const QFileInfo written(path);
     if (!written.exists() || written.size() == 0)

@@ -1,5 +1,6 @@
 #include "losschart.h"
 
+#include "chartaxes.h"
 #include "chartexport.h"
 #include "gatetrainmodel.h"
 
@@ -111,59 +112,34 @@ int LossChart::evalPointCount() const
 
 QString LossChart::xAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Horizontal);
 }
 
 QString LossChart::yAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Vertical);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Vertical);
 }
 
 double LossChart::xAxisMax() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? 0.0 : static_cast<QValueAxis *>(axes.front())->max();
+    const QAbstractAxis *axis = firstAxis(m_chart, Qt::Horizontal);
+    return axis ? static_cast<const QValueAxis *>(axis)->max() : 0.0;
 }
 
 void LossChart::attachAxes()
 {
-    for (QAbstractAxis *axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
+    removeAxes(m_chart);
     auto *x = new QValueAxis(this);
     x->setTitleText(tr("Step"));
     x->setLabelFormat(QStringLiteral("%d"));
-    QAbstractAxis *y;
-    if (m_log) {
-        auto *logAxis = new QLogValueAxis(this);
-        logAxis->setLabelFormat(QStringLiteral("%.3g"));
-        logAxis->setMinorTickCount(-1);
-        logAxis->setTitleText(tr("Loss (log scale)"));
-        y = logAxis;
-    } else {
-        auto *linear = new QValueAxis(this);
-        linear->setLabelFormat(QStringLiteral("%.3g"));
-        linear->setTitleText(tr("Loss"));
-        y = linear;
-    }
-    m_chart->addAxis(x, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
-    for (QLineSeries *s : {m_loss, m_heldOut}) {
-        s->attachAxis(x);
-        s->attachAxis(y);
-    }
+    auto *y = makeValueAxis(this, m_log ? tr("Loss (log scale)") : tr("Loss"), QStringLiteral("%.3g"), m_log);
+    addAxes(m_chart, x, y, {m_loss, m_heldOut});
     rescale();
 }
 
 void LossChart::scheduleRescale()
 {
-    if (m_rescalePending)
-        return;
-    m_rescalePending = true;
-    QTimer::singleShot(0, this, &LossChart::rescale);
+    scheduleOnce(&m_rescalePending, this, &LossChart::rescale);
 }
 
 void LossChart::rescale()
@@ -179,11 +155,10 @@ void LossChart::rescale()
                 yMax = std::max(yMax, p.y());
             }
         }
-    const auto hAxes = m_chart->axes(Qt::Horizontal);
-    const auto vAxes = m_chart->axes(Qt::Vertical);
-    if (hAxes.isEmpty() || vAxes.isEmpty())
+    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
+    if (!hAxis || !vAxis)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    auto *x = static_cast<QValueAxis *>(hAxis);
     // The run's own span (not rounded up to a nice 400 for 300 steps), labels at a round step.
     const double raw = xMax / 6.0;
     const double magnitude = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));
@@ -197,16 +172,10 @@ void LossChart::rescale()
     x->setTickAnchor(0);
     x->setTickInterval(interval);
     x->setRange(0, xMax);
-    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
-        if (!(yMin > 0)) {
-            yMin = 0.1;
-            yMax = 10;
-        }
-        const double low = yMin / 1.1, high = yMax * 1.1;
-        logAxis->setRange(low, high);
-        logAxis->setBase(high / low >= 1000 ? 10 : 2);
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxis)) {
+        fitLogAxis(logAxis, yMin, yMax, 1.1, 0.1, 10);
     } else {
-        auto *linear = static_cast<QValueAxis *>(vAxes.front());
+        auto *linear = static_cast<QValueAxis *>(vAxis);
         if (!(yMin <= yMax)) {
             yMin = 0;
             yMax = 1;

@@ -1,5 +1,6 @@
 #include "ppachart.h"
 
+#include "chartaxes.h"
 #include "chartexport.h"
 #include "chartvalueproxy.h"
 #include "metricfilterproxy.h"
@@ -295,47 +296,17 @@ void PpaChart::configureSeries()
 
 void PpaChart::attachAxes()
 {
-    for (QAbstractAxis *axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
-    QAbstractAxis *x;
-    if (m_xLog) {
-        auto *logAxis = new QLogValueAxis(this);
-        logAxis->setLabelFormat(QStringLiteral("%.3g"));
-        logAxis->setBase(10);
-        logAxis->setMinorTickCount(-1);
-        x = logAxis;
-    } else {
-        auto *linear = new QValueAxis(this);
-        linear->setLabelFormat(QStringLiteral("%.4g"));
-        x = linear;
-    }
-    QAbstractAxis *y;
-    if (yAxisIsLogarithmic()) {
-        auto *logAxis = new QLogValueAxis(this);
-        logAxis->setLabelFormat(QStringLiteral("%.4g"));
-        logAxis->setMinorTickCount(-1);
-        y = logAxis;
-    } else {
-        auto *linear = new QValueAxis(this);
-        linear->setLabelFormat(QStringLiteral("%.4g"));
-        y = linear;
-    }
-    m_chart->addAxis(x, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
-    for (QAbstractSeries *series : m_chart->series()) {
-        series->attachAxis(x);
-        series->attachAxis(y);
-    }
+    removeAxes(m_chart);
+    QAbstractAxis *x = makeValueAxis(this, QString(), m_xLog ? QStringLiteral("%.3g") : QStringLiteral("%.4g"), m_xLog);
+    if (m_xLog)
+        static_cast<QLogValueAxis *>(x)->setBase(10);
+    QAbstractAxis *y = makeValueAxis(this, QString(), QStringLiteral("%.4g"), yAxisIsLogarithmic());
+    addAxes(m_chart, x, y, m_chart->series());
 }
 
 void PpaChart::scheduleRefresh()
 {
-    if (m_refreshPending)
-        return;
-    m_refreshPending = true;
-    QTimer::singleShot(0, this, &PpaChart::refresh);
+    scheduleOnce(&m_refreshPending, this, &PpaChart::refresh);
 }
 
 void PpaChart::refresh()
@@ -477,17 +448,8 @@ void PpaChart::rescale()
             logAxis->setBase(h / l >= 1000 ? 10 : 2);
             return;
         }
-        auto *linear = static_cast<QValueAxis *>(axis);
-        if (!(low <= high)) {
-            low = 0;
-            high = 1;
-        }
-        const double pad = high > low ? 0.08 * (high - low) : std::max(std::abs(high) * 0.1, 0.1);
-        linear->setRange(low - pad, high + pad);
-        linear->applyNiceNumbers();
         // Every axis here is a positive quantity: round numbers must not take it below 0.
-        if (fromZero && linear->min() < 0)
-            linear->setMin(0);
+        fitValueAxis(static_cast<QValueAxis *>(axis), low, high, 0.08, fromZero);
     };
     range(hAxes.front(), xMin, xMax, true);
     range(vAxes.front(), yMin, yMax, true);
@@ -554,14 +516,12 @@ bool PpaChart::denseLabelShown(int index) const
 
 QString PpaChart::xAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Horizontal);
 }
 
 QString PpaChart::yAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Vertical);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Vertical);
 }
 
 QString PpaChart::title() const

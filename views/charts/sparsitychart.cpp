@@ -1,5 +1,6 @@
 #include "sparsitychart.h"
 
+#include "chartaxes.h"
 #include "chartexport.h"
 #include "sparsitypointmodel.h"
 
@@ -204,58 +205,35 @@ QString SparsityChart::title() const
 
 QString SparsityChart::xAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Horizontal);
 }
 
 QString SparsityChart::yAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Vertical);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Vertical);
 }
 
 void SparsityChart::attachAxes()
 {
-    for (QAbstractAxis *axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
+    removeAxes(m_chart);
     auto *x = new QValueAxis(this);
     x->setTitleText(tr("Sparsity (1 \u2212 tile density, mean over layers)"));
     x->setLabelFormat(QStringLiteral("%.1f"));
     x->setTickType(QValueAxis::TicksDynamic);
     x->setTickAnchor(0);
     x->setTickInterval(0.1);
-    QAbstractAxis *y;
-    if (m_log) {
-        auto *logAxis = new QLogValueAxis(this);
-        logAxis->setLabelFormat(QStringLiteral("%.4g"));
-        logAxis->setMinorTickCount(-1);
-        logAxis->setTitleText(tr("Perplexity (log scale)"));
-        y = logAxis;
-    } else {
-        auto *linear = new QValueAxis(this);
-        linear->setLabelFormat(QStringLiteral("%.4g"));
-        linear->setTitleText(tr("Perplexity"));
-        y = linear;
-    }
-    m_chart->addAxis(x, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
-    m_denseLine->attachAxis(x);
-    m_denseLine->attachAxis(y);
-    for (const Series &s : m_series) {
-        s.line->attachAxis(x);
-        s.line->attachAxis(y);
-    }
+    auto *y
+        = makeValueAxis(this, m_log ? tr("Perplexity (log scale)") : tr("Perplexity"), QStringLiteral("%.4g"), m_log);
+    QList<QAbstractSeries *> series{m_denseLine};
+    for (const Series &s : m_series)
+        series << s.line;
+    addAxes(m_chart, x, y, series);
     rescale();
 }
 
 void SparsityChart::scheduleRescale()
 {
-    if (m_rescalePending)
-        return;
-    m_rescalePending = true;
-    QTimer::singleShot(0, this, &SparsityChart::rescale);
+    scheduleOnce(&m_rescalePending, this, &SparsityChart::rescale);
 }
 
 void SparsityChart::rescale()
@@ -283,38 +261,21 @@ void SparsityChart::rescale()
     xMax = any ? std::min(1.0, std::ceil(xMax * 10.0 + 1e-9) / 10.0) : 1.0;
     if (xMax <= xMin)
         xMax = 1.0;
-    const auto hAxes = m_chart->axes(Qt::Horizontal);
-    const auto vAxes = m_chart->axes(Qt::Vertical);
-    if (hAxes.isEmpty() || vAxes.isEmpty())
+    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
+    if (!hAxis || !vAxis)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    auto *x = static_cast<QValueAxis *>(hAxis);
     x->setRange(xMin - 0.02, xMax + 0.02);
     if (std::isfinite(m_dense)) {
         m_denseLine->replace(QList<QPointF>{{xMin - 0.02, m_dense}, {xMax + 0.02, m_dense}});
     } else {
         m_denseLine->clear();
     }
-    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
-        if (!(yMin > 0)) {
-            yMin = 1;
-            yMax = 100;
-        }
-        // Integer bases only: Qt Charts 6.4 computes NaN marker geometry with a fractional one.
-        const double low = yMin / 1.08, high = yMax * 1.08;
-        logAxis->setRange(low, high);
-        logAxis->setBase(high / low >= 1000 ? 10 : 2);
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxis)) {
+        fitLogAxis(logAxis, yMin, yMax, 1.08, 1, 100);
     } else {
-        auto *linear = static_cast<QValueAxis *>(vAxes.front());
-        if (!(yMin <= yMax)) {
-            yMin = 0;
-            yMax = 1;
-        }
-        const double pad = yMax > yMin ? 0.08 * (yMax - yMin) : std::max(std::abs(yMax) * 0.1, 0.1);
-        linear->setRange(yMin - pad, yMax + pad);
-        linear->applyNiceNumbers();
         // Perplexity is at least 1: round numbers must not take the axis below 0.
-        if (linear->min() < 0)
-            linear->setMin(0);
+        fitValueAxis(static_cast<QValueAxis *>(vAxis), yMin, yMax, 0.08, true);
     }
 }
 

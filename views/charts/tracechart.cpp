@@ -1,4 +1,5 @@
 #include "tracechart.h"
+#include "chartaxes.h"
 
 #include "metricfilterproxy.h"
 #include "tracetablemodel.h"
@@ -216,22 +217,17 @@ QString TraceChart::title() const
 
 QString TraceChart::xAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Horizontal);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Horizontal);
 }
 
 QString TraceChart::yAxisTitle() const
 {
-    const auto axes = m_chart->axes(Qt::Vertical);
-    return axes.isEmpty() ? QString() : axes.front()->titleText();
+    return axisTitle(m_chart, Qt::Vertical);
 }
 
 void TraceChart::attachAxes()
 {
-    for (QAbstractAxis *axis : m_chart->axes()) {
-        m_chart->removeAxis(axis);
-        delete axis;
-    }
+    removeAxes(m_chart);
     auto *x = new QValueAxis(this);
     // EvoPress keeps the count fixed and improves it generation by generation: its x is the
     // generation, as the axis says.
@@ -240,40 +236,23 @@ void TraceChart::attachAxes()
     x->setTickType(QValueAxis::TicksDynamic);
     x->setTickAnchor(0);
     x->setTickInterval(1);
-    QAbstractAxis *y;
-    if (yAxisIsLogarithmic()) {
-        auto *logAxis = new QLogValueAxis(this);
-        logAxis->setLabelFormat(QStringLiteral("%.4g"));
-        logAxis->setMinorTickCount(-1);
-        y = logAxis;
-    } else {
-        auto *linear = new QValueAxis(this);
-        linear->setLabelFormat(QStringLiteral("%.4g"));
-        y = linear;
-    }
+    QString yTitle;
     switch (m_metric) {
-    case Metric::Perplexity:
-        y->setTitleText(yAxisIsLogarithmic() ? tr("Perplexity (log scale)") : tr("Perplexity"));
-        break;
-    case Metric::KlToDense: y->setTitleText(tr("KL to dense (nats per token)")); break;
-    case Metric::Score: y->setTitleText(tr("Chosen candidate's score (method's metric)")); break;
+    case Metric::Perplexity: yTitle = yAxisIsLogarithmic() ? tr("Perplexity (log scale)") : tr("Perplexity"); break;
+    case Metric::KlToDense: yTitle = tr("KL to dense (nats per token)"); break;
+    case Metric::Score: yTitle = tr("Chosen candidate's score (method's metric)"); break;
     }
-    m_chart->addAxis(x, Qt::AlignBottom);
-    m_chart->addAxis(y, Qt::AlignLeft);
+    QList<QAbstractSeries *> series;
     for (const Run &r : m_runs)
-        if (r.series) {
-            r.series->attachAxis(x);
-            r.series->attachAxis(y);
-        }
+        if (r.series)
+            series << r.series;
+    addAxes(m_chart, x, makeValueAxis(this, yTitle, QStringLiteral("%.4g"), yAxisIsLogarithmic()), series);
     rescale();
 }
 
 void TraceChart::scheduleRescale()
 {
-    if (m_rescalePending)
-        return;
-    m_rescalePending = true;
-    QTimer::singleShot(0, this, &TraceChart::rescale);
+    scheduleOnce(&m_rescalePending, this, &TraceChart::rescale);
 }
 
 void TraceChart::rescale()
@@ -289,36 +268,20 @@ void TraceChart::rescale()
             yMax = std::max(yMax, p.y());
         }
     }
-    const auto hAxes = m_chart->axes(Qt::Horizontal);
-    const auto vAxes = m_chart->axes(Qt::Vertical);
-    if (hAxes.isEmpty() || vAxes.isEmpty())
+    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
+    if (!hAxis || !vAxis)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxes.front());
+    auto *x = static_cast<QValueAxis *>(hAxis);
     // Whole units on the x axis, about ten labels at most.
     const double step = std::max(1.0, std::ceil(xMax / 10.0));
     x->setTickInterval(step);
     // A little room either side so the markers at 0 (dense) and at the end are not cut in half.
     x->setRange(-0.25 * step, xMax + 0.25 * step);
-    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxes.front())) {
-        if (!(yMin > 0)) {
-            yMin = 1;
-            yMax = 100;
-        }
-        // Labels sit at powers of the base: 10 over a wide range, 2 over a narrower one (a
-        // perplexity from 30 to 90 holds no power of 10). A fractional base would put labels in
-        // any range, but Qt Charts 6.4 computes NaN marker geometry with one.
-        const double low = yMin / 1.08, high = yMax * 1.08;
-        logAxis->setRange(low, high);
-        logAxis->setBase(high / low >= 1000 ? 10 : 2);
+    if (auto *logAxis = qobject_cast<QLogValueAxis *>(vAxis)) {
+        // Base 2 over a narrow range: a perplexity from 30 to 90 holds no power of 10.
+        fitLogAxis(logAxis, yMin, yMax, 1.08, 1, 100);
     } else {
-        auto *linear = static_cast<QValueAxis *>(vAxes.front());
-        if (!(yMin <= yMax)) {
-            yMin = 0;
-            yMax = 1;
-        }
-        const double pad = yMax > yMin ? 0.06 * (yMax - yMin) : std::max(std::abs(yMax) * 0.1, 0.1);
-        linear->setRange(yMin - pad, yMax + pad);
-        linear->applyNiceNumbers();
+        fitValueAxis(static_cast<QValueAxis *>(vAxis), yMin, yMax, 0.06, false);
     }
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chartexport.h"
+
 #include <QList>
 #include <QString>
 #include <QWidget>
@@ -11,7 +13,6 @@ class QChart;
 class QChartView;
 class QLineSeries;
 class QVXYModelMapper;
-class QPainter;
 QT_END_NAMESPACE
 
 namespace blockscope::views {
@@ -29,7 +30,7 @@ class TraceChart : public QWidget
     Q_OBJECT
 public:
     enum class Metric { Perplexity, KlToDense, Score };
-    enum class Format { Png, Svg, Pdf };
+    using Format = ChartFileFormat;
 
     explicit TraceChart(QWidget *parent = nullptr);
     ~TraceChart() override;
@@ -62,7 +63,7 @@ public:
 
     // Writes the chart with its title, axes and legend: PNG at twice the on-screen resolution,
     // SVG (vector) or PDF (vector, one page the chart's size), chosen by `format`. A chart that
-    // has not been laid out on screen yet is rendered at `fallbackSize`.
+    // has not been laid out on screen yet is rendered at 960 x 600.
     bool exportTo(const QString &path, Format format, QString *error = nullptr);
     // The format for a file name's suffix (.png, .svg, .pdf); false for anything else.
     static bool formatForPath(const QString &path, Format *format);
@@ -80,8 +81,6 @@ private:
     void rescale();
     void restyle();
     int metricColumn() const;
-    void renderTo(QPainter *painter, const QRectF &target);
-    QSize exportSize() const;
 
     QChartView *m_view;
     QChart *m_chart;
