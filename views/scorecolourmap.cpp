@@ -1,27 +1,12 @@
 #include "scorecolourmap.h"
 
+#include "render/colourmaps.h"
+
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 
 namespace blockscope::views {
-
-namespace {
-// Viridis (matplotlib) at nine even stops; between stops the colour is interpolated in sRGB,
-// which stays within 1/255 of the full 256-entry table.
-constexpr std::array<std::array<int, 3>, 9> viridis = {{
-    {68, 1, 84},
-    {71, 44, 122},
-    {59, 81, 139},
-    {44, 113, 142},
-    {33, 144, 141},
-    {39, 173, 129},
-    {92, 200, 99},
-    {170, 220, 50},
-    {253, 231, 37},
-}};
-} // namespace
 
 ScoreColourMap ScoreColourMap::fitting(const std::vector<double> &values)
 {
@@ -59,13 +44,7 @@ QColor ScoreColourMap::colour(double value) const
 
 QColor ScoreColourMap::atPosition(double t)
 {
-    t = std::clamp(std::isnan(t) ? 0.0 : t, 0.0, 1.0);
-    const double x = t * static_cast<double>(viridis.size() - 1);
-    const auto i = std::min(static_cast<std::size_t>(x), viridis.size() - 2);
-    const double f = x - static_cast<double>(i);
-    auto mix
-        = [&](int c) { return static_cast<int>(std::lround(viridis[i][c] + f * (viridis[i + 1][c] - viridis[i][c]))); };
-    return QColor(mix(0), mix(1), mix(2));
+    return QColor(render::viridis(t)); // the heatmaps' palette too
 }
 
 QColor ScoreColourMap::missingColour()

@@ -1,22 +1,19 @@
-// The experiment file's HDF5 layout (README, "Experiment file format") and its write transactions.
+// The experiment file's HDF5 layout (README, "Experiment file format"); writes go through
+// experimenttransaction.
 #include "experimentfile.h"
 
 #include "common/formaterror.h"
 #include "experimentppa.h"
 #include "experimentsweeps.h"
+#include "experimenttransaction.h"
 #include "h5handles.h"
-#include "log/logging.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
-#include <unistd.h>
 
 namespace blockscope {
 
@@ -24,35 +21,13 @@ namespace {
 
 namespace fs = std::filesystem;
 using h5::Location;
+using h5tx::checkRoot;
+using h5tx::fileAccess;
+using h5tx::ioMutex;
+using h5tx::quietHdf5;
+using h5tx::transaction;
 
-constexpr const char *FormatName = "blockscope-experiment";
 const std::set<std::string> statuses = {"running", "complete", "cancelled", "failed"};
-
-// One HDF5 operation at a time in this process: it also keeps two threads from sharing the
-// temporary file name, which is per process.
-std::mutex &ioMutex()
-{
-    static std::mutex m;
-    return m;
-}
-
-// HDF5 prints its error stack to stderr unless told not to; errors become exceptions here instead.
-// The setting is per thread in a thread-safe HDF5, so every entry point makes it.
-void quietHdf5()
-{
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-}
-
-h5::PropertyList fileAccess(const std::string &file)
-{
-    h5::PropertyList fapl(H5Pcreate(H5P_FILE_ACCESS));
-    // SEMI: closing the file fails when an object is still open, rather than postponing the write.
-    // No file locks: writers work on a private copy, and locks fail on some network file systems.
-    if (!fapl.valid() || H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_SEMI) < 0
-        || H5Pset_file_locking(fapl.get(), false, true) < 0)
-        throw FormatError(file, FormatError::NoOffset, "", "cannot set up HDF5 file access: " + h5::lastError());
-    return fapl;
-}
 
 std::string runName(int number)
 {
@@ -94,28 +69,6 @@ int stepNumber(const std::string &name)
         n = n * 10 + (c - '0');
     }
     return stepName(n) == name ? n : -1;
-}
-
-// Checks the root attributes; returns the format version.
-int checkRoot(const Location &root)
-{
-    if (!root.hasAttribute("format"))
-        root.fail("/", "not a Blockscope experiment file (no \"format\" attribute)", false);
-    const std::string format = h5::readStringAttribute(root, "format");
-    if (format != FormatName)
-        root.fail("/@format", "not a Blockscope experiment file (format is \"" + format + "\")", false);
-    const auto version = h5::readAttribute<std::int32_t>(root, "format_version");
-    if (version > ExperimentFile::FormatVersion)
-        root.fail("/@format_version",
-            "written by a newer Blockscope: format " + std::to_string(version) + ", this build reads up to "
-                + std::to_string(ExperimentFile::FormatVersion),
-            false);
-    if (version < 1)
-        root.fail("/@format_version",
-            "unknown format version " + std::to_string(version) + "; this build reads versions 1 to "
-                + std::to_string(ExperimentFile::FormatVersion),
-            false);
-    return version;
 }
 
 // --- writing --------------------------------------------------------------------------------
@@ -562,92 +515,19 @@ ExperimentRun readRun(const Location &runs, const std::string &id)
     return run;
 }
 
-// --- transactions ---------------------------------------------------------------------------
-
-void fsyncPath(const std::string &path, bool directory)
+// One transaction that changes /runs/<id> (or says there is no such run).
+void changeRun(const std::string &path, const std::string &runId, const std::function<void(const Location &)> &change)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | (directory ? O_DIRECTORY : 0) | O_CLOEXEC);
-    if (fd < 0)
-        throw UsageError(path + ": cannot open to sync: " + std::strerror(errno));
-    const int rc = ::fsync(fd);
-    const int error = errno;
-    ::close(fd);
-    if (rc != 0)
-        throw UsageError(path + ": cannot sync: " + std::strerror(error));
-}
-
-// Runs `change` on a copy of the file (a new file when `createdBy` is given and there is none) and
-// renames the copy over the original only once HDF5 has closed it and the bytes are on disk.
-template<class Change>
-void transaction(const std::string &path, const std::string *createdBy, Change change)
-{
-    const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-    struct TempFile
-    {
-        const std::string &path;
-        bool keep = false;
-        ~TempFile()
-        {
-            std::error_code ec;
-            if (!keep)
-                fs::remove(path, ec);
-        }
-    } guard{temp};
-
-    std::error_code ec;
-    const bool exists = fs::exists(path, ec);
-    if (!exists && !createdBy)
-        throw UsageError(path + ": no such experiment file");
-    const h5::PropertyList fapl = fileAccess(path);
-    {
-        h5::File file;
-        if (exists) {
-            fs::copy_file(path, temp, fs::copy_options::overwrite_existing, ec);
-            if (ec)
-                throw UsageError(path + ": cannot copy to " + temp + " for writing: " + ec.message());
-            file = h5::File(H5Fopen(temp.c_str(), H5F_ACC_RDWR, fapl.get()));
-            if (!file.valid())
-                throw FormatError(path, FormatError::NoOffset, "",
-                    "not a Blockscope experiment file (HDF5 cannot open it: " + h5::lastError() + ")");
-        } else {
-            file = h5::File(H5Fcreate(temp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
-            if (!file.valid())
-                throw UsageError(path + ": cannot create the experiment file: " + h5::lastError());
-        }
-        const Location root{&path, file.get(), "/"};
-        if (exists) {
-            checkRoot(root);
-        } else {
-            h5::writeAttribute(root, "format", std::string(FormatName));
-            h5::writeAttribute(root, "format_version", std::int32_t(ExperimentFile::FormatVersion));
-            h5::writeAttribute(root, "created_by", *createdBy);
-            root.createGroup("runs");
-        }
-        change(root);
-        if (file.close() < 0)
-            root.fail("", "cannot write the file");
-    }
-    fsyncPath(temp, false);
-    if (std::rename(temp.c_str(), path.c_str()) != 0)
-        throw UsageError(path + ": cannot replace with " + temp + ": " + std::strerror(errno));
-    guard.keep = true;
-    // The new file is in place; a directory that cannot be synced only weakens durability.
-    const fs::path parent = fs::path(path).parent_path();
-    try {
-        fsyncPath(parent.empty() ? "." : parent.string(), true);
-    } catch (const UsageError &e) {
-        log::store()->warn("{}", e.what());
-    }
-}
-
-// Opens /runs/<id> for a change, or says there is no such run.
-h5::Group openRunForWrite(const Location &root, const std::string &runId, h5::Group &runs, Location &runsAt)
-{
-    runs = root.openGroup("runs");
-    runsAt = root.at(runs, "runs");
-    if (runNumber(runId) < 0 || !runsAt.hasLink(runId))
-        throw UsageError(*root.file + ": no run \"" + runId + "\"");
-    return runsAt.openGroup(runId);
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    transaction(path, nullptr, [&](const Location &root) {
+        const h5::Group runs = root.openGroup("runs");
+        const Location runsAt = root.at(runs, "runs");
+        if (runNumber(runId) < 0 || !runsAt.hasLink(runId))
+            throw UsageError(*root.file + ": no run \"" + runId + "\"");
+        const h5::Group run = runsAt.openGroup(runId);
+        change(runsAt.at(run, runId));
+    });
 }
 
 } // namespace
@@ -729,13 +609,7 @@ std::string ExperimentFile::addRun(const std::string &path, RunInfo info)
 
 void ExperimentFile::appendStep(const std::string &path, const std::string &runId, const TraceStep &step)
 {
-    const std::lock_guard lock(ioMutex());
-    quietHdf5();
-    transaction(path, nullptr, [&](const Location &root) {
-        h5::Group runs;
-        Location runsAt{};
-        const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
-        const Location at = runsAt.at(run, runId);
+    changeRun(path, runId, [&](const Location &at) {
         const int layers = h5::readAttribute<std::int32_t>(at, "layers");
         checkStep(step, layers, path + ": run \"" + runId + "\"");
         const h5::Group stepsGroup = at.openGroup("steps");
@@ -753,37 +627,17 @@ void ExperimentFile::setStatus(const std::string &path, const std::string &runId
 {
     if (!statuses.count(status))
         throw UsageError("unknown run status \"" + status + "\" (valid: running, complete, cancelled, failed)");
-    const std::lock_guard lock(ioMutex());
-    quietHdf5();
-    transaction(path, nullptr, [&](const Location &root) {
-        h5::Group runs;
-        Location runsAt{};
-        const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
-        h5::writeAttribute(runsAt.at(run, runId), "status", status);
-    });
+    changeRun(path, runId, [&](const Location &at) { h5::writeAttribute(at, "status", status); });
 }
 
 void ExperimentFile::setDensePerplexity(const std::string &path, const std::string &runId, double perplexity)
 {
-    const std::lock_guard lock(ioMutex());
-    quietHdf5();
-    transaction(path, nullptr, [&](const Location &root) {
-        h5::Group runs;
-        Location runsAt{};
-        const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
-        h5::writeAttribute(runsAt.at(run, runId), "dense_perplexity", perplexity);
-    });
+    changeRun(path, runId, [&](const Location &at) { h5::writeAttribute(at, "dense_perplexity", perplexity); });
 }
 
 void ExperimentFile::setPpa(const std::string &path, const std::string &runId, const std::vector<ppa::PpaPoint> &points)
 {
-    const std::lock_guard lock(ioMutex());
-    quietHdf5();
-    transaction(path, nullptr, [&](const Location &root) {
-        h5::Group runs;
-        Location runsAt{};
-        const h5::Group run = openRunForWrite(root, runId, runs, runsAt);
-        const Location at = runsAt.at(run, runId);
+    changeRun(path, runId, [&](const Location &at) {
         const int layers = h5::readAttribute<std::int32_t>(at, "layers");
         ppastore::checkPoints(points, layers, path + ": run \"" + runId + "\"");
         ppastore::writePoints(at, points);
