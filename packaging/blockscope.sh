@@ -41,6 +41,8 @@ case "$mode" in
   build) ;;
   test)
     cd "$build"
+    # The setup fetched SmolLM2 (or failed): its tests must run, not skip.
+    export BLOCKSCOPE_SMOLLM2_REQUIRED=1
     QT_QPA_PLATFORM=offscreen ctest --output-on-failure --label-exclude gpu -j "$jobs" --timeout 900
     ;;
   run)

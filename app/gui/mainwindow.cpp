@@ -149,6 +149,7 @@ void MainWindow::createActions()
     openFolder->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     rebuildRecentMenu();
+    buildSampleMenu(file->addMenu(tr("Open &Sample Model")));
     createPruningActions(file);
     file->addSeparator();
     QAction *stats = file->addAction(tr("Compute &Statistics"), this, &MainWindow::startStats);

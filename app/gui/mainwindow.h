@@ -103,6 +103,7 @@ private:
     QWidget *createPpaPage();
     void createDocks();
     void rebuildRecentMenu();
+    void buildSampleMenu(QMenu *menu);
     void openFileDialog();
     void openFolderDialog();
     void setOpenedModel(const QString &path, std::shared_ptr<const ModelHandle> model);

@@ -5,10 +5,12 @@
 #include "evaluationpanel.h"
 
 #include "common/formaterror.h"
+#include "defaultmodel.h"
 #include "jobs/jobcontext.h"
 #include "logsetup.h"
 #include "messagebanner.h"
 #include "model/modelhandle.h"
+#include "model/samplemodels.h"
 #include "model/tensorstats.h"
 #include "modeltreemodel.h"
 #include "recentfiles.h"
@@ -136,6 +138,25 @@ void MainWindow::onJobFinished(views::JobId id, views::JobOutcome, const QString
     refreshStats();
     fitColumns();
     Q_EMIT statsDone();
+}
+
+// The bundled demo model and the real models the setup fetched (SmolLM2-135M-Instruct), so a new
+// user reaches a real checkpoint without knowing where the setup put it.
+void MainWindow::buildSampleMenu(QMenu *menu)
+{
+    if (const QString demo = defaultModelPath(); !demo.isEmpty()) {
+        QAction *a = menu->addAction(tr("Demo model (bundled, 0.86M parameters)"), this, [this, demo] { openPath(demo); });
+        a->setToolTip(demo);
+    }
+    for (const SampleModel &s : availableSampleModels()) {
+        const QString path = QString::fromStdString(s.path);
+        QAction *a = menu->addAction(QString::fromStdString(s.name), this, [this, path] { openPath(path); });
+        a->setToolTip(QString::fromStdString(s.description) + QStringLiteral("\n") + path);
+        a->setStatusTip(QString::fromStdString(s.description));
+    }
+    if (menu->isEmpty())
+        menu->addAction(tr("None found (packaging/setup-deps.sh fetches SmolLM2)"))->setEnabled(false);
+    menu->setToolTipsVisible(true);
 }
 
 void MainWindow::rebuildRecentMenu()

@@ -45,4 +45,14 @@ MappedFile::~MappedFile()
         ::close(m_fd);
 }
 
+void MappedFile::releasePages(std::span<const std::byte> bytes)
+{
+    static const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    auto begin = reinterpret_cast<std::uintptr_t>(bytes.data());
+    const auto end = (begin + bytes.size()) / page * page;
+    begin = (begin + page - 1) / page * page;
+    if (end > begin)
+        madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
+
 } // namespace blockscope

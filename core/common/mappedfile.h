@@ -26,6 +26,12 @@ public:
     std::span<const std::byte> bytes() const { return {m_data, static_cast<std::size_t>(m_size)}; }
     const std::byte *data() const { return m_data; }
 
+    // Drops the whole pages inside `bytes` (a range of some MappedFile) from this process's resident
+    // set. The map stays valid: a later read faults the pages in again from the page cache or the
+    // file. Streaming readers call it behind them so that reading a 16 GB checkpoint does not make
+    // the process 16 GB resident, and loaders call it after dequantising a tensor.
+    static void releasePages(std::span<const std::byte> bytes);
+
 private:
     MappedFile() = default;
     std::string m_path;

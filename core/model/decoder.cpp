@@ -68,9 +68,9 @@ struct Decoder::Impl
         const TensorInfo *t = model->find(name);
         if (!t)
             return {};
-        at::Tensor raw = weightTensor(model, *t);
+        at::Tensor raw = weightTensor(model, *t, options.dtype);
         at::Tensor w = raw.to(options.device, options.dtype);
-        if (w.data_ptr() != raw.data_ptr() || t->dtype == DType::Q8_0)
+        if (w.data_ptr() != raw.data_ptr() || dtypeIsBlockQuantised(t->dtype))
             ownedBytes += static_cast<std::uint64_t>(w.numel() * w.element_size());
         return w;
     }
@@ -214,7 +214,8 @@ Decoder::Decoder(std::shared_ptr<const ModelHandle> model, DecoderOptions option
     for (const auto &t : d->model->tensors())
         if (t.role != TensorRole::Other && !t.loadable)
             throw std::invalid_argument("tensor " + t.name + " is stored as " + t.storageType
-                + ", which Blockscope cannot compute with (F32, F16, BF16 and Q8_0 can)");
+                + ", which Blockscope cannot compute with (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, "
+                  "Q2_K to Q6_K, IQ4_NL and IQ4_XS can)");
     d->fetch = [this](const std::string &name) { return d->loadFromModel(name); };
     d->build();
 }

@@ -1,5 +1,7 @@
 #include "dtype.h"
 
+#include "ggmlquants.h"
+
 namespace blockscope {
 
 std::string_view dtypeName(DType t)
@@ -20,7 +22,18 @@ std::string_view dtypeName(DType t)
     case DType::I64: return "I64";
     case DType::U64: return "U64";
     case DType::Bool: return "BOOL";
+    case DType::Q4_0: return "Q4_0";
+    case DType::Q4_1: return "Q4_1";
+    case DType::Q5_0: return "Q5_0";
+    case DType::Q5_1: return "Q5_1";
     case DType::Q8_0: return "Q8_0";
+    case DType::Q2_K: return "Q2_K";
+    case DType::Q3_K: return "Q3_K";
+    case DType::Q4_K: return "Q4_K";
+    case DType::Q5_K: return "Q5_K";
+    case DType::Q6_K: return "Q6_K";
+    case DType::IQ4_NL: return "IQ4_NL";
+    case DType::IQ4_XS: return "IQ4_XS";
     case DType::Unsupported: return "unsupported";
     }
     return "?";
@@ -44,15 +57,36 @@ std::optional<std::uint64_t> dtypeElementSize(DType t)
     case DType::I8:
     case DType::U8:
     case DType::Bool: return 1;
-    case DType::Q8_0:
-    case DType::Unsupported: return std::nullopt;
+    default: return std::nullopt;
     }
-    return std::nullopt;
 }
 
 bool dtypeIsFloatReadable(DType t)
 {
-    return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::F64 || t == DType::Q8_0;
+    return t == DType::F32 || t == DType::F16 || t == DType::BF16 || t == DType::F64 || dtypeIsBlockQuantised(t);
+}
+
+bool dtypeIsBlockQuantised(DType t)
+{
+    return canDequantise(t);
+}
+
+std::optional<BlockGeometry> dtypeBlock(DType t)
+{
+    if (const auto size = dtypeElementSize(t))
+        return BlockGeometry{1, *size};
+    const GgmlTypeInfo *g = ggmlTypeFor(t);
+    if (!g)
+        return std::nullopt;
+    return BlockGeometry{g->blockElements, g->blockBytes};
+}
+
+std::optional<double> dtypeBitsPerWeight(DType t)
+{
+    const auto b = dtypeBlock(t);
+    if (!b)
+        return std::nullopt;
+    return 8.0 * static_cast<double>(b->bytes) / static_cast<double>(b->elements);
 }
 
 std::optional<DType> dtypeFromSafetensorsName(std::string_view n)

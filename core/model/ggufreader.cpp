@@ -8,6 +8,7 @@
 #include "common/limits.h"
 #include "common/mappedfile.h"
 #include "common/utf8.h"
+#include "ggmlquants.h"
 #include "ggufmetadata.h"
 #include "modelhandle.h"
 #include "tensornames.h"
@@ -17,60 +18,6 @@
 namespace blockscope {
 
 namespace {
-
-struct GgmlType
-{
-    std::uint32_t id;
-    const char *name;
-    std::uint64_t blockSize; // elements per block
-    std::uint64_t typeSize; // bytes per block
-    DType dtype;
-};
-
-// Known ggml storage types. Only the ones with a DType other than Unsupported can be computed with;
-// the rest are listed with their sizes so users see what the file holds.
-constexpr GgmlType ggmlTypes[] = {
-    {0, "F32", 1, 4, DType::F32},
-    {1, "F16", 1, 2, DType::F16},
-    {2, "Q4_0", 32, 18, DType::Unsupported},
-    {3, "Q4_1", 32, 20, DType::Unsupported},
-    {6, "Q5_0", 32, 22, DType::Unsupported},
-    {7, "Q5_1", 32, 24, DType::Unsupported},
-    {8, "Q8_0", 32, 34, DType::Q8_0},
-    {9, "Q8_1", 32, 36, DType::Unsupported},
-    {10, "Q2_K", 256, 84, DType::Unsupported},
-    {11, "Q3_K", 256, 110, DType::Unsupported},
-    {12, "Q4_K", 256, 144, DType::Unsupported},
-    {13, "Q5_K", 256, 176, DType::Unsupported},
-    {14, "Q6_K", 256, 210, DType::Unsupported},
-    {15, "Q8_K", 256, 292, DType::Unsupported},
-    {16, "IQ2_XXS", 256, 66, DType::Unsupported},
-    {17, "IQ2_XS", 256, 74, DType::Unsupported},
-    {18, "IQ3_XXS", 256, 98, DType::Unsupported},
-    {19, "IQ1_S", 256, 50, DType::Unsupported},
-    {20, "IQ4_NL", 32, 18, DType::Unsupported},
-    {21, "IQ3_S", 256, 110, DType::Unsupported},
-    {22, "IQ2_S", 256, 82, DType::Unsupported},
-    {23, "IQ4_XS", 256, 136, DType::Unsupported},
-    {24, "I8", 1, 1, DType::I8},
-    {25, "I16", 1, 2, DType::I16},
-    {26, "I32", 1, 4, DType::I32},
-    {27, "I64", 1, 8, DType::I64},
-    {28, "F64", 1, 8, DType::F64},
-    {29, "IQ1_M", 256, 56, DType::Unsupported},
-    {30, "BF16", 1, 2, DType::BF16},
-    {34, "TQ1_0", 256, 54, DType::Unsupported},
-    {35, "TQ2_0", 256, 66, DType::Unsupported},
-    {39, "MXFP4", 32, 17, DType::Unsupported},
-};
-
-const GgmlType *findGgmlType(std::uint32_t id)
-{
-    for (const auto &t : ggmlTypes)
-        if (t.id == id)
-            return &t;
-    return nullptr;
-}
 
 class GgufParser
 {
@@ -258,13 +205,13 @@ public:
                 count = *p;
             }
             const auto typeId = m_cur.read<std::uint32_t>(name);
-            const GgmlType *type = findGgmlType(typeId);
+            const GgmlTypeInfo *type = ggmlTypeById(typeId);
             if (!type)
                 throw FormatError(m_path, m_cur.offset() - 4, name, "unsupported ggml type " + std::to_string(typeId));
-            if (ne[0] % type->blockSize != 0)
+            if (ne[0] % type->blockElements != 0)
                 throw FormatError(m_path, m_cur.offset() - 4, name,
                     std::string(type->name) + " needs the innermost dimension (" + std::to_string(ne[0])
-                        + ") to be a multiple of " + std::to_string(type->blockSize));
+                        + ") to be a multiple of its block size " + std::to_string(type->blockElements));
             const auto relOffset = m_cur.read<std::uint64_t>(name);
             if (relOffset % alignment != 0)
                 throw FormatError(m_path, m_cur.offset() - 8, name,
@@ -278,7 +225,7 @@ public:
             r.info.dtype = type->dtype;
             r.info.storageType = type->name;
             // count may be up to 2^62, so the byte size can overflow where the element count did not.
-            const auto bytes = checkedMul(count / type->blockSize, type->typeSize);
+            const auto bytes = checkedMul(count / type->blockElements, type->blockBytes);
             if (!bytes)
                 throw FormatError(m_path, at, name,
                     "byte size of " + std::to_string(count) + " " + type->name + " elements overflows 64 bits");

@@ -86,7 +86,8 @@ std::string architectureSummary(const ModelHandle &m)
       << (a.mlpBias ? " + MLP" : "") << "\n"
       << "parameters:      " << m.parameterCount() << " (" << humanCount(m.parameterCount()) << ")\n"
       << "tensor bytes:    " << m.totalBytes() << " (" << humanBytes(m.totalBytes()) << ")\n"
-      << "tensors:         " << m.tensors().size() << " in " << m.files().size() << " file(s)\n";
+      << "tensors:         " << m.tensors().size() << " in " << m.files().size() << " file(s)\n"
+      << "formats:         " << formatMix(m) << "\n";
     if (m.tokenizer())
         s << "tokenizer:       " << m.tokenizer()->kind
           << (m.tokenizer()->size > 0 ? ", " + std::to_string(m.tokenizer()->size) + " tokens" : std::string()) << " ("
@@ -98,21 +99,63 @@ std::string architectureSummary(const ModelHandle &m)
     return s.str();
 }
 
+double bitsPerWeight(const TensorInfo &t)
+{
+    const auto n = t.elementCount();
+    return n ? 8.0 * static_cast<double>(t.bytes) / static_cast<double>(n) : 0.0;
+}
+
+std::string formatMix(const ModelHandle &m)
+{
+    struct Count
+    {
+        int tensors = 0;
+        std::uint64_t params = 0, bytes = 0;
+    };
+    std::map<std::string, Count> byFormat;
+    std::uint64_t params = 0, bytes = 0;
+    for (const auto &t : m.tensors()) {
+        auto &c = byFormat[t.storageType];
+        ++c.tensors;
+        c.params += t.elementCount();
+        c.bytes += t.bytes;
+        params += t.elementCount();
+        bytes += t.bytes;
+    }
+    std::ostringstream s;
+    bool first = true;
+    for (const auto &[name, c] : byFormat) {
+        char part[160];
+        std::snprintf(part, sizeof part, "%s%s %d tensor%s, %s params at %.3g bits", first ? "" : "; ", name.c_str(),
+            c.tensors, c.tensors == 1 ? "" : "s", humanCount(c.params).c_str(),
+            c.params ? 8.0 * static_cast<double>(c.bytes) / static_cast<double>(c.params) : 0.0);
+        s << part;
+        first = false;
+    }
+    if (params) {
+        char part[64];
+        std::snprintf(part, sizeof part, " (%.3g bits per weight overall)",
+            8.0 * static_cast<double>(bytes) / static_cast<double>(params));
+        s << part;
+    }
+    return s.str();
+}
+
 std::string tensorTable(const ModelHandle &m, const std::map<std::string, TensorStats> *stats)
 {
     std::ostringstream s;
     char line[512];
-    std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-5s %-10s %12s %14s", "tensor", "role", "block", "dtype",
-        "shape", "params", "bytes");
+    std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-7s %6s %-10s %12s %14s", "tensor", "role", "block", "format",
+        "bits", "shape", "params", "bytes");
     s << line;
     if (stats)
         s << "        min        max       mean        std         l2  zeros%  nan/inf";
     s << "\n";
     for (const auto &t : m.tensors()) {
-        std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-5s %-10s %12llu %14llu", t.name.c_str(),
+        std::snprintf(line, sizeof line, "%-48s %-12s %-7s %-7s %6.3g %-10s %12llu %14llu", t.name.c_str(),
             std::string(roleName(t.role)).c_str(), t.block >= 0 ? std::to_string(t.block).c_str() : "-",
-            t.storageType.c_str(), shapeString(t.shape).c_str(), static_cast<unsigned long long>(t.elementCount()),
-            static_cast<unsigned long long>(t.bytes));
+            t.storageType.c_str(), bitsPerWeight(t), shapeString(t.shape).c_str(),
+            static_cast<unsigned long long>(t.elementCount()), static_cast<unsigned long long>(t.bytes));
         s << line;
         if (stats) {
             auto it = stats->find(t.name);
@@ -163,7 +206,8 @@ nlohmann::json inspectJson(const ModelHandle &m, const std::map<std::string, Ten
     for (const auto &t : m.tensors()) {
         nlohmann::json e = {{"name", t.name}, {"source_name", t.sourceName}, {"role", roleName(t.role)},
             {"block", t.block}, {"dtype", t.storageType}, {"shape", t.shape}, {"parameters", t.elementCount()},
-            {"bytes", t.bytes}, {"file", m.fileName(t.fileIndex)}, {"offset", t.offset}, {"loadable", t.loadable}};
+            {"bytes", t.bytes}, {"bits_per_weight", bitsPerWeight(t)}, {"file", m.fileName(t.fileIndex)},
+            {"offset", t.offset}, {"loadable", t.loadable}};
         if (stats) {
             auto it = stats->find(t.name);
             if (it != stats->end()) {

@@ -94,10 +94,10 @@ std::optional<std::uint64_t> neededBytes(const TensorInfo &t)
     }
     if (const auto size = dtypeElementSize(t.dtype))
         return checkedMul(n, *size);
-    if (t.dtype == DType::Q8_0) {
-        if (t.shape.empty() || t.shape.back() % 32 != 0)
+    if (const auto block = dtypeBlock(t.dtype)) {
+        if (t.shape.empty() || static_cast<std::uint64_t>(t.shape.back()) % block->elements != 0)
             return std::nullopt;
-        return checkedMul(n / 32, 34);
+        return checkedMul(n / block->elements, block->bytes);
     }
     return t.bytes; // unsupported quantisations are listed, never read
 }

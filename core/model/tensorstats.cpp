@@ -1,5 +1,6 @@
 #include "tensorstats.h"
 
+#include "common/mappedfile.h"
 #include "jobs/jobcontext.h"
 #include "modelhandle.h"
 #include "tensorvalues.h"
@@ -32,6 +33,9 @@ TensorStats computeTensorStats(const ModelHandle &model, const TensorInfo &tenso
             job->checkpoint();
         const std::uint64_t count = std::min<std::uint64_t>(chunkElements, n - first);
         readAsFloat32(tensor.dtype, raw, first, count, buf.data());
+        // Bounded memory on checkpoints larger than RAM: the pages just read leave the resident set.
+        if (const auto block = dtypeBlock(tensor.dtype))
+            MappedFile::releasePages(raw.subspan(first / block->elements * block->bytes, count / block->elements * block->bytes));
         double cMean = 0, cM2 = 0;
         std::uint64_t cN = 0;
         for (std::uint64_t i = 0; i < count; ++i) {

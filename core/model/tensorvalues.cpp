@@ -1,5 +1,7 @@
 #include "tensorvalues.h"
 
+#include "ggmlquants.h"
+
 #include <bit>
 #include <cstring>
 #include <stdexcept>
@@ -40,6 +42,14 @@ float bfloat16ToFloat(std::uint16_t h)
 void readAsFloat32(DType type, std::span<const std::byte> raw, std::uint64_t first, std::uint64_t count, float *out)
 {
     const std::byte *p = raw.data();
+    if (dtypeIsBlockQuantised(type)) {
+        const auto block = *dtypeBlock(type);
+        if (first % block.elements != 0 || count % block.elements != 0)
+            throw std::invalid_argument(std::string(dtypeName(type)) + " reads must cover whole blocks of "
+                + std::to_string(block.elements) + " elements");
+        dequantiseBlocks(type, p + first / block.elements * block.bytes, count / block.elements, out);
+        return;
+    }
     switch (type) {
     case DType::F32: std::memcpy(out, p + first * 4, count * 4); return;
     case DType::F64:
@@ -57,19 +67,6 @@ void readAsFloat32(DType type, std::span<const std::byte> raw, std::uint64_t fir
             out[i] = type == DType::F16 ? halfToFloat(h) : bfloat16ToFloat(h);
         }
         return;
-    case DType::Q8_0: {
-        if (first % 32 != 0 || count % 32 != 0)
-            throw std::invalid_argument("Q8_0 reads must cover whole 32-element blocks");
-        for (std::uint64_t b = 0; b < count / 32; ++b) {
-            const std::byte *block = p + (first / 32 + b) * 34;
-            std::uint16_t d;
-            std::memcpy(&d, block, 2);
-            const float scale = halfToFloat(d);
-            for (int k = 0; k < 32; ++k)
-                out[b * 32 + k] = scale * static_cast<float>(static_cast<std::int8_t>(block[2 + k]));
-        }
-        return;
-    }
     default: throw std::invalid_argument("tensor type " + std::string(dtypeName(type)) + " cannot be read as float32");
     }
 }

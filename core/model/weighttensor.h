@@ -4,6 +4,9 @@
 // this header; everything else stays free of LibTorch.
 
 #include <ATen/Tensor.h>
+#include <c10/core/ScalarType.h>
+
+#include <optional>
 
 namespace blockscope {
 
@@ -12,8 +15,11 @@ struct TensorInfo;
 
 // The tensor's values as a CPU at::Tensor of its storage dtype. Plain dtypes whose data is
 // suitably aligned are zero-copy views of the memory map (the handle must outlive the tensor:
-// the view keeps a reference to it); Q8_0 is dequantised to float32. Throws std::invalid_argument
+// the view keeps a reference to it). Block formats (Q8_0, Q4_K, ...) are dequantised, in
+// parallel chunks of blocks, straight into `dequantisedType` (float32 when not given), so that
+// loading never holds a float32 copy of a tensor meant for bfloat16. Throws std::invalid_argument
 // for types the engine cannot compute with.
-at::Tensor weightTensor(const std::shared_ptr<const ModelHandle> &model, const TensorInfo &tensor);
+at::Tensor weightTensor(const std::shared_ptr<const ModelHandle> &model, const TensorInfo &tensor,
+    std::optional<at::ScalarType> dequantisedType = std::nullopt);
 
 } // namespace blockscope

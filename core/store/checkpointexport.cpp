@@ -83,7 +83,7 @@ void exportHuggingFaceFolder(const std::shared_ptr<const ModelHandle> &model, co
         if (t.role == TensorRole::Other || !t.loadable)
             continue;
         SafetensorsEntry e{t.name, t.dtype, t.shape, model->data(t)};
-        if (t.dtype == DType::Q8_0) {
+        if (dtypeIsBlockQuantised(t.dtype)) {
             auto values = readAllAsFloat32(t.dtype, e.data, t.elementCount());
             owned.emplace_back(values.size() * 4);
             std::memcpy(owned.back().data(), values.data(), owned.back().size());

@@ -13,6 +13,8 @@
 
 namespace blockscope {
 
+extern const char *const builtInGgufPreTokenizersJson;
+
 namespace {
 
 const std::string spaceMarker = "\xE2\x96\x81"; // U+2581, SentencePiece's space
@@ -194,27 +196,36 @@ std::unique_ptr<Tokenizer> spmTokenizer(const GgufMetadata &meta, const std::str
     return t;
 }
 
-// The split regexes llama.cpp uses for the pre-tokenizer names it writes.
-nlohmann::json preTokenizerFor(const std::string &pre, bool &ignoreMerges, const std::string &path)
+// The Hugging Face normaliser and pre-tokeniser of each llama.cpp pre-tokenizer name, from the
+// table compiled in from resources/tokenizers/gguf-pre-tokenizers.json.
+struct PreTokenizerEntry
 {
-    const nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
-    auto split = [&](const char *regex) {
-        return nlohmann::json{{"type", "Sequence"},
-            {"pretokenizers",
-                {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}},
-                    byteLevel}}};
-    };
-    if (pre.empty() || pre == "default" || pre == "gpt2" || pre == "gpt-2")
-        return {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
-    if (pre == "llama-bpe" || pre == "llama3") {
-        ignoreMerges = true;
-        return split(
-            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
+    nlohmann::json normalizer;
+    nlohmann::json preTokenizer;
+    bool ignoreMerges = false;
+};
+
+const nlohmann::json &preTokenizerTable()
+{
+    static const nlohmann::json table = nlohmann::json::parse(builtInGgufPreTokenizersJson);
+    return table;
+}
+
+PreTokenizerEntry preTokenizerFor(const std::string &pre, const std::string &path)
+{
+    // An absent or empty name is what llama.cpp calls "default"; it was written before the names
+    // existed, for GPT-2 style vocabularies.
+    const std::string name = pre.empty() ? "default" : pre;
+    std::string known;
+    for (const auto &e : preTokenizerTable().at("pre_tokenizers")) {
+        for (const auto &n : e.at("names")) {
+            known += (known.empty() ? "" : ", ") + n.get<std::string>();
+            if (n.get<std::string>() == name)
+                return {e.at("normalizer"), e.at("pre_tokenizer"), e.value("ignore_merges", false)};
+        }
     }
-    if (pre == "qwen2")
-        return split(
-            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)");
-    throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.pre", "unsupported pre-tokenizer \"" + pre + "\"");
+    throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.pre",
+        "unsupported pre-tokenizer \"" + pre + "\" (known: " + known + ")");
 }
 
 std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::string &path)
@@ -247,11 +258,12 @@ std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::st
             throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.pre", "must be a string");
         pre = p->s;
     }
-    bool ignoreMerges = false;
-    nlohmann::json doc = {{"added_tokens", added}, {"normalizer", nullptr}, {"decoder", {{"type", "ByteLevel"}}}};
-    doc["pre_tokenizer"] = preTokenizerFor(pre, ignoreMerges, path);
+    const PreTokenizerEntry entry = preTokenizerFor(pre, path);
+    nlohmann::json doc = {{"added_tokens", added}, {"decoder", {{"type", "ByteLevel"}}}};
+    doc["normalizer"] = entry.normalizer;
+    doc["pre_tokenizer"] = entry.preTokenizer;
     doc["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", mergeList}, {"unk_token", nullptr},
-        {"byte_fallback", false}, {"ignore_merges", ignoreMerges}};
+        {"byte_fallback", false}, {"ignore_merges", entry.ignoreMerges}};
     const auto bos = tokenId(meta, "tokenizer.ggml.bos_token_id", n, path);
     const auto eos = tokenId(meta, "tokenizer.ggml.eos_token_id", n, path);
     if (bos && flag(meta, "tokenizer.ggml.add_bos_token", false, path))

@@ -1,4 +1,4 @@
-// tokenizer.json pre-tokenizers: Metaspace, ByteLevel, Split and Sequence.
+// tokenizer.json pre-tokenizers: Metaspace, ByteLevel, Split, Digits, Punctuation and Sequence.
 #include "bytelevel.h"
 #include "common/formaterror.h"
 #include "hfcomponents.h"
@@ -13,6 +13,10 @@ namespace blockscope {
 namespace {
 
 const char *const gpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+// Rust's char::is_numeric (Unicode Nd, Nl and No), which Hugging Face's Digits splits on.
+const char *const digitPattern = R"(\p{N})";
+// Hugging Face's is_punc: ASCII punctuation (which includes the symbols $+<=>^`|~) or a Unicode P*.
+const char *const punctuationPattern = R"([\p{P}!-/:-@\[-`{-~])";
 
 enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext };
 
@@ -216,6 +220,36 @@ std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, cons
         else
             throw FormatError(file, FormatError::NoOffset, where, "unsupported Split behavior \"" + behavior + "\"");
         s->invert = hfjson::boolean(j, "invert", false, file, where);
+        return s;
+    }
+    if (type == "Digits") {
+        // Each digit alone, or runs of digits (Hugging Face's Contiguous behaviour).
+        auto s = std::make_unique<SplitPreTokenizer>();
+        const bool individual = hfjson::boolean(j, "individual_digits", false, file, where);
+        s->regex = std::make_unique<PcreRegex>(
+            std::string(digitPattern) + (individual ? "" : "+"), file, "pre_tokenizer Digits");
+        return s;
+    }
+    if (type == "Punctuation") {
+        auto s = std::make_unique<SplitPreTokenizer>();
+        std::string behavior = "Isolated";
+        if (j.contains("behavior") && !j.at("behavior").is_null())
+            behavior = hfjson::string(j, "behavior", file, where);
+        // Contiguous joins neighbouring punctuation into one piece: a run of the class, isolated.
+        const bool contiguous = behavior == "Contiguous";
+        if (behavior == "Isolated" || contiguous)
+            s->behavior = Behavior::Isolated;
+        else if (behavior == "Removed")
+            s->behavior = Behavior::Removed;
+        else if (behavior == "MergedWithPrevious")
+            s->behavior = Behavior::MergedWithPrevious;
+        else if (behavior == "MergedWithNext")
+            s->behavior = Behavior::MergedWithNext;
+        else
+            throw FormatError(
+                file, FormatError::NoOffset, where, "unsupported Punctuation behavior \"" + behavior + "\"");
+        s->regex = std::make_unique<PcreRegex>(
+            std::string(punctuationPattern) + (contiguous ? "+" : ""), file, "pre_tokenizer Punctuation");
         return s;
     }
     if (type == "ByteLevel") {

@@ -167,19 +167,82 @@ private Q_SLOTS:
     void unsupportedQuantisationIsListed()
     {
         GgufBuilder g = tinyLlamaGguf();
-        // Q4_K: 256-element blocks of 144 bytes; 512 elements = 288 bytes.
-        g.addTensor({"extra.q4k", {256, 2}, gguf::TQ4_K, QByteArray(288, '\x11'), std::nullopt});
-        const QString path = freshTempDir(QStringLiteral("gguf-q4k")) + QStringLiteral("/q4k.gguf");
+        // IQ2_XXS (ggml type 16): 256-element blocks of 66 bytes; 512 elements = 132 bytes.
+        g.addTensor({"extra.iq2", {256, 2}, 16, QByteArray(132, '\x11'), std::nullopt});
+        const QString path = freshTempDir(QStringLiteral("gguf-iq2")) + QStringLiteral("/iq2.gguf");
         writeFile(path, g.build());
         auto m = ModelHandle::open(path.toStdString());
-        const TensorInfo *t = m->find("extra.q4k");
+        const TensorInfo *t = m->find("extra.iq2");
         QVERIFY(t);
-        QCOMPARE(QString::fromStdString(t->storageType), QStringLiteral("Q4_K"));
-        QCOMPARE(t->bytes, std::uint64_t(288));
+        QCOMPARE(QString::fromStdString(t->storageType), QStringLiteral("IQ2_XXS"));
+        QCOMPARE(t->bytes, std::uint64_t(132));
         QCOMPARE(t->dtype, DType::Unsupported);
         QVERIFY(!t->loadable);
         QCOMPARE(t->shape, (std::vector<std::int64_t>{2, 256}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, computeTensorStats(*m, *t));
+    }
+
+    // Every block format the engine computes with opens as loadable, with its byte size from the
+    // block geometry, and its statistics read the dequantised values.
+    void blockFormatsAreLoadable_data()
+    {
+        QTest::addColumn<std::uint32_t>("type");
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<int>("block");
+        QTest::addColumn<int>("bytes");
+        QTest::newRow("Q4_0") << 2u << "Q4_0" << 32 << 18;
+        QTest::newRow("Q4_1") << 3u << "Q4_1" << 32 << 20;
+        QTest::newRow("Q5_0") << 6u << "Q5_0" << 32 << 22;
+        QTest::newRow("Q5_1") << 7u << "Q5_1" << 32 << 24;
+        QTest::newRow("Q8_0") << 8u << "Q8_0" << 32 << 34;
+        QTest::newRow("Q2_K") << 10u << "Q2_K" << 256 << 84;
+        QTest::newRow("Q3_K") << 11u << "Q3_K" << 256 << 110;
+        QTest::newRow("Q4_K") << 12u << "Q4_K" << 256 << 144;
+        QTest::newRow("Q5_K") << 13u << "Q5_K" << 256 << 176;
+        QTest::newRow("Q6_K") << 14u << "Q6_K" << 256 << 210;
+        QTest::newRow("IQ4_NL") << 20u << "IQ4_NL" << 32 << 18;
+        QTest::newRow("IQ4_XS") << 23u << "IQ4_XS" << 256 << 136;
+    }
+
+    void blockFormatsAreLoadable()
+    {
+        QFETCH(std::uint32_t, type);
+        QFETCH(QString, name);
+        QFETCH(int, block);
+        QFETCH(int, bytes);
+        GgufBuilder g = tinyLlamaGguf();
+        // Zero bytes: every scale is +0, so every value is 0 whatever the layout.
+        g.addTensor({"extra.q", {256, 2}, type, QByteArray(512 / block * bytes, '\0'), std::nullopt});
+        const QString path = freshTempDir(QStringLiteral("gguf-block")) + QStringLiteral("/q.gguf");
+        writeFile(path, g.build());
+        auto m = ModelHandle::open(path.toStdString());
+        const TensorInfo *t = m->find("extra.q");
+        QVERIFY(t);
+        QCOMPARE(QString::fromStdString(t->storageType), name);
+        QCOMPARE(QString::fromStdString(std::string(dtypeName(t->dtype))), name);
+        QVERIFY(t->loadable);
+        QCOMPARE(t->bytes, std::uint64_t(512 / block * bytes));
+        const auto s = computeTensorStats(*m, *t);
+        QCOMPARE(s.min, 0.0);
+        QCOMPARE(s.max, 0.0);
+        QCOMPARE(s.zeroFraction, 1.0);
+    }
+
+    // A ragged row (innermost dimension not a whole number of blocks) is refused, naming the tensor.
+    void raggedBlockRowIsRefused()
+    {
+        GgufBuilder g = tinyLlamaGguf();
+        g.addTensor({"extra.ragged", {200, 2}, 12u, QByteArray(288, '\0'), std::nullopt});
+        const QString path = freshTempDir(QStringLiteral("gguf-ragged")) + QStringLiteral("/r.gguf");
+        writeFile(path, g.build());
+        try {
+            ModelHandle::open(path.toStdString());
+            QFAIL("a Q4_K row of 200 elements opened");
+        } catch (const FormatError &e) {
+            const QString what = QString::fromUtf8(e.what());
+            QVERIFY2(what.contains(QStringLiteral("extra.ragged")) && what.contains(QStringLiteral("block size 256")),
+                e.what());
+        }
     }
 
     void hostile_data()
@@ -285,7 +348,7 @@ private Q_SLOTS:
         }) << "overlaps the data of tensor";
         QTest::newRow("Q8_0 ne[0] not a multiple of 32") << with([](GgufBuilder &g) {
             g.addTensor({"extra.q8", {16, 2}, gguf::TQ8_0, QByteArray(34, 0), {}});
-        }) << "extra.q8: Q8_0 needs the innermost dimension (16) to be a multiple of 32";
+        }) << "extra.q8: Q8_0 needs the innermost dimension (16) to be a multiple of its block size 32";
         QTest::newRow("alignment 0") << with([](GgufBuilder &g) { g.addU32("general.alignment", 0); })
                                      << "general.alignment: 0 is not a power of two";
         QTest::newRow("alignment 48") << with([](GgufBuilder &g) { g.addU32("general.alignment", 48); })
@@ -417,6 +480,8 @@ private Q_SLOTS:
         g.tensor("blk.0.ffn_gate.weight")->type = gguf::TF16;
         g.tensor("blk.0.ffn_gate.weight")->data = QByteArray(64 * 32 * 2, '\x3c');
         g.addTensor({"extra.q4k", {256, 2}, gguf::TQ4_K, QByteArray(288, '\x11'), std::nullopt});
+        g.addTensor({"extra.q6k", {256, 1}, 14u, QByteArray(210, '\x21'), std::nullopt});
+        g.addTensor({"extra.q41", {64, 2}, 3u, QByteArray(4 * 20, '\x31'), std::nullopt});
         mutate(g.build(), 256, 512, 77u);
     }
 

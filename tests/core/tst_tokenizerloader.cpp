@@ -319,8 +319,8 @@ private Q_SLOTS:
             g.removeKey("tokenizer.ggml.model");
             g.addString("tokenizer.ggml.model", "gpt2");
             g.addStringArray("tokenizer.ggml.merges", {});
-            g.addString("tokenizer.ggml.pre", "deepseek-coder");
-        }) << "\"deepseek-coder\"";
+            g.addString("tokenizer.ggml.pre", "no-such-pre-tokenizer");
+        }) << "\"no-such-pre-tokenizer\"";
     }
 
     void hostileGguf()

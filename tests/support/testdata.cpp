@@ -1,5 +1,7 @@
 #include "testdata.h"
 
+#include "model/samplemodels.h"
+
 #include <QDir>
 #include <QFileInfo>
 
@@ -31,6 +33,17 @@ QString freshTempDir(const QString &name)
     dir.removeRecursively();
     QDir().mkpath(dir.path());
     return dir.path();
+}
+
+QString smolLm2Gguf()
+{
+    const auto p = smolLm2Path();
+    return p ? QString::fromStdString(*p) : QString();
+}
+
+bool smolLm2Required()
+{
+    return !qEnvironmentVariableIsEmpty("BLOCKSCOPE_SMOLLM2_REQUIRED");
 }
 
 QString sourceDir()

@@ -1,0 +1,536 @@
+#include "ggmlquants.h"
+
+#include "tensorvalues.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+// Built with -ffp-contract=off (see core/CMakeLists.txt): gguf.quants computes every product and
+// sum as a separate float32 numpy operation, and a fused multiply-add would round differently.
+
+namespace blockscope {
+
+namespace {
+
+constexpr GgmlTypeInfo ggmlTypes[] = {
+    {0, "F32", 1, 4, DType::F32},
+    {1, "F16", 1, 2, DType::F16},
+    {2, "Q4_0", 32, 18, DType::Q4_0},
+    {3, "Q4_1", 32, 20, DType::Q4_1},
+    {6, "Q5_0", 32, 22, DType::Q5_0},
+    {7, "Q5_1", 32, 24, DType::Q5_1},
+    {8, "Q8_0", 32, 34, DType::Q8_0},
+    {9, "Q8_1", 32, 36, DType::Unsupported},
+    {10, "Q2_K", 256, 84, DType::Q2_K},
+    {11, "Q3_K", 256, 110, DType::Q3_K},
+    {12, "Q4_K", 256, 144, DType::Q4_K},
+    {13, "Q5_K", 256, 176, DType::Q5_K},
+    {14, "Q6_K", 256, 210, DType::Q6_K},
+    {15, "Q8_K", 256, 292, DType::Unsupported},
+    {16, "IQ2_XXS", 256, 66, DType::Unsupported},
+    {17, "IQ2_XS", 256, 74, DType::Unsupported},
+    {18, "IQ3_XXS", 256, 98, DType::Unsupported},
+    {19, "IQ1_S", 256, 50, DType::Unsupported},
+    {20, "IQ4_NL", 32, 18, DType::IQ4_NL},
+    {21, "IQ3_S", 256, 110, DType::Unsupported},
+    {22, "IQ2_S", 256, 82, DType::Unsupported},
+    {23, "IQ4_XS", 256, 136, DType::IQ4_XS},
+    {24, "I8", 1, 1, DType::I8},
+    {25, "I16", 1, 2, DType::I16},
+    {26, "I32", 1, 4, DType::I32},
+    {27, "I64", 1, 8, DType::I64},
+    {28, "F64", 1, 8, DType::F64},
+    {29, "IQ1_M", 256, 56, DType::Unsupported},
+    {30, "BF16", 1, 2, DType::BF16},
+    {34, "TQ1_0", 256, 54, DType::Unsupported},
+    {35, "TQ2_0", 256, 66, DType::Unsupported},
+    {39, "MXFP4", 32, 17, DType::Unsupported},
+};
+
+std::uint16_t u16(const std::byte *p)
+{
+    return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
+}
+
+std::uint32_t u32(const std::byte *p)
+{
+    return static_cast<std::uint32_t>(u16(p)) | (static_cast<std::uint32_t>(u16(p + 2)) << 16);
+}
+
+std::uint8_t u8(const std::byte *p)
+{
+    return std::to_integer<std::uint8_t>(*p);
+}
+
+float f16(const std::byte *p)
+{
+    return halfToFloat(u16(p));
+}
+
+void putU16(std::byte *p, std::uint16_t v)
+{
+    p[0] = static_cast<std::byte>(v & 0xFF);
+    p[1] = static_cast<std::byte>(v >> 8);
+}
+
+// ---- Dequantisation, one block at a time (gguf.quants.<Type>.dequantize_blocks) ----
+
+// Q4_0 / Q4_1 / IQ4_NL nibbles: element i < 16 is the low nibble of byte i, element 16 + i the high one.
+int nibble(const std::byte *qs, int i)
+{
+    return i < 16 ? (u8(qs + i) & 0x0F) : (u8(qs + i - 16) >> 4);
+}
+
+void dqQ4_0(const std::byte *b, float *y)
+{
+    const float d = f16(b);
+    for (int i = 0; i < 32; ++i)
+        y[i] = d * static_cast<float>(nibble(b + 2, i) - 8);
+}
+
+void dqQ4_1(const std::byte *b, float *y)
+{
+    const float d = f16(b), m = f16(b + 2);
+    for (int i = 0; i < 32; ++i)
+        y[i] = d * static_cast<float>(nibble(b + 4, i)) + m;
+}
+
+void dqQ5_0(const std::byte *b, float *y)
+{
+    const float d = f16(b);
+    const std::uint32_t qh = u32(b + 2);
+    for (int i = 0; i < 32; ++i) {
+        const int q = nibble(b + 6, i) | static_cast<int>(((qh >> i) & 1u) << 4);
+        y[i] = d * static_cast<float>(q - 16);
+    }
+}
+
+void dqQ5_1(const std::byte *b, float *y)
+{
+    const float d = f16(b), m = f16(b + 2);
+    const std::uint32_t qh = u32(b + 4);
+    for (int i = 0; i < 32; ++i) {
+        const int q = nibble(b + 8, i) | static_cast<int>(((qh >> i) & 1u) << 4);
+        y[i] = d * static_cast<float>(q) + m;
+    }
+}
+
+void dqQ8_0(const std::byte *b, float *y)
+{
+    const float d = f16(b);
+    for (int i = 0; i < 32; ++i)
+        y[i] = static_cast<float>(static_cast<std::int8_t>(u8(b + 2 + i))) * d;
+}
+
+constexpr int kvaluesIq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+void dqIQ4_NL(const std::byte *b, float *y)
+{
+    const float d = f16(b);
+    for (int i = 0; i < 32; ++i)
+        y[i] = d * static_cast<float>(kvaluesIq4nl[nibble(b + 2, i)]);
+}
+
+// Q2_K: scales[16], qs[64], d, dmin. Element f: 2-bit value from byte (f / 128) * 32 + f % 32 at
+// shift 2 * ((f % 128) / 32); sub-block f / 16 has scale d·(s & 15) and offset dmin·(s >> 4).
+void dqQ2_K(const std::byte *b, float *y)
+{
+    const std::byte *scales = b, *qs = b + 16;
+    const float d = f16(b + 80), dmin = f16(b + 82);
+    for (int f = 0; f < 256; ++f) {
+        const int s = u8(scales + f / 16);
+        const float dl = d * static_cast<float>(s & 0xF);
+        const float ml = dmin * static_cast<float>(s >> 4);
+        const int q = (u8(qs + (f / 128) * 32 + f % 32) >> (2 * ((f % 128) / 32))) & 3;
+        y[f] = dl * static_cast<float>(q) - ml;
+    }
+}
+
+// Q3_K: hmask[32], qs[64], scales[12] (sixteen 6-bit scales), d.
+void dqQ3_K(const std::byte *b, float *y)
+{
+    const std::byte *hmask = b, *qs = b + 32, *sc = b + 96;
+    const float d = f16(b + 108);
+    float dl[16];
+    for (int k = 0; k < 16; ++k) {
+        const int low = (u8(sc + k % 8) >> (4 * (k / 8))) & 0x0F;
+        const int high = (u8(sc + 8 + k % 4) >> (2 * (k / 4))) & 0x03;
+        dl[k] = d * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
+    }
+    for (int f = 0; f < 256; ++f) {
+        const int ql = (u8(qs + (f / 128) * 32 + f % 32) >> (2 * ((f % 128) / 32))) & 3;
+        const int qh = ((u8(hmask + f % 32) >> (f / 32)) & 1) ^ 1;
+        y[f] = dl[f / 16] * static_cast<float>(ql - (qh << 2));
+    }
+}
+
+// The eight 6-bit scales and mins of Q4_K and Q5_K, packed in 12 bytes.
+void kScaleMin(const std::byte *s, int j, int &sc, int &m)
+{
+    if (j < 4) {
+        sc = u8(s + j) & 0x3F;
+        m = u8(s + 4 + j) & 0x3F;
+    } else {
+        sc = (u8(s + 8 + j - 4) & 0x0F) | ((u8(s + j - 4) >> 2) & 0x30);
+        m = (u8(s + 8 + j - 4) >> 4) | ((u8(s + 4 + j - 4) >> 2) & 0x30);
+    }
+}
+
+// Q4_K: d, dmin, scales[12], qs[128]; sub-block j = 2c + s reads the nibble s of bytes c·32 ..
+void dqQ4_K(const std::byte *b, float *y)
+{
+    const float d = f16(b), dmin = f16(b + 2);
+    const std::byte *scales = b + 4, *qs = b + 16;
+    for (int j = 0; j < 8; ++j) {
+        int sc = 0, m = 0;
+        kScaleMin(scales, j, sc, m);
+        const float dj = d * static_cast<float>(sc), mj = dmin * static_cast<float>(m);
+        for (int i = 0; i < 32; ++i) {
+            const int q = (u8(qs + (j / 2) * 32 + i) >> (4 * (j % 2))) & 0x0F;
+            y[j * 32 + i] = dj * static_cast<float>(q) - mj;
+        }
+    }
+}
+
+// Q5_K: d, dmin, scales[12], qh[32], qs[128]; bit j of qh[i] is the fifth bit of element j·32 + i.
+void dqQ5_K(const std::byte *b, float *y)
+{
+    const float d = f16(b), dmin = f16(b + 2);
+    const std::byte *scales = b + 4, *qh = b + 16, *qs = b + 48;
+    for (int j = 0; j < 8; ++j) {
+        int sc = 0, m = 0;
+        kScaleMin(scales, j, sc, m);
+        const float dj = d * static_cast<float>(sc), mj = dmin * static_cast<float>(m);
+        for (int i = 0; i < 32; ++i) {
+            const int low = (u8(qs + (j / 2) * 32 + i) >> (4 * (j % 2))) & 0x0F;
+            const int high = (u8(qh + i) >> j) & 1;
+            y[j * 32 + i] = dj * static_cast<float>(low | (high << 4)) - mj;
+        }
+    }
+}
+
+// Q6_K: ql[128], qh[64], scales[16] (int8), d.
+void dqQ6_K(const std::byte *b, float *y)
+{
+    const std::byte *ql = b, *qh = b + 128, *scales = b + 192;
+    const float d = f16(b + 208);
+    for (int f = 0; f < 256; ++f) {
+        const int h = f / 128, r = f % 128;
+        const int low = (u8(ql + h * 64 + r % 64) >> (4 * (r / 64))) & 0x0F;
+        const int high = (u8(qh + h * 32 + r % 32) >> (2 * (r / 32))) & 0x03;
+        const float dl = d * static_cast<float>(static_cast<std::int8_t>(u8(scales + f / 16)));
+        y[f] = dl * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
+    }
+}
+
+// IQ4_XS: d, scales_h (uint16), scales_l[4], qs[128]; eight sub-blocks of 32 with 6-bit scales.
+void dqIQ4_XS(const std::byte *b, float *y)
+{
+    const float d = f16(b);
+    const std::uint16_t scalesH = u16(b + 2);
+    const std::byte *scalesL = b + 4, *qs = b + 8;
+    for (int j = 0; j < 8; ++j) {
+        const int low = (u8(scalesL + j / 2) >> (4 * (j % 2))) & 0x0F;
+        const int high = (scalesH >> (2 * j)) & 0x03;
+        const float dl = d * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
+        for (int i = 0; i < 32; ++i) {
+            const int q = (u8(qs + j * 16 + i % 16) >> (4 * (i / 16))) & 0x0F;
+            y[j * 32 + i] = dl * static_cast<float>(kvaluesIq4nl[q]);
+        }
+    }
+}
+
+using DequantFn = void (*)(const std::byte *, float *);
+
+DequantFn dequantFn(DType type)
+{
+    switch (type) {
+    case DType::Q4_0: return dqQ4_0;
+    case DType::Q4_1: return dqQ4_1;
+    case DType::Q5_0: return dqQ5_0;
+    case DType::Q5_1: return dqQ5_1;
+    case DType::Q8_0: return dqQ8_0;
+    case DType::Q2_K: return dqQ2_K;
+    case DType::Q3_K: return dqQ3_K;
+    case DType::Q4_K: return dqQ4_K;
+    case DType::Q5_K: return dqQ5_K;
+    case DType::Q6_K: return dqQ6_K;
+    case DType::IQ4_NL: return dqIQ4_NL;
+    case DType::IQ4_XS: return dqIQ4_XS;
+    default: return nullptr;
+    }
+}
+
+// ---- Quantisation (gguf.quants.<Type>.quantize_blocks) ----
+
+// A quantised level from its float32 value as numpy's astype(uint8) then clip gives it on x86:
+// the value converts through a 32-bit integer whose low byte is kept, and NaN or out-of-range
+// values (reachable only through a float32-subnormal scale, whose reciprocal overflows) give 0.
+int level(float v, int maxLevel)
+{
+    if (!(v >= 0.0f) || !(v < 2147483648.0f))
+        return 0;
+    const int q = static_cast<int>(static_cast<std::int64_t>(v) & 0xFF);
+    return q > maxLevel ? maxLevel : q;
+}
+
+// numpy's astype(int8) of a rounded value, with the same x86 conversion for NaN and infinity.
+std::int8_t signedLevel(float r)
+{
+    if (!(r > -2147483648.0f && r < 2147483648.0f))
+        return 0;
+    return static_cast<std::int8_t>(static_cast<std::int64_t>(r) & 0xFF);
+}
+
+float reciprocalOrZero(float d)
+{
+    return d == 0.0f ? 0.0f : 1.0f / d;
+}
+
+// The signed value of largest magnitude, the first one on ties (numpy's argmax of abs).
+float signedAbsMax(const float *x)
+{
+    float best = x[0];
+    for (int i = 1; i < 32; ++i)
+        if (std::fabs(x[i]) > std::fabs(best))
+            best = x[i];
+    return best;
+}
+
+// Block minimum and maximum; among equal values (+0 and -0) the first one wins, as in ggml's
+// quantize_row_q4_1_ref. numpy's SIMD reductions pick between +0 and -0 by lane order instead,
+// so where a block's minimum is a signed zero the stored minimum's sign may differ from
+// gguf.quants (the dequantised values cannot: d·q + m is +0 either way).
+void minMax(const float *x, float &lo, float &hi)
+{
+    lo = hi = x[0];
+    for (int i = 1; i < 32; ++i) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+}
+
+void packNibbles(const int *q, std::byte *qs)
+{
+    for (int i = 0; i < 16; ++i)
+        qs[i] = static_cast<std::byte>(((q[i] & 0x0F) | (q[i + 16] << 4)) & 0xFF);
+}
+
+void packHighBits(const int *q, std::byte *qh)
+{
+    std::uint32_t bits = 0;
+    for (int i = 0; i < 32; ++i)
+        bits |= static_cast<std::uint32_t>((q[i] >> 4) & 1) << i;
+    putU16(qh, static_cast<std::uint16_t>(bits & 0xFFFF));
+    putU16(qh + 2, static_cast<std::uint16_t>(bits >> 16));
+}
+
+void qQ8_0(const float *x, std::byte *b)
+{
+    float amax = 0.0f;
+    for (int i = 0; i < 32; ++i)
+        amax = std::fabs(x[i]) > amax ? std::fabs(x[i]) : amax;
+    const float d = amax / 127.0f;
+    const float id = reciprocalOrZero(d);
+    putU16(b, floatToHalf(d));
+    for (int i = 0; i < 32; ++i) {
+        const float r = std::round(x[i] * id); // np_roundf: half away from zero
+        b[2 + i] = static_cast<std::byte>(signedLevel(r));
+    }
+}
+
+void qQ4_0(const float *x, std::byte *b)
+{
+    const float d = signedAbsMax(x) / -8.0f;
+    const float id = reciprocalOrZero(d);
+    int q[32];
+    for (int i = 0; i < 32; ++i)
+        q[i] = level(x[i] * id + 8.5f, 15);
+    putU16(b, floatToHalf(d));
+    packNibbles(q, b + 2);
+}
+
+void qQ4_1(const float *x, std::byte *b)
+{
+    float lo = 0, hi = 0;
+    minMax(x, lo, hi);
+    const float d = (hi - lo) / 15.0f;
+    const float id = reciprocalOrZero(d);
+    int q[32];
+    for (int i = 0; i < 32; ++i)
+        q[i] = level((x[i] - lo) * id + 0.5f, 15);
+    putU16(b, floatToHalf(d));
+    putU16(b + 2, floatToHalf(lo));
+    packNibbles(q, b + 4);
+}
+
+void qQ5_0(const float *x, std::byte *b)
+{
+    const float d = signedAbsMax(x) / -16.0f;
+    const float id = reciprocalOrZero(d);
+    int q[32];
+    for (int i = 0; i < 32; ++i)
+        q[i] = level(x[i] * id + 16.5f, 31);
+    putU16(b, floatToHalf(d));
+    packHighBits(q, b + 2);
+    packNibbles(q, b + 6);
+}
+
+void qQ5_1(const float *x, std::byte *b)
+{
+    float lo = 0, hi = 0;
+    minMax(x, lo, hi);
+    const float d = (hi - lo) / 31.0f;
+    const float id = reciprocalOrZero(d);
+    int q[32];
+    for (int i = 0; i < 32; ++i)
+        q[i] = level((x[i] - lo) * id + 0.5f, 31);
+    putU16(b, floatToHalf(d));
+    putU16(b + 2, floatToHalf(lo));
+    packHighBits(q, b + 4);
+    packNibbles(q, b + 8);
+}
+
+using QuantFn = void (*)(const float *, std::byte *);
+
+QuantFn quantFn(DType type)
+{
+    switch (type) {
+    case DType::Q8_0: return qQ8_0;
+    case DType::Q4_0: return qQ4_0;
+    case DType::Q4_1: return qQ4_1;
+    case DType::Q5_0: return qQ5_0;
+    case DType::Q5_1: return qQ5_1;
+    default: return nullptr;
+    }
+}
+
+} // namespace
+
+const GgmlTypeInfo *ggmlTypeById(std::uint32_t id)
+{
+    for (const auto &t : ggmlTypes)
+        if (t.id == id)
+            return &t;
+    return nullptr;
+}
+
+const GgmlTypeInfo *ggmlTypeFor(DType type)
+{
+    if (type == DType::Unsupported)
+        return nullptr;
+    for (const auto &t : ggmlTypes)
+        if (t.dtype == type)
+            return &t;
+    return nullptr;
+}
+
+bool canDequantise(DType type)
+{
+    return dequantFn(type) != nullptr;
+}
+
+bool canQuantise(DType type)
+{
+    return quantFn(type) != nullptr;
+}
+
+void dequantiseBlocks(DType type, const std::byte *src, std::uint64_t blocks, float *dst)
+{
+    const DequantFn fn = dequantFn(type);
+    const GgmlTypeInfo *info = ggmlTypeFor(type);
+    if (!fn || !info)
+        throw std::invalid_argument("tensor type " + std::string(dtypeName(type)) + " is not a ggml block format");
+    for (std::uint64_t k = 0; k < blocks; ++k)
+        fn(src + k * info->blockBytes, dst + k * info->blockElements);
+}
+
+void quantiseBlocks(DType type, const float *src, std::uint64_t blocks, std::byte *dst)
+{
+    const QuantFn fn = quantFn(type);
+    const GgmlTypeInfo *info = ggmlTypeFor(type);
+    if (!fn || !info)
+        throw std::invalid_argument(
+            "quantisation to " + std::string(dtypeName(type)) + " is not supported (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 are)");
+    for (std::uint64_t k = 0; k < blocks; ++k)
+        fn(src + k * info->blockElements, dst + k * info->blockBytes);
+}
+
+std::vector<std::byte> quantiseTensor(
+    const std::string &name, DType type, const std::vector<std::int64_t> &shape, std::span<const float> values)
+{
+    const GgmlTypeInfo *info = ggmlTypeFor(type);
+    if (!canQuantise(type) || !info)
+        throw std::invalid_argument("tensor " + name + ": quantisation to " + std::string(dtypeName(type))
+            + " is not supported (Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 are)");
+    if (shape.empty())
+        throw std::invalid_argument("tensor " + name + " has no dimensions, so it has no rows to quantise");
+    std::uint64_t n = 1;
+    for (const auto d : shape) {
+        if (d <= 0)
+            throw std::invalid_argument("tensor " + name + " has a dimension of " + std::to_string(d));
+        n *= static_cast<std::uint64_t>(d);
+    }
+    if (static_cast<std::uint64_t>(shape.back()) % info->blockElements != 0)
+        throw std::invalid_argument("tensor " + name + ": its rows of " + std::to_string(shape.back())
+            + " elements are not a multiple of " + std::to_string(info->blockElements) + ", the " + info->name
+            + " block size (a ragged last block cannot be stored)");
+    if (values.size() != n)
+        throw std::invalid_argument("tensor " + name + " has " + std::to_string(values.size())
+            + " values for a shape of " + std::to_string(n) + " elements");
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (!std::isfinite(values[i]))
+            throw std::invalid_argument("tensor " + name + ": value " + std::to_string(i) + " is not finite ("
+                + std::to_string(values[i]) + "), which " + info->name + " cannot hold");
+    std::vector<std::byte> out(n / info->blockElements * info->blockBytes);
+    quantiseBlocks(type, values.data(), n / info->blockElements, out.data());
+    return out;
+}
+
+std::uint16_t floatToHalf(float f)
+{
+    const std::uint32_t x = std::bit_cast<std::uint32_t>(f);
+    const auto sign = static_cast<std::uint16_t>((x >> 16) & 0x8000u);
+    const std::uint32_t a = x & 0x7FFFFFFFu;
+    if (a >= 0x7F800000u) {
+        if (a == 0x7F800000u)
+            return sign | 0x7C00u;
+        auto h = static_cast<std::uint16_t>(0x7C00u + ((a & 0x007FFFFFu) >> 13));
+        if (h == 0x7C00u)
+            ++h; // keep a NaN a NaN when its payload sits in the low bits
+        return sign | h;
+    }
+    if (a >= 0x477FF000u) // 65520 and above round to infinity
+        return sign | 0x7C00u;
+    const std::uint32_t e = a >> 23;
+    if (e < 113) { // below 2^-14: a binary16 subnormal or zero
+        if (e < 102)
+            return sign;
+        const std::uint32_t m = (a & 0x007FFFFFu) | 0x00800000u;
+        const std::uint32_t shift = 126 - e; // 14 .. 24
+        std::uint32_t h = m >> shift;
+        const std::uint32_t rest = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rest > half || (rest == half && (h & 1u)))
+            ++h;
+        return static_cast<std::uint16_t>(sign | h);
+    }
+    std::uint32_t h = (a - 0x38000000u) >> 13;
+    const std::uint32_t rest = a & 0x1FFFu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u)))
+        ++h;
+    return static_cast<std::uint16_t>(sign | h);
+}
+
+std::uint16_t floatToBfloat16(float f)
+{
+    std::uint32_t n = std::bit_cast<std::uint32_t>(f);
+    if ((n & 0x7FFFFFFFu) > 0x7F800000u)
+        n = (n & 0xFFFF0000u) | (64u << 16); // quiet NaN, as ggml_compute_fp32_to_bf16
+    const std::uint64_t r = (static_cast<std::uint64_t>(n) + (0x7FFFu + ((n >> 16) & 1u))) >> 16;
+    return static_cast<std::uint16_t>(r);
+}
+
+} // namespace blockscope
