@@ -346,6 +346,14 @@ private Q_SLOTS:
         QTest::newRow("overlapping tensors") << with([](GgufBuilder &g) {
             g.tensor("output.weight")->offset = 0; // where token_embd.weight lies
         }) << "overlaps the data of tensor";
+        QTest::newRow("Q4_K data shorter than its type needs") << with([](GgufBuilder &g) {
+            // 512 Q4_K elements need 288 bytes; the next tensor starts 256 bytes in.
+            g.addTensor({"extra.q4k", {256, 2}, gguf::TQ4_K, QByteArray(288, 0), std::uint64_t(1) << 20});
+            g.addTensor({"extra.after", {64}, gguf::TF32, QByteArray(256, 0), (std::uint64_t(1) << 20) + 256});
+        }) << "extra.after: overlaps the data of tensor extra.q4k";
+        QTest::newRow("unknown ggml type id") << with([](GgufBuilder &g) {
+            g.addTensor({"extra.t", {32}, 77u, QByteArray(32, 0), {}});
+        }) << "extra.t: unsupported ggml type 77";
         QTest::newRow("Q8_0 ne[0] not a multiple of 32") << with([](GgufBuilder &g) {
             g.addTensor({"extra.q8", {16, 2}, gguf::TQ8_0, QByteArray(34, 0), {}});
         }) << "extra.q8: Q8_0 needs the innermost dimension (16) to be a multiple of its block size 32";

@@ -4,14 +4,15 @@
 #include "model/decoder.h"
 #include "model/modelhandle.h"
 #include "model/samplemodels.h"
-#include "text/tokenizer.h"
 #include "testdata.h"
+#include "text/tokenizer.h"
 
 #include <QFile>
 #include <QFileInfo>
 #include <QTest>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>

@@ -23,6 +23,8 @@
 #include <QFile>
 #include <QFont>
 #include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QSettings>
 #include <QSignalSpy>
@@ -99,6 +101,40 @@ private Q_SLOTS:
         QVERIFY(q.siblingAtColumn(views::ModelTreeModel::Std).data().isValid());
         QSettings settings;
         QCOMPARE(RecentFiles(settings).files().value(0), QFileInfo(m_stories).absoluteFilePath());
+    }
+
+    // File > Open Sample Model lists the real model the setup fetched and opens it (here a
+    // stand-in GGUF named through BLOCKSCOPE_SMOLLM2, where the lookup also finds the real one).
+    void sampleMenuOpensTheFetchedModel()
+    {
+        const QString gguf = test::sharedFile(QStringLiteral("models/stories260K/stories260K.gguf"));
+        if (gguf.isEmpty())
+            QSKIP("stories260K.gguf not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QByteArray saved = qgetenv("BLOCKSCOPE_SMOLLM2");
+        qputenv("BLOCKSCOPE_SMOLLM2", gguf.toUtf8());
+        MainWindow w;
+        w.show();
+        QMenu *sample = nullptr;
+        for (QAction *a : w.menuBar()->actions())
+            if (a->menu())
+                for (QAction *b : a->menu()->actions())
+                    if (b->menu() && b->text().contains(QStringLiteral("Sample")))
+                        sample = b->menu();
+        QVERIFY(sample);
+        QAction *smol = nullptr;
+        for (QAction *a : sample->actions())
+            if (a->text().contains(QStringLiteral("SmolLM2")))
+                smol = a;
+        QVERIFY(smol);
+        QVERIFY(smol->toolTip().contains(gguf));
+        QSignalSpy opened(&w, &MainWindow::modelOpened);
+        smol->trigger();
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().first().toString(), gguf);
+        if (saved.isEmpty())
+            qunsetenv("BLOCKSCOPE_SMOLLM2");
+        else
+            qputenv("BLOCKSCOPE_SMOLLM2", saved);
     }
 
     void openErrorShowsMessageAndKeepsModel_data()
