@@ -145,7 +145,8 @@ void MainWindow::onJobFinished(views::JobId id, views::JobOutcome, const QString
 void MainWindow::buildSampleMenu(QMenu *menu)
 {
     if (const QString demo = defaultModelPath(); !demo.isEmpty()) {
-        QAction *a = menu->addAction(tr("Demo model (bundled, 0.86M parameters)"), this, [this, demo] { openPath(demo); });
+        QAction *a
+            = menu->addAction(tr("Demo model (bundled, 0.86M parameters)"), this, [this, demo] { openPath(demo); });
         a->setToolTip(demo);
     }
     for (const SampleModel &s : availableSampleModels()) {

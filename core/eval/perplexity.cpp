@@ -33,6 +33,40 @@ double reducePerplexity(PplFormula formula, const std::vector<double> &sums, con
     return NAN;
 }
 
+namespace {
+
+// Logits held at once: 2^26 float32 values (256 MiB). The LM head over a 49,152-token vocabulary for
+// 8 windows of 2,048 tokens is 3.2 GB of float32, twice that with its log-softmax, so above this the
+// NLL is taken in chunks of positions. Below it the whole batch goes at once, as before.
+constexpr std::int64_t logitsBudget = std::int64_t(1) << 26;
+
+// Summed NLL [B] (double, on the CPU) of `targets` [B, n] given the hidden states [B, n, d] that predict them.
+at::Tensor scoredNll(const Decoder &decoder, const at::Tensor &hidden, const at::Tensor &targets)
+{
+    const std::int64_t B = hidden.size(0), n = hidden.size(1);
+    const std::int64_t V = decoder.architecture().vocab;
+    auto nllOf = [&](const at::Tensor &h, const at::Tensor &t) {
+        at::Tensor lp = at::log_softmax(decoder.logits(h), -1);
+        return -lp.gather(-1, t.to(lp.device()).unsqueeze(-1)).squeeze(-1).to(at::kDouble).sum(-1);
+    };
+    if (B * n * V <= logitsBudget)
+        return nllOf(hidden, targets).cpu();
+    const std::int64_t rows = std::max<std::int64_t>(1, logitsBudget / V);
+    at::Tensor out = at::zeros({B}, at::kDouble);
+    for (std::int64_t b = 0; b < B; ++b) {
+        double sum = 0;
+        for (std::int64_t t = 0; t < n; t += rows) {
+            const std::int64_t len = std::min(rows, n - t);
+            sum += nllOf(hidden[b].narrow(0, t, len).unsqueeze(0), targets[b].narrow(0, t, len).unsqueeze(0))
+                       .item<double>();
+        }
+        out[b] = sum;
+    }
+    return out;
+}
+
+} // namespace
+
 PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set, const UnitMask &mask, JobContext *job,
     int batch, ForwardCapture *capture)
 {
@@ -50,12 +84,10 @@ PerplexityResult evaluatePerplexity(const Decoder &decoder, const WindowSet &set
         if (job)
             job->checkpoint();
         at::Tensor tokens = batchTokens(set, idx);
-        at::Tensor logits = decoder.forward(tokens, mask, capture); // [B, T, V] float32
         const std::int64_t first = set.windows[idx.front()].firstTarget;
         const std::int64_t T = tokens.size(1);
-        at::Tensor lp = at::log_softmax(logits.narrow(1, first - 1, T - first), -1);
-        at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
-        at::Tensor nll = -lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1).cpu(); // [B]
+        at::Tensor hidden = decoder.forwardBlocks(decoder.embed(tokens), 0, decoder.layers(), mask, capture);
+        at::Tensor nll = scoredNll(decoder, hidden.narrow(1, first - 1, T - first), tokens.narrow(1, first, T - first));
         for (std::size_t b = 0; b < idx.size(); ++b) {
             sums[idx[b]] = nll[static_cast<std::int64_t>(b)].item<double>();
             counts[idx[b]] = T - first;

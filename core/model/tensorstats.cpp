@@ -35,7 +35,8 @@ TensorStats computeTensorStats(const ModelHandle &model, const TensorInfo &tenso
         readAsFloat32(tensor.dtype, raw, first, count, buf.data());
         // Bounded memory on checkpoints larger than RAM: the pages just read leave the resident set.
         if (const auto block = dtypeBlock(tensor.dtype))
-            MappedFile::releasePages(raw.subspan(first / block->elements * block->bytes, count / block->elements * block->bytes));
+            MappedFile::releasePages(
+                raw.subspan(first / block->elements * block->bytes, count / block->elements * block->bytes));
         double cMean = 0, cM2 = 0;
         std::uint64_t cN = 0;
         for (std::uint64_t i = 0; i < count; ++i) {

@@ -58,3 +58,20 @@ printf '%s\n' "Once upon a time, there was a little girl named Lily. She loved t
     "The ball flew over the trees, and Lily laughed and laughed." >"$scratch/short.txt"
 run "$model" --page attention --gates "$gates" --attention-text "$scratch/short.txt" --layer 2 --attention-tab tokens \
     --size 1800x1050 --screenshot "$here/attention-tokens.png"
+
+# SmolLM2-135M-Instruct, the real model the setup fetches (Q4_1 GGUF, 30 blocks): the model tree with
+# each tensor's storage format, the pruning page over the runs of tests/bench/bench_smollm2_workbench.sh
+# (their experiment file, passed as SMOLLM2_EXPERIMENT), the attention page with the B 64 gates that
+# bench trained on 4,096-token windows, over a long text, and the PPA page.
+smol="${BLOCKSCOPE_SMOLLM2:-${XDG_CACHE_HOME:-$HOME/.cache}/blockscope/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
+if [ -f "$smol" ] && [ -n "${SMOLLM2_EXPERIMENT:-}" ]; then
+    run "$smol" --select "Block 14/MLP" --size 1800x1050 --screenshot "$here/smollm2-model.png"
+    run --experiment "$SMOLLM2_EXPERIMENT" --page pruning --runs run-0003,run-0004 --size 1800x1050 \
+        --screenshot "$here/smollm2-pruning.png"
+    if [ -f "${SMOLLM2_GATES:-}" ]; then
+        head -c 24000 "$data/text/wiki.test.raw" >"$scratch/long.txt"
+        run "$smol" --page attention --gates "$SMOLLM2_GATES" --attention-text "$scratch/long.txt" --layer 15 \
+            --size 1800x1050 --screenshot "$here/smollm2-attention.png"
+    fi
+    run --experiment "$SMOLLM2_EXPERIMENT" --page ppa --size 1800x1050 --screenshot "$here/smollm2-ppa.png"
+fi

@@ -19,7 +19,9 @@ weights_bf16=$((8030261248 * 2))
 measure() { # label, command...
   local label="$1"; shift
   local out
-  out="$( { /usr/bin/time -f '%e %M' "$@" > /tmp/bench_big_model.out 2>/tmp/bench_big_model.err; } 2>&1 | tail -n 1)"
+  /usr/bin/time -f '%e %M' -o /tmp/bench_big_model.time "$@" > /tmp/bench_big_model.out 2>/tmp/bench_big_model.err \
+    || { echo "$label: FAILED"; tail -3 /tmp/bench_big_model.err; return 0; }
+  out="$(tail -n 1 /tmp/bench_big_model.time)"
   local secs="${out% *}" kib="${out#* }"
   printf '%-44s wall %8.2f s   peak RSS %8.0f MiB' "$label" "$secs" "$((kib / 1024))"
   if [ -n "${PEAK_AGAINST:-}" ]; then

@@ -18,8 +18,9 @@ rm -f "$out/smollm2.h5"
 measure() { # label, command...
   local label="$1"; shift
   local res
-  res="$( { /usr/bin/time -f '%e %M' "$@" > "$out/$label.out" 2>"$out/$label.err"; } 2>&1 | tail -n 1)" \
+  /usr/bin/time -f '%e %M' -o "$out/$label.time" "$@" > "$out/$label.out" 2>"$out/$label.err" \
     || { echo "$label: FAILED (see $out/$label.err)"; tail -3 "$out/$label.err"; return 0; }
+  res="$(tail -n 1 "$out/$label.time")"
   local secs="${res% *}" kib="${res#* }"
   printf '%-34s %9.1f s  %7d MiB   %s\n' "$label" "$secs" "$((kib / 1024))" "${*:2:12}"
 }
@@ -39,14 +40,18 @@ measure prune-sleb "$cli" prune "$model" --method sleb --target 2 --calib "$c4" 
   --eval-text "$wiki" --eval-windows 8 --out "$out/smollm2.h5" --quiet
 measure prune-finercut "$cli" prune "$model" --method finercut --target 3 --calib "$c4" --calib-windows 2 \
   --eval-text "$wiki" --eval-windows 8 --out "$out/smollm2.h5" --quiet
+# EvoPress's last selection stage needs 8,192 calibration tokens: 16 tiny-ts windows.
 measure prune-evopress "$cli" prune "$model" --method evopress --target 2 --generations 3 --offspring 4 \
-  --calib "$c4" --calib-windows 2 --eval-text "$wiki" --eval-windows 8 --out "$out/smollm2.h5" --quiet
+  --calib "$c4" --calib-windows 16 --eval-text "$wiki" --eval-windows 8 --out "$out/smollm2.h5" --quiet
 measure report "$cli" report "$out/smollm2.h5"
 measure ppa "$cli" ppa "$model" --experiment "$out/smollm2.h5" --run run-0003 --seq 128 --runs 3 --warmup 1 \
   --threads 2 --predict-for H100,RTX4090
+# Windows of 4,096 tokens (64 blocks of 64): the evopress preset's streams, since tiny-ts windows
+# stay inside paragraphs, which in WikiText are far shorter.
 measure gates-train-4096 "$cli" gates train "$model" --calib "$wiki" --out "$out/smollm2-B64.seergate.safetensors" \
-  --context 4096 --block 64 --steps 40 --batch 1 --calib-windows 6 --held-out 2 --eval-every 20 --quiet
+  --protocol evopress --context 4096 --block 64 --steps 40 --batch 1 --calib-windows 6 --held-out 2 \
+  --eval-every 20 --quiet
 measure gates-eval-4096 "$cli" gates eval "$model" --gates "$out/smollm2-B64.seergate.safetensors" --text "$wiki" \
-  --density 1,0.5,0.25 --windows 2 --context 4096 --json
+  --protocol evopress --context 4096 --density 1,0.5,0.25 --windows 2 --json
 measure attention-8192 "$cli" attention "$model" --text "$wiki" --layer 15 --head mean --block 64 \
   --max-tokens 8192 --gates "$out/smollm2-B64.seergate.safetensors" --density 0.5 --png "$out/attention-8192.png"

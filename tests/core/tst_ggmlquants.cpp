@@ -84,8 +84,8 @@ private Q_SLOTS:
     void dequantiseEqualsReference_data()
     {
         QTest::addColumn<QString>("type");
-        for (const char *t : {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL",
-                 "IQ4_XS"})
+        for (const char *t :
+            {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
             QTest::newRow(t) << QString::fromLatin1(t);
     }
 
@@ -156,7 +156,8 @@ private Q_SLOTS:
             const auto *have = got.data() + b * info->blockBytes;
             // The one allowed difference: the sign of a zero block minimum (bytes 2-3), which numpy's
             // SIMD reduction picks by lane order; ggml's reference takes the first zero, as we do.
-            const auto u16At = [](const std::byte *p) { return std::to_integer<int>(p[2]) | std::to_integer<int>(p[3]) << 8; };
+            const auto u16At
+                = [](const std::byte *p) { return std::to_integer<int>(p[2]) | std::to_integer<int>(p[3]) << 8; };
             const bool zeroMinimumSign = hasMinimum && (u16At(want) & 0x7FFF) == 0 && (u16At(have) & 0x7FFF) == 0;
             for (std::uint64_t k = 0; k < info->blockBytes; ++k)
                 if (want[k] != have[k] && !(zeroMinimumSign && k == 3))
@@ -173,8 +174,12 @@ private Q_SLOTS:
         dequantiseBlocks(info->dtype, got.data(), n, fromOurs.data());
         dequantiseBlocks(info->dtype, expected.data(), n, fromReference.data());
         for (std::size_t i = 0; i < values.size(); ++i)
-            QVERIFY2(bitsOf(fromOurs[i]) == bitsOf(fromReference[i]) || (std::isnan(fromOurs[i]) && std::isnan(fromReference[i])),
-                qPrintable(QStringLiteral("%1 block %2 element %3 dequantises differently").arg(type).arg(i / 32).arg(i % 32)));
+            QVERIFY2(bitsOf(fromOurs[i]) == bitsOf(fromReference[i])
+                    || (std::isnan(fromOurs[i]) && std::isnan(fromReference[i])),
+                qPrintable(QStringLiteral("%1 block %2 element %3 dequantises differently")
+                               .arg(type)
+                               .arg(i / 32)
+                               .arg(i % 32)));
     }
 
     // Quantise then dequantise stays within half a step of the block's grid; the symmetric formats
@@ -220,8 +225,11 @@ private Q_SLOTS:
             const double tol = allowed * step * 1.001 + range * 1e-3;
             for (int i = 0; i < 32; ++i)
                 QVERIFY2(std::fabs(double(y[b * 32 + i]) - double(x[b * 32 + i])) <= tol,
-                    qPrintable(QStringLiteral("block %1 element %2: %3 -> %4").arg(b).arg(i).arg(x[b * 32 + i]).arg(
-                        y[b * 32 + i])));
+                    qPrintable(QStringLiteral("block %1 element %2: %3 -> %4")
+                                   .arg(b)
+                                   .arg(i)
+                                   .arg(x[b * 32 + i])
+                                   .arg(y[b * 32 + i])));
         }
     }
 

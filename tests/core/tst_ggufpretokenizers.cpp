@@ -4,9 +4,9 @@
 #include "common/formaterror.h"
 #include "model/checkpointreaders.h"
 #include "model/ggufmetadata.h"
+#include "testdata.h"
 #include "text/ggufvocab.h"
 #include "text/tokenizer.h"
-#include "testdata.h"
 
 #include <QFile>
 #include <QTest>
@@ -71,8 +71,8 @@ private Q_SLOTS:
             const auto got = tok->encode(text);
             QVERIFY2(got == want,
                 qPrintable(QStringLiteral("%1, text \"%2\":\n  ours %3\n  HF   %4")
-                               .arg(pre, QString::fromStdString(corpus[k].at("name").get<std::string>()),
-                                   idList(got), idList(want))));
+                               .arg(pre, QString::fromStdString(corpus[k].at("name").get<std::string>()), idList(got),
+                                   idList(want))));
             // Byte-level BPE decodes back to the text it encoded (normalisation aside; decode drops
             // special tokens, as Hugging Face's skip_special_tokens does).
             const bool normalises = pre == QLatin1String("qwen2") || pre == QLatin1String("command-r")
@@ -104,8 +104,8 @@ private Q_SLOTS:
             QFAIL("an unknown pre-tokenizer was accepted");
         } catch (const FormatError &e) {
             const QString what = QString::fromUtf8(e.what());
-            QVERIFY2(what.contains(QStringLiteral("tokenizer.ggml.pre")) && what.contains(QStringLiteral("jais-unheard-of"))
-                    && what.contains(path),
+            QVERIFY2(what.contains(QStringLiteral("tokenizer.ggml.pre"))
+                    && what.contains(QStringLiteral("jais-unheard-of")) && what.contains(path),
                 e.what());
         }
     }

@@ -6,6 +6,7 @@
 #include "model/decoder.h"
 #include "model/modelhandle.h"
 #include "testdata.h"
+#include "tinymodel.h"
 
 #include <ATen/ATen.h>
 #include <QFile>
@@ -57,6 +58,34 @@ private Q_SLOTS:
         QCOMPARE(one.scored, eight.scored);
         QVERIFY(std::abs(one.perplexity - eight.perplexity) < 1e-6 * one.perplexity);
         QCOMPARE(int(one.windowMeanNll.size()), int(set.windows.size()));
+    }
+
+    // With a large vocabulary the NLL is taken in chunks of positions (never more than 2^26 logits at
+    // once); the result equals the whole-batch log-softmax of the full logits.
+    void largeVocabularyIsScoredInChunks()
+    {
+        TinyShape shape;
+        shape.vocab = 40000; // 8 windows x 255 scored positions x 40,000 > 2^26 logits
+        shape.hidden = 16;
+        shape.heads = 2;
+        shape.kvHeads = 1;
+        shape.intermediate = 32;
+        shape.context = 256;
+        const auto decoder = tinyDecoder(shape, 5);
+        const WindowSet set = randomWindows(8, 256, 9, shape.vocab);
+        const auto r = evaluatePerplexity(*decoder, set, UnitMask::dense(shape.layers), nullptr, 8);
+        double expected = 0;
+        std::int64_t scored = 0;
+        for (const auto &w : set.windows) {
+            at::Tensor tokens = tokensOf(w);
+            at::Tensor lp
+                = at::log_softmax(decoder->forward(tokens, UnitMask::dense(shape.layers))[0].to(at::kDouble), -1);
+            for (std::int64_t t = w.firstTarget; t < tokens.size(1); ++t, ++scored)
+                expected -= lp[t - 1][tokens[0][t].item<std::int64_t>()].item<double>();
+        }
+        QCOMPARE(r.scored, scored);
+        QVERIFY2(std::abs(r.nllSum - expected) <= 1e-6 * std::abs(expected),
+            qPrintable(QStringLiteral("%1 vs %2").arg(r.nllSum, 0, 'g', 12).arg(expected, 0, 'g', 12)));
     }
 
     void distances()
