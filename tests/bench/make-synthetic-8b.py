@@ -14,7 +14,7 @@ with bounded memory and a 512-token window evaluates in bfloat16 within 1.15 x t
 
     ~/.cache/blockscope/torch-2.11.0/bin/python tests/bench/make-synthetic-8b.py OUT [TOKENIZER_FOLDER]
 
-TOKENIZER_FOLDER defaults to ~/.cache/blockscope/smollm2/hf-float32 (made by the setup). Values are
+SYNTHETIC_GGUF_ONLY=1 rewrites only the GGUF. TOKENIZER_FOLDER defaults to ~/.cache/blockscope/smollm2/hf-float32 (made by the setup). Values are
 tiled from a 16 M-element random pool with a different offset per tensor: random enough for
 statistics and a forward pass, and written at disk speed (about 21 GB in all).
 """
@@ -133,10 +133,11 @@ def write_gguf(path, tok_gguf, rng):
         w.add_token_merges([bytes(f["tokenizer.ggml.merges"].parts[i]) for i in f["tokenizer.ggml.merges"].data])
         w.add_bos_token_id(1)
         w.add_eos_token_id(2)
-    # Q4_K blocks: d and dmin small float16, random 6-bit scales/mins and 4-bit codes.
+    # Q4_K blocks: random 6-bit scales/mins and 4-bit codes under float16 super-scales d = dmin = 4e-5,
+    # so that values d·sc·q - dmin·m span about ±0.04, like the bfloat16 weights' std of 0.02.
     blocks = rng.integers(0, 256, size=(POOL // 256, 144), dtype=np.uint8)
-    blocks[:, 0:2] = np.frombuffer(np.float16(0.0005).tobytes(), dtype=np.uint8)
-    blocks[:, 2:4] = np.frombuffer(np.float16(0.0005).tobytes(), dtype=np.uint8)
+    blocks[:, 0:2] = np.frombuffer(np.float16(4e-5).tobytes(), dtype=np.uint8)
+    blocks[:, 2:4] = np.frombuffer(np.float16(4e-5).tobytes(), dtype=np.uint8)
     pool = blocks.reshape(-1)
     for _, name, shape in tensors():
         n = int(np.prod(shape))
@@ -160,9 +161,10 @@ def main():
     tok_folder = sys.argv[2] if len(sys.argv) == 3 else os.path.join(cache, "hf-float32")
     tok_gguf = os.path.join(cache, "SmolLM2-135M-Instruct.Q4_1.gguf")
     rng = np.random.default_rng(8)
-    print("writing the bfloat16 safetensors shards", flush=True)
-    total = write_hf(os.path.join(out, "hf-bf16"), tok_folder, rng)
-    print(f"  {total / 1e9:.2f} GB of weights", flush=True)
+    if os.environ.get("SYNTHETIC_GGUF_ONLY") != "1":
+        print("writing the bfloat16 safetensors shards", flush=True)
+        total = write_hf(os.path.join(out, "hf-bf16"), tok_folder, rng)
+        print(f"  {total / 1e9:.2f} GB of weights", flush=True)
     print("writing the Q4_K GGUF", flush=True)
     write_gguf(os.path.join(out, "llama3-8b-q4_k.gguf"), tok_gguf if os.path.exists(tok_gguf) else None, rng)
     print(f"  {os.path.getsize(os.path.join(out, 'llama3-8b-q4_k.gguf')) / 1e9:.2f} GB", flush=True)
