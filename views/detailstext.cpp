@@ -56,7 +56,12 @@ QString tensorDetailsHtml(const ModelHandle &model, const TensorInfo &t, const T
     if (t.block >= 0)
         info += row(QStringLiteral("block"), QString::number(t.block));
     info += row(QStringLiteral("shape"), formatShape(t.shape));
-    info += row(QStringLiteral("dtype"), QString::fromStdString(t.storageType));
+    const double bits = t.elementCount() ? 8.0 * static_cast<double>(t.bytes) / static_cast<double>(t.elementCount()) : 0.0;
+    info += row(QStringLiteral("dtype"),
+        QStringLiteral("%1 (%2 bits per weight%3)")
+            .arg(QString::fromStdString(t.storageType))
+            .arg(bits, 0, 'g', 4)
+            .arg(dtypeIsBlockQuantised(t.dtype) ? QStringLiteral(", dequantised at load") : QString()));
     info += row(QStringLiteral("parameters"), formatCount(t.elementCount()));
     info += row(QStringLiteral("bytes"), QStringLiteral("%1 (%2)").arg(formatCount(t.bytes), formatBytes(t.bytes)));
     info += row(QStringLiteral("file"), QString::fromStdString(model.fileName(t.fileIndex)));
@@ -76,6 +81,9 @@ QString groupDetailsHtml(const GroupTotals &g, const TensorStats *combined)
                       .arg(formatPercent(static_cast<double>(g.parameters) / static_cast<double>(g.modelParameters)));
     info += row(QStringLiteral("parameters"), params);
     info += row(QStringLiteral("bytes"), QStringLiteral("%1 (%2)").arg(formatCount(g.bytes), formatBytes(g.bytes)));
+    if (g.parameters > 0)
+        info += row(QStringLiteral("bits per weight"),
+            QString::number(8.0 * static_cast<double>(g.bytes) / static_cast<double>(g.parameters), 'g', 4));
     return section(g.name, info) + section(QStringLiteral("Statistics of all values"), statsRows(combined));
 }
 

@@ -66,12 +66,12 @@ run "$model" --page attention --gates "$gates" --attention-text "$scratch/short.
 smol="${BLOCKSCOPE_SMOLLM2:-${XDG_CACHE_HOME:-$HOME/.cache}/blockscope/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 if [ -f "$smol" ] && [ -n "${SMOLLM2_EXPERIMENT:-}" ]; then
     run "$smol" --select "Block 14/MLP" --size 1800x1050 --screenshot "$here/smollm2-model.png"
-    run --experiment "$SMOLLM2_EXPERIMENT" --page pruning --runs run-0003,run-0004 --size 1800x1050 \
-        --screenshot "$here/smollm2-pruning.png"
+    run "$smol" --experiment "$SMOLLM2_EXPERIMENT" --page pruning --runs run-0004 \
+        --what-if "attn 6, attn 17, block 14" --size 1800x1050 --screenshot "$here/smollm2-pruning.png"
     if [ -f "${SMOLLM2_GATES:-}" ]; then
-        head -c 24000 "$data/text/wiki.test.raw" >"$scratch/long.txt"
+        head -c 18000 "$data/text/wiki.test.raw" >"$scratch/long.txt"
         run "$smol" --page attention --gates "$SMOLLM2_GATES" --attention-text "$scratch/long.txt" --layer 15 \
             --size 1800x1050 --screenshot "$here/smollm2-attention.png"
     fi
-    run --experiment "$SMOLLM2_EXPERIMENT" --page ppa --size 1800x1050 --screenshot "$here/smollm2-ppa.png"
+    run "$smol" --experiment "$SMOLLM2_EXPERIMENT" --page ppa --size 1800x1050 --screenshot "$here/smollm2-ppa.png"
 fi

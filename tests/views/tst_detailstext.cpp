@@ -3,6 +3,7 @@
 #include "model/tensorstats.h"
 #include "testdata.h"
 
+#include <QRegularExpression>
 #include <QTest>
 #include <QTextDocument>
 
@@ -48,6 +49,7 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("11,008")));
         QVERIFY(text.contains(QStringLiteral("stories260K.bin")));
         QVERIFY(text.contains(QStringLiteral("not computed yet")));
+        QVERIFY(text.contains(QStringLiteral("F32 (32 bits per weight)")));
     }
 
     void tensorWithStats()
@@ -81,6 +83,9 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("Block 0 \u203a MLP")));
         QVERIFY(text.contains(QStringLiteral("33,088 (12.72 % of the model)")));
         QVERIFY(text.contains(QStringLiteral("129.25 KiB")));
+        QVERIFY2(text.contains(QRegularExpression(QStringLiteral("bits per weight\\s+32\\b"))), qPrintable(text));
+        g.bytes = 20680; // Q4_1's 5 bits for 33,088 weights
+        QVERIFY(plain(groupDetailsHtml(g, nullptr)).contains(QRegularExpression(QStringLiteral("bits per weight\\s+5\\b"))));
     }
 
     void namesAreEscaped()
