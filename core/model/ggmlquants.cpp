@@ -342,56 +342,45 @@ void qQ8_0(const float *x, std::byte *b)
     }
 }
 
-void qQ4_0(const float *x, std::byte *b)
+// Q4_0 and Q5_0: scale from the signed extreme, d = extreme / -2^(bits-1), levels x/d + 2^(bits-1),
+// rounded by adding one half and truncating; the fifth bits go in a 32-bit mask before the nibbles.
+template<int Bits>
+void quantiseSymmetric(const float *x, std::byte *b)
 {
-    const float d = signedAbsMax(x) / -8.0f;
+    constexpr float half = static_cast<float>(1 << (Bits - 1));
+    const float d = signedAbsMax(x) / -half;
     const float id = reciprocalOrZero(d);
     int q[32];
     for (int i = 0; i < 32; ++i)
-        q[i] = level(x[i] * id + 8.5f, 15);
+        q[i] = level(x[i] * id + (half + 0.5f), (1 << Bits) - 1);
     putU16(b, floatToHalf(d));
-    packNibbles(q, b + 2);
+    std::byte *qs = b + 2;
+    if constexpr (Bits == 5) {
+        packHighBits(q, qs);
+        qs += 4;
+    }
+    packNibbles(q, qs);
 }
 
-void qQ4_1(const float *x, std::byte *b)
+// Q4_1 and Q5_1: d = (max - min) / (2^bits - 1) and the minimum m, levels (x - m)/d.
+template<int Bits>
+void quantiseAffine(const float *x, std::byte *b)
 {
     float lo = 0, hi = 0;
     minMax(x, lo, hi);
-    const float d = (hi - lo) / 15.0f;
+    const float d = (hi - lo) / static_cast<float>((1 << Bits) - 1);
     const float id = reciprocalOrZero(d);
     int q[32];
     for (int i = 0; i < 32; ++i)
-        q[i] = level((x[i] - lo) * id + 0.5f, 15);
+        q[i] = level((x[i] - lo) * id + 0.5f, (1 << Bits) - 1);
     putU16(b, floatToHalf(d));
     putU16(b + 2, floatToHalf(lo));
-    packNibbles(q, b + 4);
-}
-
-void qQ5_0(const float *x, std::byte *b)
-{
-    const float d = signedAbsMax(x) / -16.0f;
-    const float id = reciprocalOrZero(d);
-    int q[32];
-    for (int i = 0; i < 32; ++i)
-        q[i] = level(x[i] * id + 16.5f, 31);
-    putU16(b, floatToHalf(d));
-    packHighBits(q, b + 2);
-    packNibbles(q, b + 6);
-}
-
-void qQ5_1(const float *x, std::byte *b)
-{
-    float lo = 0, hi = 0;
-    minMax(x, lo, hi);
-    const float d = (hi - lo) / 31.0f;
-    const float id = reciprocalOrZero(d);
-    int q[32];
-    for (int i = 0; i < 32; ++i)
-        q[i] = level((x[i] - lo) * id + 0.5f, 31);
-    putU16(b, floatToHalf(d));
-    putU16(b + 2, floatToHalf(lo));
-    packHighBits(q, b + 4);
-    packNibbles(q, b + 8);
+    std::byte *qs = b + 4;
+    if constexpr (Bits == 5) {
+        packHighBits(q, qs);
+        qs += 4;
+    }
+    packNibbles(q, qs);
 }
 
 using QuantFn = void (*)(const float *, std::byte *);
@@ -400,10 +389,10 @@ QuantFn quantFn(DType type)
 {
     switch (type) {
     case DType::Q8_0: return qQ8_0;
-    case DType::Q4_0: return qQ4_0;
-    case DType::Q4_1: return qQ4_1;
-    case DType::Q5_0: return qQ5_0;
-    case DType::Q5_1: return qQ5_1;
+    case DType::Q4_0: return quantiseSymmetric<4>;
+    case DType::Q4_1: return quantiseAffine<4>;
+    case DType::Q5_0: return quantiseSymmetric<5>;
+    case DType::Q5_1: return quantiseAffine<5>;
     default: return nullptr;
     }
 }

@@ -20,6 +20,21 @@ const char *const punctuationPattern = R"([\p{P}!-/:-@\[-`{-~])";
 
 enum class Behavior { Removed, Isolated, MergedWithPrevious, MergedWithNext };
 
+Behavior behaviorNamed(
+    const std::string &name, const char *component, const std::string &file, const std::string &where)
+{
+    if (name == "Isolated")
+        return Behavior::Isolated;
+    if (name == "Removed")
+        return Behavior::Removed;
+    if (name == "MergedWithPrevious")
+        return Behavior::MergedWithPrevious;
+    if (name == "MergedWithNext")
+        return Behavior::MergedWithNext;
+    throw FormatError(
+        file, FormatError::NoOffset, where, "unsupported " + std::string(component) + " behavior \"" + name + "\"");
+}
+
 // Splits one piece at the matches of `regex` (or `literal`), keeping the parts as `behavior` says
 // (Hugging Face's NormalizedString::split); `invert` swaps matches and gaps.
 void splitPiece(const HfPiece &piece, const PcreRegex *regex, const std::string &literal, Behavior behavior,
@@ -208,17 +223,7 @@ std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, cons
             s->regex = std::make_unique<PcreRegex>(pattern, file, "pre_tokenizer Split pattern");
         else
             s->literal = pattern;
-        const std::string behavior = hfjson::string(j, "behavior", file, where);
-        if (behavior == "Isolated")
-            s->behavior = Behavior::Isolated;
-        else if (behavior == "Removed")
-            s->behavior = Behavior::Removed;
-        else if (behavior == "MergedWithPrevious")
-            s->behavior = Behavior::MergedWithPrevious;
-        else if (behavior == "MergedWithNext")
-            s->behavior = Behavior::MergedWithNext;
-        else
-            throw FormatError(file, FormatError::NoOffset, where, "unsupported Split behavior \"" + behavior + "\"");
+        s->behavior = behaviorNamed(hfjson::string(j, "behavior", file, where), "Split", file, where);
         s->invert = hfjson::boolean(j, "invert", false, file, where);
         return s;
     }
@@ -237,17 +242,7 @@ std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, cons
             behavior = hfjson::string(j, "behavior", file, where);
         // Contiguous joins neighbouring punctuation into one piece: a run of the class, isolated.
         const bool contiguous = behavior == "Contiguous";
-        if (behavior == "Isolated" || contiguous)
-            s->behavior = Behavior::Isolated;
-        else if (behavior == "Removed")
-            s->behavior = Behavior::Removed;
-        else if (behavior == "MergedWithPrevious")
-            s->behavior = Behavior::MergedWithPrevious;
-        else if (behavior == "MergedWithNext")
-            s->behavior = Behavior::MergedWithNext;
-        else
-            throw FormatError(
-                file, FormatError::NoOffset, where, "unsupported Punctuation behavior \"" + behavior + "\"");
+        s->behavior = contiguous ? Behavior::Isolated : behaviorNamed(behavior, "Punctuation", file, where);
         s->regex = std::make_unique<PcreRegex>(
             std::string(punctuationPattern) + (contiguous ? "+" : ""), file, "pre_tokenizer Punctuation");
         return s;

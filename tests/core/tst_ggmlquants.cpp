@@ -70,6 +70,14 @@ QString rowName(const std::string &key, std::size_t row)
     return QString::number(row);
 }
 
+const GgmlTypeInfo *typeNamed(const QString &name)
+{
+    for (std::uint32_t id = 0; id < 64; ++id)
+        if (const auto *t = ggmlTypeById(id); t && name == QLatin1String(t->name))
+            return t;
+    return nullptr;
+}
+
 std::uint32_t bitsOf(float f)
 {
     return std::bit_cast<std::uint32_t>(f);
@@ -94,10 +102,7 @@ private Q_SLOTS:
         QFETCH(QString, type);
         const std::string key = "dequant." + type.toStdString();
         const Fixture &f = fixture();
-        const GgmlTypeInfo *info = nullptr;
-        for (std::uint32_t id = 0; id < 64 && !info; ++id)
-            if (const auto *t = ggmlTypeById(id); t && type == QLatin1String(t->name))
-                info = t;
+        const GgmlTypeInfo *info = typeNamed(type);
         QVERIFY(info);
         QVERIFY(canDequantise(info->dtype));
         const auto blocks = f.bytes(key + ".blocks");
@@ -138,10 +143,7 @@ private Q_SLOTS:
         QFETCH(QString, type);
         const std::string key = "quant." + type.toStdString();
         const Fixture &f = fixture();
-        const GgmlTypeInfo *info = nullptr;
-        for (std::uint32_t id = 0; id < 64 && !info; ++id)
-            if (const auto *t = ggmlTypeById(id); t && type == QLatin1String(t->name))
-                info = t;
+        const GgmlTypeInfo *info = typeNamed(type);
         QVERIFY(info);
         QVERIFY(canQuantise(info->dtype));
         const auto values = f.values<float>(key + ".values");

@@ -20,12 +20,8 @@ namespace {
 
 const nlohmann::json &fixture()
 {
-    static const nlohmann::json j = [] {
-        QFile f(sourceDir() + QStringLiteral("/tests/fixtures/tokenizers/gguf_pretokenizers.json"));
-        if (!f.open(QIODevice::ReadOnly))
-            throw std::runtime_error("cannot read gguf_pretokenizers.json");
-        return nlohmann::json::parse(f.readAll().toStdString());
-    }();
+    static const nlohmann::json j
+        = nlohmann::json::parse(fixtureBytes(QStringLiteral("tokenizers/gguf_pretokenizers.json")).toStdString());
     return j;
 }
 

@@ -24,12 +24,8 @@ namespace {
 
 const nlohmann::json &reference()
 {
-    static const nlohmann::json j = [] {
-        QFile f(sourceDir() + QStringLiteral("/tests/fixtures/smollm2/reference.json"));
-        if (!f.open(QIODevice::ReadOnly))
-            throw std::runtime_error("cannot read tests/fixtures/smollm2/reference.json");
-        return nlohmann::json::parse(f.readAll().toStdString());
-    }();
+    static const nlohmann::json j
+        = nlohmann::json::parse(fixtureBytes(QStringLiteral("smollm2/reference.json")).toStdString());
     return j;
 }
 

@@ -3,7 +3,10 @@
 #include "model/samplemodels.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+
+#include <stdexcept>
 
 namespace blockscope::test {
 
@@ -33,6 +36,14 @@ QString freshTempDir(const QString &name)
     dir.removeRecursively();
     QDir().mkpath(dir.path());
     return dir.path();
+}
+
+QByteArray fixtureBytes(const QString &relative)
+{
+    QFile f(sourceDir() + QStringLiteral("/tests/fixtures/") + relative);
+    if (!f.open(QIODevice::ReadOnly))
+        throw std::runtime_error("cannot read tests/fixtures/" + relative.toStdString());
+    return f.readAll();
 }
 
 QString smolLm2Gguf()

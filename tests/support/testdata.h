@@ -13,6 +13,8 @@ QString sharedFile(const QString &relative);
 // A fresh, empty temporary folder for one test (removed at process exit by QTemporaryDir users).
 QString freshTempDir(const QString &name);
 QString sourceDir();
+// The bytes of a committed fixture under tests/fixtures/ (throws std::runtime_error naming it if unreadable).
+QByteArray fixtureBytes(const QString &relative);
 // SmolLM2-135M-Instruct's Q4_1 GGUF as the setup fetched it (core's smolLm2Path()); empty when absent.
 QString smolLm2Gguf();
 // Whether its absence is a failure: packaging/blockscope.sh test sets BLOCKSCOPE_SMOLLM2_REQUIRED
