@@ -73,5 +73,7 @@ if [ -f "$smol" ] && [ -n "${SMOLLM2_EXPERIMENT:-}" ]; then
         run "$smol" --page attention --gates "$SMOLLM2_GATES" --attention-text "$scratch/long.txt" --layer 15 \
             --size 1800x1050 --screenshot "$here/smollm2-attention.png"
     fi
+    run "$smol" --page attention --attention-tab training --train-gates "$scratch/smollm2-app.seergate.safetensors" \
+        --train-steps 30 --size 1800x1050 --screenshot "$here/smollm2-gate-training.png"
     run "$smol" --experiment "$SMOLLM2_EXPERIMENT" --page ppa --size 1800x1050 --screenshot "$here/smollm2-ppa.png"
 fi
