@@ -56,11 +56,10 @@ QString tensorDetailsHtml(const ModelHandle &model, const TensorInfo &t, const T
     if (t.block >= 0)
         info += row(QStringLiteral("block"), QString::number(t.block));
     info += row(QStringLiteral("shape"), formatShape(t.shape));
-    const double bits = t.elementCount() ? 8.0 * static_cast<double>(t.bytes) / static_cast<double>(t.elementCount()) : 0.0;
     info += row(QStringLiteral("dtype"),
         QStringLiteral("%1 (%2 bits per weight%3)")
             .arg(QString::fromStdString(t.storageType))
-            .arg(bits, 0, 'g', 4)
+            .arg(bitsPerWeight(t), 0, 'g', 4)
             .arg(dtypeIsBlockQuantised(t.dtype) ? QStringLiteral(", dequantised at load") : QString()));
     info += row(QStringLiteral("parameters"), formatCount(t.elementCount()));
     info += row(QStringLiteral("bytes"), QStringLiteral("%1 (%2)").arg(formatCount(t.bytes), formatBytes(t.bytes)));

@@ -85,7 +85,8 @@ private Q_SLOTS:
         QVERIFY(text.contains(QStringLiteral("129.25 KiB")));
         QVERIFY2(text.contains(QRegularExpression(QStringLiteral("bits per weight\\s+32\\b"))), qPrintable(text));
         g.bytes = 20680; // Q4_1's 5 bits for 33,088 weights
-        QVERIFY(plain(groupDetailsHtml(g, nullptr)).contains(QRegularExpression(QStringLiteral("bits per weight\\s+5\\b"))));
+        QVERIFY(plain(groupDetailsHtml(g, nullptr))
+                    .contains(QRegularExpression(QStringLiteral("bits per weight\\s+5\\b"))));
     }
 
     void namesAreEscaped()
