@@ -7,6 +7,46 @@
 
 namespace blockscope::gui {
 
+namespace {
+// "sleb,target=1,calib=2,eval=4,text=t.txt,out=x.h5" into `start`; returns the error, or empty.
+QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
+{
+    const QStringList items = spec.split(QLatin1Char(','), Qt::SkipEmptyParts);
+    const QStringList methods{"sleb", "finercut", "evopress", "shortgpt", "angular"};
+    if (items.isEmpty() || !methods.contains(items.front().trimmed()))
+        return QStringLiteral("--prune expects METHOD[,key=value...] with METHOD one of %1, got '%2'")
+            .arg(methods.join(QStringLiteral(", ")), spec);
+    start.method = items.front().trimmed();
+    for (qsizetype i = 1; i < items.size(); ++i) {
+        const QString item = items[i].trimmed();
+        const qsizetype eq = item.indexOf(QLatin1Char('='));
+        const QString key = item.left(eq).trimmed();
+        const QString value = eq < 0 ? QString() : item.mid(eq + 1).trimmed();
+        bool ok = eq > 0 && !value.isEmpty();
+        if (ok && key == QLatin1String("target")) {
+            start.target = value.toDouble(&ok);
+            ok = ok && start.target > 0;
+        } else if (ok && key == QLatin1String("calib")) {
+            start.calibrationWindows = value.toInt(&ok);
+            ok = ok && start.calibrationWindows > 0;
+        } else if (ok && key == QLatin1String("eval")) {
+            start.evaluationWindows = value.toInt(&ok);
+            ok = ok && start.evaluationWindows >= 0;
+        } else if (ok && key == QLatin1String("text")) {
+            start.text = value;
+        } else if (ok && key == QLatin1String("out")) {
+            start.out = value;
+        } else {
+            ok = false;
+        }
+        if (!ok)
+            return QStringLiteral("--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE or out=FILE")
+                .arg(item);
+    }
+    return {};
+}
+} // namespace
+
 GuiOptions parseCommandLine(const QStringList &arguments)
 {
     GuiOptions o;
@@ -61,8 +101,15 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     QCommandLineOption sweep(
         QStringLiteral("sweep"), QStringLiteral("Run the perplexity-against-sparsity sweep on the attention page."));
     sweep.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption prune(QStringLiteral("prune"),
+        QStringLiteral("Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE]."),
+        QStringLiteral("spec"));
+    prune.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption computePpa(
+        QStringLiteral("compute-ppa"), QStringLiteral("Compute PPA for the first run of the PPA page's experiment."));
+    computePpa.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({screenshot, select, size, experiment, page, runs, whatIf, gates, attentionText, layer,
-        attentionTab, trainGates, trainSteps, sweep});
+        attentionTab, trainGates, trainSteps, sweep, prune, computePpa});
 
     if (!parser.parse(arguments)) {
         o.error = parser.errorText();
@@ -121,6 +168,12 @@ GuiOptions parseCommandLine(const QStringList &arguments)
         }
     }
     o.sweep = parser.isSet(sweep);
+    o.computePpa = parser.isSet(computePpa);
+    if (parser.isSet(prune)) {
+        o.error = parsePruneStart(parser.value(prune), o.prune);
+        if (!o.error.isEmpty())
+            return o;
+    }
     auto list = [&](const QCommandLineOption &option) {
         QStringList items;
         for (const QString &item : parser.value(option).split(QLatin1Char(','), Qt::SkipEmptyParts))

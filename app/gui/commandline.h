@@ -24,6 +24,18 @@ struct GuiOptions
     QString trainGates; // hidden: train gates into this file on the attention page (then load them)
     qint64 trainSteps = 0; // hidden: steps for --train-gates (0: the form's default)
     bool sweep = false; // hidden: run the sparsity sweep on the attention page
+    // hidden: a search to start on the pruning page once the model is open, as the form would
+    // (method with target, calibration and evaluation windows, text and file; 0/empty: the form's)
+    struct PruneStart
+    {
+        QString method; // empty: none
+        double target = 0;
+        int calibrationWindows = 0;
+        int evaluationWindows = 0;
+        QString text;
+        QString out;
+    } prune;
+    bool computePpa = false; // hidden: Compute PPA for the PPA page's first run once it is read
     QString error; // set when the arguments are unusable; the caller prints it and exits
     bool exitNow = false; // --help or --version was handled
 };

@@ -5,7 +5,9 @@
 #include "logsetup.h"
 #include "mainwindow.h"
 #include "ppapage.h"
+#include "prune/pruneoptions.h"
 #include "prune/unit.h"
+#include "pruneform.h"
 #include "pruningpage.h"
 #include "screenshot.h"
 #include "sparsitypanel.h"
@@ -24,6 +26,77 @@ static void initResources()
 }
 
 namespace {
+// --prune: once the model is open, fill the pruning form as a user would and press Run; a shot
+// waits for the search to end.
+void startSearchAtOpen(blockscope::gui::MainWindow &window, const blockscope::gui::GuiOptions::PruneStart &start,
+    blockscope::gui::ScreenshotTaker *taker)
+{
+    using blockscope::views::PruningPage;
+    PruningPage *page = window.pruningPage();
+    if (taker) {
+        taker->expect();
+        QObject::connect(
+            page, &PruningPage::runEnded, taker, &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+    }
+    QObject::connect(
+        &window, &blockscope::gui::MainWindow::modelOpened, page,
+        [page, start, taker] {
+            blockscope::views::PruneForm *form = page->form();
+            form->setMethod(blockscope::pruneMethodFromName(start.method.toStdString()));
+            if (start.target > 0)
+                form->setTarget(start.target);
+            if (start.calibrationWindows > 0)
+                form->setCalibrationWindows(start.calibrationWindows);
+            if (start.evaluationWindows > 0)
+                form->setEvaluationWindows(start.evaluationWindows);
+            if (!start.text.isEmpty())
+                form->setCalibrationText(start.text);
+            if (!start.out.isEmpty())
+                form->setExperimentPath(start.out);
+            page->run();
+            if (!page->isRunning()) {
+                std::fprintf(stderr, "blockscope: --prune: %s\n", qPrintable(page->statusText()));
+                if (taker)
+                    taker->arrived(); // nothing to wait for: the shot shows why
+            }
+        },
+        Qt::SingleShotConnection);
+}
+
+// --compute-ppa: once the PPA page has read the experiment, compute PPA for its first run; a shot
+// waits for the job to end and the page to read the file it wrote.
+void computePpaAtLoad(blockscope::gui::MainWindow &window, blockscope::gui::ScreenshotTaker *taker)
+{
+    using blockscope::views::PpaPage;
+    PpaPage *page = window.ppaPage();
+    if (taker) {
+        taker->expect();
+        QObject::connect(
+            page, &PpaPage::computeEnded, taker,
+            [page, taker] {
+                QObject::connect(page, &PpaPage::experimentLoaded, taker,
+                    &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+                QObject::connect(page, &PpaPage::experimentFailed, taker,
+                    &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+            },
+            Qt::SingleShotConnection);
+    }
+    QObject::connect(
+        page, &PpaPage::experimentLoaded, page,
+        [page, taker] {
+            if (page->runCount() > 0) {
+                page->selectRun(0);
+                page->computePpa();
+            }
+            if (!page->isComputing()) {
+                std::fprintf(stderr, "blockscope: --compute-ppa: %s\n", qPrintable(page->statusText()));
+                if (taker)
+                    taker->arrived(); // nothing to wait for: the shot shows why
+            }
+        },
+        Qt::SingleShotConnection);
+}
+
 // --experiment, --page, --runs and --what-if: what the pruning page shows at start.
 void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::gui::GuiOptions &options,
     blockscope::gui::ScreenshotTaker *taker)
@@ -73,6 +146,8 @@ void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::
             },
             Qt::SingleShotConnection);
     }
+    if (!options.prune.method.isEmpty())
+        startSearchAtOpen(window, options.prune, taker);
     if (!options.page.isEmpty())
         window.showPage(options.page);
     // The PPA page reads the experiment after the pruning page has: a shot of it waits for that too.
@@ -84,6 +159,8 @@ void applyPruningOptions(blockscope::gui::MainWindow &window, const blockscope::
         QObject::connect(window.ppaPage(), &PpaPage::experimentFailed, taker,
             &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
     }
+    if (options.computePpa)
+        computePpaAtLoad(window, taker);
 }
 
 // --gates, --attention-text, --layer, --attention-tab, --train-gates and --sweep: what the

@@ -76,4 +76,16 @@ if [ -f "$smol" ] && [ -n "${SMOLLM2_EXPERIMENT:-}" ]; then
     run "$smol" --page attention --attention-tab training --train-gates "$scratch/smollm2-app.seergate.safetensors" \
         --train-steps 30 --size 1800x1050 --screenshot "$here/smollm2-gate-training.png"
     run "$smol" --experiment "$SMOLLM2_EXPERIMENT" --page ppa --size 1800x1050 --screenshot "$here/smollm2-ppa.png"
+    # Started in the app as a user would: SLEB removing one block (2 calibration windows, 4 for
+    # evaluation) into a new file, Compute PPA for that run, and the map of an 8,192-token text.
+    rm -f "$scratch/smollm2-app.h5"
+    run "$smol" --page pruning --prune "sleb,target=1,calib=2,eval=4,out=$scratch/smollm2-app.h5" \
+        --size 1800x1050 --screenshot "$here/smollm2-app-sleb.png"
+    run "$smol" --experiment "$scratch/smollm2-app.h5" --page ppa --compute-ppa \
+        --size 1800x1050 --screenshot "$here/smollm2-app-ppa.png"
+    if [ -f "${SMOLLM2_GATES:-}" ]; then
+        head -c 40000 "$data/text/wiki.test.raw" >"$scratch/long8k.txt"
+        run "$smol" --page attention --gates "$SMOLLM2_GATES" --attention-text "$scratch/long8k.txt" --layer 15 \
+            --size 1800x1050 --screenshot "$here/smollm2-app-attention-8192.png"
+    fi
 fi

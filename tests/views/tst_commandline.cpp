@@ -165,6 +165,64 @@ private Q_SLOTS:
         QCOMPARE(o.sweep, sweep);
     }
 
+    void pruneStart_data()
+    {
+        QTest::addColumn<QString>("spec");
+        QTest::addColumn<QString>("method");
+        QTest::addColumn<double>("target");
+        QTest::addColumn<int>("calib");
+        QTest::addColumn<int>("eval");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<QString>("out");
+        QTest::addColumn<bool>("error");
+        QTest::newRow("method only") << "sleb"
+                                     << "sleb" << 0.0 << 0 << 0 << ""
+                                     << "" << false;
+        QTest::newRow("everything") << "finercut, target=0.25,calib=2,eval=4,text=/t/w.txt,out=/e/x.h5"
+                                    << "finercut" << 0.25 << 2 << 4 << "/t/w.txt"
+                                    << "/e/x.h5" << false;
+        QTest::newRow("unknown method") << "slab,target=1"
+                                        << "" << 0.0 << 0 << 0 << ""
+                                        << "" << true;
+        QTest::newRow("unknown key") << "sleb,windows=2"
+                                     << "" << 0.0 << 0 << 0 << ""
+                                     << "" << true;
+        QTest::newRow("zero target") << "sleb,target=0"
+                                     << "" << 0.0 << 0 << 0 << ""
+                                     << "" << true;
+        QTest::newRow("not a number") << "sleb,calib=two"
+                                      << "" << 0.0 << 0 << 0 << ""
+                                      << "" << true;
+        QTest::newRow("no value") << "sleb,out="
+                                  << "" << 0.0 << 0 << 0 << ""
+                                  << "" << true;
+    }
+    void pruneStart()
+    {
+        QFETCH(QString, spec);
+        QFETCH(QString, method);
+        QFETCH(double, target);
+        QFETCH(int, calib);
+        QFETCH(int, eval);
+        QFETCH(QString, text);
+        QFETCH(QString, out);
+        QFETCH(bool, error);
+        const GuiOptions o = parseCommandLine({"blockscope", "--prune", spec, "--compute-ppa"});
+        QCOMPARE(!o.error.isEmpty(), error);
+        if (error) {
+            QVERIFY2(o.error.contains(QStringLiteral("--prune")), qPrintable(o.error));
+            return;
+        }
+        QCOMPARE(o.prune.method, method);
+        QCOMPARE(o.prune.target, target);
+        QCOMPARE(o.prune.calibrationWindows, calib);
+        QCOMPARE(o.prune.evaluationWindows, eval);
+        QCOMPARE(o.prune.text, text);
+        QCOMPARE(o.prune.out, out);
+        QVERIFY(o.computePpa);
+        QVERIFY(!parseCommandLine({"blockscope"}).computePpa);
+    }
+
     void defaultCalibrationTextSuitsTheModel()
     {
         qunsetenv("BLOCKSCOPE_CALIBRATION_TEXT");
