@@ -102,7 +102,8 @@ GuiOptions parseCommandLine(const QStringList &arguments)
         QStringLiteral("sweep"), QStringLiteral("Run the perplexity-against-sparsity sweep on the attention page."));
     sweep.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption prune(QStringLiteral("prune"),
-        QStringLiteral("Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE]."),
+        QStringLiteral(
+            "Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE]."),
         QStringLiteral("spec"));
     prune.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption computePpa(

@@ -74,10 +74,10 @@ void computePpaAtLoad(blockscope::gui::MainWindow &window, blockscope::gui::Scre
         QObject::connect(
             page, &PpaPage::computeEnded, taker,
             [page, taker] {
-                QObject::connect(page, &PpaPage::experimentLoaded, taker,
-                    &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
-                QObject::connect(page, &PpaPage::experimentFailed, taker,
-                    &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+                QObject::connect(page, &PpaPage::experimentLoaded, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                    Qt::SingleShotConnection);
+                QObject::connect(page, &PpaPage::experimentFailed, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                    Qt::SingleShotConnection);
             },
             Qt::SingleShotConnection);
     }

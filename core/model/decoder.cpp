@@ -68,7 +68,7 @@ struct Decoder::Impl
         const TensorInfo *t = model->find(name);
         if (!t)
             return {};
-        at::Tensor raw = weightTensor(model, *t, options.dtype);
+        at::Tensor raw = weightTensor(model, *t, options.dtype, options.device);
         at::Tensor w = raw.to(options.device, options.dtype);
         if (w.data_ptr() != raw.data_ptr() || dtypeIsBlockQuantised(t->dtype))
             ownedBytes += static_cast<std::uint64_t>(w.numel() * w.element_size());

@@ -2,6 +2,8 @@
 
 #include "tensorvalues.h"
 
+#include <gguf_blocks.cuh>
+
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -50,26 +52,6 @@ constexpr GgmlTypeInfo ggmlTypes[] = {
     {39, "MXFP4", 32, 17, DType::Unsupported},
 };
 
-std::uint16_t u16(const std::byte *p)
-{
-    return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
-}
-
-std::uint32_t u32(const std::byte *p)
-{
-    return static_cast<std::uint32_t>(u16(p)) | (static_cast<std::uint32_t>(u16(p + 2)) << 16);
-}
-
-std::uint8_t u8(const std::byte *p)
-{
-    return std::to_integer<std::uint8_t>(*p);
-}
-
-float f16(const std::byte *p)
-{
-    return halfToFloat(u16(p));
-}
-
 void putU16(std::byte *p, std::uint16_t v)
 {
     p[0] = static_cast<std::byte>(v & 0xFF);
@@ -78,168 +60,16 @@ void putU16(std::byte *p, std::uint16_t v)
 
 // ---- Dequantisation, one block at a time (gguf.quants.<Type>.dequantize_blocks) ----
 
-// Q4_0 / Q4_1 / IQ4_NL nibbles: element i < 16 is the low nibble of byte i, element 16 + i the high one.
-int nibble(const std::byte *qs, int i)
+// The formulas are kernels/gguf_blocks.cuh's, shared with the GPU kernel; here each sub-block's
+// scale is computed once for the values that share it.
+template<typename F>
+void dequantiseBlock(const std::byte *block, float *y)
 {
-    return i < 16 ? (u8(qs + i) & 0x0F) : (u8(qs + i - 16) >> 4);
-}
-
-void dqQ4_0(const std::byte *b, float *y)
-{
-    const float d = f16(b);
-    for (int i = 0; i < 32; ++i)
-        y[i] = d * static_cast<float>(nibble(b + 2, i) - 8);
-}
-
-void dqQ4_1(const std::byte *b, float *y)
-{
-    const float d = f16(b), m = f16(b + 2);
-    for (int i = 0; i < 32; ++i)
-        y[i] = d * static_cast<float>(nibble(b + 4, i)) + m;
-}
-
-void dqQ5_0(const std::byte *b, float *y)
-{
-    const float d = f16(b);
-    const std::uint32_t qh = u32(b + 2);
-    for (int i = 0; i < 32; ++i) {
-        const int q = nibble(b + 6, i) | static_cast<int>(((qh >> i) & 1u) << 4);
-        y[i] = d * static_cast<float>(q - 16);
-    }
-}
-
-void dqQ5_1(const std::byte *b, float *y)
-{
-    const float d = f16(b), m = f16(b + 2);
-    const std::uint32_t qh = u32(b + 4);
-    for (int i = 0; i < 32; ++i) {
-        const int q = nibble(b + 8, i) | static_cast<int>(((qh >> i) & 1u) << 4);
-        y[i] = d * static_cast<float>(q) + m;
-    }
-}
-
-void dqQ8_0(const std::byte *b, float *y)
-{
-    const float d = f16(b);
-    for (int i = 0; i < 32; ++i)
-        y[i] = static_cast<float>(static_cast<std::int8_t>(u8(b + 2 + i))) * d;
-}
-
-constexpr int kvaluesIq4nl[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-
-void dqIQ4_NL(const std::byte *b, float *y)
-{
-    const float d = f16(b);
-    for (int i = 0; i < 32; ++i)
-        y[i] = d * static_cast<float>(kvaluesIq4nl[nibble(b + 2, i)]);
-}
-
-// Q2_K: scales[16], qs[64], d, dmin. Element f: 2-bit value from byte (f / 128) * 32 + f % 32 at
-// shift 2 * ((f % 128) / 32); sub-block f / 16 has scale d·(s & 15) and offset dmin·(s >> 4).
-void dqQ2_K(const std::byte *b, float *y)
-{
-    const std::byte *scales = b, *qs = b + 16;
-    const float d = f16(b + 80), dmin = f16(b + 82);
-    for (int f = 0; f < 256; ++f) {
-        const int s = u8(scales + f / 16);
-        const float dl = d * static_cast<float>(s & 0xF);
-        const float ml = dmin * static_cast<float>(s >> 4);
-        const int q = (u8(qs + (f / 128) * 32 + f % 32) >> (2 * ((f % 128) / 32))) & 3;
-        y[f] = dl * static_cast<float>(q) - ml;
-    }
-}
-
-// Q3_K: hmask[32], qs[64], scales[12] (sixteen 6-bit scales), d.
-void dqQ3_K(const std::byte *b, float *y)
-{
-    const std::byte *hmask = b, *qs = b + 32, *sc = b + 96;
-    const float d = f16(b + 108);
-    float dl[16];
-    for (int k = 0; k < 16; ++k) {
-        const int low = (u8(sc + k % 8) >> (4 * (k / 8))) & 0x0F;
-        const int high = (u8(sc + 8 + k % 4) >> (2 * (k / 4))) & 0x03;
-        dl[k] = d * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
-    }
-    for (int f = 0; f < 256; ++f) {
-        const int ql = (u8(qs + (f / 128) * 32 + f % 32) >> (2 * ((f % 128) / 32))) & 3;
-        const int qh = ((u8(hmask + f % 32) >> (f / 32)) & 1) ^ 1;
-        y[f] = dl[f / 16] * static_cast<float>(ql - (qh << 2));
-    }
-}
-
-// The eight 6-bit scales and mins of Q4_K and Q5_K, packed in 12 bytes.
-void kScaleMin(const std::byte *s, int j, int &sc, int &m)
-{
-    if (j < 4) {
-        sc = u8(s + j) & 0x3F;
-        m = u8(s + 4 + j) & 0x3F;
-    } else {
-        sc = (u8(s + 8 + j - 4) & 0x0F) | ((u8(s + j - 4) >> 2) & 0x30);
-        m = (u8(s + 8 + j - 4) >> 4) | ((u8(s + 4 + j - 4) >> 2) & 0x30);
-    }
-}
-
-// Q4_K: d, dmin, scales[12], qs[128]; sub-block j = 2c + s reads the nibble s of bytes c·32 ..
-void dqQ4_K(const std::byte *b, float *y)
-{
-    const float d = f16(b), dmin = f16(b + 2);
-    const std::byte *scales = b + 4, *qs = b + 16;
-    for (int j = 0; j < 8; ++j) {
-        int sc = 0, m = 0;
-        kScaleMin(scales, j, sc, m);
-        const float dj = d * static_cast<float>(sc), mj = dmin * static_cast<float>(m);
-        for (int i = 0; i < 32; ++i) {
-            const int q = (u8(qs + (j / 2) * 32 + i) >> (4 * (j % 2))) & 0x0F;
-            y[j * 32 + i] = dj * static_cast<float>(q) - mj;
-        }
-    }
-}
-
-// Q5_K: d, dmin, scales[12], qh[32], qs[128]; bit j of qh[i] is the fifth bit of element j·32 + i.
-void dqQ5_K(const std::byte *b, float *y)
-{
-    const float d = f16(b), dmin = f16(b + 2);
-    const std::byte *scales = b + 4, *qh = b + 16, *qs = b + 48;
-    for (int j = 0; j < 8; ++j) {
-        int sc = 0, m = 0;
-        kScaleMin(scales, j, sc, m);
-        const float dj = d * static_cast<float>(sc), mj = dmin * static_cast<float>(m);
-        for (int i = 0; i < 32; ++i) {
-            const int low = (u8(qs + (j / 2) * 32 + i) >> (4 * (j % 2))) & 0x0F;
-            const int high = (u8(qh + i) >> j) & 1;
-            y[j * 32 + i] = dj * static_cast<float>(low | (high << 4)) - mj;
-        }
-    }
-}
-
-// Q6_K: ql[128], qh[64], scales[16] (int8), d.
-void dqQ6_K(const std::byte *b, float *y)
-{
-    const std::byte *ql = b, *qh = b + 128, *scales = b + 192;
-    const float d = f16(b + 208);
-    for (int f = 0; f < 256; ++f) {
-        const int h = f / 128, r = f % 128;
-        const int low = (u8(ql + h * 64 + r % 64) >> (4 * (r / 64))) & 0x0F;
-        const int high = (u8(qh + h * 32 + r % 32) >> (2 * (r / 32))) & 0x03;
-        const float dl = d * static_cast<float>(static_cast<std::int8_t>(u8(scales + f / 16)));
-        y[f] = dl * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
-    }
-}
-
-// IQ4_XS: d, scales_h (uint16), scales_l[4], qs[128]; eight sub-blocks of 32 with 6-bit scales.
-void dqIQ4_XS(const std::byte *b, float *y)
-{
-    const float d = f16(b);
-    const std::uint16_t scalesH = u16(b + 2);
-    const std::byte *scalesL = b + 4, *qs = b + 8;
-    for (int j = 0; j < 8; ++j) {
-        const int low = (u8(scalesL + j / 2) >> (4 * (j % 2))) & 0x0F;
-        const int high = (scalesH >> (2 * j)) & 0x03;
-        const float dl = d * static_cast<float>(static_cast<std::int8_t>(low | (high << 4)) - 32);
-        for (int i = 0; i < 32; ++i) {
-            const int q = (u8(qs + j * 16 + i % 16) >> (4 * (i / 16))) & 0x0F;
-            y[j * 32 + i] = dl * static_cast<float>(kvaluesIq4nl[q]);
-        }
+    const auto *b = reinterpret_cast<const std::uint8_t *>(block);
+    for (int j = 0; j < F::elements / F::sub; ++j) {
+        const bs_gguf::Scale s = F::scale(b, j);
+        for (int i = 0; i < F::sub; ++i)
+            y[j * F::sub + i] = F::value(b, j, i, s);
     }
 }
 
@@ -247,21 +77,11 @@ using DequantFn = void (*)(const std::byte *, float *);
 
 DequantFn dequantFn(DType type)
 {
-    switch (type) {
-    case DType::Q4_0: return dqQ4_0;
-    case DType::Q4_1: return dqQ4_1;
-    case DType::Q5_0: return dqQ5_0;
-    case DType::Q5_1: return dqQ5_1;
-    case DType::Q8_0: return dqQ8_0;
-    case DType::Q2_K: return dqQ2_K;
-    case DType::Q3_K: return dqQ3_K;
-    case DType::Q4_K: return dqQ4_K;
-    case DType::Q5_K: return dqQ5_K;
-    case DType::Q6_K: return dqQ6_K;
-    case DType::IQ4_NL: return dqIQ4_NL;
-    case DType::IQ4_XS: return dqIQ4_XS;
-    default: return nullptr;
-    }
+    const GgmlTypeInfo *info = ggmlTypeFor(type);
+    DequantFn fn = nullptr;
+    if (info && info->blockElements > 1)
+        bs_gguf::with_format(static_cast<int>(info->id), [&](auto format) { fn = dequantiseBlock<decltype(format)>; });
+    return fn;
 }
 
 // ---- Quantisation (gguf.quants.<Type>.quantize_blocks) ----

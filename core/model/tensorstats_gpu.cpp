@@ -20,7 +20,7 @@ std::optional<TensorStats> computeTensorStatsOnGpu(
 #ifdef BLOCKSCOPE_HAVE_CUDA
     if (!cudaAvailable())
         return std::nullopt;
-    at::Tensor x = weightTensor(model, tensor).to(at::kFloat).contiguous().to(at::kCUDA);
+    at::Tensor x = weightTensor(model, tensor, at::kFloat, at::kCUDA).to(at::kCUDA, at::kFloat).contiguous();
     TORCH_CHECK(x.is_cuda() && x.scalar_type() == at::kFloat && x.is_contiguous(),
         "stats input must be contiguous CUDA float32");
     const int64_t n = x.numel();

@@ -2,6 +2,8 @@
 
 #include "ggmlquants.h"
 
+#include <gguf_blocks.cuh>
+
 #include <bit>
 #include <cstring>
 #include <stdexcept>
@@ -10,28 +12,7 @@ namespace blockscope {
 
 float halfToFloat(std::uint16_t h)
 {
-    const std::uint32_t sign = (h & 0x8000u) << 16;
-    std::uint32_t exp = (h >> 10) & 0x1F;
-    std::uint32_t mant = h & 0x3FF;
-    std::uint32_t bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else { // subnormal: normalise
-            exp = 127 - 15 + 1;
-            while ((mant & 0x400) == 0) {
-                mant <<= 1;
-                --exp;
-            }
-            mant &= 0x3FF;
-            bits = sign | (exp << 23) | (mant << 13);
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7F800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-    }
-    return std::bit_cast<float>(bits);
+    return bs_gguf::half_to_float(h);
 }
 
 float bfloat16ToFloat(std::uint16_t h)

@@ -1,6 +1,7 @@
 #include "weighttensor.h"
 
 #include "common/mappedfile.h"
+#include "dequantise_gpu.h"
 #include "modelhandle.h"
 #include "tensorvalues.h"
 
@@ -57,15 +58,17 @@ at::Tensor dequantised(std::span<const std::byte> raw, const TensorInfo &t, at::
 
 } // namespace
 
-at::Tensor weightTensor(
-    const std::shared_ptr<const ModelHandle> &model, const TensorInfo &t, std::optional<at::ScalarType> dequantisedType)
+at::Tensor weightTensor(const std::shared_ptr<const ModelHandle> &model, const TensorInfo &t,
+    std::optional<at::ScalarType> dequantisedType, c10::Device device)
 {
     if (!t.loadable)
         throw std::invalid_argument(
             "tensor " + t.name + " is stored as " + t.storageType + ", which the engine cannot compute with");
     const auto raw = model->data(t);
     if (dtypeIsBlockQuantised(t.dtype)) {
-        at::Tensor out = dequantised(raw, t, dequantisedType.value_or(at::kFloat));
+        const at::ScalarType type = dequantisedType.value_or(at::kFloat);
+        auto gpu = dequantiseOnGpu(raw, t, type, device);
+        at::Tensor out = gpu ? *std::move(gpu) : dequantised(raw, t, type);
         // A quantised model loaded for compute must not count its file twice in the resident set.
         MappedFile::releasePages(raw);
         return out;

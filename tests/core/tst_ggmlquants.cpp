@@ -9,6 +9,8 @@
 
 #include <QTest>
 
+#include <gguf_blocks.cuh>
+
 #include <nlohmann/json.hpp>
 
 #include <bit>
@@ -125,6 +127,27 @@ private Q_SLOTS:
                                      .arg(double(expected[i]))
                                      .arg(bitsOf(expected[i]), 8, 16, QLatin1Char('0'))));
         }
+        // The per-value formula the GPU kernel runs, one thread per value (kernels/gguf_blocks.cuh),
+        // gives the same bits as the block loops.
+        bool known = false;
+        bs_gguf::with_format(static_cast<int>(info->id), [&](auto format) {
+            using F = decltype(format);
+            known = F::elements == static_cast<int>(info->blockElements)
+                && F::bytes == static_cast<int>(info->blockBytes);
+            const auto *b = reinterpret_cast<const std::uint8_t *>(blocks.data());
+            for (std::uint64_t i = 0; i < got.size(); ++i) {
+                const float v
+                    = bs_gguf::value_at<F>(b + (i / F::elements) * F::bytes, static_cast<int>(i % F::elements));
+                if (bitsOf(v) != bitsOf(expected[i])) {
+                    known = false;
+                    qWarning("%s value %llu: per-value formula %g, reference %g", qPrintable(type),
+                        static_cast<unsigned long long>(i), double(v), double(expected[i]));
+                    return;
+                }
+            }
+        });
+        QVERIFY2(
+            known, "the GPU kernel's per-value formula differs from the reference (or its geometry from the table)");
         // Dequantising one block at a time gives the same values as the whole run.
         std::vector<float> one(info->blockElements);
         dequantiseBlocks(info->dtype, blocks.data() + (n - 1) * info->blockBytes, 1, one.data());
