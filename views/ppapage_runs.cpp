@@ -8,6 +8,7 @@
 #include "ppapointmodel.h"
 #include "pparunlistmodel.h"
 #include "runsummary.h"
+#include "store/experimentcheck.h"
 
 #include <QFileDialog>
 #include <QFileInfo>
@@ -54,7 +55,8 @@ void PpaPage::openExperiment(const QString &path)
         experimentTag, tr("Open experiment %1 (PPA)").arg(QFileInfo(path).fileName()),
         [p](JobContext &job) {
             job.stage("reading runs and sweeps");
-            return std::make_shared<const Experiment>(ExperimentFile::read(p));
+            // A file from outside is read in a child process first: a crash there is an error here.
+            return std::make_shared<const Experiment>(readExperimentChecked(p));
         },
         this,
         [this, path, keep](std::shared_ptr<const Experiment> experiment) {

@@ -9,6 +9,7 @@
 #include "pruneform.h"
 #include "runcomparemodel.h"
 #include "runlistmodel.h"
+#include "store/experimentcheck.h"
 #include "tracetablemodel.h"
 
 #include <QFileDialog>
@@ -115,7 +116,8 @@ void PruningPage::openExperiment(const QString &path)
         experimentTag, tr("Open experiment %1").arg(QFileInfo(path).fileName()),
         [p](JobContext &job) {
             job.stage("reading runs");
-            return std::make_shared<const Experiment>(ExperimentFile::read(p));
+            // A file from outside is read in a child process first: a crash there is an error here.
+            return std::make_shared<const Experiment>(readExperimentChecked(p));
         },
         this,
         [this, path](std::shared_ptr<const Experiment> experiment) {

@@ -8,6 +8,7 @@
 #include "ppacommand.h"
 #include "progressbar.h"
 #include "prune/prunejob.h"
+#include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/traceexport.h"
 
@@ -166,7 +167,7 @@ void addReportCommand(CLI::App &app, int &exitCode)
         ->check(CLI::IsMember({"text", "json", "csv"}));
     cmd->callback([path, run, format, &exitCode] {
         exitCode = guarded("report", [&] {
-            const Experiment e = ExperimentFile::read(*path);
+            const Experiment e = readExperimentChecked(*path);
             if (!run->empty() && !e.find(*run) && !e.findSweep(*run))
                 throw UsageError(*path + " has no run or sweep \"" + *run + "\"");
             nlohmann::json all = nlohmann::json::array();

@@ -8,11 +8,6 @@
 
 namespace blockscope::ppa {
 
-const char *provenanceName(Provenance p)
-{
-    return p == Provenance::Measured ? "measured" : "modelled";
-}
-
 double dtypeBytes(const std::string &dtype)
 {
     if (dtype == "float32")

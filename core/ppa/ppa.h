@@ -25,7 +25,10 @@ constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
 // Every figure says where it comes from; tables, plots and exports print it.
 enum class Provenance { Measured, Modelled };
-const char *provenanceName(Provenance p); // "measured" / "modelled"
+inline const char *provenanceName(Provenance p) // "measured" / "modelled"
+{
+    return p == Provenance::Measured ? "measured" : "modelled";
+}
 
 struct Figure
 {

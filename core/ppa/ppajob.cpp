@@ -7,6 +7,7 @@
 #include "model/decoder.h"
 #include "model/modelhandle.h"
 #include "store/contenthash.h"
+#include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 
 #include <ATen/ATen.h>
@@ -53,6 +54,9 @@ void apportionEnergy(PpaPoint &p, const DeviceSpec &energy, const Workload &w)
 
 PpaReport runPpaJob(const PpaRequest &r, JobContext &job)
 {
+    // A damaged experiment file is refused before any work, and never opened here if it would crash.
+    if (!r.experimentPath.empty())
+        checkExistingExperiment(r.experimentPath);
     const DeviceTable table = r.devicesPath.empty() ? DeviceTable::builtIn() : DeviceTable::load(r.devicesPath);
     std::vector<const DeviceSpec *> targets;
     for (const std::string &name : r.predictFor) {

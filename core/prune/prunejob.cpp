@@ -9,6 +9,7 @@
 #include "model/modelhandle.h"
 #include "prunesearch.h"
 #include "store/contenthash.h"
+#include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "text/tokenizer.h"
 
@@ -34,6 +35,11 @@ nlohmann::json resumeKey(const PruneOptions &o)
 PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
 {
     const auto start = std::chrono::steady_clock::now();
+    // A damaged file to add to is refused before any work, and never opened here if it would crash.
+    if (!req.experimentPath.empty()) {
+        job.stage("checking the experiment file");
+        checkExistingExperiment(req.experimentPath);
+    }
     job.stage("opening the model");
     auto model = ModelHandle::open(req.modelPath);
     const Architecture &a = model->architecture();

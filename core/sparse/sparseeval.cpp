@@ -11,6 +11,7 @@
 #include "model/decoder.h"
 #include "model/modelhandle.h"
 #include "store/contenthash.h"
+#include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "text/tokenizer.h"
 
@@ -214,6 +215,9 @@ GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
 
 SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
 {
+    // A damaged experiment file to add to is refused before the sweep, not after it.
+    if (!r.experimentPath.empty())
+        checkExistingExperiment(r.experimentPath);
     const ppa::DeviceTable table = ppa::DeviceTable::builtIn();
     std::vector<const ppa::DeviceSpec *> targets;
     for (const std::string &name : r.predictFor) {

@@ -54,7 +54,8 @@ struct Experiment
 class ExperimentFile
 {
 public:
-    static constexpr int FormatVersion = 1;
+    // 2: every string fixed-length (1 wrote variable-length ones, which this build still reads).
+    static constexpr int FormatVersion = 2;
 
     // Reads every run and sweep. Throws FormatError naming the file and the group/dataset/attribute at
     // fault for a file that is not an experiment, is corrupt or truncated, or comes from a newer

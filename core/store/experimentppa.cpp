@@ -68,7 +68,10 @@ std::vector<hsize_t> dims1(std::size_t n)
 void writeStrings(const Location &at, const std::string &name, const std::vector<std::string> &values)
 {
     const std::string object = at.child(name);
-    const h5::Datatype type = h5::utf8String();
+    std::size_t longest = 1;
+    for (const auto &v : values)
+        longest = std::max(longest, v.size());
+    const h5::Datatype type = h5::utf8String(longest);
     if (!type.valid())
         at.fail(object, "cannot make a string type");
     const auto dims = dims1(values.size());
@@ -78,10 +81,10 @@ void writeStrings(const Location &at, const std::string &name, const std::vector
     h5::Dataset d(H5Dcreate2(at.id, name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     if (!d.valid())
         at.fail(object, "cannot create dataset");
-    std::vector<const char *> texts;
-    for (const auto &v : values)
-        texts.push_back(v.c_str());
-    if (!texts.empty() && H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()) < 0)
+    std::string texts(values.size() * longest, '\0');
+    for (std::size_t i = 0; i < values.size(); ++i)
+        std::copy(values[i].begin(), values[i].end(), texts.begin() + static_cast<std::ptrdiff_t>(i * longest));
+    if (!values.empty() && H5Dwrite(d.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()) < 0)
         at.fail(object, "cannot write dataset");
     if (d.close() < 0)
         at.fail(object, "cannot close dataset");
@@ -313,6 +316,9 @@ std::vector<std::string> readStrings(const Location &at, const std::string &name
     const std::size_t size = H5Tget_size(stored.get());
     if (size == 0 || size > (std::size_t(1) << 20))
         at.fail(object, "has strings of an implausible size (" + std::to_string(size) + " bytes)", false);
+    if (static_cast<double>(n) * static_cast<double>(size) > double(1u << 30))
+        at.fail(object,
+            "is implausibly large (" + std::to_string(n) + " strings of " + std::to_string(size) + " bytes)", false);
     std::string bytes(static_cast<std::size_t>(n) * size, '\0');
     if (H5Dread(d.get(), stored.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()) < 0)
         at.fail(object, "cannot read dataset");

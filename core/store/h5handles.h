@@ -8,6 +8,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -200,10 +201,14 @@ void checkType(const Location &at, const std::string &object, hid_t storedType)
             false);
 }
 
-inline Datatype utf8String()
+// A fixed-length UTF-8 string type of `bytes` bytes (at least 1), NUL-padded. Format 2 writes
+// every string this way: fixed-length values live in the object header or the dataset itself,
+// not in HDF5's global heap, whose reader libhdf5 1.10 crashes or spins in on damaged files.
+inline Datatype utf8String(std::size_t bytes)
 {
     Datatype t(H5Tcopy(H5T_C_S1));
-    if (t.valid() && H5Tset_size(t.get(), H5T_VARIABLE) >= 0 && H5Tset_cset(t.get(), H5T_CSET_UTF8) >= 0)
+    if (t.valid() && H5Tset_size(t.get(), std::max<std::size_t>(bytes, 1)) >= 0
+        && H5Tset_strpad(t.get(), H5T_STR_NULLPAD) >= 0 && H5Tset_cset(t.get(), H5T_CSET_UTF8) >= 0)
         return t;
     return Datatype();
 }
@@ -231,12 +236,13 @@ void writeAttribute(const Location &at, const std::string &name, T value)
 
 inline void writeAttribute(const Location &at, const std::string &name, const std::string &value)
 {
-    Datatype type = utf8String();
+    Datatype type = utf8String(value.size());
     if (!type.valid())
         at.fail(at.path + "@" + name, "cannot make a string type");
     Attribute a = createAttribute(at, name, type.get());
-    const char *text = value.c_str();
-    if (H5Awrite(a.get(), type.get(), &text) < 0 || a.close() < 0)
+    std::string padded = value;
+    padded.resize(std::max<std::size_t>(value.size(), 1), '\0');
+    if (H5Awrite(a.get(), type.get(), padded.data()) < 0 || a.close() < 0)
         at.fail(at.path + "@" + name, "cannot write attribute");
 }
 
@@ -286,8 +292,10 @@ inline std::string readStringAttribute(const Location &at, const std::string &na
         H5free_memory(text);
         return value;
     }
-    // Fixed-length strings, as other tools may write them: NUL- or space-padded.
+    // Fixed-length strings (format 2, and other tools): NUL- or space-padded.
     const std::size_t size = H5Tget_size(stored.get());
+    if (size > (std::size_t(1) << 24))
+        at.fail(object, "has an implausible size (" + std::to_string(size) + " bytes)", false);
     std::string value(size, '\0');
     if (size > 0 && H5Aread(a.get(), stored.get(), value.data()) < 0)
         at.fail(object, "cannot read attribute");

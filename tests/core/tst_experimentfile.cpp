@@ -6,6 +6,7 @@
 #include "store/contenthash.h"
 #include "store/experimentfile.h"
 #include "store/traceexport.h"
+#include "testdata.h"
 
 #include <QDir>
 #include <QFile>
@@ -140,6 +141,51 @@ private Q_SLOTS:
         }
     }
 
+    // Format 2 writes every string fixed-length, so a file holds no global-heap collection (the
+    // part of libhdf5 that damaged files crash): its signature "GCOL" never appears. A format-1
+    // file (variable-length strings, committed as written by the build before) still reads, and
+    // adding to it keeps its version.
+    void stringsStayOutOfTheGlobalHeap()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const RunInfo info = makeInfo(PruneMethod::EvoPress, 6, true);
+        const std::string id = ExperimentFile::addRun(p, info);
+        for (int i = 0; i < 3; ++i)
+            ExperimentFile::appendStep(p, id, evoStep(i, 6, i == 0));
+        ExperimentFile::setStatus(p, id, "complete");
+        QVERIFY(!fileBytes(path).contains("GCOL"));
+        const Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, 2);
+        QCOMPARE(e.runs.front().info.label, info.label); // non-ASCII text survives the fixed length
+        QCOMPARE(e.runs.front().steps.size(), std::size_t(3));
+    }
+
+    void readsFormatVersion1()
+    {
+        const QString path = freshPath();
+        QVERIFY(QFile::copy(sourceDir() + QStringLiteral("/tests/fixtures/experiments/format-v1.h5"), path));
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner);
+        QVERIFY(fileBytes(path).contains("GCOL"));
+        const std::string p = path.toStdString();
+        Experiment e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, 1);
+        QCOMPARE(e.runs.size(), std::size_t(2));
+        for (const ExperimentRun &r : e.runs) {
+            QCOMPARE(r.info.label, makeInfo(r.info.options.method, 6, true).label);
+            QCOMPARE(r.info.status, std::string("complete"));
+            QCOMPARE(r.steps.size(), std::size_t(4));
+            for (int i = 0; i < 4; ++i)
+                compareMask(r.steps[static_cast<std::size_t>(i)].mask, greedyStep(i, 6).mask);
+        }
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::ShortGpt, 6, true));
+        ExperimentFile::appendStep(p, id, oneShotStep(6));
+        e = ExperimentFile::read(p);
+        QCOMPARE(e.formatVersion, 1);
+        QCOMPARE(e.runs.size(), std::size_t(3));
+        QCOMPARE(e.runs.back().info.options.method, PruneMethod::ShortGpt);
+    }
+
     void newerFormatRefused()
     {
         const QString path = freshPath();
@@ -153,7 +199,10 @@ private Q_SLOTS:
         } catch (const FormatError &e) {
             const QString message = QString::fromUtf8(e.what());
             QVERIFY2(message.contains("newer"), e.what());
-            QVERIFY2(message.contains("format 2, this build reads up to 1"), e.what());
+            QVERIFY2(message.contains(QStringLiteral("format %1, this build reads up to %2")
+                                          .arg(ExperimentFile::FormatVersion + 1)
+                                          .arg(ExperimentFile::FormatVersion)),
+                e.what());
             QCOMPARE(str(e.field()), QStringLiteral("/@format_version"));
         }
         QVERIFY_THROWS_EXCEPTION(FormatError, ExperimentFile::appendStep(p, id, greedyStep(0, 6)));

@@ -61,7 +61,7 @@ private Q_SLOTS:
         a.info.status = "complete";
 
         const Experiment e = ExperimentFile::read(p);
-        QCOMPARE(e.formatVersion, 1);
+        QCOMPARE(e.formatVersion, ExperimentFile::FormatVersion);
         QCOMPARE(e.runs.size(), std::size_t(2));
         compareRun(e.runs[0], a);
         compareRun(e.runs[1], b);
@@ -265,7 +265,7 @@ private Q_SLOTS:
         empty.densePerplexity = NaN;
         empty.id = ExperimentFile::addSweep(p, empty);
         const Experiment e = ExperimentFile::read(p);
-        QCOMPARE(e.formatVersion, 1);
+        QCOMPARE(e.formatVersion, ExperimentFile::FormatVersion);
         QVERIFY(e.runs.empty());
         QCOMPARE(e.sweeps.size(), std::size_t(1));
         compareSweep(e.sweeps[0], empty);
