@@ -562,7 +562,7 @@ Experiment ExperimentFile::read(const std::string &path)
     if (!file.valid())
         throw FormatError(path, FormatError::NoOffset, "",
             "not a Blockscope experiment file (HDF5 cannot open it: " + h5::lastError() + ")");
-    const Location root{&path, file.get(), "/"};
+    Location root{&path, file.get(), "/"};
     Experiment e;
     e.formatVersion = checkRoot(root);
     const h5::Group runsGroup = root.openGroup("runs");

@@ -299,6 +299,8 @@ std::vector<std::string> readStrings(const Location &at, const std::string &name
     if (n == 0)
         return values;
     if (H5Tis_variable_str(stored.get()) > 0) {
+        if (at.fixedStringsOnly)
+            at.fail(object, "holds variable-length strings, which this format version never writes", false);
         // The stored character set as it is: the bytes are passed through.
         const h5::Datatype memory(H5Tget_native_type(stored.get(), H5T_DIR_DEFAULT));
         std::vector<char *> texts(static_cast<std::size_t>(n), nullptr);

@@ -43,10 +43,14 @@ h5::PropertyList fileAccess(const std::string &file)
     return fapl;
 }
 
-int checkRoot(const Location &root)
+int checkRoot(Location &root)
 {
     if (!root.hasAttribute("format"))
         root.fail("/", "not a Blockscope experiment file (no \"format\" attribute)", false);
+    // The version (a number) first: from format 2 on, every string of the file is read as
+    // fixed-length only, this one included.
+    if (root.hasAttribute("format_version"))
+        root.fixedStringsOnly = h5::readAttribute<std::int32_t>(root, "format_version") >= 2;
     const std::string format = h5::readStringAttribute(root, "format");
     if (format != FormatName)
         root.fail("/@format", "not a Blockscope experiment file (format is \"" + format + "\")", false);
@@ -116,12 +120,13 @@ void transaction(
             if (!file.valid())
                 throw UsageError(path + ": cannot create the experiment file: " + h5::lastError());
         }
-        const Location root{&path, file.get(), "/"};
+        Location root{&path, file.get(), "/"};
         if (exists) {
             checkRoot(root);
         } else {
             h5::writeAttribute(root, "format", std::string(FormatName));
             h5::writeAttribute(root, "format_version", std::int32_t(ExperimentFile::FormatVersion));
+            root.fixedStringsOnly = true;
             h5::writeAttribute(root, "created_by", *createdBy);
             root.createGroup("runs");
         }

@@ -20,8 +20,9 @@ std::mutex &ioMutex();
 void quietHdf5();
 h5::PropertyList fileAccess(const std::string &file);
 
-// Checks the root attributes (format, format version); returns the format version.
-int checkRoot(const h5::Location &root);
+// Checks the root attributes (format, format version) and returns the format version; from format 2
+// on it marks `root` (and every Location reached from it) as holding fixed-length strings only.
+int checkRoot(h5::Location &root);
 
 // Runs `change` on a copy of the file (a new file, with the root attributes and /runs, when
 // `createdBy` is given and there is none) and renames the copy over the original only once HDF5

@@ -84,6 +84,9 @@ struct Location
     const std::string *file;
     hid_t id;
     std::string path;
+    // Format 2 and later write only fixed-length strings: a variable-length one there is damage,
+    // refused without reading it (libhdf5's global-heap reader is where damaged files crash it).
+    bool fixedStringsOnly = false;
 
     std::string child(const std::string &name) const { return path == "/" ? "/" + name : path + "/" + name; }
 
@@ -110,7 +113,10 @@ struct Location
             fail(child(name), "cannot open as a group");
         return g;
     }
-    Location at(const Group &g, const std::string &name) const { return {file, g.get(), child(name)}; }
+    Location at(const Group &g, const std::string &name) const
+    {
+        return {file, g.get(), child(name), fixedStringsOnly};
+    }
 
     Group createGroup(const std::string &name) const
     {
@@ -283,6 +289,8 @@ inline std::string readStringAttribute(const Location &at, const std::string &na
     if (!stored.valid() || H5Tget_class(stored.get()) != H5T_STRING)
         at.fail(object, "must be a string", false);
     if (H5Tis_variable_str(stored.get()) > 0) {
+        if (at.fixedStringsOnly)
+            at.fail(object, "is a variable-length string, which this format version never writes", false);
         // The stored character set (ASCII or UTF-8) as it is: the bytes are passed through.
         Datatype memory(H5Tget_native_type(stored.get(), H5T_DIR_DEFAULT));
         char *text = nullptr;

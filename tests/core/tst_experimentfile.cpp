@@ -184,6 +184,17 @@ private Q_SLOTS:
         QCOMPARE(e.formatVersion, 1);
         QCOMPARE(e.runs.size(), std::size_t(3));
         QCOMPARE(e.runs.back().info.options.method, PruneMethod::ShortGpt);
+
+        // The same file claiming format 2: its variable-length strings are damage there, refused
+        // before libhdf5 reads them.
+        ExperimentFile::setFormatVersionForTesting(p, 2);
+        try {
+            ExperimentFile::read(p);
+            QFAIL("a format-2 file with variable-length strings was read");
+        } catch (const FormatError &err) {
+            QCOMPARE(str(err.field()), QStringLiteral("/@format"));
+            QVERIFY2(QString::fromUtf8(err.what()).contains(QLatin1String("variable-length")), err.what());
+        }
     }
 
     void newerFormatRefused()
