@@ -9,9 +9,11 @@
 #include "store/contenthash.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
+#include "store/experimentlock.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <optional>
 
 namespace blockscope::ppa {
 
@@ -55,8 +57,12 @@ void apportionEnergy(PpaPoint &p, const DeviceSpec &energy, const Workload &w)
 PpaReport runPpaJob(const PpaRequest &r, JobContext &job)
 {
     // A damaged experiment file is refused before any work, and never opened here if it would crash.
-    if (!r.experimentPath.empty())
+    std::optional<ExperimentWriteLock> writeLock;
+    if (!r.experimentPath.empty()) {
         checkExistingExperiment(r.experimentPath);
+        if (r.writeToExperiment)
+            writeLock.emplace(r.experimentPath); // this process's to write until the points are in it
+    }
     const DeviceTable table = r.devicesPath.empty() ? DeviceTable::builtIn() : DeviceTable::load(r.devicesPath);
     std::vector<const DeviceSpec *> targets;
     for (const std::string &name : r.predictFor) {

@@ -11,11 +11,13 @@
 #include "store/contenthash.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
+#include "store/experimentlock.h"
 #include "text/tokenizer.h"
 
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 namespace blockscope {
 
@@ -40,6 +42,10 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         job.stage("checking the experiment file");
         checkExistingExperiment(req.experimentPath);
     }
+    // The run's file is this process's to write until the search ends (experimentlock.h).
+    std::optional<ExperimentWriteLock> writeLock;
+    if (!req.experimentPath.empty())
+        writeLock.emplace(req.experimentPath);
     job.stage("opening the model");
     auto model = ModelHandle::open(req.modelPath);
     const Architecture &a = model->architecture();

@@ -13,6 +13,7 @@
 #include "store/contenthash.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
+#include "store/experimentlock.h"
 #include "text/tokenizer.h"
 
 #include <ATen/ATen.h>
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace blockscope::sparse {
 
@@ -216,8 +218,11 @@ GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
 SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
 {
     // A damaged experiment file to add to is refused before the sweep, not after it.
-    if (!r.experimentPath.empty())
+    std::optional<ExperimentWriteLock> writeLock;
+    if (!r.experimentPath.empty()) {
         checkExistingExperiment(r.experimentPath);
+        writeLock.emplace(r.experimentPath); // this process's to write until the sweep is in it
+    }
     const ppa::DeviceTable table = ppa::DeviceTable::builtIn();
     std::vector<const ppa::DeviceSpec *> targets;
     for (const std::string &name : r.predictFor) {

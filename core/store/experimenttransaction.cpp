@@ -3,6 +3,7 @@
 
 #include "common/formaterror.h"
 #include "experimentfile.h"
+#include "experimentlock.h"
 #include "log/logging.h"
 
 #include <cerrno>
@@ -87,6 +88,8 @@ void fsyncPath(const std::string &path, bool directory)
 void transaction(
     const std::string &path, const std::string *createdBy, const std::function<void(const Location &)> &change)
 {
+    // One writer per file: refused here when another process holds the file (experimentlock.h).
+    const ExperimentWriteLock lock(path);
     const std::string temp = path + ".tmp-" + std::to_string(::getpid());
     struct TempFile
     {

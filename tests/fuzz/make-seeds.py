@@ -158,6 +158,12 @@ def main():
             src = os.path.join(shared, rel)
             if os.path.exists(src):
                 shutil.copy(src, os.path.join(out, target, os.path.basename(rel)))
+    # The experiment reader: the committed format-1 file; a format-2 one is written by the
+    # test suites (tst_experimentcheck keeps none), or by any `blockscope-cli prune --out`.
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    os.makedirs(os.path.join(out, "experiment"), exist_ok=True)
+    shutil.copy(os.path.join(repo, "tests", "fixtures", "experiments", "format-v1.h5"),
+                os.path.join(out, "experiment", "format-v1.h5"))
     print("seeds written to", out)
 
 

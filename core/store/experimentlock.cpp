@@ -1,0 +1,164 @@
+#include "experimentlock.h"
+
+#include "common/formaterror.h"
+#include "log/logging.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace blockscope {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Held
+{
+    int fd = -1;
+    int count = 0;
+};
+
+std::mutex &registryMutex()
+{
+    static std::mutex m;
+    return m;
+}
+
+std::map<std::string, Held> &registry()
+{
+    static std::map<std::string, Held> held;
+    return held;
+}
+
+std::string canonical(const std::string &path)
+{
+    std::error_code ec;
+    const fs::path p = fs::weakly_canonical(fs::absolute(path, ec), ec);
+    return ec ? path : p.string();
+}
+
+fs::path lockFolder()
+{
+    const char *runtime = std::getenv("XDG_RUNTIME_DIR");
+    if (runtime && *runtime && fs::is_directory(runtime))
+        return fs::path(runtime) / "blockscope-locks";
+    return fs::path("/tmp") / ("blockscope-locks-" + std::to_string(::getuid()));
+}
+
+// What the holder wrote into the lock file: "pid <n> since <time>".
+std::string holderOf(int fd)
+{
+    char buf[256] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::string text = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\0'))
+        text.pop_back();
+    return text;
+}
+
+// Temporary copies `<name>.tmp-<pid>` of writers that are gone: with the lock held, no writer of
+// another process is at work, so every copy not of this process is stale.
+void removeStaleCopies(const std::string &path)
+{
+    const fs::path file(path);
+    const std::string prefix = file.filename().string() + ".tmp-";
+    const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    std::error_code ec;
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
+            continue;
+        const std::string pid = name.substr(prefix.size());
+        if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid()))
+            continue;
+        std::error_code removed;
+        if (fs::remove(it->path(), removed))
+            log::store()->info(
+                "removed {}, left by a writer (process {}) that did not finish", it->path().string(), pid);
+    }
+}
+
+} // namespace
+
+std::string ExperimentWriteLock::lockFileFor(const std::string &path)
+{
+    const std::string key = canonical(path);
+    char name[32];
+    std::snprintf(name, sizeof name, "%016zx.lock", std::hash<std::string>{}(key));
+    return (lockFolder() / name).string();
+}
+
+ExperimentWriteLock::ExperimentWriteLock(const std::string &path)
+    : m_key(canonical(path))
+{
+    const std::lock_guard guard(registryMutex());
+    Held &held = registry()[m_key];
+    if (held.count > 0) {
+        ++held.count;
+        return;
+    }
+    std::error_code ec;
+    const fs::path folder = lockFolder();
+    fs::create_directories(folder, ec);
+    ::chmod(folder.c_str(), 0700);
+    const std::string lockFile = lockFileFor(path);
+    const int fd = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        // No place for locks (a read-only /tmp, say): write unguarded rather than not at all.
+        log::store()->warn("cannot create the lock file {} ({}): {} is written without a writer lock", lockFile,
+            std::strerror(errno), path);
+        registry().erase(m_key);
+        m_key.clear();
+        return;
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        const std::string holder = holderOf(fd);
+        ::close(fd);
+        registry().erase(m_key);
+        if (error == EWOULDBLOCK)
+            throw UsageError(path + " is being written by another process" + (holder.empty() ? "" : " (" + holder + ")")
+                + ": wait for it to finish, or write to another experiment file");
+        throw UsageError(path + ": cannot lock " + lockFile + " for writing: " + std::strerror(error));
+    }
+    char when[32] = {};
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    const std::string self = "pid " + std::to_string(::getpid()) + " since " + when + "\n";
+    if (::ftruncate(fd, 0) == 0)
+        (void)!::pwrite(fd, self.data(), self.size(), 0);
+    held.fd = fd;
+    held.count = 1;
+    removeStaleCopies(path);
+}
+
+ExperimentWriteLock::~ExperimentWriteLock()
+{
+    if (m_key.empty())
+        return;
+    const std::lock_guard guard(registryMutex());
+    auto it = registry().find(m_key);
+    if (it == registry().end())
+        return;
+    if (--it->second.count == 0) {
+        // Nobody holds it now; the lock file stays, as removing it would race with the next holder.
+        (void)!::ftruncate(it->second.fd, 0);
+        ::close(it->second.fd); // releases the flock
+        registry().erase(it);
+    }
+}
+
+} // namespace blockscope
