@@ -1,9 +1,12 @@
 // blockscope-h5check FILE: reads an experiment file and exits, so that core can read files from
 // outside in a process of its own first (core/store/experimentcheck.h). A crash or hang inside
 // libhdf5 on a damaged file then ends this process, never the app. Exit status: 0 readable,
-// 1 refused with a clear error (printed), 2 usage, 3 out of memory; a signal means a crash.
+// 1 refused with a clear error (printed as one line of JSON), 2 usage, 3 out of memory; a signal
+// means a crash.
 #include "common/formaterror.h"
 #include "store/experimentfile.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -30,8 +33,18 @@ int main(int argc, char **argv)
     } catch (const std::bad_alloc &) {
         std::fprintf(stderr, "%s: reading it ran out of memory\n", argv[1]);
         return 3;
+    } catch (const blockscope::FormatError &e) {
+        // The error as data, so that the reading process throws it as it is (experimentcheck.cpp).
+        const nlohmann::json error{{"error", "format"}, {"file", e.file()},
+            {"offset",
+                e.byteOffset() == blockscope::FormatError::NoOffset ? nlohmann::json()
+                                                                    : nlohmann::json(e.byteOffset())},
+            {"field", e.field()}, {"message", e.message()}};
+        std::printf("%s\n", error.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        return 1;
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "%s\n", e.what());
+        const nlohmann::json error{{"error", "usage"}, {"message", e.what()}};
+        std::printf("%s\n", error.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
         return 1;
     }
 }

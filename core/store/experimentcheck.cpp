@@ -4,6 +4,8 @@
 #include "experimentfile.h"
 #include "log/logging.h"
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -34,6 +36,24 @@ std::string signalName(int sig)
     return std::string(a ? "SIG" + std::string(a) : "signal " + std::to_string(sig))
         + (d ? " (" + std::string(d) + ")" : "");
 }
+[[noreturn]] void throwCheckerError(const std::string &path, const std::string &output)
+{
+    nlohmann::json error;
+    try {
+        error = nlohmann::json::parse(
+            output.substr(output.rfind('\n') == std::string::npos ? 0 : output.rfind('\n') + 1));
+    } catch (const nlohmann::json::exception &) {
+    }
+    if (error.is_object() && error.value("error", "") == "format") {
+        const auto &offset = error["offset"];
+        throw FormatError(path, offset.is_number_unsigned() ? offset.get<std::uint64_t>() : FormatError::NoOffset,
+            error.value("field", ""), error.value("message", ""));
+    }
+    if (error.is_object() && error.value("error", "") == "usage")
+        throw UsageError(error.value("message", ""));
+    throw FormatError(path, FormatError::NoOffset, "", "cannot be read: " + output);
+}
+
 } // namespace
 
 std::string experimentCheckerPath()
@@ -106,6 +126,8 @@ ExperimentCheck checkExperimentInChild(const std::string &path, std::chrono::mil
         r.detail.pop_back();
     if (timedOut) {
         r.outcome = ExperimentCheck::Outcome::TimedOut;
+    } else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGXCPU) {
+        r.outcome = ExperimentCheck::Outcome::TimedOut; // the checker's CPU limit: libhdf5 spinning
     } else if (WIFSIGNALED(status)) {
         r.outcome = ExperimentCheck::Outcome::Crashed;
         r.detail = signalName(WTERMSIG(status));
@@ -130,8 +152,11 @@ void checkExistingExperiment(const std::string &path)
         return;
     const ExperimentCheck c = checkExperimentInChild(path);
     switch (c.outcome) {
-    case ExperimentCheck::Outcome::Readable:
-    case ExperimentCheck::Outcome::Refused: return; // the in-process read gives the clear error itself
+    case ExperimentCheck::Outcome::Readable: return;
+    case ExperimentCheck::Outcome::Refused:
+        // The checker's error, as it is. The file is not read here to get it again: under the
+        // checker's memory limit libhdf5 may have failed cleanly where, without it, it would not.
+        throwCheckerError(path, c.detail);
     case ExperimentCheck::Outcome::Unchecked: {
         static std::atomic<bool> warned{false};
         if (!warned.exchange(true))
@@ -144,8 +169,8 @@ void checkExistingExperiment(const std::string &path)
                 + ", in a separate process); it was not opened");
     case ExperimentCheck::Outcome::TimedOut:
         throw FormatError(path, FormatError::NoOffset, "",
-            "the file is damaged: reading it did not finish in time (in a separate process, which was stopped); it "
-            "was not opened");
+            "the file is damaged: reading it did not finish (the HDF5 library kept going in a separate process, "
+            "which was stopped); it was not opened");
     case ExperimentCheck::Outcome::OutOfMemory:
         throw FormatError(path, FormatError::NoOffset, "",
             "the file is damaged: reading it asked for more memory than any experiment file needs (in a separate "

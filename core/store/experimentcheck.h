@@ -19,7 +19,7 @@ struct ExperimentCheck
 {
     enum class Outcome {
         Readable, // the file reads as an experiment
-        Refused, // the reader gave a clear error (this process's read gives the same one)
+        Refused, // the reader gave a clear error (in `detail`, as one line of JSON)
         Crashed, // the reader died on a signal
         TimedOut, // it did not finish in time and was killed
         OutOfMemory, // it needed more memory than the checker allows
@@ -37,9 +37,10 @@ std::string experimentCheckerPath();
 ExperimentCheck checkExperimentInChild(
     const std::string &path, std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
-// ExperimentFile::read after checkExperimentInChild: throws FormatError naming the file when the
-// check crashed, hung or ran out of memory (the file is then never opened in this process), and
-// whatever ExperimentFile::read throws otherwise. Without a checker it logs a warning and reads in
+// ExperimentFile::read after checkExperimentInChild, only when the checker read the file: throws
+// the checker's own error (FormatError or UsageError, as ExperimentFile::read would) when it
+// refused the file, and FormatError naming the file when it crashed, hung or ran out of memory;
+// the file is then never opened in this process. Without a checker it logs a warning and reads in
 // this process.
 Experiment readExperimentChecked(const std::string &path);
 

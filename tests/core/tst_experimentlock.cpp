@@ -43,11 +43,12 @@ private Q_SLOTS:
         bool refused = false;
         while (!refused && timer.elapsed() < 10000) {
             try {
-                ExperimentWriteLock probe(p);
-                QTest::qWait(20);
+                const ExperimentWriteLock probe(p); // released at once, so that flock can take it
             } catch (const UsageError &) {
                 refused = true;
             }
+            if (!refused)
+                QTest::qWait(50);
         }
         QVERIFY2(refused, "the other process never held the lock");
 
