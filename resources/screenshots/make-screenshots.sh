@@ -59,6 +59,10 @@ printf '%s\n' "Once upon a time, there was a little girl named Lily. She loved t
 run "$model" --page attention --gates "$gates" --attention-text "$scratch/short.txt" --layer 2 --attention-tab tokens \
     --size 1800x1050 --screenshot "$here/attention-tokens.png"
 
+# A damaged experiment file (a fuzzer input that crashes libhdf5) opened in the app: an error banner.
+cp "$here/../../tests/fixtures/experiments/damaged-h5hg-segv.h5" "$scratch/colleague.h5"
+run --experiment "$scratch/colleague.h5" --page pruning --size 1500x900 --screenshot "$here/damaged-experiment.png"
+
 # SmolLM2-135M-Instruct, the real model the setup fetches (Q4_1 GGUF, 30 blocks): the model tree with
 # each tensor's storage format, the pruning page over the runs of tests/bench/bench_smollm2_workbench.sh
 # (their experiment file, passed as SMOLLM2_EXPERIMENT), the attention page with the B 64 gates that
