@@ -129,7 +129,7 @@ void LayerMap::render()
     QFont small = font();
     small.setPointSizeF(std::max(6.0, font().pointSizeF() * std::min(1.0, g.rowHeight() / 18.0)));
     p.setFont(small);
-    const bool labelEvery = g.rowHeight() >= QFontMetrics(small).height() - 2;
+    const bool labelEvery = g.rowHeight() >= QFontMetrics(small).height();
     const QColor textColour = palette().color(QPalette::Text);
     for (int l = 0; l < m_data.layers; ++l) {
         p.setPen(textColour); // paintCell leaves its own pen behind
@@ -173,7 +173,7 @@ void LayerMap::paintCell(QPainter &p, const QRect &r, int layer, int column)
         if (!removed)
             label = label.isEmpty() ? tr("off") : tr("off \u00b7 %1").arg(label);
     }
-    if (label.isEmpty() || r.height() < QFontMetrics(p.font()).height() - 4)
+    if (label.isEmpty() || r.height() < QFontMetrics(p.font()).height() - 2)
         return;
     QFont f = p.font();
     f.setBold(removed);

@@ -41,8 +41,7 @@ QRect LayerMapGeometry::cellRect(int layer, int column) const
     const QRect grid = gridRect();
     const int w = columnWidth(), h = rowHeight();
     // The gap sits inside each cell's slot, so cells stay separate at any row height.
-    const int gap = h >= 12 ? cellGap : 0;
-    return QRect(grid.left() + column * w, grid.top() + layer * h, w - gap, h - gap);
+    return QRect(grid.left() + column * w, grid.top() + layer * h, w - cellGap, h - cellGap);
 }
 
 QRect LayerMapGeometry::rowLabelRect(int layer) const

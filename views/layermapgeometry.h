@@ -19,7 +19,9 @@ struct LayerMapGeometry
     static constexpr int titleHeight = 18;
     static constexpr int headerHeight = 18;
     static constexpr int legendHeight = 80; // score label, colour bar, its ends, the key
-    static constexpr int minRowHeight = 8;
+    // Rows stay tall enough for a label and a score in a small font: 30-80 blocks scroll rather
+    // than squeeze their labels into each other.
+    static constexpr int minRowHeight = 14;
     static constexpr int maxRowHeight = 40;
     static constexpr int maxColumnWidth = 150;
     static constexpr int cellGap = 2;

@@ -70,11 +70,15 @@ private Q_SLOTS:
         QVERIFY(g.titleRect().bottom() < g.headerRect(0).top());
     }
 
-    void thinRowsHaveNoGap()
+    // 80 blocks in 100 pixels: rows stay at the minimum (the map scrolls), with their gap, so a
+    // small-font label and score still fit each row.
+    void manyRowsKeepReadableHeight()
     {
         const auto g = make(400, 100, 80);
         QCOMPARE(g.rowHeight(), LayerMapGeometry::minRowHeight);
-        QCOMPARE(g.cellRect(3, 1).height(), LayerMapGeometry::minRowHeight);
+        QCOMPARE(g.cellRect(3, 1).height(), LayerMapGeometry::minRowHeight - LayerMapGeometry::cellGap);
+        QVERIFY(LayerMapGeometry::minRowHeight >= 14);
+        QCOMPARE(g.cellRect(4, 1).top() - g.cellRect(3, 1).top(), LayerMapGeometry::minRowHeight);
     }
 
     void outOfRangeRectsAreEmpty()
