@@ -13,14 +13,39 @@ BlockShareModel::BlockShareModel(QObject *parent)
 void BlockShareModel::setPoint(const ppa::PpaPoint &point)
 {
     beginResetModel();
-    m_units = point.costs.units;
+    m_source = point.costs.units;
     m_label = QString::fromStdString(point.label);
+    rebuild();
     endResetModel();
+}
+
+void BlockShareModel::setByBlock(bool byBlock)
+{
+    if (byBlock == m_byBlock)
+        return;
+    beginResetModel();
+    m_byBlock = byBlock;
+    rebuild();
+    endResetModel();
+}
+
+void BlockShareModel::rebuild()
+{
+    m_units = m_byBlock ? ppa::unitsByBlock(m_source) : m_source;
+}
+
+int BlockShareModel::blockCount() const
+{
+    int last = -1;
+    for (const ppa::UnitCost &u : m_source)
+        last = std::max(last, u.layer);
+    return last + 1;
 }
 
 void BlockShareModel::clear()
 {
     beginResetModel();
+    m_source.clear();
     m_units.clear();
     m_label.clear();
     endResetModel();

@@ -37,6 +37,12 @@ public:
     explicit BlockShareModel(QObject *parent = nullptr);
 
     void setPoint(const ppa::PpaPoint &point);
+    // Each block's attention and MLP as one row (ppa::unitsByBlock), for deep models; the point's
+    // own units otherwise (the default).
+    void setByBlock(bool byBlock);
+    bool byBlock() const { return m_byBlock; }
+    // Blocks of the point shown (units with a layer, counted once per layer).
+    int blockCount() const;
     void clear();
     QString pointLabel() const { return m_label; }
     void setMetric(BlockShareMetric metric);
@@ -66,7 +72,11 @@ private:
     static const ppa::Figure *figureOf(const ppa::UnitCost &unit, BlockShareMetric metric);
     double total(BlockShareMetric metric) const;
 
-    std::vector<ppa::UnitCost> m_units;
+    void rebuild();
+
+    std::vector<ppa::UnitCost> m_source; // the point's units
+    std::vector<ppa::UnitCost> m_units; // the rows: m_source, or grouped by block
+    bool m_byBlock = false;
     QString m_label;
     BlockShareMetric m_metric = BlockShareMetric::Params;
 };

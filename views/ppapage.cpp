@@ -63,6 +63,7 @@ PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     , m_device(new QComboBox(this))
     , m_logQuality(new QCheckBox(tr("Log scale"), this))
     , m_share(new QComboBox(this))
+    , m_byBlock(new QCheckBox(tr("By block"), this))
     , m_chart(new PpaChart(this))
     , m_blockModel(new BlockShareModel(this))
     , m_blocks(new BlockSharesChart(this))
@@ -126,6 +127,14 @@ PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     connect(m_share, &QComboBox::currentIndexChanged, this,
         [this] { m_blockModel->setMetric(static_cast<BlockShareMetric>(m_share->currentData().toInt())); });
     shareRow->addWidget(m_share);
+    m_byBlock->setObjectName(QStringLiteral("ppaByBlock"));
+    m_byBlock->setToolTip(tr("Each block's attention and MLP as one bar (on by itself beyond 12 blocks); untick for "
+                             "every sublayer"));
+    connect(m_byBlock, &QCheckBox::clicked, this, [this](bool on) {
+        m_byBlockChosen = true;
+        m_blockModel->setByBlock(on);
+    });
+    shareRow->addWidget(m_byBlock);
     blocksLayout->addLayout(shareRow);
     blocksLayout->addWidget(m_blocks, 1);
 
@@ -395,6 +404,12 @@ void PpaPage::showPointUnits()
         return;
     }
     m_blockModel->setPoint(points->point(row));
+    // Beyond 12 blocks, sublayer bars are too many to read: one bar a block, until the user chooses.
+    if (!m_byBlockChosen) {
+        const bool deep = m_blockModel->blockCount() > 12;
+        m_byBlock->setChecked(deep);
+        m_blockModel->setByBlock(deep);
+    }
 }
 
 void PpaPage::resizePointColumns()

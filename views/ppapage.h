@@ -94,6 +94,7 @@ public:
     QComboBox *shownBox() const { return m_shown; }
     QComboBox *deviceBox() const { return m_device; }
     QComboBox *shareBox() const { return m_share; }
+    QCheckBox *byBlockBox() const { return m_byBlock; }
     QPushButton *computeButton() const { return m_computeButton; }
     QString statusText() const;
 
@@ -159,6 +160,8 @@ private:
     QComboBox *m_device;
     QCheckBox *m_logQuality;
     QComboBox *m_share;
+    QCheckBox *m_byBlock;
+    bool m_byBlockChosen = false; // the user set "By block"; until then it follows the model's depth
     PpaChart *m_chart;
     BlockShareModel *m_blockModel;
     BlockSharesChart *m_blocks;

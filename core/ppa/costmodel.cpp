@@ -4,6 +4,7 @@
 #include "model/tensorinfo.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 
 namespace blockscope::ppa {
@@ -217,6 +218,72 @@ Prediction predict(const CostModel &c, const DeviceSpec &dev, const Workload &w)
     p.prefillJoulesPerToken = c.prefillFlopsPerToken * dev.joulesPerFlop + c.prefillBytesPerToken * dev.joulesPerByte;
     p.decodeJoulesPerToken = c.decodeFlopsPerToken * dev.joulesPerFlop + c.decodeBytesPerToken * dev.joulesPerByte;
     return p;
+}
+
+namespace {
+// The sum of the parts' figures: unknown when any part's is, measured only when every part's is.
+Figure sumOf(const std::vector<const Figure *> &parts)
+{
+    Figure sum;
+    if (parts.empty())
+        return sum;
+    sum.value = 0;
+    sum.provenance = Provenance::Measured;
+    sum.runs = parts.front()->runs;
+    for (const Figure *f : parts) {
+        if (!f->known())
+            return Figure{};
+        sum.value += f->value;
+        sum.runs = std::min(sum.runs, f->runs);
+        if (f->provenance != Provenance::Measured)
+            sum.provenance = Provenance::Modelled;
+    }
+    return sum;
+}
+} // namespace
+
+std::vector<UnitCost> unitsByBlock(const std::vector<UnitCost> &units)
+{
+    std::vector<UnitCost> out;
+    std::map<int, std::size_t> blockRow;
+    std::map<int, std::vector<const UnitCost *>> kept;
+    std::map<int, std::string> removedParts;
+    for (const UnitCost &u : units) {
+        if (u.layer < 0) {
+            out.push_back(u);
+            continue;
+        }
+        if (blockRow.try_emplace(u.layer, out.size()).second) {
+            UnitCost b;
+            b.unit = "block " + std::to_string(u.layer);
+            b.layer = u.layer;
+            out.push_back(std::move(b));
+        }
+        if (u.removed)
+            removedParts[u.layer] += (removedParts[u.layer].empty() ? "" : ", ") + u.unit.substr(0, u.unit.find(' '));
+        else
+            kept[u.layer].push_back(&u);
+    }
+    for (const auto &[layer, row] : blockRow) {
+        UnitCost &b = out[row];
+        const auto &parts = kept[layer];
+        b.removed = parts.empty();
+        if (!b.removed && !removedParts[layer].empty())
+            b.unit += " (" + removedParts[layer] + " removed)";
+        std::vector<const Figure *> seconds, joules;
+        for (const UnitCost *u : parts) {
+            b.params += u->params;
+            b.storedBytes += u->storedBytes;
+            b.prefillFlopsPerToken += u->prefillFlopsPerToken;
+            b.decodeFlopsPerToken += u->decodeFlopsPerToken;
+            b.decodeBytesPerToken += u->decodeBytesPerToken;
+            seconds.push_back(&u->seconds);
+            joules.push_back(&u->joulesPerToken);
+        }
+        b.seconds = sumOf(seconds);
+        b.joulesPerToken = sumOf(joules);
+    }
+    return out;
 }
 
 } // namespace blockscope::ppa

@@ -102,6 +102,13 @@ double dtypeBytes(const std::string &dtype);
 CostModel analyticCosts(
     const Architecture &arch, const std::vector<TensorInfo> &tensors, const UnitMask &mask, const Workload &workload);
 
+// The units with each block's attention and MLP merged into one "block L" unit, for views of
+// deep models (62 bars for a 30-block model are unreadable). A block's costs and figures are the
+// sums over its kept sublayers (a removed sublayer costs nothing); it is removed only when both
+// are. A summed figure is measured only when every kept part was, else modelled; min and max are
+// not kept. Units outside the blocks (embedding, LM head) stay as they are, in order.
+std::vector<UnitCost> unitsByBlock(const std::vector<UnitCost> &units);
+
 // One row of the device table (resources/ppa/devices.json).
 struct DeviceSpec
 {

@@ -131,6 +131,45 @@ private Q_SLOTS:
         }
     }
 
+    // Grouping by block: kept parts summed, a figure measured only when every kept part was and
+    // unknown when any is, a block removed only when both sublayers are.
+    void unitsByBlockSumsKeptParts()
+    {
+        auto unit = [](const std::string &name, int layer, bool removed, std::int64_t params, Figure seconds) {
+            UnitCost u;
+            u.unit = name;
+            u.layer = layer;
+            u.removed = removed;
+            u.params = params;
+            u.prefillFlopsPerToken = 2.0 * static_cast<double>(params);
+            u.seconds = seconds;
+            return u;
+        };
+        const Figure measured{1.0, 0.9, 1.1, 5, Provenance::Measured, ""};
+        const std::vector<UnitCost> units{unit("embedding", -1, false, 100, {}), unit("attn 0", 0, false, 10, measured),
+            unit("mlp 0", 0, false, 20, Figure::modelled(2.0)), unit("attn 1", 1, false, 10, measured),
+            unit("mlp 1", 1, false, 20, Figure{}), unit("attn 2", 2, true, 10, measured),
+            unit("mlp 2", 2, true, 20, measured), unit("attn 3", 3, false, 10, measured),
+            unit("mlp 3", 3, true, 20, measured), unit("lm_head", -1, false, 100, {})};
+        const auto blocks = unitsByBlock(units);
+        QCOMPARE(blocks.size(), std::size_t(6));
+        QCOMPARE(blocks[0].unit, std::string("embedding"));
+        QCOMPARE(blocks[1].unit, std::string("block 0"));
+        QCOMPARE(blocks[1].params, std::int64_t(30));
+        QCOMPARE(blocks[1].prefillFlopsPerToken, 60.0);
+        QCOMPARE(blocks[1].seconds.value, 3.0);
+        QCOMPARE(blocks[1].seconds.provenance, Provenance::Modelled); // one part was modelled
+        QVERIFY(!blocks[2].seconds.known()); // mlp 1 was not measured
+        QVERIFY(blocks[3].removed);
+        QCOMPARE(blocks[3].params, std::int64_t(0));
+        QVERIFY(!blocks[4].removed);
+        QCOMPARE(blocks[4].unit, std::string("block 3 (mlp removed)"));
+        QCOMPARE(blocks[4].params, std::int64_t(10));
+        QCOMPARE(blocks[4].seconds.value, 1.0);
+        QCOMPARE(blocks[4].seconds.provenance, Provenance::Measured);
+        QCOMPARE(blocks[5].unit, std::string("lm_head"));
+    }
+
     // One block, d 32, 4 heads of 8, 2 KV heads, MLP 64, seq 16, dense attention. Per token:
     // attention projections 2·32·(32 + 2·16) + 2·32·32 = 6,144; norm 4·32, RoPE 3·(4+2)·8,
     // residual 32 = 304; QKᵀ and PV over the mean causal context (16+1)/2 = 8.5 keys:

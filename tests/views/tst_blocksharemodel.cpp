@@ -67,6 +67,47 @@ private Q_SLOTS:
         QCOMPARE(model.value(0, BlockShareModel::RemovedMarker), 0.0);
     }
 
+    // A deep model's bars, one a block: attention and MLP summed over what is kept.
+    void groupedByBlock()
+    {
+        BlockShareModel model;
+        UnitMask mask = UnitMask::dense(4);
+        mask.skipAttn[1] = true;
+        mask.skipAttn[2] = mask.skipMlp[2] = true;
+        ppa::PpaPoint point;
+        point.label = "grouped";
+        point.mask = mask;
+        point.costs = test::syntheticCosts(mask, true);
+        model.setPoint(point);
+        QCOMPARE(model.rowCount(), 10);
+        QCOMPARE(model.blockCount(), 4);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        model.setByBlock(true);
+        QCOMPARE(reset.count(), 1);
+        QCOMPARE(model.rowCount(), 6); // embedding, blocks 0-3, lm_head
+        QCOMPARE(model.unitName(0), QStringLiteral("embedding"));
+        QCOMPARE(model.unitName(1), QStringLiteral("block 0"));
+        QCOMPARE(model.unitName(2), QStringLiteral("block 1 (attn removed)"));
+        QCOMPARE(model.unitName(3), QStringLiteral("block 2"));
+        QCOMPARE(model.unitName(5), QStringLiteral("lm_head"));
+        QVERIFY(!model.isRemoved(2));
+        QVERIFY(model.isRemoved(3));
+        // Kept: 1000 + 1200 + 800 + 1200 + 1000 = 5200 parameters.
+        QCOMPARE(model.value(1, BlockShareModel::Share), 100.0 * 1200 / 5200);
+        QCOMPARE(model.value(2, BlockShareModel::Share), 100.0 * 800 / 5200);
+        QCOMPARE(model.value(3, BlockShareModel::Share), 0.0);
+        double total = 0;
+        for (int row = 0; row < model.rowCount(); ++row)
+            total += model.value(row, BlockShareModel::Share);
+        QVERIFY(std::abs(total - 100.0) < 1e-9);
+        // Measured parts sum to a measured block time.
+        QVERIFY(std::abs(model.value(1, BlockShareModel::TimeMs) - 1e-6 * 1200 * 1e3) < 1e-12);
+        QCOMPARE(model.figureProvenance(1, BlockShareMetric::Time), QStringLiteral("measured"));
+        model.setByBlock(false);
+        QCOMPARE(model.rowCount(), 10);
+        QCOMPARE(model.unitName(3), QStringLiteral("attn 1"));
+    }
+
     void timeNeedsAMeasurement()
     {
         BlockShareModel model;
