@@ -4,6 +4,7 @@
 #include "log/logging.h"
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace blockscope {
@@ -27,6 +29,7 @@ struct Held
 {
     int fd = -1;
     int count = 0;
+    std::string lockFile;
 };
 
 std::mutex &registryMutex()
@@ -113,17 +116,37 @@ ExperimentWriteLock::ExperimentWriteLock(const std::string &path)
     fs::create_directories(folder, ec);
     ::chmod(folder.c_str(), 0700);
     const std::string lockFile = lockFileFor(path);
-    const int fd = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        // No place for locks (a read-only /tmp, say): write unguarded rather than not at all.
-        log::store()->warn("cannot create the lock file {} ({}): {} is written without a writer lock", lockFile,
-            std::strerror(errno), path);
-        registry().erase(m_key);
-        m_key.clear();
-        return;
-    }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    // Another writer's transaction takes milliseconds: wait a little for it before refusing. A
+    // holder removes the lock file as it lets go, so a lock taken on a file that is no longer
+    // the one at the path is let go and taken again.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    int fd = -1;
+    for (;;) {
+        fd = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            // No place for locks (a read-only /tmp, say): write unguarded rather than not at all.
+            log::store()->warn("cannot create the lock file {} ({}): {} is written without a writer lock", lockFile,
+                std::strerror(errno), path);
+            registry().erase(m_key);
+            m_key.clear();
+            return;
+        }
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            struct stat held
+            {
+            }, now{};
+            if (::fstat(fd, &held) == 0 && ::stat(lockFile.c_str(), &now) == 0 && held.st_ino == now.st_ino
+                && held.st_dev == now.st_dev)
+                break;
+            ::close(fd); // the file was removed by the holder we waited for: take the new one
+            continue;
+        }
         const int error = errno;
+        if (error == EWOULDBLOCK && std::chrono::steady_clock::now() < deadline) {
+            ::close(fd);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            continue;
+        }
         const std::string holder = holderOf(fd);
         ::close(fd);
         registry().erase(m_key);
@@ -142,6 +165,7 @@ ExperimentWriteLock::ExperimentWriteLock(const std::string &path)
         (void)!::pwrite(fd, self.data(), self.size(), 0);
     held.fd = fd;
     held.count = 1;
+    held.lockFile = lockFile;
     removeStaleCopies(path);
 }
 
@@ -154,8 +178,9 @@ ExperimentWriteLock::~ExperimentWriteLock()
     if (it == registry().end())
         return;
     if (--it->second.count == 0) {
-        // Nobody holds it now; the lock file stays, as removing it would race with the next holder.
-        (void)!::ftruncate(it->second.fd, 0);
+        // Removed while still held, so that lock files do not pile up; whoever opened it meanwhile
+        // sees, once it has the lock, that it is no longer the file at the path and takes a new one.
+        ::unlink(it->second.lockFile.c_str());
         ::close(it->second.fd); // releases the flock
         registry().erase(it);
     }

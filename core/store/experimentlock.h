@@ -4,11 +4,12 @@
 // after the experiment's canonical path, in a folder private to the user ($XDG_RUNTIME_DIR/
 // blockscope-locks, else /tmp/blockscope-locks-<uid>), and the jobs that write (searches, PPA,
 // sparsity sweeps) hold it for their whole run, so a second process writing the same file is
-// refused with a message naming the file and the process that holds it. Holders within one process
-// share the lock (a search and a PPA job of the same app may both write, one transaction at a
-// time). The first holder in a process removes the temporary copies (`<file>.tmp-<pid>`) that
-// killed writers left beside the file. Local to one machine: processes on different machines
-// writing one file over a network share are not seen.
+// refused, after waiting up to 3 s for a transaction of another process to end, with a message
+// naming the file and the process that holds it. The lock file goes when its holder lets go.
+// Holders within one process share the lock (a search and a PPA job of the same app may both
+// write, one transaction at a time). The first holder in a process removes the temporary copies (`<file>.tmp-<pid>`)
+// that killed writers left beside the file. Local to one machine: processes on different machines writing one file over
+// a network share are not seen.
 
 #include <string>
 

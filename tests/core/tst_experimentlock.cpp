@@ -78,6 +78,17 @@ private Q_SLOTS:
             ExperimentFile::appendStep(p, id, greedyStep(0, 6));
         }
         QCOMPARE(ExperimentFile::read(p).runs.size(), std::size_t(1));
+        // Lock files do not pile up: the last holder removes its own.
+        const QString lockFile = QString::fromStdString(ExperimentWriteLock::lockFileFor(p));
+        QVERIFY(QFile::exists(lockFile)); // `search` still holds it
+    }
+
+    void lockFilesDoNotPileUp()
+    {
+        const QString path = freshTempDir(QStringLiteral("lock-tidy")) + QStringLiteral("/experiment.h5");
+        const std::string p = path.toStdString();
+        ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        QVERIFY(!QFile::exists(QString::fromStdString(ExperimentWriteLock::lockFileFor(p))));
     }
 
     void staleCopiesAreRemoved()
