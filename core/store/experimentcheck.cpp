@@ -180,9 +180,7 @@ void checkExistingExperiment(const std::string &path)
 
 Experiment readExperimentChecked(const std::string &path)
 {
-    std::error_code ec;
-    if (fs::exists(path, ec))
-        checkExistingExperiment(path);
+    checkExistingExperiment(path); // nothing to check for a missing file: read says so
     return ExperimentFile::read(path);
 }
 
