@@ -122,6 +122,9 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                 std::cout << "run " << report.runId << " in " << req.experimentPath << ": "
                           << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
                           << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")
+                          << (report.resumedCandidates
+                                     ? ", " + std::to_string(report.resumedCandidates) + " candidate scores reused"
+                                     : "")
                           << ", " << report.seconds << " s\n";
                 if (req.options.evaluateSteps)
                     std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";

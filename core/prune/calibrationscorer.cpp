@@ -282,6 +282,14 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
     return den > 0 ? num / den : 0.0;
 }
 
+void CalibrationScorer::credit(const UnitMask &candidate)
+{
+    const int start = m_cached && m_hasBase ? firstDifference(m_base, candidate) : 0;
+    ++m_evaluations;
+    m_sublayerForwards += aliveFrom(candidate, start);
+    m_tokens += m_totalTokens;
+}
+
 void CalibrationScorer::keepLast()
 {
     m_kept = m_last;

@@ -75,6 +75,9 @@ public:
     // The score of `candidate`. With caching it starts at the first sublayer where candidate and
     // base differ; `capture` holds on to its states so keepLast() can keep them.
     double score(const UnitMask &candidate, bool capture = false);
+    // Counts `candidate` as score() would, without running it: its score is known already (an
+    // interrupted run scored it), so a resumed search's counts equal an uninterrupted one's.
+    void credit(const UnitMask &candidate);
     // Keeps the states of the last captured candidate (the best so far, say).
     void keepLast();
     // Makes the kept candidate the base, reusing its states (no forward).

@@ -58,6 +58,18 @@ std::vector<Unit> unitsOf(const UnitMask &m)
     return out;
 }
 
+// "a:0101 m:0011": a genome as the journal records it, to check a recalled fitness against.
+std::string genomeText(const UnitMask &m)
+{
+    std::string t = "a:";
+    for (bool b : m.skipAttn)
+        t += b ? '1' : '0';
+    t += " m:";
+    for (bool b : m.skipMlp)
+        t += b ? '1' : '0';
+    return t;
+}
+
 class EvoSearch
 {
 public:
@@ -181,14 +193,26 @@ private:
         return out;
     }
 
-    Selected select(const std::vector<UnitMask> &candidates, std::int64_t tokens, const UnitMask &base)
+    // Scores the candidates on a fresh minibatch of `tokens` tokens; fitness values an interrupted
+    // run recorded for this step and stage are taken from it instead.
+    Selected select(
+        const std::vector<UnitMask> &candidates, std::int64_t tokens, const UnitMask &base, int step, int stage)
     {
         Selected s;
         CalibrationScorer scorer(
             m_ctx.decoder, minibatch(tokens, s.sequenceIds), m_kind, m_o.batch, m_o.cached, m_ctx.job);
         scorer.setBase(base);
-        for (const UnitMask &c : candidates)
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+            const UnitMask &c = candidates[i];
+            const std::string what = genomeText(c);
+            if (const auto known = m_ctx.recall(step, stage, static_cast<int>(i), what)) {
+                scorer.credit(c);
+                s.fitness.push_back(*known);
+                continue;
+            }
             s.fitness.push_back(scorer.score(c));
+            m_ctx.scored(step, stage, static_cast<int>(i), what, s.fitness.back());
+        }
         s.order.resize(candidates.size());
         std::iota(s.order.begin(), s.order.end(), 0);
         std::stable_sort(
@@ -257,7 +281,7 @@ private:
                 break;
             }
         }
-        const Selected sel = select(init, m_o.initialTokens, UnitMask::dense(m_L));
+        const Selected sel = select(init, m_o.initialTokens, UnitMask::dense(m_L), 0, 0);
         for (std::size_t i = 0; i < init.size(); ++i) {
             EvoCandidate c;
             c.genome = init[i];
@@ -339,7 +363,7 @@ private:
                 pool.push_back(off[i]);
             if (last)
                 pool.insert(pool.end(), m_population.begin(), m_population.end());
-            const Selected sel = select(pool, m_o.stageTokens[s], parent);
+            const Selected sel = select(pool, m_o.stageTokens[s], parent, t.index, static_cast<int>(s));
             t.evo.stageSequences.push_back(sel.sequenceIds);
             t.evo.stageTokens.push_back(m_o.stageTokens[s]);
             for (std::size_t i = 0; i < current.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace blockscope {
 
@@ -49,6 +50,51 @@ void emitGreedyStep(SearchContext &ctx, TraceStep step, const Unit &chosen, std:
     step.tokens = base.tokens + scorer.tokens();
     ctx.emit(std::move(step));
 }
+
+// Scores one candidate of a greedy step, or takes its score from the interrupted run (crediting
+// the work it stands for); the best candidate's states are kept as they come.
+struct GreedyStep
+{
+    SearchContext &ctx;
+    CalibrationScorer &scorer;
+    int step;
+    double best = std::numeric_limits<double>::infinity();
+    bool bestRecalled = false;
+
+    // True when the candidate is the best so far (strictly: ties keep the earlier one).
+    bool score(TraceStep &t, const UnitMask &candidate, const Unit &unit, int position)
+    {
+        const int index = static_cast<int>(t.candidates.size());
+        const std::string what = unit.label();
+        double s;
+        const std::optional<double> known = ctx.recall(step, 0, index, what);
+        if (known) {
+            s = *known;
+            scorer.credit(candidate);
+        } else {
+            s = scorer.score(candidate, true);
+            ctx.scored(step, 0, index, what, s);
+        }
+        t.candidates.push_back({unit, s, position});
+        if (!(s < best))
+            return false;
+        best = s;
+        bestRecalled = known.has_value();
+        if (!known)
+            scorer.keepLast();
+        return true;
+    }
+
+    // Makes the configuration after the step the scorer's base: the kept states, or (when the best
+    // candidate's score came from the interrupted run) a rebuild not counted as search work.
+    void adopt(const UnitMask &after)
+    {
+        if (bestRecalled)
+            scorer.setBase(after, false);
+        else
+            scorer.adoptKept();
+    }
+};
 
 ScoreKind finercutScore(const std::string &metric)
 {
@@ -92,7 +138,7 @@ void runSleb(SearchContext &ctx)
         TraceStep step;
         step.index = phase;
         step.kind = "phase";
-        double best = std::numeric_limits<double>::infinity();
+        GreedyStep greedy{ctx, scorer, phase};
         int bestPos = -1;
         std::size_t bestCandidate = 0;
         const int lastPos = n - o.latterBarrier - 1;
@@ -101,22 +147,18 @@ void runSleb(SearchContext &ctx)
                 continue;
             UnitMask cand = mask;
             cand.skipBlock(alive[j]);
-            const double s = scorer.score(cand, true);
-            step.candidates.push_back({Unit{UnitKind::Block, alive[j]}, s, j});
-            if (s < best) { // strict: ties keep the lowest alive position
-                best = s;
+            if (greedy.score(step, cand, Unit{UnitKind::Block, alive[j]}, j)) { // lowest alive position wins ties
                 bestPos = j;
                 bestCandidate = step.candidates.size() - 1;
-                scorer.keepLast();
             }
             ctx.job.progress(phase + static_cast<double>(j) / n, K);
         }
         if (bestPos < 0)
             throw UsageError("SLEB has no block left to remove at phase " + std::to_string(phase)
                 + ": every alive block is a barrier or protected");
-        scorer.adoptKept();
         const Unit chosen{UnitKind::Block, alive[bestPos]};
         chosen.applyTo(mask);
+        greedy.adopt(mask);
         removed.push_back(chosen);
         alive.erase(alive.begin() + bestPos);
 
@@ -191,22 +233,21 @@ void runFinerCut(SearchContext &ctx)
         TraceStep t;
         t.index = step;
         t.kind = "step";
-        double best = std::numeric_limits<double>::infinity();
+        GreedyStep greedy{ctx, scorer, step};
         std::size_t k = 0;
         for (std::size_t i = 0; i < candidates.size(); ++i) {
             UnitMask cand = mask;
             candidates[i].applyTo(cand);
-            const double s = scorer.score(cand, true);
-            t.candidates.push_back({candidates[i], s, static_cast<int>(i)});
-            if (s < best) { // the first minimum in list order wins
-                best = s;
+            if (greedy.score(t, cand, candidates[i], static_cast<int>(i))) // the first minimum in list order wins
                 k = i;
-                scorer.keepLast();
-            }
             ctx.job.progress(step + static_cast<double>(i) / candidates.size(), S);
         }
-        scorer.adoptKept();
         const Unit chosen = candidates[k];
+        {
+            UnitMask after = mask;
+            chosen.applyTo(after);
+            greedy.adopt(after);
+        }
         candidates.erase(candidates.begin() + static_cast<std::ptrdiff_t>(k));
         pruned.push_back(chosen);
         chosen.applyTo(mask);

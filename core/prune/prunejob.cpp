@@ -75,6 +75,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
 
     // The experiment file: a new run, or the last unfinished run of this method to continue.
     std::vector<TraceStep> resume;
+    std::vector<CandidateRecord> pending;
     std::string modelHash, calibrationHash;
     RunInfo info; // what the run is, for the file and for onRunStarted
     if (!req.experimentPath.empty()) {
@@ -98,6 +99,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
                 report.runId = it->info.id;
                 info = it->info;
                 resume = it->steps;
+                pending = it->pending;
                 break;
             }
             if (report.runId.empty())
@@ -162,9 +164,15 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             ExperimentFile::setDensePerplexity(req.experimentPath, report.runId, perplexity);
         announce();
     };
+    auto candidate = [&](const CandidateRecord &c) {
+        if (!req.experimentPath.empty())
+            ExperimentFile::appendCandidate(req.experimentPath, report.runId, c);
+        if (req.onCandidate)
+            req.onCandidate(c);
+    };
     try {
         report.result = runPruneSearch(decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options,
-            job, persistAndAnnounce, resume, dense);
+            job, persistAndAnnounce, resume, dense, pending, candidate);
     } catch (const JobCancelled &) {
         if (!req.experimentPath.empty())
             ExperimentFile::setStatus(req.experimentPath, report.runId, "cancelled");
@@ -182,6 +190,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     announce();
     if (!req.experimentPath.empty())
         ExperimentFile::setStatus(req.experimentPath, report.runId, "complete");
+    report.resumedCandidates = report.result.recalledCandidates;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
 }

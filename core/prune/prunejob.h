@@ -32,6 +32,9 @@ struct PruneRequest
     // Called on the worker thread once the run exists (in the file when there is one) and the
     // dense perplexity is known: its id, protocols, model and calibration references.
     std::function<void(const RunInfo &)> onRunStarted;
+    // Called on the worker thread for every candidate as soon as it is scored (after it is in the
+    // file): the live view of a step.
+    CandidateCallback onCandidate;
 };
 
 struct PruneJobReport
@@ -42,9 +45,11 @@ struct PruneJobReport
     Protocol evaluation;
     double seconds = 0;
     int resumedSteps = 0;
+    int resumedCandidates = 0; // scored inside the interrupted step before the run stopped, not scored again
 };
 
-// Opens the model, cuts the windows, runs the search, writes the experiment file step by step.
+// Opens the model, cuts the windows, runs the search, writes the experiment file step by step and
+// candidate by candidate (a resumed run continues inside the step it was stopped in).
 // On cancel the run is marked "cancelled" in the file and JobCancelled propagates.
 PruneJobReport runPruneJob(const PruneRequest &request, JobContext &job, const StepCallback &onStep = {});
 

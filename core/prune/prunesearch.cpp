@@ -25,7 +25,8 @@ constexpr double DenseEvalCacheBytes = 512.0 * 1024 * 1024;
 
 SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const WindowSet *evaluation,
     const PruneOptions &o, JobContext &j, const std::function<void(const TraceStep &)> &onStep, PruneResult &r,
-    const std::vector<TraceStep> &resumeSteps)
+    const std::vector<TraceStep> &resumeSteps, const std::vector<CandidateRecord> &pending,
+    const std::function<void(const CandidateRecord &)> &onCandidate)
     : decoder(d)
     , calibration(calib)
     , options(o)
@@ -37,8 +38,13 @@ SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const Win
     , m_onStep(onStep)
     , m_start(std::chrono::steady_clock::now())
     , m_offset(resumeSteps.empty() ? 0.0 : resumeSteps.back().seconds)
+    , m_onCandidate(onCandidate)
 {
     result.steps = resumeSteps;
+    const auto next = static_cast<int>(resumeSteps.size());
+    for (const CandidateRecord &c : pending)
+        if (c.step == next)
+            m_pending[{c.step, c.stage, c.index}] = c;
     if (m_evaluation && options.evaluateSteps) {
         job.stage("dense perplexity");
         result.densePerplexity = evaluate(UnitMask::dense(layers)).perplexity;
@@ -48,6 +54,25 @@ SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const Win
 double SearchContext::elapsed() const
 {
     return m_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+}
+
+std::optional<double> SearchContext::recall(int step, int stage, int index, const std::string &what)
+{
+    const auto it = m_pending.find({step, stage, index});
+    if (it == m_pending.end())
+        return std::nullopt;
+    if (it->second.what != what)
+        throw UsageError("cannot resume inside step " + std::to_string(step) + ": its candidate " + std::to_string(index)
+            + (stage ? " of stage " + std::to_string(stage) : std::string()) + " was " + it->second.what
+            + ", the search now has " + what + "; the run was made with other options or data");
+    ++m_recalled;
+    return it->second.score;
+}
+
+void SearchContext::scored(int step, int stage, int index, const std::string &what, double score) const
+{
+    if (m_onCandidate)
+        m_onCandidate({step, stage, index, what, score});
 }
 
 bool SearchContext::isProtected(int layer) const
@@ -152,7 +177,7 @@ void SearchContext::emit(TraceStep step)
 
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
-    const DenseCallback &onDense)
+    const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate)
 {
     std::int64_t calibrationTokens = 0;
     std::size_t used = calibration.windows.size();
@@ -171,7 +196,7 @@ PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration,
     PruneResult result;
     result.options = options;
     result.layers = decoder.layers();
-    SearchContext ctx(decoder, calibration, evaluation, options, job, onStep, result, resume);
+    SearchContext ctx(decoder, calibration, evaluation, options, job, onStep, result, resume, pending, onCandidate);
     if (onDense && !std::isnan(result.densePerplexity))
         onDense(result.densePerplexity);
     switch (options.method) {
@@ -188,6 +213,7 @@ PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration,
         result.finalMask = UnitMask::dense(decoder.layers());
     }
     result.complete = true;
+    result.recalledCandidates = ctx.recalled();
     return result;
 }
 

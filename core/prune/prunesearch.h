@@ -14,16 +14,22 @@ struct WindowSet;
 using StepCallback = std::function<void(const TraceStep &)>;
 // Called once the dense model's perplexity on the evaluation windows is known (before step 0).
 using DenseCallback = std::function<void(double perplexity)>;
+// Called for every candidate as soon as it is scored, before the step it belongs to is complete.
+using CandidateCallback = std::function<void(const CandidateRecord &)>;
 
 // Runs one search (pruning.md §3–§7) on the calibration windows. Every step is handed to
 // `onStep` as soon as it is complete (the caller persists it), and collected in the result.
 // `evaluation` (may be null or empty) gives each step's perplexity and KL to dense.
 // `resume` holds the steps of an earlier, interrupted run with the same options and data: the
 // search rebuilds its state from them (for EvoPress the population and RNG state) and continues
-// with the next step, so the trace equals an uninterrupted run's. Throws UsageError for invalid
-// options, JobCancelled when stopped (the steps already handed out stay valid).
+// with the next step, so the trace equals an uninterrupted run's. `pending` holds the candidates
+// that run had already scored inside that next step (records of other steps are ignored): they are
+// not scored again, and a record that does not match the candidate the search now draws is refused.
+// Every candidate scored here goes to `onCandidate`. Throws UsageError for invalid options,
+// JobCancelled when stopped (the steps and candidates already handed out stay valid).
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep = {},
-    const std::vector<TraceStep> &resume = {}, const DenseCallback &onDense = {});
+    const std::vector<TraceStep> &resume = {}, const DenseCallback &onDense = {},
+    const std::vector<CandidateRecord> &pending = {}, const CandidateCallback &onCandidate = {});
 
 } // namespace blockscope

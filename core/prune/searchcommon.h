@@ -9,6 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
+#include <tuple>
 #include <vector>
 
 namespace blockscope {
@@ -22,7 +24,8 @@ class SearchContext
 public:
     SearchContext(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
         const PruneOptions &options, JobContext &job, const std::function<void(const TraceStep &)> &onStep,
-        PruneResult &result, const std::vector<TraceStep> &resume);
+        PruneResult &result, const std::vector<TraceStep> &resume, const std::vector<CandidateRecord> &pending = {},
+        const std::function<void(const CandidateRecord &)> &onCandidate = {});
 
     const Decoder &decoder;
     const WindowSet &calibration;
@@ -41,6 +44,15 @@ public:
     double elapsed() const;
     bool isProtected(int layer) const;
 
+    // The score an interrupted run already has for this candidate of the step after the resumed
+    // ones (nullopt when it has none). Throws UsageError when the record is for another candidate
+    // (`what`: the unit's label or the genome).
+    std::optional<double> recall(int step, int stage, int index, const std::string &what);
+    // Hands a freshly scored candidate to the caller, who persists it.
+    void scored(int step, int stage, int index, const std::string &what, double score) const;
+    // Candidates taken from the interrupted run instead of being scored again.
+    int recalled() const { return m_recalled; }
+
 private:
     struct Quality
     {
@@ -55,6 +67,9 @@ private:
     double m_offset = 0;
     std::map<std::pair<std::vector<bool>, std::vector<bool>>, Quality> m_memo;
     std::vector<at::Tensor> m_denseEval; // dense logits of the evaluation batches, when they fit
+    std::map<std::tuple<int, int, int>, CandidateRecord> m_pending;
+    std::function<void(const CandidateRecord &)> m_onCandidate;
+    int m_recalled = 0;
 };
 
 // The searches, one per file.

@@ -86,6 +86,19 @@ struct TraceStep
     EvoGeneration evo;
 };
 
+// One candidate scored inside a step that is not finished yet, persisted as it is scored so that
+// an interrupted run continues inside the step (pruning.md §9): SLEB and FinerCut number the
+// step's candidates in list order; EvoPress numbers each selection stage's pool (offspring, then
+// the population in the last stage) and its initial population as stage 0 of step 0.
+struct CandidateRecord
+{
+    int step = 0; // TraceStep::index of the step it belongs to
+    int stage = 0; // EvoPress selection stage; 0 for the greedy methods
+    int index = 0; // place in the step's (stage's) candidate list
+    std::string what; // the unit's label or the genome, checked when the record is used again
+    double score = std::numeric_limits<double>::quiet_NaN();
+};
+
 // What a search produced: the steps, and the removal order they add up to.
 struct PruneResult
 {
@@ -96,6 +109,7 @@ struct PruneResult
     std::vector<Unit> removalOrder;
     double densePerplexity = TraceStep::NaN;
     bool complete = false; // false when cancelled
+    int recalledCandidates = 0; // candidates of an interrupted step taken from it, not scored again
 };
 
 // Near tie (pruning.md §1): two scores within 1e-6 relative of each other.

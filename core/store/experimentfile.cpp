@@ -3,15 +3,20 @@
 #include "experimentfile.h"
 
 #include "common/formaterror.h"
+#include "experimentjournal.h"
+#include "experimentlock.h"
 #include "experimentppa.h"
 #include "experimentsweeps.h"
 #include "experimenttransaction.h"
 #include "h5handles.h"
+#include "log/logging.h"
+#include "stepjson.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -515,6 +520,65 @@ ExperimentRun readRun(const Location &runs, const std::string &id)
     return run;
 }
 
+// One journal record, read: a step, or a candidate of a step not finished yet.
+struct JournalEntry
+{
+    bool isStep = false;
+    TraceStep step;
+    CandidateRecord candidate;
+};
+
+FormatError journalError(const std::string &experiment, std::uint64_t offset, const std::string &what)
+{
+    return FormatError(journal::pathFor(experiment), offset, "", what);
+}
+
+JournalEntry parseRecord(const journal::Record &r, std::uint64_t offset, int layers, const std::string &experiment)
+{
+    JournalEntry e;
+    try {
+        const std::string type = r.body.value("type", std::string());
+        if (type == "step") {
+            if (!r.body.contains("step"))
+                throw std::invalid_argument("step: missing");
+            e.isStep = true;
+            e.step = stepjson::parse(r.body["step"]);
+            checkStep(e.step, layers, "run \"" + r.run + "\"");
+            return e;
+        }
+        if (type != "candidate")
+            throw std::invalid_argument("type: \"" + type + "\" is neither \"step\" nor \"candidate\"");
+        auto integer = [&](const char *name) {
+            if (!r.body.contains(name) || !r.body[name].is_number_integer())
+                throw std::invalid_argument(std::string(name) + ": not an integer");
+            const auto v = r.body[name].get<std::int64_t>();
+            if (v < 0 || v > 1'000'000'000)
+                throw std::invalid_argument(std::string(name) + ": out of range");
+            return static_cast<int>(v);
+        };
+        e.candidate.step = integer("step");
+        e.candidate.stage = integer("stage");
+        e.candidate.index = integer("index");
+        if (!r.body.contains("what") || !r.body["what"].is_string())
+            throw std::invalid_argument("what: not a string");
+        e.candidate.what = r.body["what"].get<std::string>();
+        if (!r.body.contains("score"))
+            throw std::invalid_argument("score: missing");
+        e.candidate.score = stepjson::readNumber(r.body["score"], "score");
+    } catch (const std::invalid_argument &err) {
+        throw journalError(experiment, offset, "run \"" + r.run + "\": " + err.what());
+    } catch (const UsageError &err) {
+        throw journalError(experiment, offset, err.what());
+    }
+    return e;
+}
+
+void warnDamage(const journal::Contents &j, const std::string &experiment)
+{
+    if (!j.damage.empty())
+        log::store()->warn("{}: {}; the records before it are used", journal::pathFor(experiment), j.damage);
+}
+
 // One transaction that changes /runs/<id> (or says there is no such run).
 void changeRun(const std::string &path, const std::string &runId, const std::function<void(const Location &)> &change)
 {
@@ -548,6 +612,145 @@ const SweepRecord *Experiment::findSweep(const std::string &sweepId) const
     return nullptr;
 }
 
+std::vector<journal::Record> h5tx::foldJournal(const Location &root, const journal::Contents &j)
+{
+    if (j.records.empty())
+        return {};
+    const std::string &path = *root.file;
+    warnDamage(j, path);
+    const h5::Group runsGroup = root.openGroup("runs");
+    const Location runs = root.at(runsGroup, "runs");
+    struct RunState
+    {
+        bool matches = false;
+        int layers = 0;
+        int steps = 0;
+    };
+    std::map<std::string, RunState> state;
+    auto stateOf = [&](const journal::Record &r) -> RunState & {
+        auto it = state.find(r.run);
+        if (it != state.end())
+            return it->second;
+        RunState s;
+        if (runNumber(r.run) >= 0 && runs.hasLink(r.run)) {
+            const h5::Group g = runs.openGroup(r.run);
+            const Location at = runs.at(g, r.run);
+            s.matches = h5::readStringAttribute(at, "started") == r.started;
+            s.layers = h5::readAttribute<std::int32_t>(at, "layers");
+            const h5::Group stepsGroup = at.openGroup("steps");
+            s.steps = static_cast<int>(at.at(stepsGroup, "steps").children().size());
+        }
+        return state.emplace(r.run, s).first->second;
+    };
+    std::vector<std::pair<const journal::Record *, int>> candidates; // record, its step
+    for (std::size_t i = 0; i < j.records.size(); ++i) {
+        const journal::Record &r = j.records[i];
+        RunState &s = stateOf(r);
+        if (!s.matches)
+            continue; // a journal left by another file of the same name
+        const JournalEntry e = parseRecord(r, j.offsets[i], s.layers, path);
+        if (!e.isStep) {
+            candidates.emplace_back(&r, e.candidate.step);
+            continue;
+        }
+        if (e.step.index < s.steps)
+            continue; // folded before
+        if (e.step.index > s.steps) {
+            log::store()->warn("{}: run {} has no step {}; its step {} is dropped", journal::pathFor(path), r.run,
+                s.steps, e.step.index);
+            continue;
+        }
+        const h5::Group runGroup = runs.openGroup(r.run);
+        const Location at = runs.at(runGroup, r.run);
+        const h5::Group stepsGroup = at.openGroup("steps");
+        const Location steps = at.at(stepsGroup, "steps");
+        const std::string name = stepName(e.step.index);
+        const h5::Group g = steps.createGroup(name);
+        writeStep(steps.at(g, name), e.step, s.layers);
+        ++s.steps;
+    }
+    std::vector<journal::Record> keep;
+    for (const auto &[r, step] : candidates)
+        if (step == state[r->run].steps)
+            keep.push_back(*r);
+    return keep;
+}
+
+namespace {
+
+// Adds the journal's steps and pending candidates to the runs read from the HDF5 file.
+void mergeJournal(Experiment &e, const journal::Contents &j, const std::string &path)
+{
+    warnDamage(j, path);
+    std::vector<std::pair<ExperimentRun *, CandidateRecord>> candidates;
+    for (std::size_t i = 0; i < j.records.size(); ++i) {
+        const journal::Record &r = j.records[i];
+        ExperimentRun *run = nullptr;
+        for (auto &x : e.runs)
+            if (x.info.id == r.run && x.info.started == r.started)
+                run = &x;
+        if (!run)
+            continue;
+        JournalEntry entry = parseRecord(r, j.offsets[i], run->info.layers, path);
+        if (!entry.isStep) {
+            candidates.emplace_back(run, std::move(entry.candidate));
+            continue;
+        }
+        const auto next = static_cast<int>(run->steps.size());
+        if (entry.step.index < next)
+            continue;
+        if (entry.step.index > next) {
+            log::store()->warn("{}: run {} has no step {}; its step {} is not shown", journal::pathFor(path), r.run,
+                next, entry.step.index);
+            continue;
+        }
+        run->steps.push_back(std::move(entry.step));
+    }
+    for (auto &[run, c] : candidates)
+        if (c.step == static_cast<int>(run->steps.size()))
+            run->pending.push_back(std::move(c));
+}
+
+// What appending to a run needs from the file: read, not copied.
+struct RunHead
+{
+    std::string started;
+    int layers = 0;
+    int steps = 0;
+};
+
+RunHead runHead(const std::string &path, const std::string &runId)
+{
+    std::error_code ec;
+    if (!fs::exists(path, ec))
+        throw UsageError(path + ": no such experiment file");
+    const h5::PropertyList fapl = fileAccess(path);
+    const h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+    if (!file.valid())
+        throw FormatError(path, FormatError::NoOffset, "",
+            "not a Blockscope experiment file (HDF5 cannot open it: " + h5::lastError() + ")");
+    Location root{&path, file.get(), "/"};
+    checkRoot(root);
+    const h5::Group runsGroup = root.openGroup("runs");
+    const Location runs = root.at(runsGroup, "runs");
+    if (runNumber(runId) < 0 || !runs.hasLink(runId))
+        throw UsageError(path + ": no run \"" + runId + "\"");
+    const h5::Group g = runs.openGroup(runId);
+    const Location at = runs.at(g, runId);
+    RunHead head;
+    head.started = h5::readStringAttribute(at, "started");
+    head.layers = h5::readAttribute<std::int32_t>(at, "layers");
+    const h5::Group stepsGroup = at.openGroup("steps");
+    head.steps = static_cast<int>(at.at(stepsGroup, "steps").children().size());
+    return head;
+}
+
+// The journal is folded once it holds half as many bytes as the file (and at least this many):
+// each fold copies the file, so the copying adds up to at most twice the bytes appended.
+constexpr std::uintmax_t MinFoldBytes = 64 * 1024;
+
+} // namespace
+
 Experiment ExperimentFile::read(const std::string &path)
 {
     const std::lock_guard lock(ioMutex());
@@ -557,6 +760,9 @@ Experiment ExperimentFile::read(const std::string &path)
         throw UsageError(path + ": no such experiment file");
     if (!fs::is_regular_file(path, ec))
         throw UsageError(path + ": not a file");
+    // The journal first: a fold that lands between the two reads then only repeats steps, which
+    // the merge skips (read the other way round, it could hide them).
+    const journal::Contents pending = journal::read(path);
     const h5::PropertyList fapl = fileAccess(path);
     const h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
     if (!file.valid())
@@ -578,6 +784,7 @@ Experiment ExperimentFile::read(const std::string &path)
     for (const auto &[number, id] : ids)
         e.runs.push_back(readRun(runs, id));
     e.sweeps = sweepstore::readSweeps(root);
+    mergeJournal(e, pending, path);
     return e;
 }
 
@@ -609,18 +816,43 @@ std::string ExperimentFile::addRun(const std::string &path, RunInfo info)
 
 void ExperimentFile::appendStep(const std::string &path, const std::string &runId, const TraceStep &step)
 {
-    changeRun(path, runId, [&](const Location &at) {
-        const int layers = h5::readAttribute<std::int32_t>(at, "layers");
-        checkStep(step, layers, path + ": run \"" + runId + "\"");
-        const h5::Group stepsGroup = at.openGroup("steps");
-        const Location steps = at.at(stepsGroup, "steps");
-        const std::string name = stepName(step.index);
-        if (steps.hasLink(name))
-            throw UsageError(path + ": run \"" + runId + "\" already has step " + std::to_string(step.index)
-                + "; recorded steps are never replaced");
-        const h5::Group s = steps.createGroup(name);
-        writeStep(steps.at(s, name), step, layers);
-    });
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    const ExperimentWriteLock writer(path);
+    const RunHead head = runHead(path, runId);
+    checkStep(step, head.layers, path + ": run \"" + runId + "\"");
+    const int next = std::max(head.steps, journal::nextStep(path, runId, head.started));
+    if (step.index < next)
+        throw UsageError(path + ": run \"" + runId + "\" already has step " + std::to_string(step.index)
+            + "; recorded steps are never replaced");
+    if (step.index > next)
+        throw UsageError(path + ": run \"" + runId + "\" has no step " + std::to_string(next) + " yet; step "
+            + std::to_string(step.index) + " cannot come before it");
+    journal::append(path, {runId, head.started, {{"type", "step"}, {"step", stepjson::step(step, true)}}});
+    std::error_code ec;
+    const std::uintmax_t fileBytes = fs::file_size(path, ec);
+    const std::uintmax_t journalBytes = journal::size(path);
+    if (!ec && journalBytes >= MinFoldBytes && 2 * journalBytes >= fileBytes)
+        transaction(path, nullptr, [](const Location &) {});
+}
+
+void ExperimentFile::appendCandidate(const std::string &path, const std::string &runId, const CandidateRecord &c)
+{
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    const ExperimentWriteLock writer(path);
+    const RunHead head = runHead(path, runId);
+    journal::append(path,
+        {runId, head.started,
+            {{"type", "candidate"}, {"step", c.step}, {"stage", c.stage}, {"index", c.index}, {"what", c.what},
+                {"score", stepjson::exactNumber(c.score)}}});
+}
+
+void ExperimentFile::foldJournal(const std::string &path)
+{
+    const std::lock_guard lock(ioMutex());
+    quietHdf5();
+    transaction(path, nullptr, [](const Location &) {});
 }
 
 void ExperimentFile::setStatus(const std::string &path, const std::string &runId, const std::string &status)

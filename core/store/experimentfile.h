@@ -36,6 +36,9 @@ struct ExperimentRun
     RunInfo info;
     std::vector<TraceStep> steps;
     std::vector<ppa::PpaPoint> ppa = {}; // in the order setPpa was given them; empty when none were stored
+    // Candidates already scored in the step after the last one (a run that was interrupted inside
+    // a step), from the journal; --resume starts from them.
+    std::vector<CandidateRecord> pending = {};
 };
 
 struct Experiment
@@ -49,8 +52,11 @@ struct Experiment
 
 // The experiment file (HDF5, layout in the README): plain groups, datasets and attributes that
 // h5py and HDFView read. Every write is a transaction: the file on disk is always either the
-// state before the call or the state after it, so killing the process loses at most the step in
-// flight and the file still opens. Everything a file held before a write is kept.
+// state before the call or the state after it, and the file still opens whenever the process is
+// killed. Steps and candidate scores go first to the journal beside the file (experimentjournal.h,
+// `<file>.journal`), appended and synced as they are produced, so a kill loses at most the
+// candidate in flight; read() merges the journal, and the next transaction folds it in.
+// Everything a file held before a write is kept.
 class ExperimentFile
 {
 public:
@@ -63,7 +69,14 @@ public:
     static Experiment read(const std::string &path);
     // Adds a run (creating the file when it does not exist) and returns its id.
     static std::string addRun(const std::string &path, RunInfo info);
+    // Appends a step to the run through the journal: its cost does not grow with the file. Throws
+    // UsageError for a step that is not the run's next one.
     static void appendStep(const std::string &path, const std::string &runId, const TraceStep &step);
+    // Records a candidate scored inside the run's next step (journal only; kept until that step is
+    // appended).
+    static void appendCandidate(const std::string &path, const std::string &runId, const CandidateRecord &candidate);
+    // Folds the journal into the HDF5 file now (every other write does it too).
+    static void foldJournal(const std::string &path);
     static void setStatus(const std::string &path, const std::string &runId, const std::string &status);
     static void setDensePerplexity(const std::string &path, const std::string &runId, double perplexity);
     // Replaces the run's PPA points (the optional /runs/<id>/ppa group) by `points`; an empty list

@@ -70,18 +70,22 @@ std::string holderOf(int fd)
     return text;
 }
 
-// Temporary copies `<name>.tmp-<pid>` of writers that are gone: with the lock held, no writer of
+// Temporary copies `<name>.tmp-<pid>` (and of the journal, `<name>.journal.tmp-<pid>`) of writers that are gone: with the lock held, no writer of
 // another process is at work, so every copy not of this process is stale.
 void removeStaleCopies(const std::string &path)
 {
     const fs::path file(path);
-    const std::string prefix = file.filename().string() + ".tmp-";
+    const std::string copy = file.filename().string() + ".tmp-";
+    const std::string journalCopy = file.filename().string() + ".journal.tmp-";
     const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
     std::error_code ec;
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
-        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
+        const bool isCopy = name.size() > copy.size() && name.compare(0, copy.size(), copy) == 0;
+        const bool isJournalCopy = name.size() > journalCopy.size() && name.compare(0, journalCopy.size(), journalCopy) == 0;
+        if (!isCopy && !isJournalCopy)
             continue;
+        const std::string &prefix = isCopy ? copy : journalCopy;
         const std::string pid = name.substr(prefix.size());
         if (pid.find_first_not_of("0123456789") != std::string::npos || pid == std::to_string(::getpid()))
             continue;

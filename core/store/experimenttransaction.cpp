@@ -103,6 +103,9 @@ void transaction(
         }
     } guard{temp};
 
+    // Read under the lock: no other process appends to it now.
+    const journal::Contents pending = journal::read(path);
+    std::vector<journal::Record> keep;
     std::error_code ec;
     const bool exists = fs::exists(path, ec);
     if (!exists && !createdBy)
@@ -133,6 +136,7 @@ void transaction(
             h5::writeAttribute(root, "created_by", *createdBy);
             root.createGroup("runs");
         }
+        keep = foldJournal(root, pending);
         change(root);
         if (file.close() < 0)
             root.fail("", "cannot write the file");
@@ -147,6 +151,15 @@ void transaction(
         fsyncPath(parent.empty() ? "." : parent.string(), true);
     } catch (const UsageError &e) {
         log::store()->warn("{}", e.what());
+    }
+    // The file holds the journal's steps now; a journal that cannot be shortened still reads the
+    // same, because folding and merging skip the steps a file already has.
+    if (pending.fileBytes > 0) {
+        try {
+            journal::rewrite(path, keep);
+        } catch (const UsageError &e) {
+            log::store()->warn("{}", e.what());
+        }
     }
 }
 

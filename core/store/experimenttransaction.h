@@ -4,6 +4,7 @@
 // exceptions, and every write a transaction on a copy that replaces the file only once it is
 // complete and on disk. Private to core/store.
 
+#include "experimentjournal.h"
 #include "h5handles.h"
 
 #include <functional>
@@ -24,8 +25,14 @@ h5::PropertyList fileAccess(const std::string &file);
 // on it marks `root` (and every Location reached from it) as holding fixed-length strings only.
 int checkRoot(h5::Location &root);
 
+// Writes the journal's steps into the file a transaction is changing (`root` of its copy) and
+// returns the records that stay in the journal: candidates of each run's next step. Records of
+// runs the file does not have, and steps it already has, are dropped. Defined in experimentfile.cpp,
+// which knows the runs' layout.
+std::vector<journal::Record> foldJournal(const h5::Location &root, const journal::Contents &journal);
+
 // Runs `change` on a copy of the file (a new file, with the root attributes and /runs, when
-// `createdBy` is given and there is none) and renames the copy over the original only once HDF5
+// `createdBy` is given and there is none), with the journal folded in first, and renames the copy over the original only once HDF5
 // has closed it and the bytes are on disk.
 void transaction(
     const std::string &path, const std::string *createdBy, const std::function<void(const h5::Location &)> &change);

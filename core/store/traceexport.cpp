@@ -1,5 +1,7 @@
 #include "traceexport.h"
 
+#include "stepjson.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -10,69 +12,7 @@ namespace blockscope {
 
 namespace {
 
-// JSON has no NaN or infinity: a missing metric is null.
-nlohmann::json number(double v)
-{
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json numbers(const std::vector<double> &values)
-{
-    nlohmann::json a = nlohmann::json::array();
-    for (double v : values)
-        a.push_back(number(v));
-    return a;
-}
-
-nlohmann::json labels(const std::vector<Unit> &units)
-{
-    nlohmann::json a = nlohmann::json::array();
-    for (const auto &u : units)
-        a.push_back(u.label());
-    return a;
-}
-
-nlohmann::json maskJson(const UnitMask &m)
-{
-    return {{"skip_attn", m.skipAttn}, {"skip_mlp", m.skipMlp}};
-}
-
-nlohmann::json evoJson(const EvoGeneration &evo)
-{
-    nlohmann::json offspring = nlohmann::json::array();
-    for (const auto &c : evo.offspring) {
-        nlohmann::json swaps = nlohmann::json::array();
-        for (const auto &s : c.swaps)
-            swaps.push_back({{"kind", unitKindName(s.kind)}, {"removed", s.removed}, {"restored", s.restored}});
-        offspring.push_back({{"genome", maskJson(c.genome)}, {"swaps", swaps},
-            {"stage1_fitness", number(c.stage1Fitness)}, {"final_fitness", number(c.finalFitness)}});
-    }
-    nlohmann::json population = nlohmann::json::array();
-    for (const auto &m : evo.population)
-        population.push_back(maskJson(m));
-    return {{"parent", maskJson(evo.parent)}, {"parent_fitness", number(evo.parentFitness)},
-        {"parent_rescored", number(evo.parentRescored)}, {"offspring", offspring},
-        {"stage_sequences", evo.stageSequences}, {"stage_tokens", evo.stageTokens},
-        {"winner_is_parent", evo.winnerIsParent}, {"rejected_draws", evo.rejectedDraws},
-        {"rejection_cap_hit", evo.rejectionCapHit}, {"population", population},
-        {"population_fitness", numbers(evo.populationFitness)}};
-}
-
-nlohmann::json stepJson(const TraceStep &s)
-{
-    nlohmann::json candidates = nlohmann::json::array();
-    for (const auto &c : s.candidates)
-        candidates.push_back({{"unit", c.unit.label()}, {"score", number(c.score)}, {"position", c.position}});
-    nlohmann::json j
-        = {{"index", s.index}, {"kind", s.kind}, {"chosen", labels(s.chosen)}, {"chosen_score", number(s.chosenScore)},
-            {"near_tie", s.nearTie}, {"readmitted", s.readmitted}, {"candidates", candidates},
-            {"mask", maskJson(s.mask)}, {"removed_so_far", labels(s.removedSoFar)}, {"evaluations", s.evaluations},
-            {"unit_forwards", s.unitForwards}, {"tokens", s.tokens}, {"seconds", number(s.seconds)},
-            {"perplexity", number(s.perplexity)}, {"kl_to_dense", number(s.klToDense)}, {"rng_state", s.rngState},
-            {"block_scores", numbers(s.blockScores)}, {"distance_matrix", numbers(s.distanceMatrix)}};
-    j["evo"] = s.hasEvo ? evoJson(s.evo) : nlohmann::json(nullptr);
-    return j;
-}
+using stepjson::number;
 
 nlohmann::json figureJson(const ppa::Figure &f)
 {
@@ -120,7 +60,7 @@ nlohmann::json ppaJson(const ppa::PpaPoint &p)
             {"decode_joules_per_token", number(q.decodeJoulesPerToken)},
             {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound},
             {"provenance", ppa::provenanceName(ppa::Provenance::Modelled)}});
-    return {{"label", p.label}, {"step", p.step}, {"mask", maskJson(p.mask)},
+    return {{"label", p.label}, {"step", p.step}, {"mask", stepjson::mask(p.mask)},
         {"attention_density", number(p.attentionDensity)}, {"perplexity", number(p.perplexity)},
         {"kl_to_dense", number(p.klToDense)}, {"protocol", p.protocol}, {"costs", costs}, {"measured", measured},
         {"predictions", predictions}};
@@ -198,7 +138,7 @@ nlohmann::json runToJson(const ExperimentRun &run)
     const RunInfo &i = run.info;
     nlohmann::json steps = nlohmann::json::array();
     for (const auto &s : run.steps)
-        steps.push_back(stepJson(s));
+        steps.push_back(stepjson::step(s));
     nlohmann::json points = nlohmann::json::array();
     for (const auto &p : run.ppa)
         points.push_back(ppaJson(p));

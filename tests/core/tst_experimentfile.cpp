@@ -17,6 +17,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 
 using namespace blockscope;
 using namespace blockscope::test;
@@ -51,7 +52,11 @@ private Q_SLOTS:
         QCOMPARE(e.formatVersion, ExperimentFile::FormatVersion);
         QCOMPARE(e.runs.size(), std::size_t(1));
         compareRun(e.runs[0], run);
+        // The steps are in the journal until a transaction folds them in.
+        QCOMPARE(entries(QFileInfo(path).path()), (QStringList{"experiment.h5", "experiment.h5.journal"}));
+        ExperimentFile::foldJournal(path.toStdString());
         QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+        compareRun(ExperimentFile::read(path.toStdString()).runs.at(0), run);
     }
 
     void evoRoundTrip()
@@ -61,9 +66,11 @@ private Q_SLOTS:
         run.info.options.dropEntireBlock = true;
         run.info.id = ExperimentFile::addRun(path.toStdString(), run.info);
         run.steps = {evoStep(0, 5, true), evoStep(1, 5, false)};
-        // Appended out of order: read() sorts by index.
-        ExperimentFile::appendStep(path.toStdString(), run.info.id, run.steps[1]);
+        // Steps come in order: one that skips ahead is refused.
+        QVERIFY_THROWS_EXCEPTION(UsageError, ExperimentFile::appendStep(path.toStdString(), run.info.id, run.steps[1]));
         ExperimentFile::appendStep(path.toStdString(), run.info.id, run.steps[0]);
+        ExperimentFile::appendStep(path.toStdString(), run.info.id, run.steps[1]);
+        QVERIFY_THROWS_EXCEPTION(UsageError, ExperimentFile::appendStep(path.toStdString(), run.info.id, run.steps[1]));
         const Experiment e = ExperimentFile::read(path.toStdString());
         QCOMPARE(e.runs.size(), std::size_t(1));
         compareRun(e.runs[0], run);
@@ -238,6 +245,7 @@ private Q_SLOTS:
         const std::string id = ExperimentFile::addRun(valid.toStdString(), makeInfo(PruneMethod::Sleb, 6, true));
         for (int i = 0; i < 3; ++i)
             ExperimentFile::appendStep(valid.toStdString(), id, greedyStep(i, 6));
+        ExperimentFile::foldJournal(valid.toStdString());
         const QByteArray bytes = fileBytes(valid);
         QByteArray damaged;
         if (kind == "half")
@@ -302,6 +310,7 @@ private Q_SLOTS:
         TraceStep s = greedyStep(0, 7);
         s.candidates.resize(3);
         ExperimentFile::appendStep(path.toStdString(), id, s);
+        ExperimentFile::foldJournal(path.toStdString());
         QVERIFY(patchBytes(path, from, to) > 0);
         try {
             ExperimentFile::read(path.toStdString());
@@ -337,6 +346,7 @@ private Q_SLOTS:
         const std::string p = path.toStdString();
         const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::EvoPress, 5, true));
         ExperimentFile::appendStep(p, id, evoStep(0, 5, true));
+        ExperimentFile::foldJournal(p);
         const QByteArray before = fileBytes(path);
 
         TraceStep s = evoStep(1, 5, false);
@@ -371,6 +381,163 @@ private Q_SLOTS:
         QCOMPARE(fileBytes(path), before);
         QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
         QCOMPARE(ExperimentFile::read(p).runs.at(0).steps.size(), std::size_t(1));
+    }
+
+    // Candidates scored inside a step that is not finished are kept (journal) until the step is
+    // appended; the next transaction folds steps in and keeps only those candidates.
+    void pendingCandidates()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        ExperimentFile::appendStep(p, id, greedyStep(0, 6));
+        const CandidateRecord a{1, 0, 0, "block 0", 12.5}, b{1, 0, 1, "block 2", std::numeric_limits<double>::infinity()};
+        ExperimentFile::appendCandidate(p, id, a);
+        ExperimentFile::appendCandidate(p, id, b);
+        auto check = [&](const ExperimentRun &r) {
+            QCOMPARE(r.steps.size(), std::size_t(1));
+            QCOMPARE(r.pending.size(), std::size_t(2));
+            QCOMPARE(r.pending[0].step, 1);
+            QCOMPARE(r.pending[1].index, 1);
+            QCOMPARE(r.pending[1].what, std::string("block 2"));
+            QCOMPARE(r.pending[0].score, 12.5);
+            QVERIFY(std::isinf(r.pending[1].score)); // exact, infinities included
+        };
+        check(ExperimentFile::read(p).runs.at(0));
+        ExperimentFile::setStatus(p, id, "cancelled"); // a transaction: the step folds, the candidates stay
+        QCOMPARE(entries(QFileInfo(path).path()), (QStringList{"experiment.h5", "experiment.h5.journal"}));
+        check(ExperimentFile::read(p).runs.at(0));
+        ExperimentFile::appendStep(p, id, greedyStep(1, 6));
+        const ExperimentRun after = ExperimentFile::read(p).runs.at(0);
+        QCOMPARE(after.steps.size(), std::size_t(2));
+        QVERIFY(after.pending.empty());
+        ExperimentFile::setStatus(p, id, "complete");
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+    }
+
+    // A kill while a line is written leaves a torn line: readers drop it, the next append cuts it.
+    void tornJournalLine()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::EvoPress, 6, true));
+        const TraceStep s0 = evoStep(0, 6, true), s1 = evoStep(1, 6, false);
+        ExperimentFile::appendStep(p, id, s0);
+        const QString journal = path + ".journal";
+        const QByteArray whole = fileBytes(journal);
+        ExperimentFile::appendStep(p, id, s1);
+        const QByteArray two = fileBytes(journal);
+        for (const qsizetype cut : {qsizetype(1), qsizetype(17), (two.size() - whole.size()) / 2, two.size() - whole.size() - 1}) {
+            writeBytes(journal, two.left(whole.size() + cut));
+            const Experiment e = ExperimentFile::read(p);
+            QCOMPARE(e.runs.at(0).steps.size(), std::size_t(1));
+            ExperimentFile::appendStep(p, id, s1);
+            QCOMPARE(fileBytes(journal), two);
+        }
+        // A damaged byte inside a record: its checksum fails, it and what follows are not used.
+        QByteArray damaged = two;
+        damaged[whole.size() + 40] = damaged[whole.size() + 40] ^ 0x01;
+        writeBytes(journal, damaged);
+        QCOMPARE(ExperimentFile::read(p).runs.at(0).steps.size(), std::size_t(1));
+    }
+
+    // A record whose checksum holds but whose content is wrong (written by hand, or by another
+    // program) is refused naming the journal and the record's byte offset; a file that is not a
+    // journal at all, too. The HDF5 file is never touched.
+    void hostileJournal()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
+        ExperimentFile::appendStep(p, id, greedyStep(0, 6));
+        const QString journal = path + ".journal";
+        const QByteArray good = fileBytes(journal);
+        const QByteArray before = fileBytes(path);
+        // The record of step 0 rewritten with a mask of 5 blocks and its checksum recomputed.
+        const qsizetype start = good.indexOf('\n') + 1;
+        QByteArray payload = good.mid(start + 17, good.size() - start - 18);
+        const QByteArray mask = "\"mask\":{\"skip_attn\":[";
+        const qsizetype at = payload.indexOf(mask);
+        QVERIFY(at > 0);
+        payload.remove(at + mask.size(), payload.indexOf(',', at + mask.size()) + 1 - (at + mask.size()));
+        std::uint64_t h = 14695981039346656037ull;
+        for (const char c : payload) {
+            h ^= static_cast<unsigned char>(c);
+            h *= 1099511628211ull;
+        }
+        writeBytes(journal, good.left(start) + QByteArray::number(qulonglong(h), 16).rightJustified(16, '0') + ' ' + payload + '\n');
+        try {
+            ExperimentFile::read(p);
+            QFAIL("no exception");
+        } catch (const FormatError &e) {
+            QCOMPARE(str(e.file()), journal);
+            QCOMPARE(e.byteOffset(), std::uint64_t(start));
+            QVERIFY2(str(e.message()).contains("mask"), e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(FormatError, ExperimentFile::setStatus(p, id, "complete"));
+        writeBytes(journal, "not a journal\n");
+        QVERIFY_THROWS_EXCEPTION(FormatError, ExperimentFile::read(p));
+        QVERIFY_THROWS_EXCEPTION(FormatError, ExperimentFile::appendStep(p, id, greedyStep(1, 6)));
+        QCOMPARE(fileBytes(path), before);
+        QCOMPARE(fileBytes(journal), QByteArray("not a journal\n"));
+    }
+
+    // A journal left beside a file that was replaced (same run ids, other runs) is not applied,
+    // and goes with the next transaction.
+    void journalOfAnotherFile()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        RunInfo first = makeInfo(PruneMethod::Sleb, 6, true);
+        first.started = "2026-01-01T00:00:00Z";
+        const std::string id = ExperimentFile::addRun(p, first);
+        ExperimentFile::appendStep(p, id, greedyStep(0, 6));
+        const QByteArray journal = fileBytes(path + ".journal");
+        QVERIFY(QFile::remove(path));
+        RunInfo second = first;
+        second.started = "2026-02-02T00:00:00Z";
+        QCOMPARE(ExperimentFile::addRun(p, second), id);
+        writeBytes(path + ".journal", journal);
+        QVERIFY(ExperimentFile::read(p).runs.at(0).steps.empty());
+        ExperimentFile::setStatus(p, id, "complete");
+        QVERIFY(ExperimentFile::read(p).runs.at(0).steps.empty());
+        QCOMPARE(entries(QFileInfo(path).path()), QStringList{"experiment.h5"});
+    }
+
+    // Appending a step costs the same however large the file is: the HDF5 file is not rewritten
+    // (same inode) until the journal holds half as many bytes as the file; then one fold.
+    void appendsDoNotCopyTheFile()
+    {
+        const QString path = freshPath();
+        const std::string p = path.toStdString();
+        const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::EvoPress, 40, true));
+        // A large file: a finished run with many steps.
+        const std::string big = ExperimentFile::addRun(p, makeInfo(PruneMethod::EvoPress, 40, true));
+        for (int i = 0; i < 60; ++i)
+            ExperimentFile::appendStep(p, big, evoStep(i, 40, i == 0));
+        ExperimentFile::setStatus(p, big, "complete");
+        struct stat st{};
+        QCOMPARE(::stat(p.c_str(), &st), 0);
+        const ino_t first = st.st_ino;
+        const qint64 fileSize = QFileInfo(path).size();
+        int i = 0, folds = 0;
+        qint64 journalMax = 0, record = 0;
+        for (; i < 200 && folds == 0; ++i) {
+            ExperimentFile::appendStep(p, id, evoStep(i, 40, i == 0));
+            QCOMPARE(::stat(p.c_str(), &st), 0);
+            folds += st.st_ino != first;
+            const qint64 journal = QFileInfo(path + ".journal").size();
+            if (i == 0)
+                record = journal;
+            journalMax = std::max(journalMax, journal);
+        }
+        QCOMPARE(folds, 1);
+        // Not folded while the journal held less than half the file; folded by the append that got there.
+        QVERIFY2(2 * journalMax < fileSize && 2 * (journalMax + record) >= fileSize && journalMax >= 64 * 1024,
+            qPrintable(QStringLiteral("folded after %1 journal bytes for a %2-byte file").arg(journalMax).arg(fileSize)));
+        QVERIFY(i > 2);
+        QCOMPARE(QFileInfo(path + ".journal").exists(), false);
+        QCOMPARE(ExperimentFile::read(p).runs.at(0).steps.size(), std::size_t(i));
     }
 
     void missingFiles()

@@ -550,6 +550,81 @@ private Q_SLOTS:
             QVERIFY(relClose(whole.steps[i].perplexity, resumed.steps[i].perplexity, 1e-9));
     }
 
+    // A run stopped inside a step (after `stopAfter` candidates of it were scored) resumes with those
+    // candidates' scores and continues inside the step: the same trace and counts as an uninterrupted
+    // run, with the recorded candidates not scored again.
+    void resumeInsideAStep_data()
+    {
+        QTest::addColumn<int>("method");
+        QTest::addColumn<double>("target");
+        QTest::addColumn<int>("stopAfter");
+        QTest::addRow("sleb, 1st step") << int(PruneMethod::Sleb) << 3.0 << 2;
+        QTest::addRow("sleb, 2nd step") << int(PruneMethod::Sleb) << 3.0 << 6;
+        QTest::addRow("finercut, 1st step") << int(PruneMethod::FinerCut) << 4.0 << 5;
+        QTest::addRow("finercut, 3rd step") << int(PruneMethod::FinerCut) << 4.0 << 27;
+        QTest::addRow("evopress, initial") << int(PruneMethod::EvoPress) << 2.0 << 3;
+        QTest::addRow("evopress, generation 2 stage 2") << int(PruneMethod::EvoPress) << 2.0 << 40;
+    }
+    void resumeInsideAStep()
+    {
+        QFETCH(int, method);
+        QFETCH(double, target);
+        QFETCH(int, stopAfter);
+        auto d = tinyDecoder(6, 111);
+        const WindowSet calib = randomWindows(6, 16, 112);
+        PruneOptions o = options(PruneMethod(method), target);
+        o.initialTokens = 32;
+        o.stageTokens = {32, 64};
+        o.stageSurvivors = {4, 1};
+        o.offspring = 8;
+        o.generations = 4;
+        const auto whole = search(*d, calib, o);
+
+        std::stop_source stop;
+        std::vector<TraceStep> steps;
+        std::vector<CandidateRecord> scored;
+        JobContext job(stop.get_token());
+        bool cancelled = false;
+        try {
+            runPruneSearch(*d, calib, nullptr, o, job, [&](const TraceStep &s) { steps.push_back(s); }, {}, {}, {},
+                [&](const CandidateRecord &c) {
+                    scored.push_back(c);
+                    if (int(scored.size()) == stopAfter)
+                        stop.request_stop();
+                });
+        } catch (const JobCancelled &) {
+            cancelled = true;
+        }
+        QVERIFY(cancelled);
+        // The records of the step that was not finished (the others are in `steps`).
+        std::vector<CandidateRecord> pending;
+        for (const auto &c : scored)
+            if (c.step == int(steps.size()))
+                pending.push_back(c);
+        QVERIFY2(!pending.empty(), "stopped at a step boundary: pick another stopAfter");
+
+        std::vector<CandidateRecord> rescored;
+        JobContext again;
+        const PruneResult resumed = runPruneSearch(*d, calib, nullptr, o, again, {}, steps, {}, pending,
+            [&](const CandidateRecord &c) { rescored.push_back(c); });
+        QCOMPARE(resumed.recalledCandidates, int(pending.size()));
+        for (const auto &c : rescored)
+            for (const auto &p : pending)
+                QVERIFY(!(c.step == p.step && c.stage == p.stage && c.index == p.index));
+        compareTraces(whole.steps, resumed.steps, method == int(PruneMethod::EvoPress));
+        for (std::size_t i = 0; i < whole.steps.size(); ++i) {
+            QCOMPARE(resumed.steps[i].evaluations, whole.steps[i].evaluations);
+            QCOMPARE(resumed.steps[i].unitForwards, whole.steps[i].unitForwards);
+            QCOMPARE(resumed.steps[i].tokens, whole.steps[i].tokens);
+        }
+        QVERIFY(resumed.finalMask == whole.finalMask);
+
+        // A record that is not the candidate the search draws (another run's journal) is refused.
+        std::vector<CandidateRecord> wrong = pending;
+        wrong.front().what = wrong.front().what == "block 0" ? "block 1" : "block 0";
+        QVERIFY_THROWS_EXCEPTION(UsageError, runPruneSearch(*d, calib, nullptr, o, again, {}, steps, {}, wrong));
+    }
+
     // §11.20–22
     void guards()
     {
