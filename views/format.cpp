@@ -69,13 +69,5 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1:%2:%3").arg(h).arg(m, 2, 10, QLatin1Char('0')).arg(s, 2, 10, QLatin1Char('0'));
 }
 
-std::optional<double> estimateRemaining(double elapsedSeconds, double fraction)
-{
-    // Early progress is dominated by start-up costs (mapping files, first page faults), so the
-    // first second and first percent would give wildly wrong answers.
-    if (elapsedSeconds < 1.0 || fraction < 0.01 || fraction > 1.0)
-        return std::nullopt;
-    return elapsedSeconds * (1.0 - fraction) / fraction;
-}
 
 } // namespace blockscope::views

@@ -24,8 +24,5 @@ QString formatShape(const std::vector<std::int64_t> &shape);
 // "0.4 s" under ten seconds, "42 s" under a minute, then "3:05" and "1:02:03".
 QString formatDuration(double seconds);
 
-// Linear estimate of the seconds left from the time spent so far and the fraction done. None
-// until the job has run long enough and moved far enough for the estimate to mean something.
-std::optional<double> estimateRemaining(double elapsedSeconds, double fraction);
 
 } // namespace blockscope::views

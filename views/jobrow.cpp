@@ -65,6 +65,7 @@ void JobRow::setStage(const QString &stage)
 void JobRow::setProgress(double fraction)
 {
     m_fraction = std::clamp(fraction, 0.0, 1.0);
+    m_remaining.update(m_clock.elapsed() / 1000.0, m_fraction);
     m_bar->setValue(static_cast<int>(m_fraction * 10000));
     m_bar->setFormat(QStringLiteral("%1 %").arg(static_cast<int>(m_fraction * 100)));
     updateTimes();
@@ -96,7 +97,7 @@ void JobRow::updateTimes()
         return;
     const double elapsed = m_clock.elapsed() / 1000.0;
     QString text = tr("%1 elapsed").arg(formatDuration(elapsed));
-    if (const auto left = estimateRemaining(elapsed, m_fraction))
+    if (const auto left = m_remaining.estimate(elapsed))
         text += tr(", ~%1 left").arg(formatDuration(*left));
     m_times->setText(text);
 }

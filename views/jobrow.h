@@ -2,6 +2,8 @@
 
 #include "jobrunner.h"
 
+#include "jobs/remainingtime.h"
+
 #include <QElapsedTimer>
 #include <QWidget>
 
@@ -33,6 +35,7 @@ private:
     JobId m_id;
     bool m_running = true;
     double m_fraction = 0;
+    RemainingTime m_remaining;
     QElapsedTimer m_clock;
     QLabel *m_title;
     QLabel *m_stage;

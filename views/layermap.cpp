@@ -6,7 +6,9 @@
 #include <QHelpEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QKeyEvent>
 #include <QToolTip>
+#include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
@@ -36,6 +38,7 @@ LayerMap::LayerMap(QWidget *parent)
     setObjectName(QStringLiteral("layerMap"));
     setAttribute(Qt::WA_OpaquePaintEvent);
     setMouseTracking(false);
+    setFocusPolicy(Qt::ClickFocus); // Ctrl++ / Ctrl+- zoom
 }
 
 void LayerMap::setData(LayerMapData data)
@@ -82,8 +85,55 @@ QSize LayerMap::sizeHint() const
 
 QSize LayerMap::minimumSizeHint() const
 {
+    const int rows = std::max(m_data.layers, 1);
+    const int rowHeight = static_cast<int>(std::lround(LayerMapGeometry::minRowHeight * m_zoom));
     return {2 * LayerMapGeometry::margin + LayerMapGeometry::labelWidth + 2 * 60,
-        LayerMapGeometry::minimumHeight(m_data.layers)};
+        LayerMapGeometry::minimumHeight(m_data.layers) + rows * (rowHeight - LayerMapGeometry::minRowHeight)};
+}
+
+double LayerMap::maxZoom()
+{
+    return static_cast<double>(LayerMapGeometry::maxRowHeight) / LayerMapGeometry::minRowHeight;
+}
+
+void LayerMap::setZoom(double zoom)
+{
+    zoom = std::clamp(zoom, 1.0, maxZoom());
+    if (zoom == m_zoom)
+        return;
+    m_zoom = zoom;
+    updateGeometry(); // the scroll area sizes the map to its minimumSizeHint at least
+    m_dirty = true;
+    update();
+}
+
+void LayerMap::wheelEvent(QWheelEvent *event)
+{
+    if (!(event->modifiers() & Qt::ControlModifier) || event->angleDelta().y() == 0) {
+        event->ignore(); // the scroll area scrolls
+        return;
+    }
+    setZoom(m_zoom * (event->angleDelta().y() > 0 ? 1.25 : 0.8));
+    event->accept();
+}
+
+void LayerMap::keyPressEvent(QKeyEvent *event)
+{
+    if (event->modifiers() & Qt::ControlModifier) {
+        if (event->key() == Qt::Key_Plus || event->key() == Qt::Key_Equal) {
+            setZoom(m_zoom * 1.25);
+            return;
+        }
+        if (event->key() == Qt::Key_Minus) {
+            setZoom(m_zoom * 0.8);
+            return;
+        }
+        if (event->key() == Qt::Key_0) {
+            setZoom(1.0);
+            return;
+        }
+    }
+    QWidget::keyPressEvent(event);
 }
 
 void LayerMap::resizeEvent(QResizeEvent *event)

@@ -14,7 +14,8 @@ namespace blockscope::views {
 // removed units hatched and numbered in removal order; units switched off for what-if outlined.
 // Painted into a cached QImage (a model of hundreds of blocks stays one blit per repaint).
 // A click on a cell asks to toggle that sublayer for what-if; a right click, a Shift+click or a
-// click on the block label asks to toggle the whole block.
+// click on the block label asks to toggle the whole block. Ctrl+wheel (or Ctrl++ / Ctrl+-) zooms
+// the rows between their minimum and maximum height; the scroll area around the map scrolls.
 class LayerMap : public QWidget
 {
     Q_OBJECT
@@ -32,6 +33,12 @@ public:
     // The cell's text, as the tooltip shows it.
     QString cellDescription(int layer, int column) const;
 
+    // Row height as a multiple of the minimum row height, from 1 (the default: rows fit the pane
+    // down to LayerMapGeometry::minRowHeight) to maxZoom() (every row at its maximum height).
+    void setZoom(double zoom);
+    double zoom() const { return m_zoom; }
+    static double maxZoom();
+
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
 
@@ -42,6 +49,8 @@ protected:
     void paintEvent(QPaintEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
+    void wheelEvent(QWheelEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
     bool event(QEvent *event) override;
 
 private:
@@ -56,6 +65,7 @@ private:
     bool m_interactive = true;
     bool m_scoresLeft = false; // a scored unit is still standing
     bool m_dirty = true;
+    double m_zoom = 1.0;
 };
 
 } // namespace blockscope::views

@@ -95,6 +95,8 @@ public:
 Q_SIGNALS:
     void runStarted(int row);
     void stepShown(int row, int steps);
+    // A candidate of the step in flight was scored; `scored` of that step so far.
+    void candidateShown(int row, int step, int scored);
     // status: complete, cancelled or failed
     void runEnded(int row, const QString &status);
     void experimentLoaded(const QString &path, int runs);
@@ -109,6 +111,9 @@ private:
         int chartRun = -1;
         QString file; // experiment file it lives in; empty: not saved
         bool live = false;
+        // The step being searched now: its index and the candidates scored so far (greedy methods).
+        int stepInFlight = -1;
+        std::vector<CandidateScore> candidatesInFlight;
     };
 
     // pruningpage.cpp
@@ -124,6 +129,8 @@ private:
 
     // pruningpage_run.cpp
     void appendStep(int key, const TraceStep &step);
+    // A candidate scored inside the step in flight: the layer map fills in cell by cell.
+    void candidateScored(int key, const CandidateRecord &candidate);
     // The run exists in its file and the dense perplexity is known: the chart gets its step-0 point.
     void runAnnounced(int key, const RunInfo &info);
     void finishRun(int key, const PruneJobReport &report);

@@ -73,6 +73,15 @@ void PruningPage::run()
             },
             Qt::QueuedConnection);
     };
+    request.onCandidate = [runner, self, key](const CandidateRecord &c) {
+        QMetaObject::invokeMethod(
+            runner,
+            [self, key, c] {
+                if (self)
+                    self->candidateScored(key, c);
+            },
+            Qt::QueuedConnection);
+    };
     m_job = m_runner->run<PruneJobReport>(
         pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
         [request, runner, self, key](JobContext &job) {
@@ -111,6 +120,10 @@ void PruningPage::appendStep(int key, const TraceStep &step)
     PageRun &r = m_runs[static_cast<std::size_t>(row)];
     if (step.mask.layers() > 0)
         r.info.layers = step.mask.layers();
+    if (step.index >= r.stepInFlight) {
+        r.stepInFlight = -1;
+        r.candidatesInFlight.clear();
+    }
     r.trace->appendStep(step);
     refreshRow(row);
     if (selectedRuns() == QList<int>{row})
@@ -123,6 +136,36 @@ void PruningPage::appendStep(int key, const TraceStep &step)
         setStatus(text);
     }
     Q_EMIT stepShown(row, steps);
+}
+
+void PruningPage::candidateScored(int key, const CandidateRecord &c)
+{
+    const int row = rowForKey(key);
+    if (row < 0)
+        return;
+    PageRun &r = m_runs[static_cast<std::size_t>(row)];
+    if (!r.live || c.step < static_cast<int>(r.trace->steps().size()))
+        return; // late: its step is shown whole already
+    Unit unit;
+    try {
+        unit = unitFromLabel(c.what);
+    } catch (const std::invalid_argument &) {
+        return; // an EvoPress genome: no cell of its own
+    }
+    if (c.step != r.stepInFlight) {
+        r.stepInFlight = c.step;
+        r.candidatesInFlight.clear();
+    }
+    r.candidatesInFlight.push_back({unit, c.score, c.index});
+    if (selectedRuns() == QList<int>{row})
+        showLayerMapFor(row);
+    if (key == m_liveKey && isRunning())
+        setStatus(tr("Step %1: %2 scored, the last %3 (%4)")
+                      .arg(c.step + 1)
+                      .arg(r.candidatesInFlight.size())
+                      .arg(QString::fromStdString(c.what))
+                      .arg(c.score, 0, 'g', 6));
+    Q_EMIT candidateShown(row, c.step, static_cast<int>(r.candidatesInFlight.size()));
 }
 
 void PruningPage::runAnnounced(int key, const RunInfo &info)
@@ -154,6 +197,10 @@ void PruningPage::finishRun(int key, const PruneJobReport &report)
         r.trace->setDensePerplexity(report.result.densePerplexity);
     QString where = r.file.isEmpty() ? tr("not saved")
                                      : tr("saved in %1 as %2").arg(r.file, QString::fromStdString(report.runId));
+    if (report.resumedSteps > 0 || report.resumedCandidates > 0)
+        where += tr(" (resumed: %1 steps and %2 candidate scores reused)")
+                     .arg(report.resumedSteps)
+                     .arg(report.resumedCandidates);
     const QString removed = TraceTableModel::unitsText(report.result.removalOrder);
     setStatus(tr("%1 complete: removed %2 in %3 s; %4")
                   .arg(m_runList->run(row).method, removed.isEmpty() ? tr("nothing") : removed)
@@ -174,6 +221,8 @@ void PruningPage::endRun(int key, const QString &status, const QString &message)
         return;
     PageRun &r = m_runs[static_cast<std::size_t>(row)];
     r.live = false;
+    r.stepInFlight = -1;
+    r.candidatesInFlight.clear();
     r.info.status = status.toStdString();
     const int steps = static_cast<int>(r.trace->steps().size());
     if (status == QLatin1String("cancelled")) {

@@ -94,10 +94,25 @@ void PruningPage::showLayerMapFor(int row)
         const PageRun &r = m_runs[static_cast<std::size_t>(row)];
         const auto &steps = r.trace->steps();
         const int layers = r.info.layers > 0 ? r.info.layers : m_layers;
-        data = steps.empty() ? LayerMapData::dense(layers) : LayerMapData::fromStep(steps.back(), layers);
-        data.scoreLabel = LayerMapData::scoreLabelFor(r.info.options);
         const QString name = m_runList->run(row).seriesName();
-        data.title = steps.empty() ? name : tr("%1 \u00b7 after step %2").arg(name).arg(steps.back().index + 1);
+        if (r.live && !r.candidatesInFlight.empty()) {
+            // The step in flight: the configuration so far, and the candidates scored until now.
+            TraceStep partial;
+            if (!steps.empty()) {
+                partial.mask = steps.back().mask;
+                partial.removedSoFar = steps.back().removedSoFar;
+            }
+            partial.candidates = r.candidatesInFlight;
+            data = LayerMapData::fromStep(partial, layers);
+            data.title = tr("%1 \u00b7 step %2 in progress, %3 scored")
+                             .arg(name)
+                             .arg(r.stepInFlight + 1)
+                             .arg(r.candidatesInFlight.size());
+        } else {
+            data = steps.empty() ? LayerMapData::dense(layers) : LayerMapData::fromStep(steps.back(), layers);
+            data.title = steps.empty() ? name : tr("%1 \u00b7 after step %2").arg(name).arg(steps.back().index + 1);
+        }
+        data.scoreLabel = LayerMapData::scoreLabelFor(r.info.options);
     }
     m_map->setData(std::move(data));
     m_map->setWhatIfMask(m_whatIf->mask());

@@ -25,6 +25,7 @@ void ProgressBar::setStage(std::string_view stage)
 void ProgressBar::update(double fraction)
 {
     m_fraction = fraction;
+    m_remaining.update(std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count(), fraction);
     draw();
 }
 
@@ -35,14 +36,14 @@ void ProgressBar::draw()
     constexpr int width = 30;
     const int filled = static_cast<int>(m_fraction * width + 0.5);
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
-    const double remaining = m_fraction > 0.01 ? elapsed * (1 - m_fraction) / m_fraction : -1;
+    const double remaining = m_remaining.estimate(elapsed).value_or(-1);
     std::string bar(filled, '#');
     bar.resize(width, '.');
     if (remaining >= 0)
         std::fprintf(
-            stderr, "\r%-24.24s [%s] %5.1f%%  %.0fs left ", m_stage.c_str(), bar.c_str(), 100 * m_fraction, remaining);
+            stderr, "\r%-44.44s [%s] %5.1f%%  %.0fs left ", m_stage.c_str(), bar.c_str(), 100 * m_fraction, remaining);
     else
-        std::fprintf(stderr, "\r%-24.24s [%s] %5.1f%%          ", m_stage.c_str(), bar.c_str(), 100 * m_fraction);
+        std::fprintf(stderr, "\r%-44.44s [%s] %5.1f%%          ", m_stage.c_str(), bar.c_str(), 100 * m_fraction);
     std::fflush(stderr);
     m_drawn = true;
 }
@@ -50,7 +51,7 @@ void ProgressBar::draw()
 void ProgressBar::finish()
 {
     if (m_enabled && m_drawn) {
-        std::fprintf(stderr, "\r%*s\r", 70, "");
+        std::fprintf(stderr, "\r%*s\r", 100, "");
         std::fflush(stderr);
         m_drawn = false;
     }

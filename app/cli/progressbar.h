@@ -1,5 +1,7 @@
 #pragma once
 
+#include "jobs/remainingtime.h"
+
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -23,6 +25,7 @@ private:
     bool m_drawn = false;
     std::string m_stage;
     double m_fraction = 0;
+    RemainingTime m_remaining;
     std::chrono::steady_clock::time_point m_start;
 };
 

@@ -118,6 +118,7 @@ public:
         }
         m_ctx.job.stage("EvoPress: generations");
         for (int g = nextGeneration; g < m_generations; ++g) {
+            m_ctx.job.stage("EvoPress: generation " + std::to_string(g + 1) + " of " + std::to_string(m_generations));
             generation(g);
             m_ctx.job.progress(g + 1, m_generations);
         }

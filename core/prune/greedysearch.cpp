@@ -3,6 +3,7 @@
 
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
+#include "model/decoder.h"
 #include "searchcommon.h"
 
 #include <algorithm>
@@ -96,6 +97,94 @@ struct GreedyStep
     }
 };
 
+// A greedy search's progress in work rather than in steps: a candidate costs the sublayers it
+// runs (from where it differs from the base when cached, all of them when not) and the LM head,
+// in multiply-adds per token; later steps have fewer candidates, each a little cheaper. So the
+// fraction, and the remaining time estimated from it, do not assume steps of equal cost.
+class WorkMeter
+{
+public:
+    WorkMeter(SearchContext &ctx, std::string method, int steps)
+        : m_ctx(ctx)
+        , m_method(std::move(method))
+        , m_steps(steps)
+    {
+        const Architecture &a = ctx.decoder.architecture();
+        const double hd = a.headDim > 0 ? double(a.headDim) : a.heads > 0 ? double(a.hidden) / a.heads : double(a.hidden);
+        const double q = a.heads > 0 ? a.heads * hd : double(a.hidden);
+        const double kv = a.kvHeads > 0 ? a.kvHeads * hd : q;
+        m_attn = double(a.hidden) * (q + 2 * kv) + q * double(a.hidden);
+        m_mlp = 3.0 * double(a.hidden) * double(a.intermediate);
+        m_head = double(a.vocab) * double(a.hidden);
+    }
+
+    // Opens step `step` with the configuration `base` and its candidates.
+    void beginStep(int step, const UnitMask &base, const std::vector<UnitMask> &candidates)
+    {
+        m_step = step;
+        m_costs.clear();
+        for (const UnitMask &c : candidates)
+            m_costs.push_back(cost(base, c));
+        m_next = 0;
+        m_stepDone = 0;
+        m_stepTotal = 0;
+        for (double c : m_costs)
+            m_stepTotal += c;
+        // Later steps: one candidate fewer each, each running one unit less of the model.
+        int alive = 0;
+        for (int l = 0; l < base.layers(); ++l)
+            alive += !base.skipAttn[static_cast<std::size_t>(l)] + !base.skipMlp[static_cast<std::size_t>(l)];
+        const double m = double(m_costs.size());
+        const double body = m > 0 ? m_stepTotal / m - m_head : 0;
+        m_future = 0;
+        for (int k = 1; k < m_steps - step && k < m; ++k)
+            m_future += (m - k) * (m_head + body * std::max(0.0, 1.0 - double(k) / std::max(alive, 1)));
+    }
+
+    // Candidate `m_next` is done; `scored` when it was run (rather than recalled from an
+    // interrupted run, which costs nothing: it reports no progress, so the rate stays honest).
+    void candidateDone(bool scored)
+    {
+        if (m_next < m_costs.size())
+            m_stepDone += m_costs[m_next];
+        ++m_next;
+        const double total = m_done + m_stepTotal + m_future;
+        m_fraction = std::max(m_fraction, total > 0 ? (m_done + m_stepDone) / total : 0.0);
+        m_ctx.job.stage(m_method + ": step " + std::to_string(m_step + 1) + " of " + std::to_string(m_steps)
+            + ", candidate " + std::to_string(std::min(m_next + 1, m_costs.size())) + " of "
+            + std::to_string(m_costs.size()));
+        if (scored)
+            m_ctx.job.progress(m_fraction, 1.0);
+    }
+
+    void endStep() { m_done += m_stepTotal; }
+
+private:
+    double cost(const UnitMask &base, const UnitMask &c) const
+    {
+        const int L = c.layers();
+        const int start = m_ctx.options.cached ? CalibrationScorer::firstDifference(base, c) : 0;
+        double sum = m_head;
+        for (int s = start; s < 2 * L; ++s) {
+            const auto l = static_cast<std::size_t>(s / 2);
+            if (s % 2 == 0 && !c.skipAttn[l])
+                sum += m_attn;
+            else if (s % 2 == 1 && !c.skipMlp[l])
+                sum += m_mlp;
+        }
+        return sum;
+    }
+
+    SearchContext &m_ctx;
+    std::string m_method;
+    int m_steps;
+    double m_attn = 0, m_mlp = 0, m_head = 0;
+    int m_step = 0;
+    std::vector<double> m_costs;
+    std::size_t m_next = 0;
+    double m_done = 0, m_stepDone = 0, m_stepTotal = 0, m_future = 0, m_fraction = 0;
+};
+
 ScoreKind finercutScore(const std::string &metric)
 {
     if (metric == "kl")
@@ -133,6 +222,7 @@ void runSleb(SearchContext &ctx)
     scorer.setBase(mask, ctx.resume.empty());
 
     ctx.job.stage("SLEB: removing blocks");
+    WorkMeter meter(ctx, "SLEB", K);
     for (int phase = static_cast<int>(ctx.resume.size()); phase < K; ++phase) {
         const int n = static_cast<int>(alive.size());
         TraceStep step;
@@ -142,17 +232,26 @@ void runSleb(SearchContext &ctx)
         int bestPos = -1;
         std::size_t bestCandidate = 0;
         const int lastPos = n - o.latterBarrier - 1;
+        std::vector<int> positions;
+        std::vector<UnitMask> masks;
         for (int j = o.earlyBarrier; j <= lastPos; ++j) {
             if (ctx.isProtected(alive[j]))
                 continue;
-            UnitMask cand = mask;
-            cand.skipBlock(alive[j]);
-            if (greedy.score(step, cand, Unit{UnitKind::Block, alive[j]}, j)) { // lowest alive position wins ties
+            positions.push_back(j);
+            masks.push_back(mask);
+            masks.back().skipBlock(alive[j]);
+        }
+        meter.beginStep(phase, mask, masks);
+        for (std::size_t i = 0; i < positions.size(); ++i) {
+            const int j = positions[i];
+            const int before = ctx.recalled();
+            if (greedy.score(step, masks[i], Unit{UnitKind::Block, alive[j]}, j)) { // lowest alive position wins ties
                 bestPos = j;
                 bestCandidate = step.candidates.size() - 1;
             }
-            ctx.job.progress(phase + static_cast<double>(j) / n, K);
+            meter.candidateDone(ctx.recalled() == before);
         }
+        meter.endStep();
         if (bestPos < 0)
             throw UsageError("SLEB has no block left to remove at phase " + std::to_string(phase)
                 + ": every alive block is a barrier or protected");
@@ -225,6 +324,7 @@ void runFinerCut(SearchContext &ctx)
     scorer.setBase(mask, ctx.resume.empty());
 
     ctx.job.stage("FinerCut: removing sublayers");
+    WorkMeter meter(ctx, "FinerCut", S);
     for (int step = static_cast<int>(ctx.resume.size()); step < S; ++step) {
         if (candidates.empty() && !readmitted)
             readmit();
@@ -235,13 +335,19 @@ void runFinerCut(SearchContext &ctx)
         t.kind = "step";
         GreedyStep greedy{ctx, scorer, step};
         std::size_t k = 0;
-        for (std::size_t i = 0; i < candidates.size(); ++i) {
-            UnitMask cand = mask;
-            candidates[i].applyTo(cand);
-            if (greedy.score(t, cand, candidates[i], static_cast<int>(i))) // the first minimum in list order wins
-                k = i;
-            ctx.job.progress(step + static_cast<double>(i) / candidates.size(), S);
+        std::vector<UnitMask> masks;
+        for (const Unit &u : candidates) {
+            masks.push_back(mask);
+            u.applyTo(masks.back());
         }
+        meter.beginStep(step, mask, masks);
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+            const int before = ctx.recalled();
+            if (greedy.score(t, masks[i], candidates[i], static_cast<int>(i))) // the first minimum in list order wins
+                k = i;
+            meter.candidateDone(ctx.recalled() == before);
+        }
+        meter.endStep();
         const Unit chosen = candidates[k];
         {
             UnitMask after = mask;

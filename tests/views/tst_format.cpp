@@ -1,4 +1,5 @@
 #include "format.h"
+#include "jobs/remainingtime.h"
 
 #include <QTest>
 
@@ -92,24 +93,36 @@ private Q_SLOTS:
         QCOMPARE(formatDuration(seconds), text);
     }
 
+    // The rate counts from the first progress report: set-up before it is not in the estimate.
     void remaining_data()
     {
+        QTest::addColumn<double>("firstAt"); // seconds at the first report
+        QTest::addColumn<double>("firstFraction");
         QTest::addColumn<double>("elapsed");
         QTest::addColumn<double>("fraction");
         QTest::addColumn<double>("expected"); // negative: no estimate
-        QTest::newRow("half way") << 10.0 << 0.5 << 10.0;
-        QTest::newRow("a quarter") << 5.0 << 0.25 << 15.0;
-        QTest::newRow("done") << 8.0 << 1.0 << 0.0;
-        QTest::newRow("too early in time") << 0.5 << 0.5 << -1.0;
-        QTest::newRow("too little progress") << 30.0 << 0.001 << -1.0;
-        QTest::newRow("nonsense fraction") << 5.0 << 1.5 << -1.0;
+        QTest::newRow("half way, no set-up") << 0.0 << 0.1 << 8.0 << 0.5 << 10.0;
+        QTest::newRow("half way after 20 s of set-up") << 20.0 << 0.1 << 30.0 << 0.5 << 12.5;
+        QTest::newRow("a quarter") << 1.0 << 0.05 << 5.0 << 0.25 << 15.0;
+        QTest::newRow("done") << 0.0 << 0.1 << 8.0 << 1.0 << 0.0;
+        QTest::newRow("too early in time") << 3.0 << 0.1 << 3.5 << 0.5 << -1.0;
+        QTest::newRow("too little progress") << 0.0 << 0.1 << 30.0 << 0.101 << -1.0;
+        QTest::newRow("nonsense fraction") << 0.0 << 0.1 << 5.0 << 1.5 << 0.0;
     }
     void remaining()
     {
+        QFETCH(double, firstAt);
+        QFETCH(double, firstFraction);
         QFETCH(double, elapsed);
         QFETCH(double, fraction);
         QFETCH(double, expected);
-        const auto r = estimateRemaining(elapsed, fraction);
+        blockscope::RemainingTime t;
+        t.update(firstAt / 2, 0.0); // no progress yet: not the start of the rate
+        QVERIFY(!t.estimate(firstAt / 2));
+        if (firstFraction > 0)
+            t.update(firstAt, firstFraction);
+        t.update(elapsed, fraction);
+        const auto r = t.estimate(elapsed);
         if (expected < 0) {
             QVERIFY(!r);
         } else {

@@ -2,7 +2,10 @@
 // ask for what-if toggles (sublayer, or the whole block with a right click, Shift or the label).
 #include "layermap.h"
 
+#include <QApplication>
+#include <QScrollArea>
 #include <QSignalSpy>
+#include <QWheelEvent>
 #include <QTest>
 
 #include <cmath>
@@ -154,6 +157,43 @@ private Q_SLOTS:
         map.setData(LayerMapData::dense(0));
         QVERIFY(!map.grab().isNull());
         QCOMPARE(map.mapGeometry().hitTest(QPoint(100, 100)).part, LayerMapGeometry::Hit::Part::None);
+    }
+
+    // 80 blocks in a scroll area: Ctrl+wheel makes the rows taller (the map scrolls further), a
+    // plain wheel is left to the scroll area, and the zoom stays between the row heights' bounds.
+    void zoomsRowsInAScrollArea()
+    {
+        QScrollArea area;
+        area.setWidgetResizable(true);
+        auto *map = new LayerMap;
+        map->setData(LayerMapData::dense(80));
+        area.setWidget(map);
+        area.resize(400, 500);
+        area.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&area));
+        const int before = map->height();
+        QCOMPARE(map->mapGeometry().rowHeight(), LayerMapGeometry::minRowHeight);
+        auto wheel = [&](int delta, Qt::KeyboardModifiers modifiers) {
+            QWheelEvent e(QPointF(50, 50), map->mapToGlobal(QPointF(50, 50)), QPoint(), QPoint(0, delta), Qt::NoButton,
+                modifiers, Qt::NoScrollPhase, false);
+            QApplication::sendEvent(map, &e);
+            QApplication::processEvents();
+        };
+        wheel(120, Qt::NoModifier);
+        QCOMPARE(map->zoom(), 1.0);
+        wheel(120, Qt::ControlModifier);
+        wheel(120, Qt::ControlModifier);
+        QCOMPARE(map->zoom(), 1.5625);
+        QTRY_VERIFY(map->height() > before);
+        QCOMPARE(map->mapGeometry().rowHeight(), 22); // 14 x 1.5625, rounded
+        for (int i = 0; i < 10; ++i)
+            wheel(120, Qt::ControlModifier);
+        QCOMPARE(map->zoom(), LayerMap::maxZoom());
+        QTRY_COMPARE(map->mapGeometry().rowHeight(), LayerMapGeometry::maxRowHeight);
+        for (int i = 0; i < 10; ++i)
+            wheel(-120, Qt::ControlModifier);
+        QCOMPARE(map->zoom(), 1.0);
+        QTRY_COMPARE(map->height(), before);
     }
 };
 

@@ -145,11 +145,28 @@ private Q_SLOTS:
                 nameAtFirstStep = page.chart()->runName(page.chartRun(0));
             }
         });
+        // Candidate by candidate, before the step ends, the layer map shows the step in flight: the
+        // scores so far and a title that says so.
+        QList<int> scoredCells;
+        QStringList titles;
+        connect(&page, &PruningPage::candidateShown, &page, [&](int, int step, int scored) {
+            QCOMPARE(step, 0);
+            const LayerMapData &d = page.layerMap()->data();
+            int cells = 0;
+            for (int l = 0; l < d.layers; ++l)
+                cells += !std::isnan(d.attnScore[static_cast<std::size_t>(l)]);
+            QCOMPARE(cells, scored);
+            scoredCells << cells;
+            titles << d.title;
+        });
         QTest::mouseClick(page.runButton(), Qt::LeftButton);
         QVERIFY(page.isRunning());
         QVERIFY(page.cancelButton()->isEnabled());
         QCOMPARE(page.runCount(), 1);
         QVERIFY(ended.wait(180000));
+        QVERIFY2(scoredCells.size() >= 2, qPrintable(QString::number(scoredCells.size())));
+        QCOMPARE(scoredCells.front(), 1);
+        QVERIFY2(titles.front().contains(QStringLiteral("step 1 in progress, 1 scored")), qPrintable(titles.front()));
         QCOMPARE(pointsAtFirstStep, 2);
         QCOMPARE(nameAtFirstStep, QStringLiteral("run-0001 sleb"));
         QCOMPARE(ended.at(0).at(1).toString(), QStringLiteral("complete"));
