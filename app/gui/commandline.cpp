@@ -8,7 +8,7 @@
 namespace blockscope::gui {
 
 namespace {
-// "sleb,target=1,calib=2,eval=4,text=t.txt,out=x.h5" into `start`; returns the error, or empty.
+// "sleb,target=1,calib=2,eval=4,text=t.txt,out=x.h5,shot=5" into `start`; returns the error, or empty.
 QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
 {
     const QStringList items = spec.split(QLatin1Char(','), Qt::SkipEmptyParts);
@@ -36,11 +36,14 @@ QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
             start.text = value;
         } else if (ok && key == QLatin1String("out")) {
             start.out = value;
+        } else if (ok && key == QLatin1String("shot")) {
+            start.shotAtCandidate = value.toInt(&ok);
+            ok = ok && start.shotAtCandidate > 0;
         } else {
             ok = false;
         }
         if (!ok)
-            return QStringLiteral("--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE or out=FILE")
+            return QStringLiteral("--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE, out=FILE or shot=N (> 0)")
                 .arg(item);
     }
     return {};
@@ -103,7 +106,7 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     sweep.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption prune(QStringLiteral("prune"),
         QStringLiteral(
-            "Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE]."),
+            "Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE][,shot=N]; shot=N takes the screenshot once N candidates are scored."),
         QStringLiteral("spec"));
     prune.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption computePpa(

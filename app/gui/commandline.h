@@ -34,6 +34,7 @@ struct GuiOptions
         int evaluationWindows = 0;
         QString text;
         QString out;
+        int shotAtCandidate = 0; // a screenshot once this many candidates are scored (mid-step); 0: at the end
     } prune;
     bool computePpa = false; // hidden: Compute PPA for the PPA page's first run once it is read
     QString error; // set when the arguments are unusable; the caller prints it and exits

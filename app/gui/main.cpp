@@ -17,6 +17,8 @@
 #include <QTabWidget>
 #include <QTimer>
 
+#include <memory>
+
 #include <cstdio>
 
 // Q_INIT_RESOURCE must be called outside any namespace; the icons live in the static GUI library.
@@ -35,8 +37,27 @@ void startSearchAtOpen(blockscope::gui::MainWindow &window, const blockscope::gu
     PruningPage *page = window.pruningPage();
     if (taker) {
         taker->expect();
-        QObject::connect(
-            page, &PruningPage::runEnded, taker, &blockscope::gui::ScreenshotTaker::arrived, Qt::SingleShotConnection);
+        if (start.shotAtCandidate > 0) {
+            // Mid-step: the shot once that many candidates are scored, however many steps that spans.
+            auto scored = std::make_shared<int>(0);
+            auto done = std::make_shared<bool>(false);
+            QObject::connect(page, &PruningPage::candidateShown, taker,
+                [taker, scored, done, want = start.shotAtCandidate](int, int, int) {
+                    if (!*done && ++*scored == want) {
+                        *done = true;
+                        taker->arrived();
+                    }
+                });
+            QObject::connect(page, &PruningPage::runEnded, taker, [taker, done](int, const QString &) {
+                if (!*done) {
+                    *done = true;
+                    taker->arrived();
+                }
+            });
+        } else {
+            QObject::connect(page, &PruningPage::runEnded, taker, &blockscope::gui::ScreenshotTaker::arrived,
+                Qt::SingleShotConnection);
+        }
     }
     QObject::connect(
         &window, &blockscope::gui::MainWindow::modelOpened, page,

@@ -56,13 +56,16 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     const DecoderOptions decoderOptions = decoderOptionsFor(req.device, req.dtype);
 
     PruneOptions options = req.options;
+    // The protocol's own budget when the user gave none (0 from it: every window of the text).
     if (options.calibrationWindows == 0)
-        options.calibrationWindows = PruneOptions::tinyTsDefaults(options.method).calibrationWindows;
+        options.calibrationWindows = PruneOptions::calibrationBudget(options.method, req.protocol, protocol.context);
 
     job.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
     const WindowSet calibration
         = windowsForText(req.calibrationPath, *tokenizer, protocol, TextPool::Calibration, options.calibrationWindows);
+    if (options.calibrationWindows == 0)
+        options.calibrationWindows = static_cast<int>(calibration.windows.size());
     WindowSet evaluation;
     if (options.evaluateSteps)
         evaluation = windowsForText(req.evaluationPath.empty() ? req.calibrationPath : req.evaluationPath, *tokenizer,

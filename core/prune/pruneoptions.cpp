@@ -243,6 +243,28 @@ PruneOptions PruneOptions::tinyTsDefaults(PruneMethod method)
     return o;
 }
 
+int PruneOptions::calibrationBudget(PruneMethod method, const std::string &protocol, std::int64_t context)
+{
+    if (protocol == "sleb" && method == PruneMethod::Sleb)
+        return 128;
+    if (protocol == "finercut" && method == PruneMethod::FinerCut)
+        return 10;
+    if (protocol == "evopress" && method == PruneMethod::EvoPress)
+        return static_cast<int>((131072 + std::max<std::int64_t>(context, 1) - 1) / std::max<std::int64_t>(context, 1));
+    if (protocol == "tiny-ts" || protocol == "sliding")
+        return tinyTsDefaults(method).calibrationWindows;
+    if (method == PruneMethod::ShortGpt || method == PruneMethod::Angular)
+        return 0;
+    // Another method's preset (SLEB under the evopress protocol, say): that preset's own budget.
+    if (protocol == "sleb")
+        return 128;
+    if (protocol == "finercut")
+        return 10;
+    if (protocol == "evopress")
+        return calibrationBudget(PruneMethod::EvoPress, protocol, context);
+    return tinyTsDefaults(method).calibrationWindows;
+}
+
 int PruneOptions::targetCount(int layers) const
 {
     if (!std::isfinite(target) || target < 0)

@@ -67,6 +67,12 @@ struct PruneOptions
     static PruneOptions fromJson(const nlohmann::json &j);
     // Defaults of the tiny-ts budgets (§2) for a method: calibration windows, EvoPress token budgets.
     static PruneOptions tinyTsDefaults(PruneMethod method);
+    // Calibration windows of length `context` a method uses under a protocol preset when the user
+    // gives none (0: every window of the calibration text): tiny-ts its budgets (§2); sleb the 128
+    // windows of the SLEB paper; finercut 10 windows (the official 10 x 256); evopress 2^17 tokens
+    // (the depth script's); ShortGPT and angular, outside tiny-ts, every window. `sliding` is an
+    // evaluation protocol: it takes the tiny-ts budgets.
+    static int calibrationBudget(PruneMethod method, const std::string &protocol, std::int64_t context);
     // Checks the options against a model of `layers` blocks and `calibrationTokens` tokens of
     // calibration; throws UsageError naming the option at fault.
     void validate(int layers, std::int64_t calibrationTokens) const;

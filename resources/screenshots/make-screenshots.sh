@@ -85,6 +85,10 @@ if [ -f "$smol" ] && [ -n "${SMOLLM2_EXPERIMENT:-}" ]; then
     rm -f "$scratch/smollm2-app.h5"
     run "$smol" --page pruning --prune "sleb,target=1,calib=2,eval=4,out=$scratch/smollm2-app.h5" \
         --size 1800x1050 --screenshot "$here/smollm2-app-sleb.png"
+    # The same search caught mid-step: the layer map fills in as each candidate is scored.
+    rm -f "$scratch/smollm2-live.h5" "$scratch/smollm2-live.h5.journal"
+    run "$smol" --page pruning --prune "sleb,target=2,calib=2,eval=4,out=$scratch/smollm2-live.h5,shot=40" \
+        --size 1800x1050 --screenshot "$here/smollm2-app-sleb-live.png"
     run "$smol" --experiment "$scratch/smollm2-app.h5" --page ppa --compute-ppa \
         --size 1800x1050 --screenshot "$here/smollm2-app-ppa.png"
     if [ -f "${SMOLLM2_GATES:-}" ]; then

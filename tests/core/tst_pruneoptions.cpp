@@ -234,6 +234,33 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(UsageError, PruneOptions::fromJson(nlohmann::json::array()));
     }
 
+    // Each protocol's calibration budget (pruning.md §2) rather than tiny-ts's for all of them.
+    void calibrationBudgets_data()
+    {
+        QTest::addColumn<PruneMethod>("method");
+        QTest::addColumn<QString>("protocol");
+        QTest::addColumn<qint64>("context");
+        QTest::addColumn<int>("windows");
+        QTest::newRow("sleb, tiny-ts") << PruneMethod::Sleb << "tiny-ts" << qint64(512) << 16;
+        QTest::newRow("sleb, sleb") << PruneMethod::Sleb << "sleb" << qint64(2048) << 128;
+        QTest::newRow("finercut, finercut") << PruneMethod::FinerCut << "finercut" << qint64(256) << 10;
+        QTest::newRow("evopress, evopress at 8192") << PruneMethod::EvoPress << "evopress" << qint64(8192) << 16;
+        QTest::newRow("evopress, evopress at 3000") << PruneMethod::EvoPress << "evopress" << qint64(3000) << 44;
+        QTest::newRow("evopress, tiny-ts") << PruneMethod::EvoPress << "tiny-ts" << qint64(512) << 64;
+        QTest::newRow("shortgpt, sleb: every window") << PruneMethod::ShortGpt << "sleb" << qint64(2048) << 0;
+        QTest::newRow("shortgpt, tiny-ts") << PruneMethod::ShortGpt << "tiny-ts" << qint64(512) << 64;
+        QTest::newRow("sleb, sliding") << PruneMethod::Sleb << "sliding" << qint64(512) << 16;
+        QTest::newRow("sleb, evopress") << PruneMethod::Sleb << "evopress" << qint64(4096) << 32;
+    }
+    void calibrationBudgets()
+    {
+        QFETCH(PruneMethod, method);
+        QFETCH(QString, protocol);
+        QFETCH(qint64, context);
+        QFETCH(int, windows);
+        QCOMPARE(PruneOptions::calibrationBudget(method, protocol.toStdString(), context), windows);
+    }
+
     void tinyTsDefaults_data()
     {
         QTest::addColumn<PruneMethod>("method");

@@ -21,7 +21,7 @@ import sys
 import time
 
 METHODS = {
-    "sleb": ["--method", "sleb", "--target", "3", "--calib-windows", "160"],
+    "sleb": ["--method", "sleb", "--target", "3", "--calib-windows", "160", "--naive"],
     "finercut": ["--method", "finercut", "--target", "6", "--calib-windows", "40"],
     "evopress": ["--method", "evopress", "--target", "2", "--generations", "24", "--calib-windows", "64"],
 }
