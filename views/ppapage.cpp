@@ -202,6 +202,7 @@ QWidget *PpaPage::createToolbar()
     m_quality->setObjectName(QStringLiteral("ppaQuality"));
     m_quality->addItem(tr("Perplexity"), static_cast<int>(PpaQuality::Perplexity));
     m_quality->addItem(tr("KL to dense"), static_cast<int>(PpaQuality::KlToDense));
+    m_quality->addItem(tr("Search score"), static_cast<int>(PpaQuality::SearchScore));
     connect(m_quality, &QComboBox::currentIndexChanged, this,
         [this] { m_chart->setQuality(static_cast<PpaQuality>(m_quality->currentData().toInt())); });
     m_axis->setObjectName(QStringLiteral("ppaAxis"));

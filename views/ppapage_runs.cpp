@@ -118,7 +118,12 @@ void PpaPage::showExperiment(const QString &path, const Experiment &experiment, 
         s.id = QString::fromStdString(run.info.id);
         s.name = RunSummary::of(run.info, run.steps).seriesName();
         s.info = run.info;
-        add(std::move(s), run.ppa);
+        std::vector<ppa::PpaPoint> points = run.ppa;
+        for (ppa::PpaPoint &p : points)
+            for (const TraceStep &step : run.steps)
+                if (p.step >= 0 && step.index == p.step)
+                    p.searchScore = step.chosenScore;
+        add(std::move(s), std::move(points));
     }
     for (const SweepRecord &sweep : experiment.sweeps) {
         Source s;

@@ -166,6 +166,7 @@ double PpaPointModel::value(int row, int column) const
     switch (column) {
     case Perplexity: return p.perplexity;
     case KlToDense: return p.klToDense;
+    case SearchScore: return p.searchScore;
     case ParamsKept: return static_cast<double>(p.costs.paramsKept);
     case StoredMegabytes: return p.costs.storedBytes > 0 ? p.costs.storedBytes / 1e6 : NaN;
     case PrefillMeasured:
@@ -209,7 +210,12 @@ int PpaPointModel::modelledColumn(PpaAxis axis)
 
 int PpaPointModel::qualityColumn(PpaQuality quality)
 {
-    return quality == PpaQuality::Perplexity ? Perplexity : KlToDense;
+    switch (quality) {
+    case PpaQuality::Perplexity: return Perplexity;
+    case PpaQuality::KlToDense: return KlToDense;
+    case PpaQuality::SearchScore: return SearchScore;
+    }
+    return Perplexity;
 }
 
 bool PpaPointModel::minimise(PpaAxis axis)
@@ -236,7 +242,12 @@ QString PpaPointModel::axisName(PpaAxis axis)
 
 QString PpaPointModel::qualityName(PpaQuality quality)
 {
-    return quality == PpaQuality::Perplexity ? tr("Perplexity") : tr("KL to dense");
+    switch (quality) {
+    case PpaQuality::Perplexity: return tr("Perplexity");
+    case PpaQuality::KlToDense: return tr("KL to dense");
+    case PpaQuality::SearchScore: return tr("Search score (calibration)");
+    }
+    return {};
 }
 
 int PpaPointModel::rowCount(const QModelIndex &parent) const
@@ -380,6 +391,9 @@ QVariant PpaPointModel::headerData(int section, Qt::Orientation orientation, int
         switch (section) {
         case Perplexity:
         case KlToDense: return tr("Measured: evaluated with the run's protocol");
+        case SearchScore:
+            return tr("Measured on the calibration windows: the search's own score of the step's choice "
+                      "(SLEB: NLL sum; FinerCut: divergence to dense; EvoPress: fitness)");
         case ParamsKept:
         case StoredMegabytes: return tr("Modelled: counted by the cost model from the checkpoint and the mask");
         case PeakMemory:
@@ -402,6 +416,7 @@ QVariant PpaPointModel::headerData(int section, Qt::Orientation orientation, int
     case Mask: return tr("Removed");
     case Perplexity: return two(tr("PPL"), measured);
     case KlToDense: return two(tr("KL"), measured);
+    case SearchScore: return two(tr("Search score"), tr("calibration"));
     case ParamsKept: return two(tr("Params"), tr("modelled"));
     case StoredMegabytes: return two(tr("MB stored"), tr("modelled"));
     case PrefillMeasured: return two(tr("Prefill tok/s"), measured);

@@ -11,7 +11,9 @@ namespace blockscope::views {
 // What the PPA chart puts on its x axis (../shared/specs/ppa.md, "The three axes").
 enum class PpaAxis { PrefillThroughput, DecodeLatency, StoredSize, PrefillEnergy, DecodeEnergy };
 // What it puts on its y axis: the configuration's quality.
-enum class PpaQuality { Perplexity, KlToDense };
+// The search score is the method's own (calibration) score of each step's choice: what a run
+// searched without per-step evaluation still has.
+enum class PpaQuality { Perplexity, KlToDense, SearchScore };
 
 // The PPA points of one run (or sweep), one row per configuration in step order (dense first):
 // what the PPA page's table shows, what the PPA chart maps into its series and what the data
@@ -42,6 +44,7 @@ public:
         ParamsKept, // modelled (cost model)
         StoredMegabytes, // modelled: kept weights in the checkpoint's dtypes
         PeakMemory, // MB; measured or modelled: each cell says which
+        SearchScore, // the search's own score of the step's choice (calibration), from the trace
         ColumnCount
     };
     // The number behind a cell (double, NaN when there is none); the same role number as the

@@ -39,6 +39,7 @@ void startSearchAtOpen(blockscope::gui::MainWindow &window, const blockscope::gu
         taker->expect();
         if (start.shotAtCandidate > 0) {
             // Mid-step: the shot once that many candidates are scored, however many steps that spans.
+            taker->setWhileJobsRun(true);
             auto scored = std::make_shared<int>(0);
             auto done = std::make_shared<bool>(false);
             QObject::connect(page, &PruningPage::candidateShown, taker,

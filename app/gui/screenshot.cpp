@@ -49,7 +49,7 @@ void ScreenshotTaker::capture()
         return;
     // Background jobs still running (a what-if being prepared, say) would show half-done; the
     // shot waits for the runner to go idle.
-    if (m_window->jobRunner()->runningCount() > 0) {
+    if (!m_whileJobsRun && m_window->jobRunner()->runningCount() > 0) {
         connect(
             m_window->jobRunner(), &views::JobRunner::idle, this,
             [this] { QTimer::singleShot(settleMs, this, &ScreenshotTaker::capture); }, Qt::SingleShotConnection);

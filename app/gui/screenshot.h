@@ -20,6 +20,8 @@ public:
     // One more thing to wait for; arrived() says it has happened (or failed: the shot shows it).
     void expect() { ++m_pending; }
     void arrived();
+    // Take the shot while jobs run (a search caught mid-step) instead of waiting for them to end.
+    void setWhileJobsRun(bool on) { m_whileJobsRun = on; }
 
 private:
     void capture();
@@ -29,6 +31,7 @@ private:
     QString m_select;
     bool m_started = false;
     bool m_modelDone = false;
+    bool m_whileJobsRun = false;
     int m_pending = 1; // the model
 };
 

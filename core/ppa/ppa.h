@@ -176,6 +176,9 @@ struct PpaPoint
     double attentionDensity = 1.0;
     double perplexity = NaN;
     double klToDense = NaN;
+    // The search's own score of the step's choice (SLEB's NLL sum, FinerCut's divergence, EvoPress's
+    // fitness), filled from the trace where the points are shown; not stored with the points.
+    double searchScore = NaN;
     std::string protocol; // one line
     CostModel costs;
     std::optional<Measurement> measured;

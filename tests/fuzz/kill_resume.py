@@ -4,6 +4,7 @@ then checks that the experiment file opened after every kill and that the finish
 uninterrupted one (issue: nothing lost mid-step).
 
     tests/fuzz/kill_resume.py BUILD_DIR MODEL TEXT [--kills 50] [--seed 1] [--work DIR]
+                              [--methods sleb,finercut,evopress] [--real]
 
 For each method (SLEB, FinerCut, EvoPress) it runs the search once without interruption, then
 again with `--resume` after each kill until it finishes. A kill lands uniformly in 20-100% of the
@@ -24,6 +25,15 @@ METHODS = {
     "sleb": ["--method", "sleb", "--target", "3", "--calib-windows", "160", "--naive"],
     "finercut": ["--method", "finercut", "--target", "6", "--calib-windows", "40"],
     "evopress": ["--method", "evopress", "--target", "2", "--generations", "24", "--calib-windows", "64"],
+}
+
+
+# A real model (SmolLM2-135M: 30 blocks, 49,152-token vocabulary): a few candidates a second.
+REAL = {
+    "sleb": ["--method", "sleb", "--target", "2", "--calib-windows", "2"],
+    "finercut": ["--method", "finercut", "--target", "2", "--calib-windows", "2"],
+    "evopress": ["--method", "evopress", "--target", "1", "--generations", "3", "--calib-windows", "8",
+                 "--offspring", "8"],
 }
 
 
@@ -87,6 +97,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--work", default="/tmp/blockscope-kill-resume")
     ap.add_argument("--methods", default="sleb,finercut,evopress")
+    ap.add_argument("--real", action="store_true", help="budgets for a real model such as SmolLM2-135M")
     args = ap.parse_args()
     cli = os.path.join(args.build, "app", "blockscope-cli")
     os.makedirs(args.work, exist_ok=True)
@@ -96,7 +107,8 @@ def main():
     failures = 0
     summary = []
     for method, kills in zip(methods, per_method):
-        base = [cli, "prune", args.model, "--calib", args.text, "--no-eval", "--quiet"] + METHODS[method]
+        base = [cli, "prune", args.model, "--calib", args.text, "--no-eval", "--quiet"] + (
+            REAL if args.real else METHODS)[method]
         whole_path = os.path.join(args.work, f"{method}-whole.h5")
         killed_path = os.path.join(args.work, f"{method}-killed.h5")
         for p in (whole_path, killed_path):

@@ -296,6 +296,30 @@ private Q_SLOTS:
         QCOMPARE(chart.seriesPoints(0, Source::Measured).size(), 3);
     }
 
+    // A run searched without per-step evaluation: no perplexity, no KL. The chart says so rather
+    // than drawing empty axes, and plots the search's own score when asked.
+    void runWithoutEvaluation()
+    {
+        auto run = test::syntheticRun(true, true);
+        for (std::size_t i = 0; i < run.size(); ++i) {
+            run[i].perplexity = run[i].klToDense = ppa::NaN;
+            if (run[i].step >= 0)
+                run[i].searchScore = 100.0 + static_cast<double>(i);
+        }
+        PpaPointModel points;
+        points.setPoints(run);
+        PpaChart chart;
+        chart.addRun(&points, QStringLiteral("run"));
+        QTRY_VERIFY2(chart.title().contains(QStringLiteral("without per-step evaluation")), qPrintable(chart.title()));
+        QCOMPARE(chart.seriesPoints(0, Source::Measured).size(), 0);
+        chart.setQuality(PpaQuality::SearchScore);
+        QTRY_COMPARE(chart.seriesPoints(0, Source::Measured),
+            expectedPoints(points, PpaPointModel::PrefillMeasured, PpaPointModel::SearchScore));
+        QVERIFY(!chart.seriesPoints(0, Source::Measured).isEmpty());
+        QCOMPARE(chart.yAxisTitle(), QStringLiteral("Search score (calibration) (measured)"));
+        QVERIFY2(!chart.title().contains(QStringLiteral("No ")), qPrintable(chart.title()));
+    }
+
     void clearsRuns()
     {
         PpaPointModel points;

@@ -388,6 +388,19 @@ void PpaChart::refresh()
         how = modelledName;
     else
         how = tr("no points");
+    // Points without the chosen quality (a run searched without per-step evaluation has no
+    // perplexity or KL): say so instead of drawing empty axes.
+    int rows = 0, withQuality = 0;
+    for (const Run &r : m_runs)
+        for (int row = 0; row < r.points->rowCount(); ++row) {
+            ++rows;
+            withQuality += std::isfinite(r.points->value(row, PpaPointModel::qualityColumn(m_quality)));
+        }
+    if (rows > 0 && withQuality == 0)
+        m_chart->setTitle(m_quality == PpaQuality::SearchScore
+                ? tr("No search scores to plot: these points have no step of a search")
+                : tr("No %1 to plot: the runs were searched without per-step evaluation; choose Search score")
+                      .arg(qualityName.toLower()));
     // A datacentre roofline next to a laptop measurement spans decades: a log axis then.
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (int run = 0; run < runCount(); ++run)
@@ -402,10 +415,12 @@ void PpaChart::refresh()
         m_xLog = xLog;
         attachAxes();
     }
-    // Whole numbers (50000) read better than 5e+04 on an axis of throughputs.
-    const QString xFormat = lo >= 10 || hi >= 1e4 ? QStringLiteral("%.0f") : QStringLiteral("%.4g");
+    // Whole numbers (50000) read better than 5e+04 on an axis of throughputs; an empty axis (0 to 1)
+    // needs decimals, or its ticks repeat.
+    const bool empty = !(lo <= hi);
+    const QString xFormat = !empty && (lo >= 10 || hi >= 1e4) ? QStringLiteral("%.0f") : QStringLiteral("%.4g");
     if (auto *logAxis = qobject_cast<QLogValueAxis *>(m_chart->axes(Qt::Horizontal).value(0)))
-        logAxis->setLabelFormat(lo >= 10 ? xFormat : QStringLiteral("%.3g"));
+        logAxis->setLabelFormat(!empty && lo >= 10 ? xFormat : QStringLiteral("%.3g"));
     else if (auto *linear = qobject_cast<QValueAxis *>(m_chart->axes(Qt::Horizontal).value(0)))
         linear->setLabelFormat(xFormat);
     const auto hAxes = m_chart->axes(Qt::Horizontal);
