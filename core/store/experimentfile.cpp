@@ -719,16 +719,26 @@ struct RunHead
     int steps = 0;
 };
 
-RunHead runHead(const std::string &path, const std::string &runId)
+// Opens an existing experiment file read-only: UsageError when there is none, FormatError when
+// HDF5 cannot open it.
+h5::File openForReading(const std::string &path)
 {
     std::error_code ec;
     if (!fs::exists(path, ec))
         throw UsageError(path + ": no such experiment file");
+    if (!fs::is_regular_file(path, ec))
+        throw UsageError(path + ": not a file");
     const h5::PropertyList fapl = fileAccess(path);
-    const h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+    h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
     if (!file.valid())
         throw FormatError(path, FormatError::NoOffset, "",
             "not a Blockscope experiment file (HDF5 cannot open it: " + h5::lastError() + ")");
+    return file;
+}
+
+RunHead runHead(const std::string &path, const std::string &runId)
+{
+    const h5::File file = openForReading(path);
     Location root{&path, file.get(), "/"};
     checkRoot(root);
     const h5::Group runsGroup = root.openGroup("runs");
@@ -755,19 +765,10 @@ Experiment ExperimentFile::read(const std::string &path)
 {
     const std::lock_guard lock(ioMutex());
     quietHdf5();
-    std::error_code ec;
-    if (!fs::exists(path, ec))
-        throw UsageError(path + ": no such experiment file");
-    if (!fs::is_regular_file(path, ec))
-        throw UsageError(path + ": not a file");
     // The journal first: a fold that lands between the two reads then only repeats steps, which
     // the merge skips (read the other way round, it could hide them).
     const journal::Contents pending = journal::read(path);
-    const h5::PropertyList fapl = fileAccess(path);
-    const h5::File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
-    if (!file.valid())
-        throw FormatError(path, FormatError::NoOffset, "",
-            "not a Blockscope experiment file (HDF5 cannot open it: " + h5::lastError() + ")");
+    const h5::File file = openForReading(path);
     Location root{&path, file.get(), "/"};
     Experiment e;
     e.formatVersion = checkRoot(root);
