@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <algorithm>
+#include <atomic>
 #include <c10/core/GradMode.h>
 #include <cmath>
 #include <map>
@@ -250,6 +251,49 @@ double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstT
     return den > 0 ? num / den : 0.0;
 }
 
+namespace {
+
+// Positions per slice of the LM head when an NLL score is taken from the final hidden states: a
+// slice's logits and log-probabilities stay within about this many bytes, whatever the vocabulary.
+std::atomic<double> nllSliceBytes{128.0 * 1024 * 1024};
+
+// The NLL scores (SLEB's Σ_w T·mean NLL, the mean NLL) from the final hidden states, without ever
+// holding the [B, T, V] logits: the LM head, log-softmax and the targets' log-probabilities run a
+// slice of positions at a time, and only each window's NLL sum (float64) is kept.
+void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tokens, std::int64_t firstTarget,
+    const at::Tensor &hidden, double &num, double &den)
+{
+    const std::int64_t B = hidden.size(0), T = hidden.size(1);
+    const std::int64_t V = decoder.architecture().vocab;
+    const auto slice = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(nllSliceBytes.load() / (2.0 * 4.0 * static_cast<double>(B) * std::max<std::int64_t>(V, 1))));
+    at::Tensor sums = at::zeros({B}, hidden.options().dtype(at::kDouble));
+    const at::Tensor targetsAll = tokens.to(hidden.device());
+    // Logits at position t predict token t + 1: positions firstTarget - 1 .. T - 2.
+    for (std::int64_t t0 = firstTarget - 1; t0 < T - 1; t0 += slice) {
+        const std::int64_t len = std::min(slice, T - 1 - t0);
+        const at::Tensor lp = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);
+        const at::Tensor targets = targetsAll.narrow(1, t0 + 1, len);
+        sums -= lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1);
+    }
+    const std::int64_t predicted = T - firstTarget;
+    if (kind == ScoreKind::NllSumSleb) {
+        // Each window's mean NLL times T (not T-1), as SLEB's official code does.
+        num += (sums / static_cast<double>(predicted) * static_cast<double>(T)).sum().item<double>();
+        den = 1;
+    } else {
+        num += sums.sum().item<double>();
+        den += static_cast<double>(B * predicted);
+    }
+}
+
+} // namespace
+
+void CalibrationScorer::setNllSliceBytes(double bytes)
+{
+    nllSliceBytes = bytes;
+}
+
 double CalibrationScorer::score(const UnitMask &candidate, bool capture)
 {
     c10::NoGradGuard noGrad;
@@ -272,7 +316,10 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
         } else {
             h = runFrom(c, m_decoder.embed(c.tokens), 0, candidate, nullptr);
         }
-        accumulateScore(m_kind, c.tokens, c.firstTarget, c.reference, m_decoder.logits(h), num, den);
+        if (m_kind == ScoreKind::NllSumSleb || m_kind == ScoreKind::MeanNll)
+            accumulateNll(m_kind, m_decoder, c.tokens, c.firstTarget, h, num, den);
+        else
+            accumulateScore(m_kind, c.tokens, c.firstTarget, c.reference, m_decoder.logits(h), num, den);
     }
     m_last = candidate;
     m_lastFrom = start;

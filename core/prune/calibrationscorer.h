@@ -90,6 +90,10 @@ public:
     std::int64_t tokens() const { return m_tokens; }
     std::int64_t totalTokens() const { return m_totalTokens; }
 
+    // The NLL scores run the LM head a slice of positions at a time so that a slice's logits stay
+    // within this many bytes (128 MiB unless set; tests make it small to cut many slices).
+    static void setNllSliceBytes(double bytes);
+
     // First sublayer boundary at which two masks differ (2L when they are equal).
     static int firstDifference(const UnitMask &a, const UnitMask &b);
 

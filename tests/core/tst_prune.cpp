@@ -237,6 +237,34 @@ private Q_SLOTS:
         QCOMPARE(int(r.steps[0].candidates.size()), 4);
     }
 
+    // The NLL scores never hold [B, T, V]: the LM head runs a slice of positions at a time. One
+    // position per slice gives the same choices and scores (to rounding) as one slice for all.
+    void nllScoresInSlices_data()
+    {
+        QTest::addColumn<int>("method");
+        QTest::addRow("sleb") << int(PruneMethod::Sleb);
+        QTest::addRow("evopress, ppl fitness") << int(PruneMethod::EvoPress);
+    }
+    void nllScoresInSlices()
+    {
+        QFETCH(int, method);
+        auto d = tinyDecoder(6, 31);
+        const WindowSet calib = randomWindows(4, 20, 32);
+        PruneOptions o = options(PruneMethod(method), 2);
+        o.evoFitness = "ppl";
+        o.initialTokens = 32;
+        o.stageTokens = {32, 64};
+        o.offspring = 6;
+        o.generations = 3;
+        const auto whole = search(*d, calib, o);
+        CalibrationScorer::setNllSliceBytes(1); // one position per slice
+        const auto sliced = search(*d, calib, o);
+        CalibrationScorer::setNllSliceBytes(128.0 * 1024 * 1024);
+        compareTraces(whole.steps, sliced.steps, false);
+        for (std::size_t i = 0; i < whole.steps.size(); ++i)
+            QVERIFY(relClose(whole.steps[i].chosenScore, sliced.steps[i].chosenScore, 1e-6));
+    }
+
     // §11.10 and §11.16: SLEB and FinerCut traces against naive references written here.
     void greedyMatchesNaiveReference_data()
     {
