@@ -71,6 +71,8 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         evaluation = windowsForText(req.evaluationPath.empty() ? req.calibrationPath : req.evaluationPath, *tokenizer,
             protocol, TextPool::Evaluation, req.evaluationWindows);
     job.checkpoint();
+    // Options that cannot run on this model are refused before a run is added to the file.
+    checkSearchOptions(options, static_cast<int>(a.layers), calibration);
 
     PruneJobReport report;
     report.calibration = calibration.protocol;

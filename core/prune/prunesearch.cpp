@@ -175,9 +175,7 @@ void SearchContext::emit(TraceStep step)
         m_onStep(result.steps.back());
 }
 
-PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
-    const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
-    const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate)
+void checkSearchOptions(const PruneOptions &options, int layers, const WindowSet &calibration)
 {
     std::int64_t calibrationTokens = 0;
     std::size_t used = calibration.windows.size();
@@ -187,7 +185,14 @@ PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration,
         calibrationTokens += static_cast<std::int64_t>(calibration.windows[i].ids.size());
     if (used == 0)
         throw UsageError("no calibration windows: the calibration text is shorter than one window");
-    options.validate(decoder.layers(), calibrationTokens);
+    options.validate(layers, calibrationTokens);
+}
+
+PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
+    const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
+    const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate)
+{
+    checkSearchOptions(options, decoder.layers(), calibration);
     for (const TraceStep &s : resume)
         if (s.mask.layers() != decoder.layers())
             throw UsageError("the steps to resume from are for a model of " + std::to_string(s.mask.layers())

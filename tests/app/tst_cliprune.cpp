@@ -246,9 +246,12 @@ private Q_SLOTS:
         QFETCH(QString, target);
         QFETCH(QString, message);
         const QString out = m_dir.filePath(QStringLiteral("invalid.h5"));
+        QFile::remove(out);
         const auto r = runCli(pruneArgs(method, target, out) << QStringLiteral("--no-eval") << extra);
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(QString::fromUtf8(r.err).contains(message, Qt::CaseInsensitive), r.err.constData());
+        // Refused before a run is added: no file with a "failed" run in it.
+        QVERIFY(!QFileInfo::exists(out));
     }
 };
 
