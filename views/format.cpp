@@ -69,5 +69,4 @@ QString formatDuration(double seconds)
     return QStringLiteral("%1:%2:%3").arg(h).arg(m, 2, 10, QLatin1Char('0')).arg(s, 2, 10, QLatin1Char('0'));
 }
 
-
 } // namespace blockscope::views

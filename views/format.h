@@ -24,5 +24,4 @@ QString formatShape(const std::vector<std::int64_t> &shape);
 // "0.4 s" under ten seconds, "42 s" under a minute, then "3:05" and "1:02:03".
 QString formatDuration(double seconds);
 
-
 } // namespace blockscope::views

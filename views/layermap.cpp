@@ -4,9 +4,9 @@
 
 #include <QEvent>
 #include <QHelpEvent>
+#include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
-#include <QKeyEvent>
 #include <QToolTip>
 #include <QWheelEvent>
 

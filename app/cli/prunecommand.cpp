@@ -51,7 +51,8 @@ void addPruneCommand(CLI::App &app, int &exitCode)
         ->capture_default_str();
     cmd->add_option("--context", r->context, "Context length T (default: the preset's, capped by the model's)");
     cmd->add_option("--calib-windows", r->options.calibrationWindows,
-        "Calibration windows (default: the protocol's budget; tiny-ts: SLEB 16, FinerCut 10, others 64; sleb 128; finercut 10; evopress 2^17 tokens; shortgpt/angular outside tiny-ts: all)");
+        "Calibration windows (default: the protocol's budget; tiny-ts: SLEB 16, FinerCut 10, others 64; sleb 128; "
+        "finercut 10; evopress 2^17 tokens; shortgpt/angular outside tiny-ts: all)");
     cmd->add_option("--seed", r->options.seed, "Seed (EvoPress)")->capture_default_str();
     cmd->add_option("--batch", r->options.batch, "Windows per forward pass (0: all at once)")->capture_default_str();
     cmd->add_flag(

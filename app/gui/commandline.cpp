@@ -43,7 +43,8 @@ QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
             ok = false;
         }
         if (!ok)
-            return QStringLiteral("--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE, out=FILE or shot=N (> 0)")
+            return QStringLiteral(
+                "--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE, out=FILE or shot=N (> 0)")
                 .arg(item);
     }
     return {};
@@ -106,7 +107,8 @@ GuiOptions parseCommandLine(const QStringList &arguments)
     sweep.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption prune(QStringLiteral("prune"),
         QStringLiteral(
-            "Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE][,shot=N]; shot=N takes the screenshot once N candidates are scored."),
+            "Start a search on the pruning page: METHOD[,target=X][,calib=N][,eval=N][,text=FILE][,out=FILE][,shot=N]; "
+            "shot=N takes the screenshot once N candidates are scored."),
         QStringLiteral("spec"));
     prune.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption computePpa(

@@ -265,8 +265,9 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
 {
     const std::int64_t B = hidden.size(0), T = hidden.size(1);
     const std::int64_t V = decoder.architecture().vocab;
-    const auto slice = std::max<std::int64_t>(
-        1, static_cast<std::int64_t>(nllSliceBytes.load() / (2.0 * 4.0 * static_cast<double>(B) * std::max<std::int64_t>(V, 1))));
+    const auto slice = std::max<std::int64_t>(1,
+        static_cast<std::int64_t>(
+            nllSliceBytes.load() / (2.0 * 4.0 * static_cast<double>(B) * std::max<std::int64_t>(V, 1))));
     at::Tensor sums = at::zeros({B}, hidden.options().dtype(at::kDouble));
     const at::Tensor targetsAll = tokens.to(hidden.device());
     // Logits at position t predict token t + 1: positions firstTarget - 1 .. T - 2.

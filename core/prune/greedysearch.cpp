@@ -110,7 +110,9 @@ public:
         , m_steps(steps)
     {
         const Architecture &a = ctx.decoder.architecture();
-        const double hd = a.headDim > 0 ? double(a.headDim) : a.heads > 0 ? double(a.hidden) / a.heads : double(a.hidden);
+        const double hd = a.headDim > 0 ? double(a.headDim)
+            : a.heads > 0               ? double(a.hidden) / a.heads
+                                        : double(a.hidden);
         const double q = a.heads > 0 ? a.heads * hd : double(a.hidden);
         const double kv = a.kvHeads > 0 ? a.kvHeads * hd : q;
         m_attn = double(a.hidden) * (q + 2 * kv) + q * double(a.hidden);

@@ -62,9 +62,9 @@ std::optional<double> SearchContext::recall(int step, int stage, int index, cons
     if (it == m_pending.end())
         return std::nullopt;
     if (it->second.what != what)
-        throw UsageError("cannot resume inside step " + std::to_string(step) + ": its candidate " + std::to_string(index)
-            + (stage ? " of stage " + std::to_string(stage) : std::string()) + " was " + it->second.what
-            + ", the search now has " + what + "; the run was made with other options or data");
+        throw UsageError("cannot resume inside step " + std::to_string(step) + ": its candidate "
+            + std::to_string(index) + (stage ? " of stage " + std::to_string(stage) : std::string()) + " was "
+            + it->second.what + ", the search now has " + what + "; the run was made with other options or data");
     ++m_recalled;
     return it->second.score;
 }

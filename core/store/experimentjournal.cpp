@@ -92,7 +92,7 @@ std::map<std::string, Known> &known()
 // After a read (`records` given) or an append of `appended`: the journal as it is now.
 void remember(const std::string &journal, int fd, const std::vector<Record> *records, const Record *appended)
 {
-    struct stat st{};
+    struct stat st = {};
     const std::lock_guard guard(knownMutex());
     if (::fstat(fd, &st) != 0) {
         known().erase(journal);
@@ -118,7 +118,7 @@ void forget(const std::string &journal)
 
 bool unchanged(const std::string &journal, int fd)
 {
-    struct stat st{};
+    struct stat st = {};
     if (::fstat(fd, &st) != 0)
         return false;
     const std::lock_guard guard(knownMutex());

@@ -70,8 +70,8 @@ std::string holderOf(int fd)
     return text;
 }
 
-// Temporary copies `<name>.tmp-<pid>` (and of the journal, `<name>.journal.tmp-<pid>`) of writers that are gone: with the lock held, no writer of
-// another process is at work, so every copy not of this process is stale.
+// Temporary copies `<name>.tmp-<pid>` (and of the journal, `<name>.journal.tmp-<pid>`) of writers that are gone: with
+// the lock held, no writer of another process is at work, so every copy not of this process is stale.
 void removeStaleCopies(const std::string &path)
 {
     const fs::path file(path);
@@ -82,7 +82,8 @@ void removeStaleCopies(const std::string &path)
     for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename().string();
         const bool isCopy = name.size() > copy.size() && name.compare(0, copy.size(), copy) == 0;
-        const bool isJournalCopy = name.size() > journalCopy.size() && name.compare(0, journalCopy.size(), journalCopy) == 0;
+        const bool isJournalCopy
+            = name.size() > journalCopy.size() && name.compare(0, journalCopy.size(), journalCopy) == 0;
         if (!isCopy && !isJournalCopy)
             continue;
         const std::string &prefix = isCopy ? copy : journalCopy;

@@ -32,8 +32,8 @@ int checkRoot(h5::Location &root);
 std::vector<journal::Record> foldJournal(const h5::Location &root, const journal::Contents &journal);
 
 // Runs `change` on a copy of the file (a new file, with the root attributes and /runs, when
-// `createdBy` is given and there is none), with the journal folded in first, and renames the copy over the original only once HDF5
-// has closed it and the bytes are on disk.
+// `createdBy` is given and there is none), with the journal folded in first, and renames the copy over the original
+// only once HDF5 has closed it and the bytes are on disk.
 void transaction(
     const std::string &path, const std::string *createdBy, const std::function<void(const h5::Location &)> &change);
 

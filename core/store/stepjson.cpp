@@ -95,7 +95,7 @@ double readDouble(const json &v, const std::string &field)
     bad(field, "not a number");
 }
 
-template <typename Int>
+template<typename Int>
 Int readInt(const json &v, const std::string &field)
 {
     if (!v.is_number_integer())

@@ -391,7 +391,8 @@ private Q_SLOTS:
         const std::string p = path.toStdString();
         const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
         ExperimentFile::appendStep(p, id, greedyStep(0, 6));
-        const CandidateRecord a{1, 0, 0, "block 0", 12.5}, b{1, 0, 1, "block 2", std::numeric_limits<double>::infinity()};
+        const CandidateRecord a{1, 0, 0, "block 0", 12.5},
+            b{1, 0, 1, "block 2", std::numeric_limits<double>::infinity()};
         ExperimentFile::appendCandidate(p, id, a);
         ExperimentFile::appendCandidate(p, id, b);
         auto check = [&](const ExperimentRun &r) {
@@ -427,7 +428,8 @@ private Q_SLOTS:
         const QByteArray whole = fileBytes(journal);
         ExperimentFile::appendStep(p, id, s1);
         const QByteArray two = fileBytes(journal);
-        for (const qsizetype cut : {qsizetype(1), qsizetype(17), (two.size() - whole.size()) / 2, two.size() - whole.size() - 1}) {
+        for (const qsizetype cut :
+            {qsizetype(1), qsizetype(17), (two.size() - whole.size()) / 2, two.size() - whole.size() - 1}) {
             writeBytes(journal, two.left(whole.size() + cut));
             const Experiment e = ExperimentFile::read(p);
             QCOMPARE(e.runs.at(0).steps.size(), std::size_t(1));
@@ -465,7 +467,8 @@ private Q_SLOTS:
             h ^= static_cast<unsigned char>(c);
             h *= 1099511628211ull;
         }
-        writeBytes(journal, good.left(start) + QByteArray::number(qulonglong(h), 16).rightJustified(16, '0') + ' ' + payload + '\n');
+        writeBytes(journal,
+            good.left(start) + QByteArray::number(qulonglong(h), 16).rightJustified(16, '0') + ' ' + payload + '\n');
         try {
             ExperimentFile::read(p);
             QFAIL("no exception");
@@ -516,7 +519,7 @@ private Q_SLOTS:
         for (int i = 0; i < 60; ++i)
             ExperimentFile::appendStep(p, big, evoStep(i, 40, i == 0));
         ExperimentFile::setStatus(p, big, "complete");
-        struct stat st{};
+        struct stat st = {};
         QCOMPARE(::stat(p.c_str(), &st), 0);
         const ino_t first = st.st_ino;
         const qint64 fileSize = QFileInfo(path).size();
@@ -534,7 +537,8 @@ private Q_SLOTS:
         QCOMPARE(folds, 1);
         // Not folded while the journal held less than half the file; folded by the append that got there.
         QVERIFY2(2 * journalMax < fileSize && 2 * (journalMax + record) >= fileSize && journalMax >= 64 * 1024,
-            qPrintable(QStringLiteral("folded after %1 journal bytes for a %2-byte file").arg(journalMax).arg(fileSize)));
+            qPrintable(
+                QStringLiteral("folded after %1 journal bytes for a %2-byte file").arg(journalMax).arg(fileSize)));
         QVERIFY(i > 2);
         QCOMPARE(QFileInfo(path + ".journal").exists(), false);
         QCOMPARE(ExperimentFile::read(p).runs.at(0).steps.size(), std::size_t(i));

@@ -614,7 +614,8 @@ private Q_SLOTS:
         JobContext job(stop.get_token());
         bool cancelled = false;
         try {
-            runPruneSearch(*d, calib, nullptr, o, job, [&](const TraceStep &s) { steps.push_back(s); }, {}, {}, {},
+            runPruneSearch(
+                *d, calib, nullptr, o, job, [&](const TraceStep &s) { steps.push_back(s); }, {}, {}, {},
                 [&](const CandidateRecord &c) {
                     scored.push_back(c);
                     if (int(scored.size()) == stopAfter)

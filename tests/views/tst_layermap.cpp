@@ -5,8 +5,8 @@
 #include <QApplication>
 #include <QScrollArea>
 #include <QSignalSpy>
-#include <QWheelEvent>
 #include <QTest>
+#include <QWheelEvent>
 
 #include <cmath>
 
