@@ -284,12 +284,13 @@ PruneRequest PruneForm::request(const QString &modelPath) const
     r.label = m_label->text().trimmed().toStdString();
     r.resume = m_resume->isChecked();
     PruneOptions &o = r.options;
-    o = PruneOptions::tinyTsDefaults(method());
+    // The tiny-ts budgets under tiny-ts; under another protocol the papers' defaults, and its own
+    // calibration budget (0 here: the run resolves it, see PruneOptions::calibrationBudget).
+    o = r.protocol == "tiny-ts" ? PruneOptions::tinyTsDefaults(method()) : PruneOptions();
     o.method = method();
     o.target = m_target->value();
     o.seed = static_cast<std::uint64_t>(m_seed->value());
-    if (m_calibrationWindows->value() > 0)
-        o.calibrationWindows = m_calibrationWindows->value();
+    o.calibrationWindows = m_calibrationWindows->value();
     o.cached = m_cached->isChecked();
     o.evaluateSteps = m_evaluateSteps->isChecked();
     // Only the shown method's options: the others keep their defaults, so the experiment file
@@ -308,6 +309,9 @@ PruneRequest PruneForm::request(const QString &modelPath) const
         o.offspring = m_offspring->value();
         o.generations = m_generations->value();
         o.evoFitness = m_evoFitness->currentText().toStdString();
+        o.teacher = m_teacher->currentText().toStdString();
+        o.teacherTopK = m_teacherTopK->value();
+        o.teacherBudgetMiB = m_teacherBudget->value();
         break;
     case PruneMethod::Angular: o.angularAllTokens = m_angularAllTokens->isChecked(); break;
     case PruneMethod::ShortGpt: break;

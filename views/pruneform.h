@@ -75,7 +75,8 @@ private:
     QComboBox *m_finercutLevel = nullptr, *m_finercutMetric = nullptr;
     QDoubleSpinBox *m_excludeFraction = nullptr;
     QSpinBox *m_offspring = nullptr, *m_generations = nullptr;
-    QComboBox *m_evoFitness = nullptr;
+    QComboBox *m_evoFitness = nullptr, *m_teacher = nullptr;
+    QSpinBox *m_teacherTopK = nullptr, *m_teacherBudget = nullptr;
     QCheckBox *m_angularAllTokens = nullptr;
     QLineEdit *m_text;
     QComboBox *m_protocol;

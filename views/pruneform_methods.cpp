@@ -5,6 +5,7 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QSpinBox>
 
@@ -78,9 +79,40 @@ QWidget *PruneForm::evopressOptions()
     m_evoFitness = new QComboBox(w);
     m_evoFitness->addItems({QStringLiteral("kl"), QStringLiteral("ppl")});
     m_evoFitness->setCurrentText(QString::fromStdString(defaults.evoFitness));
+    m_teacher = new QComboBox(w);
+    m_teacher->addItems({QStringLiteral("float16"), QStringLiteral("bfloat16"), QStringLiteral("float32"),
+        QStringLiteral("top-k")});
+    m_teacher->setCurrentText(QString::fromStdString(defaults.teacher));
+    m_teacher->setToolTip(tr("How the KL fitness keeps the dense model's logits on the host: in a precision, or "
+                             "as the K most likely tokens plus one bucket for the rest (a lower bound of the "
+                             "full KL, for vocabularies too large to keep)"));
+    m_teacherTopK = new QSpinBox(w);
+    m_teacherTopK->setRange(512, 1 << 20);
+    m_teacherTopK->setValue(defaults.teacherTopK);
+    m_teacherTopK->setPrefix(QStringLiteral("K = "));
+    m_teacherBudget = new QSpinBox(w);
+    m_teacherBudget->setRange(1, 1 << 24);
+    m_teacherBudget->setValue(static_cast<int>(defaults.teacherBudgetMiB));
+    m_teacherBudget->setSuffix(QStringLiteral(" MiB"));
+    m_teacherBudget->setToolTip(tr("A teacher larger than this is refused before the run starts"));
+    const auto teacherShown = [this] {
+        const bool kl = m_evoFitness->currentText() == QLatin1String("kl");
+        m_teacher->setEnabled(kl);
+        m_teacherBudget->setEnabled(kl);
+        m_teacherTopK->setEnabled(kl && m_teacher->currentText() == QLatin1String("top-k"));
+    };
+    connect(m_evoFitness, &QComboBox::currentTextChanged, this, teacherShown);
+    connect(m_teacher, &QComboBox::currentTextChanged, this, teacherShown);
+    teacherShown();
+    auto *teacherRow = new QHBoxLayout;
+    teacherRow->setContentsMargins(0, 0, 0, 0);
+    teacherRow->addWidget(m_teacher, 1);
+    teacherRow->addWidget(m_teacherTopK);
     form->addRow(tr("Offspring"), m_offspring);
     form->addRow(tr("Generations"), m_generations);
     form->addRow(tr("Fitness"), m_evoFitness);
+    form->addRow(tr("Teacher"), teacherRow);
+    form->addRow(tr("Teacher budget"), m_teacherBudget);
     return w;
 }
 

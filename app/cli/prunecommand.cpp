@@ -77,6 +77,15 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--fitness", r->options.evoFitness, "EvoPress fitness: kl or ppl")
         ->capture_default_str()
         ->check(CLI::IsMember({"kl", "ppl"}));
+    cmd->add_option("--teacher", r->options.teacher,
+           "EvoPress KL teacher on the host: float16, bfloat16, float32, or top-k (the K most likely tokens "
+           "and one bucket for the rest; a lower bound of the full KL)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"float16", "bfloat16", "float32", "top-k"}));
+    cmd->add_option("--teacher-top-k", r->options.teacherTopK, "K of a top-k teacher (>= 512)")->capture_default_str();
+    cmd->add_option("--teacher-budget-mib", r->options.teacherBudgetMiB,
+           "Memory the EvoPress teacher may take, in MiB; a larger teacher is refused before the run starts")
+        ->capture_default_str();
     cmd->add_flag(
         "--drop-entire-block", r->options.dropEntireBlock, "EvoPress: the MLP genome copies the attention one");
     cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));

@@ -64,10 +64,13 @@ const char *bosKey(BosPolicy b)
 
 nlohmann::json Protocol::toJson() const
 {
-    return {{"preset", preset}, {"text_source", textSource}, {"reconstruction", reconstruction},
+    nlohmann::json j = {{"preset", preset}, {"text_source", textSource}, {"reconstruction", reconstruction},
         {"selection", selection}, {"seed", seed}, {"tokenizer", tokenizer}, {"bos", bosKey(bos)}, {"context", context},
         {"stride", stride}, {"formula", formulaKey(formula)}, {"max_windows", maxWindows}, {"windows", windows},
         {"tokens", tokens}, {"scored_tokens", scoredTokens}, {"dtype", dtype}, {"device", device}};
+    if (!teacher.empty())
+        j["teacher"] = teacher;
+    return j;
 }
 
 Protocol Protocol::fromJson(const nlohmann::json &j)
@@ -90,6 +93,8 @@ Protocol Protocol::fromJson(const nlohmann::json &j)
     str("tokenizer", p.tokenizer);
     str("dtype", p.dtype);
     str("device", p.device);
+    if (j.contains("teacher")) // written only by searches that keep one
+        str("teacher", p.teacher);
     std::int64_t seed = 0;
     integer("seed", seed);
     p.seed = static_cast<std::uint64_t>(seed);
@@ -120,6 +125,8 @@ std::string Protocol::card() const
       << "formula:         " << formulaName(formula) << "\n"
       << "windows:         " << windows << " (" << tokens << " tokens, " << scoredTokens << " scored)\n"
       << "model dtype:     " << dtype << " on " << device << "\n";
+    if (!teacher.empty())
+        s << "teacher:         " << teacher << "\n";
     return s.str();
 }
 

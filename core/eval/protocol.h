@@ -40,6 +40,9 @@ struct Protocol
     std::int64_t scoredTokens = 0;
     std::string dtype = "float32";
     std::string device = "cpu";
+    // What a search keeps of the dense model as its reference (EvoPress's teacher logits and their
+    // precision); empty for a perplexity and for searches that keep none.
+    std::string teacher;
 
     nlohmann::json toJson() const;
     static Protocol fromJson(const nlohmann::json &j); // throws std::invalid_argument naming the field

@@ -16,7 +16,7 @@ namespace blockscope {
 struct CalibrationScorer::Chunk
 {
     at::Tensor tokens; // [B, T] int64, CPU
-    DenseReference reference; // the dense model's log-probabilities, for divergences
+    std::vector<TeacherRows> reference; // per window: the dense model's reference, for divergences
     std::int64_t firstTarget = 1;
     std::vector<at::Tensor> states; // base states at the 2L+1 sublayer boundaries (cached mode)
     std::vector<at::Tensor> last; // the last captured candidate's states
@@ -86,19 +86,16 @@ CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredS
             c.firstTarget = key.second;
             c.tokens = at::empty({static_cast<std::int64_t>(n), T}, at::kLong);
             auto acc = c.tokens.accessor<std::int64_t, 2>();
-            std::vector<at::Tensor> dense;
             for (std::size_t b = 0; b < n; ++b) {
                 const ScoredSequence &s = sequences[idx[at + b]];
                 for (std::int64_t p = 0; p < T; ++p)
                     acc[static_cast<std::int64_t>(b)][p] = s.ids[p];
-                if (scoreNeedsDense(kind) && s.denseLogits.defined())
-                    dense.push_back(s.denseLogits.narrow(0, 0, T));
+                if (scoreNeedsDense(kind) && s.teacher.defined())
+                    c.reference.push_back(s.teacher.head(T));
             }
-            if (scoreNeedsDense(kind)) {
+            if (scoreNeedsDense(kind) && c.reference.size() != n) {
                 // The reference is the dense model on the same batch; not counted as search work.
-                const at::Tensor z = dense.size() == n ? at::stack(dense).to(at::kFloat).contiguous()
-                                                       : decoder.forward(c.tokens, UnitMask::dense(L));
-                c.reference = denseReference(kind, z);
+                c.reference = denseReference(kind, decoder.forward(c.tokens, UnitMask::dense(L))).rows;
             }
             m_totalTokens += static_cast<std::int64_t>(n) * T;
             m_windows += static_cast<std::int64_t>(n);
@@ -173,37 +170,164 @@ void CalibrationScorer::setBase(const UnitMask &base, bool count)
         m_sublayerForwards += aliveFrom(base, 0);
 }
 
-DenseReference denseReference(ScoreKind kind, const at::Tensor &dense)
+TeacherSpec teacherSpec(const PruneOptions &options)
+{
+    TeacherSpec spec;
+    if (!options.usesTeacher())
+        return spec;
+    if (options.teacher == "float16")
+        spec.format = TeacherFormat::Float16;
+    else if (options.teacher == "bfloat16")
+        spec.format = TeacherFormat::BFloat16;
+    else if (options.teacher == "top-k") {
+        spec.format = TeacherFormat::TopK;
+        spec.k = options.teacherTopK;
+    }
+    return spec;
+}
+
+TeacherRows TeacherRows::head(std::int64_t len) const
+{
+    TeacherRows r;
+    r.values = values.narrow(0, 0, len);
+    if (indices.defined())
+        r.indices = indices.narrow(0, 0, len);
+    return r;
+}
+
+std::int64_t TeacherRows::bytes() const
+{
+    std::int64_t n = values.defined() ? values.numel() * static_cast<std::int64_t>(values.element_size()) : 0;
+    if (indices.defined())
+        n += indices.numel() * static_cast<std::int64_t>(indices.element_size());
+    return n;
+}
+
+TeacherRows makeTeacher(const at::Tensor &logits, const TeacherSpec &spec)
+{
+    TeacherRows r;
+    const at::Tensor z = logits.to(at::kFloat);
+    switch (spec.format) {
+    case TeacherFormat::Float32: r.values = z.to(at::kCPU).contiguous(); break;
+    case TeacherFormat::Float16: r.values = z.to(at::kHalf).to(at::kCPU).contiguous(); break;
+    case TeacherFormat::BFloat16: r.values = z.to(at::kBFloat16).to(at::kCPU).contiguous(); break;
+    case TeacherFormat::TopK: {
+        const std::int64_t k = std::min<std::int64_t>(spec.k, z.size(-1));
+        const at::Tensor logP = at::log_softmax(z, -1);
+        const auto [top, ids] = logP.topk(k, -1, true, true);
+        // The rest's mass summed directly (1 - sum(top) would cancel to noise or below zero).
+        const at::Tensor rest = logP.exp().scatter(-1, ids, 0.0).sum(-1, true).log();
+        r.values = at::cat({top, rest}, -1).to(at::kCPU).contiguous();
+        r.indices = ids.to(at::kInt).to(at::kCPU).contiguous();
+        break;
+    }
+    }
+    return r;
+}
+
+DenseReference denseReference(ScoreKind kind, const at::Tensor &dense, const TeacherSpec &spec)
 {
     DenseReference r;
     if (!scoreNeedsDense(kind) || !dense.defined())
         return r;
-    if (kind == ScoreKind::NormFinercut) {
-        r.logits = dense;
-        return r;
-    }
-    // kl_evopress drops the last position of each sequence; the FinerCut scores keep all.
-    const at::Tensor z = kind == ScoreKind::KlEvopress ? dense.narrow(1, 0, dense.size(1) - 1) : dense;
-    r.logP = at::log_softmax(z, -1);
-    r.P = r.logP.exp();
+    for (std::int64_t b = 0; b < dense.size(0); ++b)
+        r.rows.push_back(makeTeacher(dense[b], spec));
     return r;
 }
 
 namespace {
+
 // Sums over the vocabulary in float32, then over rows in float64.
 double total(const at::Tensor &t)
 {
     return t.sum(-1).to(at::kDouble).sum().item<double>();
 }
+
+// The reference of positions [t0, t0 + len) of every window, stacked [B, len, ...] on `device`.
+at::Tensor stackedValues(const std::vector<TeacherRows> &rows, std::int64_t t0, std::int64_t len, c10::Device device)
+{
+    std::vector<at::Tensor> parts;
+    parts.reserve(rows.size());
+    for (const TeacherRows &r : rows)
+        parts.push_back(r.values.narrow(0, t0, len));
+    return at::stack(parts).to(device, at::kFloat);
+}
+at::Tensor stackedIndices(const std::vector<TeacherRows> &rows, std::int64_t t0, std::int64_t len, c10::Device device)
+{
+    std::vector<at::Tensor> parts;
+    parts.reserve(rows.size());
+    for (const TeacherRows &r : rows)
+        parts.push_back(r.indices.narrow(0, t0, len));
+    return at::stack(parts).to(device, at::kLong);
+}
+
+// A divergence's numerator over positions [t0, t0 + len) of a batch; z: the candidate's logits
+// [B, len, V] float32 there. norm_finercut adds each window's squared distance to normSq [B].
+void divergenceSlice(ScoreKind kind, const std::vector<TeacherRows> &rows, std::int64_t t0, const at::Tensor &z,
+    double &num, at::Tensor &normSq)
+{
+    const std::int64_t len = z.size(1);
+    if (rows.size() != static_cast<std::size_t>(z.size(0)))
+        throw std::logic_error("the dense reference has " + std::to_string(rows.size()) + " windows, the batch "
+            + std::to_string(z.size(0)));
+    const bool topK = rows.front().topK();
+    if (topK && kind != ScoreKind::KlEvopress)
+        throw std::logic_error("a top-K teacher serves only EvoPress's KL fitness");
+    if (kind == ScoreKind::NormFinercut) {
+        const at::Tensor d = stackedValues(rows, t0, len, z.device()) - z;
+        normSq += d.pow(2).sum(-1).to(at::kDouble).sum(1);
+        return;
+    }
+    const at::Tensor logQ = at::log_softmax(z, -1);
+    if (topK) {
+        // KL between the K+1 buckets: the kept tokens one by one, and all the others together.
+        const at::Tensor v = stackedValues(rows, t0, len, z.device());
+        const std::int64_t k = v.size(2) - 1;
+        const at::Tensor ids = stackedIndices(rows, t0, len, z.device());
+        const at::Tensor logPk = v.narrow(2, 0, k);
+        num += total(logPk.exp() * (logPk - logQ.gather(2, ids)));
+        const at::Tensor logPrest = v.narrow(2, k, 1).squeeze(2).to(at::kDouble);
+        const at::Tensor qRest = logQ.exp().scatter(2, ids, 0.0).sum(2).to(at::kDouble).clamp_min(1e-300);
+        const at::Tensor pRest = logPrest.exp();
+        num += at::where(pRest > 0, pRest * (logPrest - qRest.log()), at::zeros_like(pRest)).sum().item<double>();
+        return;
+    }
+    const at::Tensor logP = at::log_softmax(stackedValues(rows, t0, len, z.device()), -1);
+    const at::Tensor P = logP.exp();
+    if (kind == ScoreKind::JsFinercut) {
+        // ½[Σ M(log M − log P) + Σ M(log M − log Q)] = ½ Σ M(2 log M − log P − log Q)
+        const at::Tensor M = 0.5 * (P + logQ.exp());
+        num += 0.5 * total(M * (2.0 * M.clamp_min(1e-45).log() - logP - logQ));
+    } else {
+        num += total(P * (logP - logQ));
+    }
+}
+
+// Positions a divergence scores: kl_evopress drops the last of each sequence, the FinerCut scores
+// keep all.
+std::int64_t scoredPositions(ScoreKind kind, std::int64_t T)
+{
+    return kind == ScoreKind::KlEvopress ? T - 1 : T;
+}
+
+void divergenceDenominator(ScoreKind kind, std::int64_t B, std::int64_t T, std::int64_t V, double &den)
+{
+    switch (kind) {
+    case ScoreKind::KlEvopress: den += static_cast<double>(B * (T - 1)); return;
+    case ScoreKind::KlFinercut:
+    case ScoreKind::JsFinercut: den += static_cast<double>(B * T * V); return;
+    case ScoreKind::NormFinercut: den += static_cast<double>(B); return;
+    default: return;
+    }
+}
+
 } // namespace
 
 void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const DenseReference &ref,
     const at::Tensor &logits, double &num, double &den)
 {
     const std::int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
-    switch (kind) {
-    case ScoreKind::NllSumSleb:
-    case ScoreKind::MeanNll: {
+    if (kind == ScoreKind::NllSumSleb || kind == ScoreKind::MeanNll) {
         const std::int64_t first = firstTarget;
         at::Tensor lp = at::log_softmax(logits.narrow(1, first - 1, T - first), -1);
         at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
@@ -218,44 +342,34 @@ void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firs
         }
         return;
     }
-    case ScoreKind::KlEvopress: {
-        at::Tensor logQ = at::log_softmax(logits.narrow(1, 0, T - 1), -1);
-        num += total(ref.P * (ref.logP - logQ));
-        den += static_cast<double>(B * (T - 1));
-        return;
-    }
-    case ScoreKind::KlFinercut:
-        num += total(ref.P * (ref.logP - at::log_softmax(logits, -1)));
-        den += static_cast<double>(B * T * V);
-        return;
-    case ScoreKind::JsFinercut: {
-        // ½[Σ M(log M − log P) + Σ M(log M − log Q)] = ½ Σ M(2 log M − log P − log Q)
-        at::Tensor logQ = at::log_softmax(logits, -1);
-        at::Tensor M = 0.5 * (ref.P + logQ.exp());
-        num += 0.5 * total(M * (2.0 * M.clamp_min(1e-45).log() - ref.logP - logQ));
-        den += static_cast<double>(B * T * V);
-        return;
-    }
-    case ScoreKind::NormFinercut:
-        num += at::linalg_vector_norm(ref.logits - logits, 2, {1, 2}).to(at::kDouble).sum().item<double>();
-        den += static_cast<double>(B);
-        return;
-    }
+    at::Tensor normSq = at::zeros({B}, logits.options().dtype(at::kDouble));
+    divergenceSlice(kind, ref.rows, 0, logits.narrow(1, 0, scoredPositions(kind, T)), num, normSq);
+    if (kind == ScoreKind::NormFinercut)
+        num += normSq.sqrt().sum().item<double>();
+    divergenceDenominator(kind, B, T, V, den);
 }
 
 double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
-    const at::Tensor &logits)
+    const at::Tensor &logits, const TeacherSpec &spec)
 {
     double num = 0, den = 0;
-    accumulateScore(kind, tokens, firstTarget, denseReference(kind, dense), logits, num, den);
+    accumulateScore(kind, tokens, firstTarget, denseReference(kind, dense, spec), logits, num, den);
     return den > 0 ? num / den : 0.0;
 }
 
 namespace {
 
-// Positions per slice of the LM head when an NLL score is taken from the final hidden states: a
-// slice's logits and log-probabilities stay within about this many bytes, whatever the vocabulary.
-std::atomic<double> nllSliceBytes{128.0 * 1024 * 1024};
+// Positions per slice of the LM head when a score is taken from the final hidden states: a slice's
+// logits and log-probabilities stay within about this many bytes, whatever the vocabulary.
+std::atomic<double> sliceBytesLimit{128.0 * 1024 * 1024};
+
+// Positions per slice for a batch of B windows: `tensors` float32 [B, len, V] tensors alive at once.
+std::int64_t slicePositions(std::int64_t B, std::int64_t V, double tensors)
+{
+    return std::max<std::int64_t>(1,
+        static_cast<std::int64_t>(
+            sliceBytesLimit.load() / (tensors * 4.0 * static_cast<double>(B) * std::max<std::int64_t>(V, 1))));
+}
 
 // The NLL scores (SLEB's Σ_w T·mean NLL, the mean NLL) from the final hidden states, without ever
 // holding the [B, T, V] logits: the LM head, log-softmax and the targets' log-probabilities run a
@@ -265,9 +379,7 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
 {
     const std::int64_t B = hidden.size(0), T = hidden.size(1);
     const std::int64_t V = decoder.architecture().vocab;
-    const auto slice = std::max<std::int64_t>(1,
-        static_cast<std::int64_t>(
-            nllSliceBytes.load() / (2.0 * 4.0 * static_cast<double>(B) * std::max<std::int64_t>(V, 1))));
+    const std::int64_t slice = slicePositions(B, V, 2.0);
     at::Tensor sums = at::zeros({B}, hidden.options().dtype(at::kDouble));
     const at::Tensor targetsAll = tokens.to(hidden.device());
     // Logits at position t predict token t + 1: positions firstTarget - 1 .. T - 2.
@@ -288,11 +400,36 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
     }
 }
 
+// A divergence from the final hidden states: the candidate's logits a slice of positions at a
+// time, each compared with the same positions of the reference.
+void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vector<TeacherRows> &rows,
+    const at::Tensor &hidden, double &num, double &den)
+{
+    const std::int64_t B = hidden.size(0), T = hidden.size(1);
+    const std::int64_t V = decoder.architecture().vocab;
+    // The candidate's logits, log Q, and the reference's logits, log P, P (or M) at once.
+    const std::int64_t slice = slicePositions(B, V, 6.0);
+    const std::int64_t positions = scoredPositions(kind, T);
+    at::Tensor normSq = at::zeros({B}, hidden.options().dtype(at::kDouble));
+    for (std::int64_t t0 = 0; t0 < positions; t0 += slice) {
+        const std::int64_t len = std::min(slice, positions - t0);
+        divergenceSlice(kind, rows, t0, decoder.logits(hidden.narrow(1, t0, len)), num, normSq);
+    }
+    if (kind == ScoreKind::NormFinercut)
+        num += normSq.sqrt().sum().item<double>();
+    divergenceDenominator(kind, B, T, V, den);
+}
+
 } // namespace
 
-void CalibrationScorer::setNllSliceBytes(double bytes)
+void CalibrationScorer::setSliceBytes(double bytes)
 {
-    nllSliceBytes = bytes;
+    sliceBytesLimit = bytes;
+}
+
+double CalibrationScorer::sliceBytes()
+{
+    return sliceBytesLimit.load();
 }
 
 double CalibrationScorer::score(const UnitMask &candidate, bool capture)
@@ -320,7 +457,7 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
         if (m_kind == ScoreKind::NllSumSleb || m_kind == ScoreKind::MeanNll)
             accumulateNll(m_kind, m_decoder, c.tokens, c.firstTarget, h, num, den);
         else
-            accumulateScore(m_kind, c.tokens, c.firstTarget, c.reference, m_decoder.logits(h), num, den);
+            accumulateDivergence(m_kind, m_decoder, c.reference, h, num, den);
     }
     m_last = candidate;
     m_lastFrom = start;

@@ -4,6 +4,7 @@
 // of calibration sequences, reusing the residual states of a base configuration (pruning.md §8).
 
 #include "model/unitmask.h"
+#include "pruneoptions.h"
 
 #include <ATen/Tensor.h>
 
@@ -27,13 +28,39 @@ enum class ScoreKind {
 
 bool scoreNeedsDense(ScoreKind kind);
 
-// What a divergence needs of the dense logits, computed once per batch: log P and P over the
-// positions the score uses (norm_finercut keeps the raw logits).
+// How a divergence keeps the dense model's reference (pruning.md §5): logits in a precision, or the
+// K most likely tokens' log-probabilities plus one bucket for the rest.
+enum class TeacherFormat { Float32, Float16, BFloat16, TopK };
+struct TeacherSpec
+{
+    TeacherFormat format = TeacherFormat::Float32;
+    int k = 0; // TopK only
+};
+// EvoPress's KL fitness keeps the teacher the options ask for; every other score float32 logits.
+TeacherSpec teacherSpec(const PruneOptions &options);
+
+// The dense model's reference for one sequence, on the host.
+struct TeacherRows
+{
+    // Full formats: [len, V] logits in the spec's dtype. TopK: [len, K+1] float32 log-probabilities
+    // of the K kept tokens, then of all the others together (-inf when they have none).
+    at::Tensor values;
+    at::Tensor indices; // TopK: [len, K] int32 token ids of the kept tokens
+    bool defined() const { return values.defined(); }
+    bool topK() const { return indices.defined(); }
+    std::int64_t length() const { return values.size(0); }
+    TeacherRows head(std::int64_t len) const; // the first `len` positions (views, no copy)
+    std::int64_t bytes() const;
+};
+// logits [len, V] float32 (any device) -> the reference kept on the host.
+TeacherRows makeTeacher(const at::Tensor &logits, const TeacherSpec &spec);
+
+// The dense model's reference for a batch of windows, one entry per window.
 struct DenseReference
 {
-    at::Tensor logP, P, logits;
+    std::vector<TeacherRows> rows;
 };
-DenseReference denseReference(ScoreKind kind, const at::Tensor &denseLogits);
+DenseReference denseReference(ScoreKind kind, const at::Tensor &denseLogits, const TeacherSpec &spec = {});
 
 // Adds one batch's contribution to a score's numerator and denominator (the score is num / den).
 // tokens [B, T] int64; logits [B, T, V] float32; the reference is unused by the NLL scores.
@@ -41,7 +68,7 @@ void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firs
     const at::Tensor &logits, double &num, double &den);
 // The score of one batch on its own.
 double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
-    const at::Tensor &logits);
+    const at::Tensor &logits, const TeacherSpec &spec = {});
 
 // Windows of length T per forward batch when the user gave none: as many as keep a batch's
 // residual states and logits within a fixed memory budget (all of them for a small model, one
@@ -53,7 +80,7 @@ struct ScoredSequence
 {
     std::vector<std::int32_t> ids;
     std::int64_t firstTarget = 1;
-    at::Tensor denseLogits; // [len, V] float32, on the decoder's device; needed by divergences
+    TeacherRows teacher; // the dense model's reference; needed by divergences
 };
 
 // Sublayer boundaries: s = 2l is the state entering attention l (= entering block l), s = 2l+1 the
@@ -90,9 +117,10 @@ public:
     std::int64_t tokens() const { return m_tokens; }
     std::int64_t totalTokens() const { return m_totalTokens; }
 
-    // The NLL scores run the LM head a slice of positions at a time so that a slice's logits stay
+    // Every score runs the LM head a slice of positions at a time so that a slice's logits stay
     // within this many bytes (128 MiB unless set; tests make it small to cut many slices).
-    static void setNllSliceBytes(double bytes);
+    static void setSliceBytes(double bytes);
+    static double sliceBytes();
 
     // First sublayer boundary at which two masks differ (2L when they are equal).
     static int firstDifference(const UnitMask &a, const UnitMask &b);

@@ -187,8 +187,8 @@ private:
             ScoredSequence c;
             c.ids.assign(s.ids.begin(), s.ids.begin() + len);
             c.firstTarget = std::min(s.firstTarget, len - 1);
-            if (s.denseLogits.defined())
-                c.denseLogits = s.denseLogits.narrow(0, 0, len);
+            if (s.teacher.defined())
+                c.teacher = s.teacher.head(len);
             out.push_back(std::move(c));
         }
         return out;

@@ -72,10 +72,11 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             protocol, TextPool::Evaluation, req.evaluationWindows);
     job.checkpoint();
     // Options that cannot run on this model are refused before a run is added to the file.
-    checkSearchOptions(options, static_cast<int>(a.layers), calibration);
+    checkSearchOptions(options, static_cast<int>(a.layers), a.vocab, calibration);
 
     PruneJobReport report;
     report.calibration = calibration.protocol;
+    report.calibration.teacher = options.teacherDescription(searchCalibrationTokens(options, calibration), a.vocab);
     report.evaluation = evaluation.protocol;
 
     // The experiment file: a new run, or the last unfinished run of this method to continue.
@@ -120,7 +121,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             info.modelHash = modelHash;
             info.calibrationPath = std::filesystem::absolute(req.calibrationPath).string();
             info.calibrationHash = calibrationHash;
-            info.calibrationProtocol = calibration.protocol;
+            info.calibrationProtocol = report.calibration;
             if (options.evaluateSteps)
                 info.evaluationProtocol = evaluation.protocol;
             info.started = utcTimestamp();
@@ -147,7 +148,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         info.layers = static_cast<int>(a.layers);
         info.modelPath = req.modelPath;
         info.calibrationPath = req.calibrationPath;
-        info.calibrationProtocol = calibration.protocol;
+        info.calibrationProtocol = report.calibration;
         if (options.evaluateSteps)
             info.evaluationProtocol = evaluation.protocol;
     }

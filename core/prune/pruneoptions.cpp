@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <set>
 #include <utility>
@@ -17,6 +18,9 @@ constexpr std::pair<PruneMethod, const char *> methodNames[]
 const std::set<std::string> finercutLevels = {"am", "a", "m", "block"};
 const std::set<std::string> finercutMetrics = {"js", "kl", "norm"};
 const std::set<std::string> evoFitnesses = {"kl", "ppl"};
+const std::set<std::string> teachers = {"float16", "bfloat16", "float32", "top-k"};
+// The spec's floor for a top-K teacher (pruning.md §5).
+constexpr int MinTopK = 512;
 
 [[noreturn]] void fail(const std::string &key, const std::string &message)
 {
@@ -137,7 +141,7 @@ const std::set<std::string> knownKeys
     = {"method", "target", "seed", "calibration_windows", "batch", "cached", "evaluate_steps", "early_barrier",
         "latter_barrier", "protected_blocks", "finercut_level", "exclude_fraction", "finercut_metric", "offspring",
         "generations", "initial_genomes", "initial_tokens", "stage_tokens", "stage_survivors", "max_mutations",
-        "drop_entire_block", "evo_fitness", "last_hidden_post_norm", "angular_all_tokens", "angular_divide_by_pi"};
+        "drop_entire_block", "evo_fitness", "teacher", "teacher_top_k", "teacher_budget_mib", "last_hidden_post_norm", "angular_all_tokens", "angular_divide_by_pi"};
 } // namespace
 
 std::string pruneMethodName(PruneMethod m)
@@ -173,7 +177,8 @@ nlohmann::json PruneOptions::toJson() const
         {"finercut_metric", finercutMetric}, {"offspring", offspring}, {"generations", generations},
         {"initial_genomes", initialGenomes}, {"initial_tokens", initialTokens}, {"stage_tokens", stageTokens},
         {"stage_survivors", stageSurvivors}, {"max_mutations", maxMutations}, {"drop_entire_block", dropEntireBlock},
-        {"evo_fitness", evoFitness}, {"last_hidden_post_norm", lastHiddenPostNorm},
+        {"evo_fitness", evoFitness}, {"teacher", teacher}, {"teacher_top_k", teacherTopK},
+        {"teacher_budget_mib", teacherBudgetMiB}, {"last_hidden_post_norm", lastHiddenPostNorm},
         {"angular_all_tokens", angularAllTokens}, {"angular_divide_by_pi", angularDivideByPi}};
 }
 
@@ -218,6 +223,10 @@ PruneOptions PruneOptions::fromJson(const nlohmann::json &j)
     r.boolean("drop_entire_block", o.dropEntireBlock);
     r.string("evo_fitness", o.evoFitness);
     requireOneOf("evo_fitness", o.evoFitness, evoFitnesses);
+    r.string("teacher", o.teacher);
+    requireOneOf("teacher", o.teacher, teachers);
+    r.integer("teacher_top_k", o.teacherTopK);
+    r.real("teacher_budget_mib", o.teacherBudgetMiB);
     r.boolean("last_hidden_post_norm", o.lastHiddenPostNorm);
     r.boolean("angular_all_tokens", o.angularAllTokens);
     r.boolean("angular_divide_by_pi", o.angularDivideByPi);
@@ -373,6 +382,13 @@ void PruneOptions::validate(int layers, std::int64_t calibrationTokens) const
         if (maxMutations < 1)
             fail("max_mutations", "must be >= 1, got " + std::to_string(maxMutations));
         requireOneOf("evo_fitness", evoFitness, evoFitnesses);
+        requireOneOf("teacher", teacher, teachers);
+        if (teacher == "top-k" && teacherTopK < MinTopK)
+            fail("teacher_top_k",
+                "a top-K teacher keeps K >= " + std::to_string(MinTopK) + " tokens (pruning.md §5), got "
+                    + std::to_string(teacherTopK));
+        if (!(teacherBudgetMiB > 0) || !std::isfinite(teacherBudgetMiB))
+            fail("teacher_budget_mib", "must be a positive number of MiB, got " + number(teacherBudgetMiB));
         if (stageTokens.empty())
             fail("stage_tokens", "needs at least one selection stage");
         if (stageSurvivors.size() != stageTokens.size())
@@ -396,6 +412,66 @@ void PruneOptions::validate(int layers, std::int64_t calibrationTokens) const
         break;
     }
     }
+}
+
+namespace {
+std::string gib(double bytes)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+    return buf;
+}
+} // namespace
+
+bool PruneOptions::usesTeacher() const
+{
+    return method == PruneMethod::EvoPress && evoFitness == "kl";
+}
+
+double PruneOptions::teacherBytes(std::int64_t tokens, std::int64_t vocab) const
+{
+    if (!usesTeacher())
+        return 0;
+    const auto t = static_cast<double>(tokens);
+    if (teacher == "top-k") {
+        // float32 log-probabilities of the K kept tokens and of the rest, int32 token ids.
+        const double k = static_cast<double>(std::min<std::int64_t>(teacherTopK, vocab));
+        return t * ((k + 1) * 4.0 + k * 4.0);
+    }
+    return t * static_cast<double>(vocab) * (teacher == "float32" ? 4.0 : 2.0);
+}
+
+std::string PruneOptions::teacherDescription(std::int64_t tokens, std::int64_t vocab) const
+{
+    if (!usesTeacher())
+        return {};
+    const std::string size = gib(teacherBytes(tokens, vocab)) + " for " + std::to_string(tokens) + " tokens x "
+        + std::to_string(vocab) + " (budget " + number(teacherBudgetMiB) + " MiB)";
+    if (teacher == "top-k")
+        return "top-" + std::to_string(teacherTopK)
+            + " of the dense model's log-probabilities plus one bucket for the rest, on the host; fitness = KL "
+              "over those buckets, a lower bound of the full KL; "
+            + size;
+    return "the dense model's logits in " + teacher + " on the host; " + size;
+}
+
+void PruneOptions::checkTeacherBudget(std::int64_t tokens, std::int64_t vocab) const
+{
+    const double bytes = teacherBytes(tokens, vocab);
+    const double budget = teacherBudgetMiB * 1024.0 * 1024.0;
+    if (bytes <= budget)
+        return;
+    PruneOptions topK = *this;
+    topK.teacher = "top-k";
+    topK.teacherTopK = std::max(MinTopK, teacherTopK);
+    std::string advice = teacher == "top-k"
+        ? "use fewer calibration windows (calibration_windows) or a larger teacher_budget_mib"
+        : "use teacher=top-k (top-" + std::to_string(topK.teacherTopK) + ": " + gib(topK.teacherBytes(tokens, vocab))
+            + "), fewer calibration windows (calibration_windows), or a larger teacher_budget_mib";
+    fail("teacher_budget_mib",
+        "EvoPress's teacher (the dense model on " + std::to_string(tokens) + " calibration tokens x a "
+            + std::to_string(vocab) + "-token vocabulary) takes " + gib(bytes) + " as " + teacher + ", over the budget of "
+            + number(teacherBudgetMiB) + " MiB (" + gib(budget) + "); " + advice);
 }
 
 } // namespace blockscope

@@ -56,6 +56,13 @@ struct PruneOptions
     int maxMutations = 3;
     bool dropEntireBlock = false;
     std::string evoFitness = "kl"; // kl, ppl
+    // The KL fitness's teacher (the dense model's logits on every calibration token, pruning.md
+    // §5), kept on the host as float16 (default), bfloat16 or float32 logits, or as "top-k": the
+    // teacherTopK most likely tokens' log-probabilities plus one bucket for the rest (the KL
+    // between those K+1 buckets, a lower bound of the full KL). It must fit in teacherBudgetMiB.
+    std::string teacher = "float16"; // float16, bfloat16, float32, top-k
+    int teacherTopK = 512;
+    double teacherBudgetMiB = 4096;
 
     // ShortGPT / angular
     bool lastHiddenPostNorm = true;
@@ -78,6 +85,16 @@ struct PruneOptions
     void validate(int layers, std::int64_t calibrationTokens) const;
     // The number of units to remove (K, S or k above) for a model of `layers` blocks.
     int targetCount(int layers) const;
+
+    // Whether the search keeps a teacher under the options above (EvoPress with the KL fitness).
+    bool usesTeacher() const;
+    // Bytes the teacher takes for `tokens` calibration tokens of a `vocab`-token model.
+    double teacherBytes(std::int64_t tokens, std::int64_t vocab) const;
+    // For the protocol card, e.g. "dense logits in float16 on the host, 3.0 GiB for 32768 tokens x
+    // 49152"; empty when the search keeps none.
+    std::string teacherDescription(std::int64_t tokens, std::int64_t vocab) const;
+    // Throws UsageError naming teacher_budget_mib when the teacher does not fit in its budget.
+    void checkTeacherBudget(std::int64_t tokens, std::int64_t vocab) const;
 };
 
 } // namespace blockscope

@@ -98,11 +98,12 @@ std::vector<ScoredSequence> SearchContext::sequences(ScoreKind kind) const
     head.windows.assign(calibration.windows.begin(), calibration.windows.begin() + static_cast<std::ptrdiff_t>(n));
     const std::size_t per
         = windowsPerBatch(decoder, static_cast<std::int64_t>(head.windows.front().ids.size()), options.batch);
+    const TeacherSpec spec = teacherSpec(options);
     for (const auto &idx : equalShapeBatches(head, per)) {
         job.checkpoint();
         at::Tensor z = decoder.forward(batchTokens(head, idx), UnitMask::dense(layers));
         for (std::size_t b = 0; b < idx.size(); ++b)
-            out[idx[b]].denseLogits = z[static_cast<std::int64_t>(b)];
+            out[idx[b]].teacher = makeTeacher(z[static_cast<std::int64_t>(b)], spec);
     }
     return out;
 }
@@ -118,44 +119,60 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
         windowsPerBatch(decoder, static_cast<std::int64_t>(set.windows.front().ids.size()), options.batch), 16);
     const auto groups = equalShapeBatches(set, per);
     const bool isDense = mask.skippedUnits() == 0;
+    const std::int64_t V = decoder.architecture().vocab;
+    // The dense model's final hidden states (not its logits: d numbers a position instead of V) are
+    // kept between steps when they fit; its logits are recomputed a slice at a time.
     double cacheBytes = 0;
     for (const auto &w : set.windows)
-        cacheBytes += static_cast<double>(w.ids.size()) * static_cast<double>(decoder.architecture().vocab) * 4.0;
+        cacheBytes
+            += static_cast<double>(w.ids.size()) * static_cast<double>(decoder.architecture().hidden) * 4.0;
     const bool keepDense = cacheBytes <= DenseEvalCacheBytes;
     std::vector<double> sums(set.windows.size());
     std::vector<std::int64_t> counts(set.windows.size());
     double klSum = 0;
     std::int64_t klTokens = 0;
+    const UnitMask dense = UnitMask::dense(layers);
     job.stage("evaluating the configuration");
     for (std::size_t g = 0; g < groups.size(); ++g) {
         job.checkpoint();
         const auto &idx = groups[g];
-        at::Tensor tokens = batchTokens(set, idx);
-        at::Tensor dense;
-        if (g < m_denseEval.size())
-            dense = m_denseEval[g];
-        else if (isDense || keepDense) {
-            dense = decoder.forward(tokens, UnitMask::dense(layers));
-            if (keepDense && m_denseEval.size() == g)
-                m_denseEval.push_back(dense);
+        const at::Tensor tokens = batchTokens(set, idx);
+        at::Tensor denseHidden;
+        if (g < m_denseEval.size()) {
+            denseHidden = m_denseEval[g];
         } else {
-            dense = decoder.forward(tokens, UnitMask::dense(layers));
+            denseHidden = decoder.forwardBlocks(decoder.embed(tokens), 0, layers, dense);
+            if (keepDense && m_denseEval.size() == g)
+                m_denseEval.push_back(denseHidden);
         }
-        at::Tensor z = isDense ? dense : decoder.forward(tokens, mask);
+        const at::Tensor hidden = isDense ? denseHidden : decoder.forwardBlocks(decoder.embed(tokens), 0, layers, mask);
         const std::int64_t first = set.windows[idx.front()].firstTarget, T = tokens.size(1);
-        at::Tensor lp = at::log_softmax(z.narrow(1, first - 1, T - first), -1);
-        at::Tensor targets = tokens.narrow(1, first, T - first).to(lp.device());
-        at::Tensor nll = -lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1).cpu();
+        const auto B = static_cast<std::int64_t>(idx.size());
+        const at::Tensor targetsAll = tokens.to(hidden.device());
+        at::Tensor nll = at::zeros({B}, hidden.options().dtype(at::kDouble));
+        // Logits at position t predict token t + 1; KL to dense over positions 0 .. T-2.
+        const std::int64_t slice = std::max<std::int64_t>(1,
+            static_cast<std::int64_t>(CalibrationScorer::sliceBytes() / (6.0 * 4.0 * static_cast<double>(B * V))));
+        for (std::int64_t t0 = 0; t0 < T - 1; t0 += slice) {
+            const std::int64_t len = std::min(slice, T - 1 - t0);
+            const at::Tensor logQ = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);
+            const std::int64_t from = std::max(t0, first - 1); // NLL positions first-1 .. T-2
+            if (from < t0 + len) {
+                const at::Tensor lp = logQ.narrow(1, from - t0, t0 + len - from);
+                const at::Tensor targets = targetsAll.narrow(1, from + 1, t0 + len - from);
+                nll -= lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1);
+            }
+            if (!isDense) {
+                const at::Tensor logP = at::log_softmax(decoder.logits(denseHidden.narrow(1, t0, len)), -1);
+                klSum += (logP.exp() * (logP - logQ)).sum(-1).to(at::kDouble).sum().item<double>();
+            }
+        }
+        const at::Tensor nllCpu = nll.cpu();
         for (std::size_t b = 0; b < idx.size(); ++b) {
-            sums[idx[b]] = nll[static_cast<std::int64_t>(b)].item<double>();
+            sums[idx[b]] = nllCpu[static_cast<std::int64_t>(b)].item<double>();
             counts[idx[b]] = T - first;
         }
-        if (!isDense) {
-            at::Tensor logP = at::log_softmax(dense.narrow(1, 0, T - 1), -1);
-            at::Tensor logQ = at::log_softmax(z.narrow(1, 0, T - 1), -1);
-            klSum += (logP.exp() * (logP - logQ)).sum().to(at::kDouble).item<double>();
-        }
-        klTokens += static_cast<std::int64_t>(idx.size()) * (T - 1);
+        klTokens += B * (T - 1);
     }
     Quality q{reducePerplexity(set.protocol.formula, sums, counts), klTokens ? klSum / klTokens : 0.0};
     m_memo.emplace(key, q);
@@ -175,24 +192,31 @@ void SearchContext::emit(TraceStep step)
         m_onStep(result.steps.back());
 }
 
-void checkSearchOptions(const PruneOptions &options, int layers, const WindowSet &calibration)
+std::int64_t searchCalibrationTokens(const PruneOptions &options, const WindowSet &calibration)
 {
-    std::int64_t calibrationTokens = 0;
     std::size_t used = calibration.windows.size();
     if (options.calibrationWindows > 0)
         used = std::min(used, static_cast<std::size_t>(options.calibrationWindows));
+    std::int64_t tokens = 0;
     for (std::size_t i = 0; i < used; ++i)
-        calibrationTokens += static_cast<std::int64_t>(calibration.windows[i].ids.size());
-    if (used == 0)
+        tokens += static_cast<std::int64_t>(calibration.windows[i].ids.size());
+    return tokens;
+}
+
+void checkSearchOptions(const PruneOptions &options, int layers, std::int64_t vocab, const WindowSet &calibration)
+{
+    if (calibration.windows.empty())
         throw UsageError("no calibration windows: the calibration text is shorter than one window");
-    options.validate(layers, calibrationTokens);
+    const std::int64_t tokens = searchCalibrationTokens(options, calibration);
+    options.validate(layers, tokens);
+    options.checkTeacherBudget(tokens, vocab);
 }
 
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
     const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate)
 {
-    checkSearchOptions(options, decoder.layers(), calibration);
+    checkSearchOptions(options, decoder.layers(), decoder.architecture().vocab, calibration);
     for (const TraceStep &s : resume)
         if (s.mask.layers() != decoder.layers())
             throw UsageError("the steps to resume from are for a model of " + std::to_string(s.mask.layers())

@@ -2,6 +2,7 @@
 
 #include "trace.h"
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -27,13 +28,16 @@ using CandidateCallback = std::function<void(const CandidateRecord &)>;
 // not scored again, and a record that does not match the candidate the search now draws is refused.
 // Every candidate scored here goes to `onCandidate`. Throws UsageError for invalid options,
 // JobCancelled when stopped (the steps and candidates already handed out stay valid).
-// Checks the options against the model and the calibration windows the search would use; throws
-// UsageError naming the option at fault (runPruneSearch makes the same check first).
-void checkSearchOptions(const PruneOptions &options, int layers, const WindowSet &calibration);
-
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep = {},
     const std::vector<TraceStep> &resume = {}, const DenseCallback &onDense = {},
     const std::vector<CandidateRecord> &pending = {}, const CandidateCallback &onCandidate = {});
+
+// Checks the options against a model of `layers` blocks and `vocab` tokens and the calibration
+// windows the search would use, the teacher's memory budget included; throws UsageError naming
+// the option at fault (runPruneSearch makes the same check first).
+void checkSearchOptions(const PruneOptions &options, int layers, std::int64_t vocab, const WindowSet &calibration);
+// Tokens in the calibration windows the search uses (the first calibrationWindows of them).
+std::int64_t searchCalibrationTokens(const PruneOptions &options, const WindowSet &calibration);
 
 } // namespace blockscope

@@ -66,7 +66,7 @@ private:
     std::chrono::steady_clock::time_point m_start;
     double m_offset = 0;
     std::map<std::pair<std::vector<bool>, std::vector<bool>>, Quality> m_memo;
-    std::vector<at::Tensor> m_denseEval; // dense logits of the evaluation batches, when they fit
+    std::vector<at::Tensor> m_denseEval; // dense final hidden states of the evaluation batches, when they fit
     std::map<std::tuple<int, int, int>, CandidateRecord> m_pending;
     std::function<void(const CandidateRecord &)> m_onCandidate;
     int m_recalled = 0;

@@ -45,6 +45,9 @@ PruneOptions everythingChanged()
     o.maxMutations = 2;
     o.dropEntireBlock = true;
     o.evoFitness = "ppl";
+    o.teacher = "top-k";
+    o.teacherTopK = 1024;
+    o.teacherBudgetMiB = 512.5;
     o.lastHiddenPostNorm = false;
     o.angularAllTokens = true;
     o.angularDivideByPi = false;
@@ -139,7 +142,7 @@ private Q_SLOTS:
     {
         const PruneOptions o = everythingChanged();
         const nlohmann::json j = o.toJson();
-        QCOMPARE(int(j.size()), 25);
+        QCOMPARE(int(j.size()), 28);
         QCOMPARE(QString::fromStdString(j.at("method").get<std::string>()), QStringLiteral("evopress"));
         QCOMPARE(j.at("seed").get<std::uint64_t>(), o.seed);
         const PruneOptions back = PruneOptions::fromJson(j);
@@ -166,6 +169,9 @@ private Q_SLOTS:
         QCOMPARE(back.maxMutations, o.maxMutations);
         QCOMPARE(back.dropEntireBlock, o.dropEntireBlock);
         QCOMPARE(back.evoFitness, o.evoFitness);
+        QCOMPARE(back.teacher, o.teacher);
+        QCOMPARE(back.teacherTopK, o.teacherTopK);
+        QCOMPARE(back.teacherBudgetMiB, o.teacherBudgetMiB);
         QCOMPARE(back.lastHiddenPostNorm, o.lastHiddenPostNorm);
         QCOMPARE(back.angularAllTokens, o.angularAllTokens);
         QCOMPARE(back.angularDivideByPi, o.angularDivideByPi);
@@ -217,6 +223,12 @@ private Q_SLOTS:
                                                 << "stage_tokens";
         QTest::newRow("unknown fitness") << R"({"evo_fitness": "js"})"
                                          << "evo_fitness";
+        QTest::newRow("unknown teacher") << R"({"teacher": "float8"})"
+                                         << "teacher";
+        QTest::newRow("top-k as string") << R"({"teacher_top_k": "512"})"
+                                         << "teacher_top_k";
+        QTest::newRow("budget as string") << R"({"teacher_budget_mib": "4G"})"
+                                          << "teacher_budget_mib";
         QTest::newRow("flag as string") << R"({"angular_divide_by_pi": "yes"})"
                                         << "angular_divide_by_pi";
     }
@@ -431,6 +443,14 @@ private Q_SLOTS:
         QTest::newRow("evopress empty budget")
             << R"({"method": "evopress", "target": 2, "initial_tokens": 0})" << 5 << qint64(1 << 20) << "initial_tokens"
             << ">= 1";
+        QTest::newRow("top-k below the spec's 512")
+            << R"({"method": "evopress", "target": 2, "teacher": "top-k", "teacher_top_k": 100})" << 5
+            << qint64(1 << 20) << "teacher_top_k"
+            << "K >= 512";
+        QTest::newRow("zero teacher budget")
+            << R"({"method": "evopress", "target": 2, "teacher_budget_mib": 0})" << 5 << qint64(1 << 20)
+            << "teacher_budget_mib"
+            << "positive";
         QTest::newRow("negative batch") << R"({"method": "sleb", "target": 1, "batch": -1})" << 5 << qint64(8192)
                                         << "batch"
                                         << "-1";
@@ -455,6 +475,61 @@ private Q_SLOTS:
             QVERIFY2(message.contains("\"" + key + "\""), e.what());
             QVERIFY2(message.contains(says), e.what());
         }
+    }
+
+    // EvoPress's teacher (pruning.md §5): its size in each format, its budget, and what the protocol
+    // card says; SLEB and the ppl fitness keep none.
+    void teacherBudget()
+    {
+        PruneOptions o;
+        o.method = PruneMethod::EvoPress;
+        o.target = 2;
+        const std::int64_t tokens = 131072, vocab = 49152; // the depth script's 2^17 tokens, SmolLM2
+        QCOMPARE(o.teacher, std::string("float16"));
+        QCOMPARE(o.teacherBytes(tokens, vocab), double(tokens) * vocab * 2);
+        o.teacher = "float32";
+        QCOMPARE(o.teacherBytes(tokens, vocab), double(tokens) * vocab * 4);
+        o.teacher = "bfloat16";
+        QCOMPARE(o.teacherBytes(tokens, vocab), double(tokens) * vocab * 2);
+        o.teacher = "top-k";
+        QCOMPARE(o.teacherBytes(tokens, vocab), double(tokens) * (513 * 4 + 512 * 4));
+        QCOMPARE(o.teacherBytes(10, 300), 10.0 * (301 * 4 + 300 * 4)); // K beyond the vocabulary: all of it
+        o.checkTeacherBudget(tokens, vocab); // 0.5 GiB in 4 GiB
+        QVERIFY(QString::fromStdString(o.teacherDescription(tokens, vocab)).contains("top-512"));
+        QVERIFY(QString::fromStdString(o.teacherDescription(tokens, vocab)).contains("lower bound"));
+
+        o.teacher = "float16"; // 12 GiB
+        try {
+            o.checkTeacherBudget(tokens, vocab);
+            QFAIL("no exception");
+        } catch (const UsageError &e) {
+            const QString m = QString::fromUtf8(e.what());
+            QVERIFY2(m.contains("\"teacher_budget_mib\""), e.what());
+            QVERIFY2(m.contains("12.00 GiB as float16"), e.what());
+            QVERIFY2(m.contains("4096 MiB"), e.what());
+            QVERIFY2(m.contains("teacher=top-k (top-512: 0.50 GiB)"), e.what());
+        }
+        o.teacherBudgetMiB = 12 * 1024;
+        o.checkTeacherBudget(tokens, vocab);
+        QVERIFY(QString::fromStdString(o.teacherDescription(tokens, vocab)).contains("logits in float16 on the host"));
+
+        o.teacher = "top-k";
+        o.teacherBudgetMiB = 100; // even top-K does not fit: no top-K advice
+        try {
+            o.checkTeacherBudget(tokens, vocab);
+            QFAIL("no exception");
+        } catch (const UsageError &e) {
+            QVERIFY2(!QString::fromUtf8(e.what()).contains("use teacher=top-k"), e.what());
+            QVERIFY2(QString::fromUtf8(e.what()).contains("calibration_windows"), e.what());
+        }
+
+        o.evoFitness = "ppl"; // the NLL fitness needs no teacher
+        QCOMPARE(o.teacherBytes(tokens, vocab), 0.0);
+        QVERIFY(o.teacherDescription(tokens, vocab).empty());
+        o.checkTeacherBudget(tokens, vocab);
+        o.method = PruneMethod::Sleb;
+        o.evoFitness = "kl";
+        QVERIFY(!o.usesTeacher());
     }
 
     // Values JSON cannot carry, or that fromJson refuses, still fail validate() when set in code.

@@ -3,6 +3,7 @@
 #include "pruneform.h"
 #include "testdata.h"
 
+#include <QComboBox>
 #include <QTest>
 
 using namespace blockscope;
@@ -57,20 +58,48 @@ private Q_SLOTS:
     }
     void methodBudgets()
     {
-        // Untouched, the form asks for the method's tiny-ts defaults.
+        // Untouched, the form asks for the method's tiny-ts defaults; the calibration windows are
+        // left to the run, which takes the protocol's budget (16 for SLEB under tiny-ts).
         QFETCH(PruneMethod, method);
         PruneForm form;
         form.setMethod(method);
         QCOMPARE(form.method(), method);
-        const PruneOptions got = form.request(QStringLiteral("m")).options;
+        const PruneRequest request = form.request(QStringLiteral("m"));
+        const PruneOptions got = request.options;
         const PruneOptions want = PruneOptions::tinyTsDefaults(method);
-        QCOMPARE(got.calibrationWindows, want.calibrationWindows);
+        QCOMPARE(request.protocol, std::string("tiny-ts"));
+        QCOMPARE(got.calibrationWindows, std::int64_t(0));
+        QCOMPARE(std::int64_t(PruneOptions::calibrationBudget(method, request.protocol, 512)), want.calibrationWindows);
         QCOMPARE(got.offspring, want.offspring);
         QCOMPARE(got.generations, want.generations);
         QCOMPARE(got.stageTokens, want.stageTokens);
         QCOMPARE(got.earlyBarrier, want.earlyBarrier);
         QCOMPARE(got.finercutLevel, want.finercutLevel);
         QCOMPARE(got.target, 1.0);
+    }
+
+    // Under another protocol the form no longer applies tiny-ts budgets: EvoPress gets the
+    // paper's token budgets, and the teacher the user chose.
+    void otherProtocolBudgets()
+    {
+        PruneForm form;
+        form.setMethod(PruneMethod::EvoPress);
+        form.setProtocol(QStringLiteral("evopress"));
+        QComboBox *teacher = nullptr;
+        for (auto *box : form.findChildren<QComboBox *>())
+            if (box->findText(QStringLiteral("top-k")) >= 0)
+                teacher = box;
+        QVERIFY(teacher);
+        teacher->setCurrentText(QStringLiteral("top-k"));
+        const PruneOptions got = form.request(QStringLiteral("m")).options;
+        QCOMPARE(got.calibrationWindows, std::int64_t(0));
+        QCOMPARE(got.stageTokens, PruneOptions().stageTokens);
+        QCOMPARE(got.initialTokens, PruneOptions().initialTokens);
+        QCOMPARE(got.teacher, std::string("top-k"));
+        QCOMPARE(got.teacherTopK, 512);
+        QCOMPARE(got.teacherBudgetMiB, 4096.0);
+        form.setProtocol(QStringLiteral("tiny-ts"));
+        QCOMPARE(form.request(QStringLiteral("m")).options.stageTokens, PruneOptions::tinyTsDefaults(PruneMethod::EvoPress).stageTokens);
     }
 
     void targetModes()
