@@ -213,7 +213,7 @@ void LayerMap::paintCell(QPainter &p, const QRect &r, int layer, int column)
         p.fillRect(r, fill);
         text = ScoreColourMap::textColourOn(fill);
         if (!std::isnan(score))
-            label = formatStat(score);
+            label = (isBound(l, attn) ? QStringLiteral("\u2265") : QString()) + formatStat(score);
     }
     if (whatIf) {
         const int w = std::clamp(r.height() / 6, 2, 4);
@@ -289,6 +289,12 @@ void LayerMap::paintLegend(QPainter &p, const LayerMapGeometry &g)
         tr("what-if off"));
 }
 
+bool LayerMap::isBound(std::size_t layer, bool attn) const
+{
+    const auto &bounds = attn ? m_data.attnBound : m_data.mlpBound;
+    return layer < bounds.size() && bounds[layer];
+}
+
 QString LayerMap::cellDescription(int layer, int column) const
 {
     if (layer < 0 || layer >= m_data.layers || column < 0 || column >= LayerMapGeometry::ColumnCount)
@@ -298,7 +304,9 @@ QString LayerMap::cellDescription(int layer, int column) const
     QStringList parts{tr("Block %1 %2").arg(layer).arg(attn ? tr("attention") : tr("MLP"))};
     const double score = (attn ? m_data.attnScore : m_data.mlpScore)[l];
     if (!std::isnan(score))
-        parts << tr("%1: %2").arg(m_data.scoreLabel.isEmpty() ? tr("score") : m_data.scoreLabel, formatStat(score));
+        parts << (isBound(l, attn) ? tr("%1: \u2265 %2 (stopped early: it could not win; a lower bound)")
+                                   : tr("%1: %2"))
+                     .arg(m_data.scoreLabel.isEmpty() ? tr("score") : m_data.scoreLabel, formatStat(score));
     if ((attn ? m_data.removed.skipAttn : m_data.removed.skipMlp)[l]) {
         const int order = (attn ? m_data.attnOrder : m_data.mlpOrder)[l];
         parts << (order > 0 ? tr("removed %1").arg(ordinal(order)) : tr("removed"));

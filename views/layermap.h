@@ -32,6 +32,8 @@ public:
     ScoreColourMap colourMap() const { return m_colours; }
     // The cell's text, as the tooltip shows it.
     QString cellDescription(int layer, int column) const;
+    // Whether the cell's score is a lower bound (a candidate stopped early).
+    bool isBound(std::size_t layer, bool attn) const;
 
     // Row height as a multiple of the minimum row height, from 1 (the default: rows fit the pane
     // down to LayerMapGeometry::minRowHeight) to maxZoom() (every row at its maximum height).

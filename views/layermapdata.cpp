@@ -18,6 +18,8 @@ LayerMapData LayerMapData::dense(int layers)
     const auto n = static_cast<std::size_t>(d.layers);
     d.attnScore.assign(n, std::numeric_limits<double>::quiet_NaN());
     d.mlpScore = d.attnScore;
+    d.attnBound.assign(n, false);
+    d.mlpBound = d.attnBound;
     d.removed = UnitMask::dense(d.layers);
     d.attnOrder.assign(n, 0);
     d.mlpOrder.assign(n, 0);
@@ -34,10 +36,14 @@ LayerMapData LayerMapData::fromStep(const TraceStep &step, int layers)
         if (!inRange(c.unit.layer))
             continue;
         const auto l = static_cast<std::size_t>(c.unit.layer);
-        if (c.unit.kind != UnitKind::Mlp)
+        if (c.unit.kind != UnitKind::Mlp) {
             d.attnScore[l] = c.score;
-        if (c.unit.kind != UnitKind::Attention)
+            d.attnBound[l] = c.lowerBound;
+        }
+        if (c.unit.kind != UnitKind::Attention) {
             d.mlpScore[l] = c.score;
+            d.mlpBound[l] = c.lowerBound;
+        }
     }
     // One-shot methods score blocks, not candidates.
     if (step.candidates.empty() && static_cast<int>(step.blockScores.size()) == d.layers)

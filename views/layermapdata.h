@@ -19,6 +19,8 @@ struct LayerMapData
 {
     int layers = 0;
     std::vector<double> attnScore, mlpScore; // NaN: no candidate score for the cell
+    // The score is a lower bound: the candidate stopped early once it could not win (SLEB).
+    std::vector<bool> attnBound, mlpBound;
     UnitMask removed;
     std::vector<int> attnOrder, mlpOrder; // 1-based position in the removal order, 0: not removed
     QString title; // "run-0001 sleb · step 3"

@@ -298,6 +298,7 @@ PruneRequest PruneForm::request(const QString &modelPath) const
     switch (method()) {
     case PruneMethod::Sleb:
         o.earlyBarrier = m_earlyBarrier->value();
+        o.earlyStop = m_earlyStop->isChecked();
         o.latterBarrier = m_latterBarrier->value();
         break;
     case PruneMethod::FinerCut:

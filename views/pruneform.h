@@ -72,6 +72,7 @@ private:
     QComboBox *m_device;
     QStackedWidget *m_methodOptions;
     QSpinBox *m_earlyBarrier = nullptr, *m_latterBarrier = nullptr;
+    QCheckBox *m_earlyStop = nullptr;
     QComboBox *m_finercutLevel = nullptr, *m_finercutMetric = nullptr;
     QDoubleSpinBox *m_excludeFraction = nullptr;
     QSpinBox *m_offspring = nullptr, *m_generations = nullptr;

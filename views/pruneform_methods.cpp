@@ -34,8 +34,13 @@ QWidget *PruneForm::slebOptions()
     m_latterBarrier->setValue(defaults.latterBarrier);
     m_earlyBarrier->setToolTip(tr("The first blocks no step may remove"));
     m_latterBarrier->setToolTip(tr("The last blocks no step may remove"));
+    m_earlyStop = new QCheckBox(tr("Stop candidates that cannot win"), w);
+    m_earlyStop->setToolTip(tr("A candidate stops once its running NLL sum exceeds the best score of the step: "
+                               "the same blocks are chosen, faster; the stopped candidates' scores are lower "
+                               "bounds, marked \u2265 in the layer map"));
     form->addRow(tr("Keep first"), m_earlyBarrier);
     form->addRow(tr("Keep last"), m_latterBarrier);
+    form->addRow(m_earlyStop);
     return w;
 }
 

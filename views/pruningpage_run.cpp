@@ -156,7 +156,7 @@ void PruningPage::candidateScored(int key, const CandidateRecord &c)
         r.stepInFlight = c.step;
         r.candidatesInFlight.clear();
     }
-    r.candidatesInFlight.push_back({unit, c.score, c.index});
+    r.candidatesInFlight.push_back({unit, c.score, c.index, c.lowerBound});
     if (selectedRuns() == QList<int>{row})
         showLayerMapFor(row);
     if (key == m_liveKey && isRunning())
@@ -164,7 +164,7 @@ void PruningPage::candidateScored(int key, const CandidateRecord &c)
                       .arg(c.step + 1)
                       .arg(r.candidatesInFlight.size())
                       .arg(QString::fromStdString(c.what))
-                      .arg(c.score, 0, 'g', 6));
+                      .arg((c.lowerBound ? QStringLiteral("\u2265 ") : QString()) + QString::number(c.score, 'g', 6)));
     Q_EMIT candidateShown(row, c.step, static_cast<int>(r.candidatesInFlight.size()));
 }
 

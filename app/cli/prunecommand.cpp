@@ -58,6 +58,9 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_flag(
         "--naive", [r](std::int64_t) { r->options.cached = false; },
         "Re-run the whole model for every candidate, as the official codes do (no block-boundary cache)");
+    cmd->add_flag("--early-stop", r->options.earlyStop,
+        "SLEB: stop a candidate once its running NLL sum shows it cannot win; the chosen blocks and their "
+        "scores are unchanged, the stopped candidates' scores are lower bounds (flagged in the trace)");
     cmd->add_option("--early-barrier", r->options.earlyBarrier, "SLEB: leading alive blocks never removed")
         ->capture_default_str();
     cmd->add_option("--latter-barrier", r->options.latterBarrier, "SLEB: trailing alive blocks never removed")
@@ -139,6 +142,16 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                 if (req.options.evaluateSteps)
                     std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
                 std::cout << "removal order: " << unitsLabel(report.result.removalOrder) << "\n";
+                if (req.options.earlyStop && req.options.method == PruneMethod::Sleb) {
+                    int stopped = 0, scored = 0;
+                    for (const TraceStep &s : report.result.steps)
+                        for (const CandidateScore &c : s.candidates) {
+                            ++scored;
+                            stopped += c.lowerBound;
+                        }
+                    std::cout << "early stop: " << stopped << " of " << scored
+                              << " candidates stopped once they could not win (their scores are lower bounds)\n";
+                }
                 std::cout << "calibration: " << report.calibration.oneLine() << "\n";
                 if (req.options.evaluateSteps)
                     std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";

@@ -77,8 +77,9 @@ WindowSet cutWindows(const std::vector<std::int32_t> &stream, Protocol protocol,
         }
     }
     if (set.windows.empty())
-        throw std::invalid_argument("the text has " + std::to_string(stream.size())
-            + " tokens, too few for one window of " + std::to_string(T));
+        throw std::invalid_argument("the text has " + std::to_string(stream.size()) + " tokens"
+            + (protocol.reconstruction.empty() ? std::string() : " (" + protocol.reconstruction + ")")
+            + ", too few for one window of " + std::to_string(T));
     finish(set);
     return set;
 }

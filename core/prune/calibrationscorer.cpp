@@ -432,7 +432,7 @@ double CalibrationScorer::sliceBytes()
     return sliceBytesLimit.load();
 }
 
-double CalibrationScorer::score(const UnitMask &candidate, bool capture)
+double CalibrationScorer::score(const UnitMask &candidate, bool capture, double stopAbove)
 {
     c10::NoGradGuard noGrad;
     if (candidate.layers() != m_decoder.layers())
@@ -441,8 +441,20 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
     const bool fromCache = m_cached && m_hasBase;
     const int start = fromCache ? firstDifference(m_base, candidate) : 0;
     double num = 0, den = 0;
+    const bool mayStop = std::isfinite(stopAbove);
+    if (mayStop && m_kind != ScoreKind::NllSumSleb)
+        throw std::logic_error("only SLEB's NLL sum stops early");
+    m_lastStopped = false;
+    m_lastTokens = 0;
     for (Chunk &c : m_chunks) {
+        // Every window adds a non-negative NLL: past the best score by more than a near tie, the
+        // complete score would be too (and not a near tie of it), so the candidate cannot win.
+        if (mayStop && num * (1.0 - 1e-6) > stopAbove) {
+            m_lastStopped = true;
+            break;
+        }
         m_job.checkpoint();
+        m_lastTokens += c.tokens.numel();
         at::Tensor h;
         if (fromCache) {
             if (capture) {
@@ -463,16 +475,16 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture)
     m_lastFrom = start;
     ++m_evaluations;
     m_sublayerForwards += aliveFrom(candidate, start);
-    m_tokens += m_totalTokens;
+    m_tokens += m_lastTokens;
     return den > 0 ? num / den : 0.0;
 }
 
-void CalibrationScorer::credit(const UnitMask &candidate)
+void CalibrationScorer::credit(const UnitMask &candidate, std::int64_t tokens)
 {
     const int start = m_cached && m_hasBase ? firstDifference(m_base, candidate) : 0;
     ++m_evaluations;
     m_sublayerForwards += aliveFrom(candidate, start);
-    m_tokens += m_totalTokens;
+    m_tokens += tokens < 0 ? m_totalTokens : tokens;
 }
 
 void CalibrationScorer::keepLast()

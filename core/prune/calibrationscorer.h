@@ -9,6 +9,7 @@
 #include <ATen/Tensor.h>
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace blockscope {
@@ -100,11 +101,19 @@ public:
     // `count` is false, as when a resumed search rebuilds its cache).
     void setBase(const UnitMask &base, bool count = true);
     // The score of `candidate`. With caching it starts at the first sublayer where candidate and
-    // base differ; `capture` holds on to its states so keepLast() can keep them.
-    double score(const UnitMask &candidate, bool capture = false);
+    // base differ; `capture` holds on to its states so keepLast() can keep them. SLEB's score only:
+    // once the running sum exceeds `stopAbove` by more than a near tie (pruning.md §1) the candidate
+    // cannot be chosen, and it stops there; the partial sum returned is then a lower bound
+    // (lastWasLowerBound()).
+    double score(const UnitMask &candidate, bool capture = false,
+        double stopAbove = std::numeric_limits<double>::infinity());
+    bool lastWasLowerBound() const { return m_lastStopped; }
+    // Tokens the last score() ran (fewer than totalTokens() when it stopped early).
+    std::int64_t lastTokens() const { return m_lastTokens; }
     // Counts `candidate` as score() would, without running it: its score is known already (an
-    // interrupted run scored it), so a resumed search's counts equal an uninterrupted one's.
-    void credit(const UnitMask &candidate);
+    // interrupted run scored it, over `tokens` tokens when it stopped early; -1: all of them), so a
+    // resumed search's counts equal an uninterrupted one's.
+    void credit(const UnitMask &candidate, std::int64_t tokens = -1);
     // Keeps the states of the last captured candidate (the best so far, say).
     void keepLast();
     // Makes the kept candidate the base, reusing its states (no forward).
@@ -142,6 +151,8 @@ private:
     mutable UnitMask m_single; // all skipped but one sublayer: runs a half block
     std::int64_t m_evaluations = 0, m_sublayerForwards = 0, m_tokens = 0, m_totalTokens = 0;
     std::int64_t m_windows = 0, m_elements = 0;
+    bool m_lastStopped = false;
+    std::int64_t m_lastTokens = 0;
 };
 
 } // namespace blockscope

@@ -59,6 +59,7 @@ struct GreedyStep
     SearchContext &ctx;
     CalibrationScorer &scorer;
     int step;
+    bool earlyStop = false; // SLEB with PruneOptions::earlyStop
     double best = std::numeric_limits<double>::infinity();
     bool bestRecalled = false;
 
@@ -68,16 +69,19 @@ struct GreedyStep
         const int index = static_cast<int>(t.candidates.size());
         const std::string what = unit.label();
         double s;
-        const std::optional<double> known = ctx.recall(step, 0, index, what);
+        bool bound = false;
+        const std::optional<CandidateRecord> known = ctx.recallRecord(step, 0, index, what);
         if (known) {
-            s = *known;
-            scorer.credit(candidate);
+            s = known->score;
+            bound = known->lowerBound;
+            scorer.credit(candidate, bound ? known->tokens : -1);
         } else {
-            s = scorer.score(candidate, true);
-            ctx.scored(step, 0, index, what, s);
+            s = scorer.score(candidate, true, earlyStop ? best : std::numeric_limits<double>::infinity());
+            bound = scorer.lastWasLowerBound();
+            ctx.scored({step, 0, index, what, s, bound, bound ? scorer.lastTokens() : 0});
         }
-        t.candidates.push_back({unit, s, position});
-        if (!(s < best))
+        t.candidates.push_back({unit, s, position, bound});
+        if (bound || !(s < best))
             return false;
         best = s;
         bestRecalled = known.has_value();
@@ -230,7 +234,7 @@ void runSleb(SearchContext &ctx)
         TraceStep step;
         step.index = phase;
         step.kind = "phase";
-        GreedyStep greedy{ctx, scorer, phase};
+        GreedyStep greedy{ctx, scorer, phase, o.earlyStop};
         int bestPos = -1;
         std::size_t bestCandidate = 0;
         const int lastPos = n - o.latterBarrier - 1;

@@ -138,7 +138,7 @@ struct Reader
 };
 
 const std::set<std::string> knownKeys
-    = {"method", "target", "seed", "calibration_windows", "batch", "cached", "evaluate_steps", "early_barrier",
+    = {"method", "target", "seed", "calibration_windows", "batch", "cached", "evaluate_steps", "early_stop", "early_barrier",
         "latter_barrier", "protected_blocks", "finercut_level", "exclude_fraction", "finercut_metric", "offspring",
         "generations", "initial_genomes", "initial_tokens", "stage_tokens", "stage_survivors", "max_mutations",
         "drop_entire_block", "evo_fitness", "teacher", "teacher_top_k", "teacher_budget_mib", "last_hidden_post_norm", "angular_all_tokens", "angular_divide_by_pi"};
@@ -172,7 +172,7 @@ nlohmann::json PruneOptions::toJson() const
 {
     return {{"method", pruneMethodName(method)}, {"target", target}, {"seed", seed},
         {"calibration_windows", calibrationWindows}, {"batch", batch}, {"cached", cached},
-        {"evaluate_steps", evaluateSteps}, {"early_barrier", earlyBarrier}, {"latter_barrier", latterBarrier},
+        {"evaluate_steps", evaluateSteps}, {"early_stop", earlyStop}, {"early_barrier", earlyBarrier}, {"latter_barrier", latterBarrier},
         {"protected_blocks", protectedBlocks}, {"finercut_level", finercutLevel}, {"exclude_fraction", excludeFraction},
         {"finercut_metric", finercutMetric}, {"offspring", offspring}, {"generations", generations},
         {"initial_genomes", initialGenomes}, {"initial_tokens", initialTokens}, {"stage_tokens", stageTokens},
@@ -205,6 +205,7 @@ PruneOptions PruneOptions::fromJson(const nlohmann::json &j)
     r.integer("batch", o.batch);
     r.boolean("cached", o.cached);
     r.boolean("evaluate_steps", o.evaluateSteps);
+    r.boolean("early_stop", o.earlyStop);
     r.integer("early_barrier", o.earlyBarrier);
     r.integer("latter_barrier", o.latterBarrier);
     r.integers("protected_blocks", o.protectedBlocks);

@@ -36,6 +36,10 @@ struct PruneOptions
     bool evaluateSteps = true;
 
     // SLEB
+    // A candidate stops once its running NLL sum shows it cannot win (it exceeds the best complete
+    // score of the step by more than a near tie); its score is then a lower bound, flagged in the
+    // trace. The chosen blocks, their scores and the near-tie flags are those of a full run.
+    bool earlyStop = false;
     int earlyBarrier = 1;
     int latterBarrier = 1;
     // Blocks no method may remove (SLEB, ShortGPT, angular, EvoPress positions).

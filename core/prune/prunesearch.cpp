@@ -58,6 +58,16 @@ double SearchContext::elapsed() const
 
 std::optional<double> SearchContext::recall(int step, int stage, int index, const std::string &what)
 {
+    const auto r = recallRecord(step, stage, index, what);
+    if (r && r->lowerBound)
+        throw UsageError("cannot resume inside step " + std::to_string(step) + ": its candidate "
+            + std::to_string(index) + " was stopped early, which this search does not do");
+    return r ? std::optional<double>(r->score) : std::nullopt;
+}
+
+std::optional<CandidateRecord> SearchContext::recallRecord(
+    int step, int stage, int index, const std::string &what)
+{
     const auto it = m_pending.find({step, stage, index});
     if (it == m_pending.end())
         return std::nullopt;
@@ -66,13 +76,18 @@ std::optional<double> SearchContext::recall(int step, int stage, int index, cons
             + std::to_string(index) + (stage ? " of stage " + std::to_string(stage) : std::string()) + " was "
             + it->second.what + ", the search now has " + what + "; the run was made with other options or data");
     ++m_recalled;
-    return it->second.score;
+    return it->second;
 }
 
 void SearchContext::scored(int step, int stage, int index, const std::string &what, double score) const
 {
+    scored(CandidateRecord{step, stage, index, what, score});
+}
+
+void SearchContext::scored(const CandidateRecord &record) const
+{
     if (m_onCandidate)
-        m_onCandidate({step, stage, index, what, score});
+        m_onCandidate(record);
 }
 
 bool SearchContext::isProtected(int layer) const

@@ -48,8 +48,11 @@ public:
     // ones (nullopt when it has none). Throws UsageError when the record is for another candidate
     // (`what`: the unit's label or the genome).
     std::optional<double> recall(int step, int stage, int index, const std::string &what);
+    // The same for a candidate that may have stopped early: the whole record.
+    std::optional<CandidateRecord> recallRecord(int step, int stage, int index, const std::string &what);
     // Hands a freshly scored candidate to the caller, who persists it.
     void scored(int step, int stage, int index, const std::string &what, double score) const;
+    void scored(const CandidateRecord &record) const;
     // Candidates taken from the interrupted run instead of being scored again.
     int recalled() const { return m_recalled; }
 

@@ -19,6 +19,9 @@ struct CandidateScore
     Unit unit;
     double score = 0;
     int position = -1;
+    // The candidate was stopped early (PruneOptions::earlyStop) once its running score showed it
+    // could not win: `score` is a lower bound of its score, not the score.
+    bool lowerBound = false;
 };
 
 // One EvoPress offspring: its genome, the swaps that made it from its parent, its fitness.
@@ -97,6 +100,8 @@ struct CandidateRecord
     int index = 0; // place in the step's (stage's) candidate list
     std::string what; // the unit's label or the genome, checked when the record is used again
     double score = std::numeric_limits<double>::quiet_NaN();
+    bool lowerBound = false; // stopped early: `score` is a lower bound
+    std::int64_t tokens = 0; // tokens it ran before it stopped (lower bounds only)
 };
 
 // What a search produced: the steps, and the removal order they add up to.

@@ -197,6 +197,17 @@ JournalEntry parseRecord(const journal::Record &r, std::uint64_t offset, int lay
         if (!r.body.contains("score"))
             throw std::invalid_argument("score: missing");
         e.candidate.score = stepjson::readNumber(r.body["score"], "score");
+        if (r.body.contains("lower_bound")) {
+            if (!r.body["lower_bound"].is_boolean())
+                throw std::invalid_argument("lower_bound: not true or false");
+            e.candidate.lowerBound = r.body["lower_bound"].get<bool>();
+            if (e.candidate.lowerBound) {
+                if (!r.body.contains("tokens") || !r.body["tokens"].is_number_integer()
+                    || r.body["tokens"].get<std::int64_t>() < 0)
+                    throw std::invalid_argument("tokens: not a count of tokens");
+                e.candidate.tokens = r.body["tokens"].get<std::int64_t>();
+            }
+        }
     } catch (const std::invalid_argument &err) {
         throw journalError(experiment, offset, "run \"" + r.run + "\": " + err.what());
     } catch (const UsageError &err) {
@@ -475,10 +486,13 @@ void ExperimentFile::appendCandidate(const std::string &path, const std::string 
     quietHdf5();
     const ExperimentWriteLock writer(path);
     const RunHead head = runHead(path, runId);
-    journal::append(path,
-        {runId, head.started,
-            {{"type", "candidate"}, {"step", c.step}, {"stage", c.stage}, {"index", c.index}, {"what", c.what},
-                {"score", stepjson::exactNumber(c.score)}}});
+    nlohmann::json body = {{"type", "candidate"}, {"step", c.step}, {"stage", c.stage}, {"index", c.index},
+        {"what", c.what}, {"score", stepjson::exactNumber(c.score)}};
+    if (c.lowerBound) {
+        body["lower_bound"] = true;
+        body["tokens"] = c.tokens;
+    }
+    journal::append(path, {runId, head.started, std::move(body)});
 }
 
 void ExperimentFile::foldJournal(const std::string &path)

@@ -141,14 +141,21 @@ void writeStep(const Location &at, const TraceStep &step, int layers)
     std::vector<Unit> candidateUnits;
     std::vector<std::int32_t> positions;
     std::vector<double> scores;
+    std::vector<std::uint8_t> bounds;
+    bool anyBound = false;
     for (const auto &c : step.candidates) {
         candidateUnits.push_back(c.unit);
         positions.push_back(c.position);
         scores.push_back(c.score);
+        bounds.push_back(c.lowerBound);
+        anyBound = anyBound || c.lowerBound;
     }
     writeUnits(at, "candidate", candidateUnits);
     h5::writeDataset(at, "candidate_position", dims1(positions.size()), positions);
     h5::writeDataset(at, "candidate_score", dims1(scores.size()), scores);
+    // Only steps of a search that stops candidates early have it (absent: every score is complete).
+    if (anyBound)
+        h5::writeDataset(at, "candidate_lower_bound", dims1(bounds.size()), bounds);
     writeMask(at, "skip", step.mask);
     h5::writeDataset(at, "block_scores", dims1(step.blockScores.size()), step.blockScores);
     const hsize_t side = step.distanceMatrix.empty() ? 0 : static_cast<hsize_t>(layers + 1);
@@ -379,8 +386,16 @@ TraceStep readStep(const Location &at, int layers)
     const auto scores = read1<double>(at, "candidate_score");
     requireLength(at, "candidate_position", positions.size(), candidates.size());
     requireLength(at, "candidate_score", scores.size(), candidates.size());
+    std::vector<std::uint8_t> bounds(candidates.size(), 0);
+    if (at.hasLink("candidate_lower_bound")) {
+        bounds = read1<std::uint8_t>(at, "candidate_lower_bound");
+        requireLength(at, "candidate_lower_bound", bounds.size(), candidates.size());
+        for (std::uint8_t b : bounds)
+            if (b > 1)
+                at.fail(at.path + "/candidate_lower_bound", "must hold 0 or 1, got " + std::to_string(b), false);
+    }
     for (std::size_t i = 0; i < candidates.size(); ++i)
-        step.candidates.push_back({candidates[i], scores[i], positions[i]});
+        step.candidates.push_back({candidates[i], scores[i], positions[i], bounds[i] == 1});
     step.mask = readMask(at, "skip", layers, false);
     step.blockScores = read1<double>(at, "block_scores");
     if (!step.blockScores.empty())

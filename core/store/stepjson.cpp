@@ -252,8 +252,11 @@ json mask(const UnitMask &m)
 json step(const TraceStep &s, bool exact)
 {
     json candidates = json::array();
-    for (const auto &c : s.candidates)
+    for (const auto &c : s.candidates) {
         candidates.push_back({{"unit", c.unit.label()}, {"score", value(c.score, exact)}, {"position", c.position}});
+        if (c.lowerBound) // only early-stopped SLEB candidates carry the flag
+            candidates.back()["lower_bound"] = true;
+    }
     json j = {{"index", s.index}, {"kind", s.kind}, {"chosen", labels(s.chosen)},
         {"chosen_score", value(s.chosenScore, exact)}, {"near_tie", s.nearTie}, {"readmitted", s.readmitted},
         {"candidates", candidates}, {"mask", mask(s.mask)}, {"removed_so_far", labels(s.removedSoFar)},
@@ -280,7 +283,9 @@ TraceStep parse(const json &j)
         const std::string f = at("candidates", i);
         s.candidates.push_back({readUnit(member(candidates[i], f, "unit"), sub(f, "unit")),
             readDouble(member(candidates[i], f, "score"), sub(f, "score")),
-            readInt<int>(member(candidates[i], f, "position"), sub(f, "position"))});
+            readInt<int>(member(candidates[i], f, "position"), sub(f, "position")),
+            candidates[i].is_object() && candidates[i].contains("lower_bound")
+                && readBool(candidates[i]["lower_bound"], sub(f, "lower_bound"))});
     }
     s.mask = readMask(m("mask"), "mask");
     s.removedSoFar = readUnits(m("removed_so_far"), "removed_so_far");

@@ -104,6 +104,8 @@ inline TraceStep greedyStep(int index, int layers)
     for (int p = 1; p < layers - 1; ++p)
         s.candidates.push_back({{UnitKind::Block, p}, 1200.0 + 17.25 * p, p});
     s.candidates.back().score = NaN;
+    if (index == 1 && s.candidates.size() > 2) // stopped early (PruneOptions::earlyStop)
+        s.candidates[1].lowerBound = true;
     s.mask = UnitMask::dense(layers);
     for (int i = 0; i <= index; ++i) {
         s.mask.skipBlock(2 + i);
@@ -214,6 +216,7 @@ inline void compareStep(const TraceStep &a, const TraceStep &b)
         QVERIFY(a.candidates[i].unit == b.candidates[i].unit);
         QVERIFY(same(a.candidates[i].score, b.candidates[i].score));
         QCOMPARE(a.candidates[i].position, b.candidates[i].position);
+        QCOMPARE(a.candidates[i].lowerBound, b.candidates[i].lowerBound);
     }
     compareMask(a.mask, b.mask);
     QVERIFY(a.removedSoFar == b.removedSoFar);

@@ -391,7 +391,7 @@ private Q_SLOTS:
         const std::string p = path.toStdString();
         const std::string id = ExperimentFile::addRun(p, makeInfo(PruneMethod::Sleb, 6, true));
         ExperimentFile::appendStep(p, id, greedyStep(0, 6));
-        const CandidateRecord a{1, 0, 0, "block 0", 12.5},
+        const CandidateRecord a{1, 0, 0, "block 0", 12.5, true, 96},
             b{1, 0, 1, "block 2", std::numeric_limits<double>::infinity()};
         ExperimentFile::appendCandidate(p, id, a);
         ExperimentFile::appendCandidate(p, id, b);
@@ -402,6 +402,8 @@ private Q_SLOTS:
             QCOMPARE(r.pending[1].index, 1);
             QCOMPARE(r.pending[1].what, std::string("block 2"));
             QCOMPARE(r.pending[0].score, 12.5);
+            QVERIFY(r.pending[0].lowerBound && !r.pending[1].lowerBound); // stopped early, over 96 tokens
+            QCOMPARE(r.pending[0].tokens, std::int64_t(96));
             QVERIFY(std::isinf(r.pending[1].score)); // exact, infinities included
         };
         check(ExperimentFile::read(p).runs.at(0));

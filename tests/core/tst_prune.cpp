@@ -102,6 +102,7 @@ void compareTraces(const std::vector<TraceStep> &a, const std::vector<TraceStep>
         QCOMPARE(a[i].candidates.size(), b[i].candidates.size());
         for (std::size_t c = 0; c < a[i].candidates.size(); ++c) {
             QVERIFY(a[i].candidates[c].unit == b[i].candidates[c].unit);
+            QCOMPARE(a[i].candidates[c].lowerBound, b[i].candidates[c].lowerBound);
             if (exactScores)
                 QCOMPARE(a[i].candidates[c].score, b[i].candidates[c].score);
             else
@@ -693,21 +694,30 @@ private Q_SLOTS:
         QTest::addColumn<int>("method");
         QTest::addColumn<double>("target");
         QTest::addColumn<int>("stopAfter");
-        QTest::addRow("sleb, 1st step") << int(PruneMethod::Sleb) << 3.0 << 2;
-        QTest::addRow("sleb, 2nd step") << int(PruneMethod::Sleb) << 3.0 << 6;
-        QTest::addRow("finercut, 1st step") << int(PruneMethod::FinerCut) << 4.0 << 5;
-        QTest::addRow("finercut, 3rd step") << int(PruneMethod::FinerCut) << 4.0 << 27;
-        QTest::addRow("evopress, initial") << int(PruneMethod::EvoPress) << 2.0 << 3;
-        QTest::addRow("evopress, generation 2 stage 2") << int(PruneMethod::EvoPress) << 2.0 << 40;
+        QTest::addColumn<bool>("earlyStop");
+        QTest::addRow("sleb, 1st step") << int(PruneMethod::Sleb) << 3.0 << 2 << false;
+        QTest::addRow("sleb, 2nd step") << int(PruneMethod::Sleb) << 3.0 << 6 << false;
+        QTest::addRow("sleb early stop, 1st step") << int(PruneMethod::Sleb) << 3.0 << 3 << true;
+        QTest::addRow("sleb early stop, 2nd step") << int(PruneMethod::Sleb) << 3.0 << 6 << true;
+        QTest::addRow("finercut, 1st step") << int(PruneMethod::FinerCut) << 4.0 << 5 << false;
+        QTest::addRow("finercut, 3rd step") << int(PruneMethod::FinerCut) << 4.0 << 27 << false;
+        QTest::addRow("evopress, initial") << int(PruneMethod::EvoPress) << 2.0 << 3 << false;
+        QTest::addRow("evopress, generation 2 stage 2") << int(PruneMethod::EvoPress) << 2.0 << 40 << false;
     }
     void resumeInsideAStep()
     {
         QFETCH(int, method);
         QFETCH(double, target);
         QFETCH(int, stopAfter);
-        auto d = tinyDecoder(6, 111);
-        const WindowSet calib = randomWindows(6, 16, 112);
+        QFETCH(bool, earlyStop);
+        // Early stop needs candidates far worse than the best: a block that does nothing, on
+        // windows the model continues itself (see slebEarlyStop).
+        auto d = earlyStop ? tinyDecoder(6, 111, {2}) : tinyDecoder(6, 111);
+        const WindowSet calib = earlyStop ? selfGeneratedWindows(*d, 6, 16, 112) : randomWindows(6, 16, 112);
         PruneOptions o = options(PruneMethod(method), target);
+        o.earlyStop = earlyStop;
+        if (earlyStop)
+            o.batch = 1; // a candidate can stop after any window
         o.initialTokens = 32;
         o.stageTokens = {32, 64};
         o.stageSurvivors = {4, 1};
@@ -738,6 +748,10 @@ private Q_SLOTS:
             if (c.step == int(steps.size()))
                 pending.push_back(c);
         QVERIFY2(!pending.empty(), "stopped at a step boundary: pick another stopAfter");
+        // Stopped candidates among the recalled ones (1st step) or in the finished steps (2nd).
+        if (earlyStop)
+            QVERIFY2(std::any_of(scored.begin(), scored.end(), [](const auto &c) { return c.lowerBound; }),
+                "no candidate stopped early before the interruption: pick another stopAfter");
 
         std::vector<CandidateRecord> rescored;
         JobContext again;
@@ -759,6 +773,55 @@ private Q_SLOTS:
         std::vector<CandidateRecord> wrong = pending;
         wrong.front().what = wrong.front().what == "block 0" ? "block 1" : "block 0";
         QVERIFY_THROWS_EXCEPTION(UsageError, runPruneSearch(*d, calib, nullptr, o, again, {}, steps, {}, wrong));
+    }
+
+    // SLEB's early stop (an exact shortcut): the same chosen blocks, scores and near-tie flags as
+    // a full run; every stopped candidate's lower bound is below its full score and above the
+    // chosen score by more than a near tie; fewer tokens are run.
+    void slebEarlyStop()
+    {
+        // Windows the model continues itself and a block that does nothing: that block's candidate
+        // keeps the dense NLL, far below the others', as removing a real model's vital blocks does.
+        auto d = tinyDecoder(8, 51, {3});
+        const WindowSet calib = selfGeneratedWindows(*d, 6, 20, 52);
+        PruneOptions o = options(PruneMethod::Sleb, 3);
+        o.batch = 1; // one window per forward: a candidate can stop after any window
+        const auto full = search(*d, calib, o);
+        o.earlyStop = true;
+        const auto fast = search(*d, calib, o);
+        QCOMPARE(fast.steps.size(), full.steps.size());
+        int stopped = 0, candidates = 0;
+        for (std::size_t i = 0; i < full.steps.size(); ++i) {
+            const TraceStep &a = full.steps[i], &b = fast.steps[i];
+            QVERIFY(a.chosen == b.chosen);
+            QCOMPARE(b.chosenScore, a.chosenScore);
+            QCOMPARE(b.nearTie, a.nearTie);
+            QCOMPARE(b.evaluations, a.evaluations);
+            QCOMPARE(b.candidates.size(), a.candidates.size());
+            for (std::size_t c = 0; c < a.candidates.size(); ++c) {
+                const CandidateScore &x = a.candidates[c], &y = b.candidates[c];
+                ++candidates;
+                QVERIFY(x.unit == y.unit && !x.lowerBound);
+                if (!y.lowerBound) {
+                    QCOMPARE(y.score, x.score);
+                    continue;
+                }
+                ++stopped;
+                QVERIFY(y.score <= x.score);
+                QVERIFY(y.score > b.chosenScore && !nearTie(y.score, b.chosenScore));
+                QVERIFY(!nearTie(x.score, b.chosenScore));
+            }
+        }
+        qInfo("%d of %d candidates stopped early; tokens %lld against %lld", stopped, candidates,
+            static_cast<long long>(fast.steps.back().tokens), static_cast<long long>(full.steps.back().tokens));
+        QVERIFY(stopped > 0);
+        QVERIFY(fast.steps.back().tokens < full.steps.back().tokens);
+        // Ignored by the other methods, as every method-specific option is.
+        PruneOptions f = options(PruneMethod::FinerCut, 2);
+        f.earlyStop = true;
+        for (const TraceStep &s : search(*d, calib, f).steps)
+            for (const CandidateScore &c : s.candidates)
+                QVERIFY(!c.lowerBound);
     }
 
     // §11.20–22

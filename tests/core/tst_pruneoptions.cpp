@@ -30,6 +30,7 @@ PruneOptions everythingChanged()
     o.batch = 3;
     o.cached = false;
     o.evaluateSteps = false;
+    o.earlyStop = true;
     o.earlyBarrier = 2;
     o.latterBarrier = 0;
     o.protectedBlocks = {4, 1};
@@ -142,7 +143,7 @@ private Q_SLOTS:
     {
         const PruneOptions o = everythingChanged();
         const nlohmann::json j = o.toJson();
-        QCOMPARE(int(j.size()), 28);
+        QCOMPARE(int(j.size()), 29);
         QCOMPARE(QString::fromStdString(j.at("method").get<std::string>()), QStringLiteral("evopress"));
         QCOMPARE(j.at("seed").get<std::uint64_t>(), o.seed);
         const PruneOptions back = PruneOptions::fromJson(j);
@@ -154,6 +155,7 @@ private Q_SLOTS:
         QCOMPARE(back.batch, o.batch);
         QCOMPARE(back.cached, o.cached);
         QCOMPARE(back.evaluateSteps, o.evaluateSteps);
+        QCOMPARE(back.earlyStop, o.earlyStop);
         QCOMPARE(back.earlyBarrier, o.earlyBarrier);
         QCOMPARE(back.latterBarrier, o.latterBarrier);
         QVERIFY(back.protectedBlocks == o.protectedBlocks);
