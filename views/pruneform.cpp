@@ -241,6 +241,10 @@ void PruneForm::setSlebBarriers(int early, int latter)
     m_earlyBarrier->setValue(early);
     m_latterBarrier->setValue(latter);
 }
+void PruneForm::setEarlyStop(bool earlyStop)
+{
+    m_earlyStop->setChecked(earlyStop);
+}
 void PruneForm::setCached(bool cached)
 {
     m_cached->setChecked(cached);

@@ -38,6 +38,7 @@ public:
     void setEvoPress(int offspring, int generations);
     void setFinerCut(const QString &level, const QString &metric, double excludeFraction);
     void setSlebBarriers(int early, int latter);
+    void setEarlyStop(bool earlyStop); // SLEB: stop candidates that cannot win
     void setCached(bool cached);
     // "0, 1": blocks no method may remove.
     void setProtectedBlocks(const QString &blocks);

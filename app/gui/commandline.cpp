@@ -36,6 +36,9 @@ QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
             start.text = value;
         } else if (ok && key == QLatin1String("out")) {
             start.out = value;
+        } else if (ok && key == QLatin1String("early")) {
+            start.earlyStop = value == QLatin1String("1");
+            ok = start.earlyStop || value == QLatin1String("0");
         } else if (ok && key == QLatin1String("shot")) {
             start.shotAtCandidate = value.toInt(&ok);
             ok = ok && start.shotAtCandidate > 0;
@@ -44,7 +47,8 @@ QString parsePruneStart(const QString &spec, GuiOptions::PruneStart &start)
         }
         if (!ok)
             return QStringLiteral(
-                "--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE, out=FILE or shot=N (> 0)")
+                "--prune: '%1' is not target=X (> 0), calib=N (> 0), eval=N, text=FILE, out=FILE, early=0|1 or "
+                "shot=N (> 0)")
                 .arg(item);
     }
     return {};

@@ -35,6 +35,7 @@ struct GuiOptions
         QString text;
         QString out;
         int shotAtCandidate = 0; // a screenshot once this many candidates are scored (mid-step); 0: at the end
+        bool earlyStop = false; // SLEB: stop candidates that cannot win
     } prune;
     bool computePpa = false; // hidden: Compute PPA for the PPA page's first run once it is read
     QString error; // set when the arguments are unusable; the caller prints it and exits

@@ -73,6 +73,7 @@ void startSearchAtOpen(blockscope::gui::MainWindow &window, const blockscope::gu
                 form->setEvaluationWindows(start.evaluationWindows);
             if (!start.text.isEmpty())
                 form->setCalibrationText(start.text);
+            form->setEarlyStop(start.earlyStop);
             if (!start.out.isEmpty())
                 form->setExperimentPath(start.out);
             page->run();

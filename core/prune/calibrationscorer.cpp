@@ -17,11 +17,22 @@ struct CalibrationScorer::Chunk
 {
     at::Tensor tokens; // [B, T] int64, CPU
     std::vector<TeacherRows> reference; // per window: the dense model's reference, for divergences
+    // The reference's log P and P over the scored positions [B, T', V], when they fit the cache
+    // budget: computed once instead of for every candidate.
+    at::Tensor logP, P;
     std::int64_t firstTarget = 1;
     std::vector<at::Tensor> states; // base states at the 2L+1 sublayer boundaries (cached mode)
     std::vector<at::Tensor> last; // the last captured candidate's states
     std::vector<at::Tensor> kept; // the kept candidate's states
 };
+
+namespace {
+std::int64_t scoredPositions(ScoreKind kind, std::int64_t T);
+// FinerCut's scores keep the reference's log P and P for every candidate while they take at most
+// this many bytes (its official 10 x 256 tokens of a 49,152-token vocabulary take 1 GB); beyond it,
+// and for EvoPress's teacher, they are computed a slice at a time for each candidate.
+constexpr double ReferenceCacheBytes = 1024.0 * 1024 * 1024;
+} // namespace
 
 bool scoreNeedsDense(ScoreKind kind)
 {
@@ -65,6 +76,7 @@ CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredS
     const int L = decoder.layers();
     m_single = UnitMask{std::vector<bool>(L, true), std::vector<bool>(L, true)};
     m_base = UnitMask::dense(L);
+    double cachedReferenceBytes = 0;
     // Sequences of equal shape go together, in their original order.
     std::map<std::pair<std::size_t, std::int64_t>, std::vector<std::size_t>> byShape;
     std::vector<std::pair<std::size_t, std::int64_t>> shapeOrder;
@@ -96,6 +108,19 @@ CalibrationScorer::CalibrationScorer(const Decoder &decoder, std::vector<ScoredS
             if (scoreNeedsDense(kind) && c.reference.size() != n) {
                 // The reference is the dense model on the same batch; not counted as search work.
                 c.reference = denseReference(kind, decoder.forward(c.tokens, UnitMask::dense(L))).rows;
+            }
+            // log P and P of the reference kept (2 x 4 bytes an entry) while they fit the budget.
+            const bool full = !c.reference.empty() && !c.reference.front().topK();
+            const double bytes = 8.0 * static_cast<double>(n) * static_cast<double>(T)
+                * static_cast<double>(decoder.architecture().vocab);
+            const bool finercut = kind == ScoreKind::JsFinercut || kind == ScoreKind::KlFinercut;
+            if (full && finercut && cachedReferenceBytes + bytes <= ReferenceCacheBytes) {
+                cachedReferenceBytes += bytes;
+                std::vector<at::Tensor> parts;
+                for (const TeacherRows &r : c.reference)
+                    parts.push_back(r.values.narrow(0, 0, scoredPositions(kind, T)));
+                c.logP = at::log_softmax(at::stack(parts).to(decoder.options().device, at::kFloat), -1);
+                c.P = c.logP.exp();
             }
             m_totalTokens += static_cast<std::int64_t>(n) * T;
             m_windows += static_cast<std::int64_t>(n);
@@ -264,7 +289,7 @@ at::Tensor stackedIndices(const std::vector<TeacherRows> &rows, std::int64_t t0,
 // A divergence's numerator over positions [t0, t0 + len) of a batch; z: the candidate's logits
 // [B, len, V] float32 there. norm_finercut adds each window's squared distance to normSq [B].
 void divergenceSlice(ScoreKind kind, const std::vector<TeacherRows> &rows, std::int64_t t0, const at::Tensor &z,
-    double &num, at::Tensor &normSq)
+    double &num, at::Tensor &normSq, const at::Tensor &cachedLogP = {}, const at::Tensor &cachedP = {})
 {
     const std::int64_t len = z.size(1);
     if (rows.size() != static_cast<std::size_t>(z.size(0)))
@@ -292,8 +317,10 @@ void divergenceSlice(ScoreKind kind, const std::vector<TeacherRows> &rows, std::
         num += at::where(pRest > 0, pRest * (logPrest - qRest.log()), at::zeros_like(pRest)).sum().item<double>();
         return;
     }
-    const at::Tensor logP = at::log_softmax(stackedValues(rows, t0, len, z.device()), -1);
-    const at::Tensor P = logP.exp();
+    const bool cached = cachedLogP.defined();
+    const at::Tensor logP
+        = cached ? cachedLogP.narrow(1, t0, len) : at::log_softmax(stackedValues(rows, t0, len, z.device()), -1);
+    const at::Tensor P = cached ? cachedP.narrow(1, t0, len) : logP.exp();
     if (kind == ScoreKind::JsFinercut) {
         // ½[Σ M(log M − log P) + Σ M(log M − log Q)] = ½ Σ M(2 log M − log P − log Q)
         const at::Tensor M = 0.5 * (P + logQ.exp());
@@ -403,7 +430,7 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
 // A divergence from the final hidden states: the candidate's logits a slice of positions at a
 // time, each compared with the same positions of the reference.
 void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vector<TeacherRows> &rows,
-    const at::Tensor &hidden, double &num, double &den)
+    const at::Tensor &hidden, double &num, double &den, const at::Tensor &cachedLogP, const at::Tensor &cachedP)
 {
     const std::int64_t B = hidden.size(0), T = hidden.size(1);
     const std::int64_t V = decoder.architecture().vocab;
@@ -413,7 +440,7 @@ void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vec
     at::Tensor normSq = at::zeros({B}, hidden.options().dtype(at::kDouble));
     for (std::int64_t t0 = 0; t0 < positions; t0 += slice) {
         const std::int64_t len = std::min(slice, positions - t0);
-        divergenceSlice(kind, rows, t0, decoder.logits(hidden.narrow(1, t0, len)), num, normSq);
+        divergenceSlice(kind, rows, t0, decoder.logits(hidden.narrow(1, t0, len)), num, normSq, cachedLogP, cachedP);
     }
     if (kind == ScoreKind::NormFinercut)
         num += normSq.sqrt().sum().item<double>();
@@ -469,7 +496,7 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture, double 
         if (m_kind == ScoreKind::NllSumSleb || m_kind == ScoreKind::MeanNll)
             accumulateNll(m_kind, m_decoder, c.tokens, c.firstTarget, h, num, den);
         else
-            accumulateDivergence(m_kind, m_decoder, c.reference, h, num, den);
+            accumulateDivergence(m_kind, m_decoder, c.reference, h, num, den, c.logP, c.P);
     }
     m_last = candidate;
     m_lastFrom = start;

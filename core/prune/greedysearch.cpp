@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <numeric>
 #include <optional>
 
 namespace blockscope {
@@ -61,12 +63,14 @@ struct GreedyStep
     int step;
     bool earlyStop = false; // SLEB with PruneOptions::earlyStop
     double best = std::numeric_limits<double>::infinity();
+    int bestIndex = -1;
     bool bestRecalled = false;
 
-    // True when the candidate is the best so far (strictly: ties keep the earlier one).
-    bool score(TraceStep &t, const UnitMask &candidate, const Unit &unit, int position)
+    // Scores candidate `index` of the step's list (t.candidates has room for all of them; they may
+    // be scored in any order). True when it is the best so far: the lowest score, and on equal
+    // scores the lowest index, so the choice is the first minimum in list order whatever the order.
+    bool score(TraceStep &t, int index, const UnitMask &candidate, const Unit &unit, int position)
     {
-        const int index = static_cast<int>(t.candidates.size());
         const std::string what = unit.label();
         double s;
         bool bound = false;
@@ -80,10 +84,11 @@ struct GreedyStep
             bound = scorer.lastWasLowerBound();
             ctx.scored({step, 0, index, what, s, bound, bound ? scorer.lastTokens() : 0});
         }
-        t.candidates.push_back({unit, s, position, bound});
-        if (bound || !(s < best))
+        t.candidates[static_cast<std::size_t>(index)] = {unit, s, position, bound};
+        if (bound || !(s < best || (s == best && index < bestIndex)))
             return false;
         best = s;
+        bestIndex = index;
         bestRecalled = known.has_value();
         if (!known)
             scorer.keepLast();
@@ -208,8 +213,10 @@ void runSleb(SearchContext &ctx)
     const int L = ctx.layers;
     const int K = o.targetCount(L);
     ctx.job.stage("SLEB: calibration");
+    // Early stop can only stop between forward batches: one window at a time unless --batch says.
+    const int batch = o.earlyStop && o.batch == 0 ? 1 : o.batch;
     CalibrationScorer scorer(
-        ctx.decoder, ctx.sequences(ScoreKind::NllSumSleb), ScoreKind::NllSumSleb, o.batch, o.cached, ctx.job);
+        ctx.decoder, ctx.sequences(ScoreKind::NllSumSleb), ScoreKind::NllSumSleb, batch, o.cached, ctx.job);
 
     UnitMask mask = UnitMask::dense(L);
     std::vector<int> alive(L);
@@ -247,13 +254,30 @@ void runSleb(SearchContext &ctx)
             masks.push_back(mask);
             masks.back().skipBlock(alive[j]);
         }
+        // With early stop, the candidates go from the best of the previous step to the worst: the
+        // first complete scores are then low and the hopeless candidates stop soon. The trace keeps
+        // position order, and the choice is the same in any order (GreedyStep::score).
+        std::vector<std::size_t> order(positions.size());
+        std::iota(order.begin(), order.end(), 0);
+        if (o.earlyStop && !ctx.result.steps.empty()) {
+            std::map<int, double> previous;
+            for (const CandidateScore &c : ctx.result.steps.back().candidates)
+                previous[c.unit.layer] = c.score;
+            const auto previousScore = [&](std::size_t i) {
+                const auto it = previous.find(alive[positions[i]]);
+                return it == previous.end() ? std::numeric_limits<double>::infinity() : it->second;
+            };
+            std::stable_sort(order.begin(), order.end(),
+                [&](std::size_t a, std::size_t b) { return previousScore(a) < previousScore(b); });
+        }
+        step.candidates.resize(positions.size());
         meter.beginStep(phase, mask, masks);
-        for (std::size_t i = 0; i < positions.size(); ++i) {
+        for (const std::size_t i : order) {
             const int j = positions[i];
             const int before = ctx.recalled();
-            if (greedy.score(step, masks[i], Unit{UnitKind::Block, alive[j]}, j)) { // lowest alive position wins ties
-                bestPos = j;
-                bestCandidate = step.candidates.size() - 1;
+            if (greedy.score(step, static_cast<int>(i), masks[i], Unit{UnitKind::Block, alive[j]}, j)) {
+                bestPos = j; // the lowest alive position wins ties
+                bestCandidate = i;
             }
             meter.candidateDone(ctx.recalled() == before);
         }
@@ -347,10 +371,11 @@ void runFinerCut(SearchContext &ctx)
             u.applyTo(masks.back());
         }
         meter.beginStep(step, mask, masks);
+        t.candidates.resize(candidates.size());
         for (std::size_t i = 0; i < candidates.size(); ++i) {
             const int before = ctx.recalled();
-            if (greedy.score(t, masks[i], candidates[i], static_cast<int>(i))) // the first minimum in list order wins
-                k = i;
+            if (greedy.score(t, static_cast<int>(i), masks[i], candidates[i], static_cast<int>(i)))
+                k = i; // the first minimum in list order wins
             meter.candidateDone(ctx.recalled() == before);
         }
         meter.endStep();

@@ -7,7 +7,7 @@
 #
 #   tests/bench/bench_prune_vs_hf.sh BUILD_DIR [THREADS] [SHARED_DATA_DIR]
 #
-# Settings (environment): SLEB_WINDOWS=4 SLEB_TARGET=2 FINERCUT_WINDOWS=4 FINERCUT_STEPS=2, windows
+# Settings (environment): METHODS="sleb finercut", SLEB_WINDOWS=4 SLEB_TARGET=2 FINERCUT_WINDOWS=4 FINERCUT_STEPS=2, windows
 # of CONTEXT=256 tokens cut from C4 under the sleb protocol. Needs a Python with torch, transformers
 # and gguf (default: the LibTorch venv of setup-deps.sh; BLOCKSCOPE_BENCH_PYTHON to change it).
 set -euo pipefail
@@ -22,7 +22,7 @@ context="${CONTEXT:-256}"
 cli="$build/app/blockscope-cli"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-export OMP_NUM_THREADS="$threads"
+export OMP_NUM_THREADS="$threads" TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1 TQDM_DISABLE=1
 
 blockscope() { # method target windows [extra options...] -> "seconds order..." of the search
   local method="$1" target="$2" windows="$3"
@@ -54,14 +54,19 @@ compare() { # label official-result blockscope-result
 
 echo "SmolLM2-135M-Instruct Q4_1 (float32 compute), $threads thread(s), windows of $context tokens from C4"
 echo "transformers $("$py" -c 'import transformers; print(transformers.__version__)'), torch $("$py" -c 'import torch; print(torch.__version__)')"
+methods="${METHODS:-sleb finercut}"
+if [[ " $methods " == *" sleb "* ]]; then
 sw="${SLEB_WINDOWS:-4}" st="${SLEB_TARGET:-2}"
 echo "SLEB: remove $st blocks, $sw calibration windows"
 sleb_official="$(official sleb "$st" "$sw")"
 echo "  official-style order: ${sleb_official#* }"
 compare "  blockscope (cached, every score)" "$sleb_official" "$(blockscope sleb "$st" "$sw")"
 compare "  blockscope --early-stop" "$sleb_official" "$(blockscope sleb "$st" "$sw" --early-stop)"
+fi
+if [[ " $methods " == *" finercut "* ]]; then
 fw="${FINERCUT_WINDOWS:-4}" fs="${FINERCUT_STEPS:-2}"
 echo "FinerCut: $fs steps at level am (js), $fw calibration windows"
 finercut_official="$(official finercut "$fs" "$fw")"
 echo "  official-style order: ${finercut_official#* }"
 compare "  blockscope (cached)" "$finercut_official" "$(blockscope finercut "$fs" "$fw")"
+fi

@@ -178,7 +178,7 @@ private Q_SLOTS:
         QTest::newRow("method only") << "sleb"
                                      << "sleb" << 0.0 << 0 << 0 << ""
                                      << "" << false;
-        QTest::newRow("everything") << "finercut, target=0.25,calib=2,eval=4,text=/t/w.txt,out=/e/x.h5,shot=7"
+        QTest::newRow("everything") << "finercut, target=0.25,calib=2,eval=4,text=/t/w.txt,out=/e/x.h5,shot=7,early=1"
                                     << "finercut" << 0.25 << 2 << 4 << "/t/w.txt"
                                     << "/e/x.h5" << false;
         QTest::newRow("unknown method") << "slab,target=1"
@@ -196,6 +196,9 @@ private Q_SLOTS:
         QTest::newRow("zero shot") << "sleb,shot=0"
                                    << "" << 0.0 << 0 << 0 << ""
                                    << "" << true;
+        QTest::newRow("early neither 0 nor 1") << "sleb,early=yes"
+                                               << "" << 0.0 << 0 << 0 << ""
+                                               << "" << true;
         QTest::newRow("no value") << "sleb,out="
                                   << "" << 0.0 << 0 << 0 << ""
                                   << "" << true;
@@ -223,6 +226,7 @@ private Q_SLOTS:
         QCOMPARE(o.prune.text, text);
         QCOMPARE(o.prune.out, out);
         QCOMPARE(o.prune.shotAtCandidate, spec.contains(QStringLiteral("shot=7")) ? 7 : 0);
+        QCOMPARE(o.prune.earlyStop, spec.contains(QStringLiteral("early=1")));
         QVERIFY(o.computePpa);
         QVERIFY(!parseCommandLine({"blockscope"}).computePpa);
     }
