@@ -268,22 +268,20 @@ double total(const at::Tensor &t)
     return t.sum(-1).to(at::kDouble).sum().item<double>();
 }
 
-// The reference of positions [t0, t0 + len) of every window, stacked [B, len, ...] on `device`.
+// One part of the reference (values or indices) at positions [t0, t0 + len) of every window,
+// stacked [B, len, ...] on `device` as `dtype`.
+at::Tensor stacked(const std::vector<TeacherRows> &rows, at::Tensor TeacherRows::*part, std::int64_t t0,
+    std::int64_t len, c10::Device device, at::ScalarType dtype)
+{
+    std::vector<at::Tensor> parts;
+    parts.reserve(rows.size());
+    for (const TeacherRows &r : rows)
+        parts.push_back((r.*part).narrow(0, t0, len));
+    return at::stack(parts).to(device, dtype);
+}
 at::Tensor stackedValues(const std::vector<TeacherRows> &rows, std::int64_t t0, std::int64_t len, c10::Device device)
 {
-    std::vector<at::Tensor> parts;
-    parts.reserve(rows.size());
-    for (const TeacherRows &r : rows)
-        parts.push_back(r.values.narrow(0, t0, len));
-    return at::stack(parts).to(device, at::kFloat);
-}
-at::Tensor stackedIndices(const std::vector<TeacherRows> &rows, std::int64_t t0, std::int64_t len, c10::Device device)
-{
-    std::vector<at::Tensor> parts;
-    parts.reserve(rows.size());
-    for (const TeacherRows &r : rows)
-        parts.push_back(r.indices.narrow(0, t0, len));
-    return at::stack(parts).to(device, at::kLong);
+    return stacked(rows, &TeacherRows::values, t0, len, device, at::kFloat);
 }
 
 // A divergence's numerator over positions [t0, t0 + len) of a batch; z: the candidate's logits
@@ -308,7 +306,7 @@ void divergenceSlice(ScoreKind kind, const std::vector<TeacherRows> &rows, std::
         // KL between the K+1 buckets: the kept tokens one by one, and all the others together.
         const at::Tensor v = stackedValues(rows, t0, len, z.device());
         const std::int64_t k = v.size(2) - 1;
-        const at::Tensor ids = stackedIndices(rows, t0, len, z.device());
+        const at::Tensor ids = stacked(rows, &TeacherRows::indices, t0, len, z.device(), at::kLong);
         const at::Tensor logPk = v.narrow(2, 0, k);
         num += total(logPk.exp() * (logPk - logQ.gather(2, ids)));
         const at::Tensor logPrest = v.narrow(2, k, 1).squeeze(2).to(at::kDouble);

@@ -213,10 +213,9 @@ void runSleb(SearchContext &ctx)
     const int L = ctx.layers;
     const int K = o.targetCount(L);
     ctx.job.stage("SLEB: calibration");
-    // Early stop can only stop between forward batches: one window at a time unless --batch says.
-    const int batch = o.earlyStop && o.batch == 0 ? 1 : o.batch;
+    // Early stop can only stop between forward batches (--batch 1: after any window).
     CalibrationScorer scorer(
-        ctx.decoder, ctx.sequences(ScoreKind::NllSumSleb), ScoreKind::NllSumSleb, batch, o.cached, ctx.job);
+        ctx.decoder, ctx.sequences(ScoreKind::NllSumSleb), ScoreKind::NllSumSleb, o.batch, o.cached, ctx.job);
 
     UnitMask mask = UnitMask::dense(L);
     std::vector<int> alive(L);

@@ -61,7 +61,7 @@ echo "SLEB: remove $st blocks, $sw calibration windows"
 sleb_official="$(official sleb "$st" "$sw")"
 echo "  official-style order: ${sleb_official#* }"
 compare "  blockscope (cached, every score)" "$sleb_official" "$(blockscope sleb "$st" "$sw")"
-compare "  blockscope --early-stop" "$sleb_official" "$(blockscope sleb "$st" "$sw" --early-stop)"
+compare "  blockscope --early-stop --batch 1" "$sleb_official" "$(blockscope sleb "$st" "$sw" --early-stop --batch 1)"
 fi
 if [[ " $methods " == *" finercut "* ]]; then
 fw="${FINERCUT_WINDOWS:-4}" fs="${FINERCUT_STEPS:-2}"
