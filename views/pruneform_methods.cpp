@@ -5,7 +5,6 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QSpinBox>
 
@@ -109,14 +108,11 @@ QWidget *PruneForm::evopressOptions()
     connect(m_evoFitness, &QComboBox::currentTextChanged, this, teacherShown);
     connect(m_teacher, &QComboBox::currentTextChanged, this, teacherShown);
     teacherShown();
-    auto *teacherRow = new QHBoxLayout;
-    teacherRow->setContentsMargins(0, 0, 0, 0);
-    teacherRow->addWidget(m_teacher, 1);
-    teacherRow->addWidget(m_teacherTopK);
     form->addRow(tr("Offspring"), m_offspring);
     form->addRow(tr("Generations"), m_generations);
     form->addRow(tr("Fitness"), m_evoFitness);
-    form->addRow(tr("Teacher"), teacherRow);
+    form->addRow(tr("Teacher"), m_teacher);
+    form->addRow(tr("Top K"), m_teacherTopK);
     form->addRow(tr("Teacher budget"), m_teacherBudget);
     return w;
 }
