@@ -84,8 +84,8 @@ QWidget *PruneForm::evopressOptions()
     m_evoFitness->addItems({QStringLiteral("kl"), QStringLiteral("ppl")});
     m_evoFitness->setCurrentText(QString::fromStdString(defaults.evoFitness));
     m_teacher = new QComboBox(w);
-    m_teacher->addItems({QStringLiteral("float16"), QStringLiteral("bfloat16"), QStringLiteral("float32"),
-        QStringLiteral("top-k")});
+    m_teacher->addItems(
+        {QStringLiteral("float16"), QStringLiteral("bfloat16"), QStringLiteral("float32"), QStringLiteral("top-k")});
     m_teacher->setCurrentText(QString::fromStdString(defaults.teacher));
     m_teacher->setToolTip(tr("How the KL fitness keeps the dense model's logits on the host: in a precision, or "
                              "as the K most likely tokens plus one bucket for the rest (a lower bound of the "

@@ -105,8 +105,8 @@ public:
     // once the running sum exceeds `stopAbove` by more than a near tie (pruning.md §1) the candidate
     // cannot be chosen, and it stops there; the partial sum returned is then a lower bound
     // (lastWasLowerBound()).
-    double score(const UnitMask &candidate, bool capture = false,
-        double stopAbove = std::numeric_limits<double>::infinity());
+    double score(
+        const UnitMask &candidate, bool capture = false, double stopAbove = std::numeric_limits<double>::infinity());
     bool lastWasLowerBound() const { return m_lastStopped; }
     // Tokens the last score() ran (fewer than totalTokens() when it stopped early).
     std::int64_t lastTokens() const { return m_lastTokens; }

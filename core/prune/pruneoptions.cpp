@@ -137,11 +137,11 @@ struct Reader
     }
 };
 
-const std::set<std::string> knownKeys
-    = {"method", "target", "seed", "calibration_windows", "batch", "cached", "evaluate_steps", "early_stop", "early_barrier",
-        "latter_barrier", "protected_blocks", "finercut_level", "exclude_fraction", "finercut_metric", "offspring",
-        "generations", "initial_genomes", "initial_tokens", "stage_tokens", "stage_survivors", "max_mutations",
-        "drop_entire_block", "evo_fitness", "teacher", "teacher_top_k", "teacher_budget_mib", "last_hidden_post_norm", "angular_all_tokens", "angular_divide_by_pi"};
+const std::set<std::string> knownKeys = {"method", "target", "seed", "calibration_windows", "batch", "cached",
+    "evaluate_steps", "early_stop", "early_barrier", "latter_barrier", "protected_blocks", "finercut_level",
+    "exclude_fraction", "finercut_metric", "offspring", "generations", "initial_genomes", "initial_tokens",
+    "stage_tokens", "stage_survivors", "max_mutations", "drop_entire_block", "evo_fitness", "teacher", "teacher_top_k",
+    "teacher_budget_mib", "last_hidden_post_norm", "angular_all_tokens", "angular_divide_by_pi"};
 } // namespace
 
 std::string pruneMethodName(PruneMethod m)
@@ -172,14 +172,15 @@ nlohmann::json PruneOptions::toJson() const
 {
     return {{"method", pruneMethodName(method)}, {"target", target}, {"seed", seed},
         {"calibration_windows", calibrationWindows}, {"batch", batch}, {"cached", cached},
-        {"evaluate_steps", evaluateSteps}, {"early_stop", earlyStop}, {"early_barrier", earlyBarrier}, {"latter_barrier", latterBarrier},
-        {"protected_blocks", protectedBlocks}, {"finercut_level", finercutLevel}, {"exclude_fraction", excludeFraction},
-        {"finercut_metric", finercutMetric}, {"offspring", offspring}, {"generations", generations},
-        {"initial_genomes", initialGenomes}, {"initial_tokens", initialTokens}, {"stage_tokens", stageTokens},
-        {"stage_survivors", stageSurvivors}, {"max_mutations", maxMutations}, {"drop_entire_block", dropEntireBlock},
-        {"evo_fitness", evoFitness}, {"teacher", teacher}, {"teacher_top_k", teacherTopK},
-        {"teacher_budget_mib", teacherBudgetMiB}, {"last_hidden_post_norm", lastHiddenPostNorm},
-        {"angular_all_tokens", angularAllTokens}, {"angular_divide_by_pi", angularDivideByPi}};
+        {"evaluate_steps", evaluateSteps}, {"early_stop", earlyStop}, {"early_barrier", earlyBarrier},
+        {"latter_barrier", latterBarrier}, {"protected_blocks", protectedBlocks}, {"finercut_level", finercutLevel},
+        {"exclude_fraction", excludeFraction}, {"finercut_metric", finercutMetric}, {"offspring", offspring},
+        {"generations", generations}, {"initial_genomes", initialGenomes}, {"initial_tokens", initialTokens},
+        {"stage_tokens", stageTokens}, {"stage_survivors", stageSurvivors}, {"max_mutations", maxMutations},
+        {"drop_entire_block", dropEntireBlock}, {"evo_fitness", evoFitness}, {"teacher", teacher},
+        {"teacher_top_k", teacherTopK}, {"teacher_budget_mib", teacherBudgetMiB},
+        {"last_hidden_post_norm", lastHiddenPostNorm}, {"angular_all_tokens", angularAllTokens},
+        {"angular_divide_by_pi", angularDivideByPi}};
 }
 
 PruneOptions PruneOptions::fromJson(const nlohmann::json &j)
@@ -471,8 +472,8 @@ void PruneOptions::checkTeacherBudget(std::int64_t tokens, std::int64_t vocab) c
             + "), fewer calibration windows (calibration_windows), or a larger teacher_budget_mib";
     fail("teacher_budget_mib",
         "EvoPress's teacher (the dense model on " + std::to_string(tokens) + " calibration tokens x a "
-            + std::to_string(vocab) + "-token vocabulary) takes " + gib(bytes) + " as " + teacher + ", over the budget of "
-            + number(teacherBudgetMiB) + " MiB (" + gib(budget) + "); " + advice);
+            + std::to_string(vocab) + "-token vocabulary) takes " + gib(bytes) + " as " + teacher
+            + ", over the budget of " + number(teacherBudgetMiB) + " MiB (" + gib(budget) + "); " + advice);
 }
 
 } // namespace blockscope

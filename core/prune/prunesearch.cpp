@@ -65,8 +65,7 @@ std::optional<double> SearchContext::recall(int step, int stage, int index, cons
     return r ? std::optional<double>(r->score) : std::nullopt;
 }
 
-std::optional<CandidateRecord> SearchContext::recallRecord(
-    int step, int stage, int index, const std::string &what)
+std::optional<CandidateRecord> SearchContext::recallRecord(int step, int stage, int index, const std::string &what)
 {
     const auto it = m_pending.find({step, stage, index});
     if (it == m_pending.end())
@@ -139,8 +138,7 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
     // kept between steps when they fit; its logits are recomputed a slice at a time.
     double cacheBytes = 0;
     for (const auto &w : set.windows)
-        cacheBytes
-            += static_cast<double>(w.ids.size()) * static_cast<double>(decoder.architecture().hidden) * 4.0;
+        cacheBytes += static_cast<double>(w.ids.size()) * static_cast<double>(decoder.architecture().hidden) * 4.0;
     const bool keepDense = cacheBytes <= DenseEvalCacheBytes;
     std::vector<double> sums(set.windows.size());
     std::vector<std::int64_t> counts(set.windows.size());
@@ -166,8 +164,8 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
         const at::Tensor targetsAll = tokens.to(hidden.device());
         at::Tensor nll = at::zeros({B}, hidden.options().dtype(at::kDouble));
         // Logits at position t predict token t + 1; KL to dense over positions 0 .. T-2.
-        const std::int64_t slice = std::max<std::int64_t>(1,
-            static_cast<std::int64_t>(CalibrationScorer::sliceBytes() / (6.0 * 4.0 * static_cast<double>(B * V))));
+        const std::int64_t slice = std::max<std::int64_t>(
+            1, static_cast<std::int64_t>(CalibrationScorer::sliceBytes() / (6.0 * 4.0 * static_cast<double>(B * V))));
         for (std::int64_t t0 = 0; t0 < T - 1; t0 += slice) {
             const std::int64_t len = std::min(slice, T - 1 - t0);
             const at::Tensor logQ = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);

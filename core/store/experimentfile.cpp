@@ -96,16 +96,15 @@ RunInfo readInfo(const Location &at, const std::string &id)
     RunInfo info;
     info.id = id;
     info.label = h5::readStringAttribute(at, "label");
-    info.options
-        = parseJsonAttribute(at, "options_json", [](const nlohmann::json &j) {
-              // Runs written before the teacher options existed kept float32 logits.
-              if (j.is_object() && !j.contains("teacher")) {
-                  nlohmann::json old = j;
-                  old["teacher"] = "float32";
-                  return PruneOptions::fromJson(old);
-              }
-              return PruneOptions::fromJson(j);
-          });
+    info.options = parseJsonAttribute(at, "options_json", [](const nlohmann::json &j) {
+        // Runs written before the teacher options existed kept float32 logits.
+        if (j.is_object() && !j.contains("teacher")) {
+            nlohmann::json old = j;
+            old["teacher"] = "float32";
+            return PruneOptions::fromJson(old);
+        }
+        return PruneOptions::fromJson(j);
+    });
     const std::string method = h5::readStringAttribute(at, "method");
     if (method != pruneMethodName(info.options.method))
         at.fail(at.path + "@method",

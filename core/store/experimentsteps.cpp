@@ -220,22 +220,11 @@ void checkStep(const TraceStep &step, int layers, const std::string &where)
 
 // --- reading --------------------------------------------------------------------------------
 
+using h5::read1;
+using h5::readFlag;
+using h5::requireLength;
+
 namespace {
-
-template<class T>
-std::vector<T> read1(const Location &at, const std::string &name)
-{
-    std::vector<hsize_t> dims;
-    return h5::readDataset<T>(at, name, 1, dims);
-}
-
-bool readFlag(const Location &at, const std::string &name)
-{
-    const auto v = h5::readAttribute<std::uint8_t>(at, name);
-    if (v > 1)
-        at.fail(at.path + "@" + name, "must be 0 or 1, got " + std::to_string(v), false);
-    return v == 1;
-}
 
 std::vector<bool> readBits(const Location &at, const std::string &name, const std::vector<std::uint8_t> &v)
 {
@@ -243,13 +232,6 @@ std::vector<bool> readBits(const Location &at, const std::string &name, const st
         if (b > 1)
             at.fail(at.child(name), "mask values must be 0 or 1, got " + std::to_string(b), false);
     return std::vector<bool>(v.begin(), v.end());
-}
-
-void requireLength(const Location &at, const std::string &name, std::size_t actual, std::size_t expected)
-{
-    if (actual != expected)
-        at.fail(
-            at.child(name), "has " + std::to_string(actual) + " values, expected " + std::to_string(expected), false);
 }
 
 UnitKind unitKindFrom(const Location &at, const std::string &name, int value)

@@ -12,6 +12,8 @@ namespace blockscope::sweepstore {
 
 namespace {
 
+using h5::read1;
+
 using h5::Location;
 
 bool knownRuleKind(const std::string &kind)
@@ -38,13 +40,6 @@ int sweepNumber(const std::string &name)
         n = n * 10 + (name[i] - '0');
     }
     return sweepName(n) == name ? n : -1;
-}
-
-template<class T>
-std::vector<T> read1(const Location &at, const std::string &name)
-{
-    std::vector<hsize_t> dims;
-    return h5::readDataset<T>(at, name, 1, dims);
 }
 
 template<class T>

@@ -366,4 +366,29 @@ std::vector<T> readDataset(const Location &at, const std::string &name, int rank
     return values;
 }
 
+// A one-dimensional dataset.
+template<class T>
+std::vector<T> read1(const Location &at, const std::string &name)
+{
+    std::vector<hsize_t> dims;
+    return readDataset<T>(at, name, 1, dims);
+}
+
+// A 0/1 attribute; anything else is damage.
+inline bool readFlag(const Location &at, const std::string &name)
+{
+    const auto v = readAttribute<std::uint8_t>(at, name);
+    if (v > 1)
+        at.fail(at.path + "@" + name, "must be 0 or 1, got " + std::to_string(v), false);
+    return v == 1;
+}
+
+// Refuses a dataset whose length disagrees with another's.
+inline void requireLength(const Location &at, const std::string &name, std::size_t actual, std::size_t expected)
+{
+    if (actual != expected)
+        at.fail(
+            at.child(name), "has " + std::to_string(actual) + " values, expected " + std::to_string(expected), false);
+}
+
 } // namespace blockscope::h5

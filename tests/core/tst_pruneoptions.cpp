@@ -449,10 +449,9 @@ private Q_SLOTS:
             << R"({"method": "evopress", "target": 2, "teacher": "top-k", "teacher_top_k": 100})" << 5
             << qint64(1 << 20) << "teacher_top_k"
             << "K >= 512";
-        QTest::newRow("zero teacher budget")
-            << R"({"method": "evopress", "target": 2, "teacher_budget_mib": 0})" << 5 << qint64(1 << 20)
-            << "teacher_budget_mib"
-            << "positive";
+        QTest::newRow("zero teacher budget") << R"({"method": "evopress", "target": 2, "teacher_budget_mib": 0})" << 5
+                                             << qint64(1 << 20) << "teacher_budget_mib"
+                                             << "positive";
         QTest::newRow("negative batch") << R"({"method": "sleb", "target": 1, "batch": -1})" << 5 << qint64(8192)
                                         << "batch"
                                         << "-1";

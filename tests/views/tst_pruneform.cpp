@@ -99,7 +99,8 @@ private Q_SLOTS:
         QCOMPARE(got.teacherTopK, 512);
         QCOMPARE(got.teacherBudgetMiB, 4096.0);
         form.setProtocol(QStringLiteral("tiny-ts"));
-        QCOMPARE(form.request(QStringLiteral("m")).options.stageTokens, PruneOptions::tinyTsDefaults(PruneMethod::EvoPress).stageTokens);
+        QCOMPARE(form.request(QStringLiteral("m")).options.stageTokens,
+            PruneOptions::tinyTsDefaults(PruneMethod::EvoPress).stageTokens);
     }
 
     void targetModes()
