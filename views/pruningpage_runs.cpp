@@ -74,7 +74,7 @@ int PruningPage::addRun(RunInfo info, std::vector<TraceStep> steps, const QStrin
     r.trace->setSteps(std::move(steps), info.densePerplexity);
     r.info = std::move(info);
     const RunSummary summary = RunSummary::of(r.info, r.trace->steps());
-    r.chartRun = m_chart->addRun(r.trace, summary.seriesName());
+    r.chartRun = m_chart->addRun(r.trace, summary.seriesName(), summary.method == QLatin1String("evopress"));
     m_runs.push_back(r);
     return m_runList->appendRun(summary);
 }

@@ -447,6 +447,36 @@ void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vec
 
 } // namespace
 
+HiddenQuality qualityFromHidden(const Decoder &decoder, const at::Tensor &tokens, std::int64_t firstTarget,
+    const at::Tensor &hidden, const at::Tensor &denseHidden)
+{
+    const std::int64_t B = hidden.size(0), T = hidden.size(1);
+    const std::int64_t V = decoder.architecture().vocab;
+    const bool withKl = denseHidden.defined();
+    // log Q, and with the KL log P, P and their product at once.
+    const std::int64_t slice = slicePositions(B, V, withKl ? 6.0 : 2.0);
+    const at::Tensor targetsAll = tokens.to(hidden.device());
+    HiddenQuality q;
+    q.nllSums = at::zeros({B}, hidden.options().dtype(at::kDouble));
+    // Logits at position t predict token t + 1: the NLL over positions firstTarget-1 .. T-2, the KL
+    // over 0 .. T-2.
+    for (std::int64_t t0 = withKl ? 0 : firstTarget - 1; t0 < T - 1; t0 += slice) {
+        const std::int64_t len = std::min(slice, T - 1 - t0);
+        const at::Tensor logQ = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);
+        const std::int64_t from = std::max(t0, firstTarget - 1);
+        if (from < t0 + len) {
+            const at::Tensor lp = logQ.narrow(1, from - t0, t0 + len - from);
+            const at::Tensor targets = targetsAll.narrow(1, from + 1, t0 + len - from);
+            q.nllSums -= lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1);
+        }
+        if (withKl) {
+            const at::Tensor logP = at::log_softmax(decoder.logits(denseHidden.narrow(1, t0, len)), -1);
+            q.klSum += (logP.exp() * (logP - logQ)).sum(-1).to(at::kDouble).sum().item<double>();
+        }
+    }
+    return q;
+}
+
 void CalibrationScorer::setSliceBytes(double bytes)
 {
     sliceBytesLimit = bytes;

@@ -71,6 +71,18 @@ void accumulateScore(ScoreKind kind, const at::Tensor &tokens, std::int64_t firs
 double scoreLogits(ScoreKind kind, const at::Tensor &tokens, std::int64_t firstTarget, const at::Tensor &dense,
     const at::Tensor &logits, const TeacherSpec &spec = {});
 
+// A configuration's quality from its final hidden states [B, T, d]: each window's NLL sum over the
+// targets firstTarget .. T-1 (float64 [B], on the hidden states' device) and, when denseHidden is
+// defined, Σ KL(P_dense ‖ Q) over positions 0 .. T-2. The LM head and the log-softmax run a slice
+// of positions at a time (CalibrationScorer::sliceBytes()), so [B, T, V] never exists at once.
+struct HiddenQuality
+{
+    at::Tensor nllSums;
+    double klSum = 0;
+};
+HiddenQuality qualityFromHidden(const Decoder &decoder, const at::Tensor &tokens, std::int64_t firstTarget,
+    const at::Tensor &hidden, const at::Tensor &denseHidden);
+
 // Windows of length T per forward batch when the user gave none: as many as keep a batch's
 // residual states and logits within a fixed memory budget (all of them for a small model, one
 // at a time for a 7B model at T = 2048), so "all windows in one batch" never exhausts memory.

@@ -133,7 +133,6 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
         windowsPerBatch(decoder, static_cast<std::int64_t>(set.windows.front().ids.size()), options.batch), 16);
     const auto groups = equalShapeBatches(set, per);
     const bool isDense = mask.skippedUnits() == 0;
-    const std::int64_t V = decoder.architecture().vocab;
     // The dense model's final hidden states (not its logits: d numbers a position instead of V) are
     // kept between steps when they fit; its logits are recomputed a slice at a time.
     double cacheBytes = 0;
@@ -161,26 +160,11 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
         const at::Tensor hidden = isDense ? denseHidden : decoder.forwardBlocks(decoder.embed(tokens), 0, layers, mask);
         const std::int64_t first = set.windows[idx.front()].firstTarget, T = tokens.size(1);
         const auto B = static_cast<std::int64_t>(idx.size());
-        const at::Tensor targetsAll = tokens.to(hidden.device());
-        at::Tensor nll = at::zeros({B}, hidden.options().dtype(at::kDouble));
-        // Logits at position t predict token t + 1; KL to dense over positions 0 .. T-2.
-        const std::int64_t slice = std::max<std::int64_t>(
-            1, static_cast<std::int64_t>(CalibrationScorer::sliceBytes() / (6.0 * 4.0 * static_cast<double>(B * V))));
-        for (std::int64_t t0 = 0; t0 < T - 1; t0 += slice) {
-            const std::int64_t len = std::min(slice, T - 1 - t0);
-            const at::Tensor logQ = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);
-            const std::int64_t from = std::max(t0, first - 1); // NLL positions first-1 .. T-2
-            if (from < t0 + len) {
-                const at::Tensor lp = logQ.narrow(1, from - t0, t0 + len - from);
-                const at::Tensor targets = targetsAll.narrow(1, from + 1, t0 + len - from);
-                nll -= lp.gather(2, targets.unsqueeze(2)).squeeze(2).to(at::kDouble).sum(1);
-            }
-            if (!isDense) {
-                const at::Tensor logP = at::log_softmax(decoder.logits(denseHidden.narrow(1, t0, len)), -1);
-                klSum += (logP.exp() * (logP - logQ)).sum(-1).to(at::kDouble).sum().item<double>();
-            }
-        }
-        const at::Tensor nllCpu = nll.cpu();
+        // The KL of the dense model to itself is 0: only its NLL is needed.
+        const HiddenQuality part
+            = qualityFromHidden(decoder, tokens, first, hidden, isDense ? at::Tensor() : denseHidden);
+        klSum += part.klSum;
+        const at::Tensor nllCpu = part.nllSums.cpu();
         for (std::size_t b = 0; b < idx.size(); ++b) {
             sums[idx[b]] = nllCpu[static_cast<std::int64_t>(b)].item<double>();
             counts[idx[b]] = T - first;

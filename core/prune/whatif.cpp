@@ -1,5 +1,6 @@
 #include "whatif.h"
 
+#include "calibrationscorer.h"
 #include "common/formaterror.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
@@ -22,7 +23,10 @@ struct WhatIfEvaluator::Impl
     Protocol protocol;
     at::Tensor tokens; // [N, T]
     std::int64_t firstTarget = 1;
-    at::Tensor denseLogP; // [N, T-1, V] log-probabilities of the dense model at predicted positions
+    // The dense model's final hidden states [N, T, d], one tensor per forward batch: d numbers a
+    // position, not V; its log-probabilities are recomputed a slice of positions at a time.
+    std::vector<at::Tensor> denseHidden;
+    std::int64_t perBatch = 1; // windows per forward batch
     double densePerplexity = 0;
 };
 
@@ -72,9 +76,14 @@ std::shared_ptr<WhatIfEvaluator> WhatIfEvaluator::create(const Options &options,
         for (std::int64_t p = 0; p < T; ++p)
             acc[static_cast<std::int64_t>(b)][p] = set.windows[keep[b]].ids[p];
     job.stage("what-if: dense reference");
-    job.checkpoint();
-    at::Tensor z = impl->decoder->forward(impl->tokens, UnitMask::dense(impl->decoder->layers()));
-    impl->denseLogP = at::log_softmax(z.narrow(1, 0, T - 1), -1);
+    impl->perBatch = static_cast<std::int64_t>(windowsPerBatch(*impl->decoder, T, 0));
+    const UnitMask dense = UnitMask::dense(impl->decoder->layers());
+    for (std::int64_t b0 = 0; b0 < impl->tokens.size(0); b0 += impl->perBatch) {
+        job.checkpoint();
+        const at::Tensor batch = impl->tokens.narrow(0, b0, std::min(impl->perBatch, impl->tokens.size(0) - b0));
+        impl->denseHidden.push_back(
+            impl->decoder->forwardBlocks(impl->decoder->embed(batch), 0, impl->decoder->layers(), dense));
+    }
     auto self = std::shared_ptr<WhatIfEvaluator>(new WhatIfEvaluator(std::move(impl)));
     self->d->densePerplexity = self->evaluate(UnitMask::dense(self->layers()), job).perplexity;
     return self;
@@ -88,18 +97,28 @@ WhatIfResult WhatIfEvaluator::evaluate(const UnitMask &mask, JobContext &job) co
             + std::to_string(layers()));
     const auto start = std::chrono::steady_clock::now();
     job.checkpoint();
-    const std::int64_t T = d->tokens.size(1), first = d->firstTarget;
-    at::Tensor z = d->decoder->forward(d->tokens, mask);
-    at::Tensor logQ = at::log_softmax(z.narrow(1, 0, T - 1), -1);
-    at::Tensor targets = d->tokens.narrow(1, first, T - first).to(logQ.device());
-    at::Tensor nll = -logQ.narrow(1, first - 1, T - first).gather(2, targets.unsqueeze(2)).to(at::kDouble);
+    const std::int64_t N = d->tokens.size(0), T = d->tokens.size(1), first = d->firstTarget;
+    const bool isDense = mask.skippedUnits() == 0;
+    double nllSum = 0, klSum = 0;
+    for (std::size_t g = 0; g < d->denseHidden.size(); ++g) {
+        job.checkpoint();
+        const std::int64_t b0 = static_cast<std::int64_t>(g) * d->perBatch;
+        const at::Tensor batch = d->tokens.narrow(0, b0, std::min(d->perBatch, N - b0));
+        const at::Tensor &denseHidden = d->denseHidden[g];
+        const at::Tensor hidden = isDense
+            ? denseHidden
+            : d->decoder->forwardBlocks(d->decoder->embed(batch), 0, d->decoder->layers(), mask);
+        const HiddenQuality q
+            = qualityFromHidden(*d->decoder, batch, first, hidden, isDense ? at::Tensor() : denseHidden);
+        nllSum += q.nllSums.sum().item<double>();
+        klSum += q.klSum;
+    }
     WhatIfResult r;
     r.mask = mask;
-    r.tokens = nll.numel();
-    const double meanNll = nll.sum().item<double>() / static_cast<double>(r.tokens);
-    r.perplexity = std::exp(meanNll); // F2, token-weighted
+    r.tokens = N * (T - first);
+    r.perplexity = std::exp(nllSum / static_cast<double>(r.tokens)); // F2, token-weighted
     r.densePerplexity = d->densePerplexity > 0 ? d->densePerplexity : r.perplexity;
-    r.klToDense = (d->denseLogP.exp() * (d->denseLogP - logQ)).sum(-1).to(at::kDouble).mean().item<double>();
+    r.klToDense = klSum / static_cast<double>(N * (T - 1));
     r.protocol = d->protocol;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return r;

@@ -23,7 +23,8 @@ struct WhatIfResult
 };
 
 // Answers "what if these units were gone?" quickly: holds the decoder, a few evaluation windows
-// and the dense model's log-probabilities on them, so each question costs one masked forward.
+// and the dense model's final hidden states on them, so each question costs one masked forward
+// (its LM head a slice of positions at a time, so memory stays bounded at a 49k-token vocabulary).
 // Not thread-safe: one question at a time (the app asks from its job runner, newest first).
 class WhatIfEvaluator
 {

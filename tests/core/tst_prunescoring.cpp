@@ -1,7 +1,10 @@
 // How the pruning searches score at real vocabularies (pruning.md §5, issue 12): every score a
 // slice of positions at a time, EvoPress's teacher in each format and under its budget, and SLEB's
 // early stop with its lower bounds.
+#include "eval/evaluation.h"
+#include "prune/whatif.h"
 #include "prunetesthelpers.h"
+#include "testdata.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -198,6 +201,49 @@ private Q_SLOTS:
         for (const TraceStep &s : search(*d, calib, f).steps)
             for (const CandidateScore &c : s.candidates)
                 QVERIFY(!c.lowerBound);
+    }
+
+    // The what-if answer keeps the dense model's final hidden states and runs the LM head a slice
+    // of positions at a time (the app's what-if held [N, T, V] log-probabilities: 7 GB on a 49k
+    // vocabulary). Sliced down to one position, it equals the evaluate command's perplexity and
+    // KL, which hold whole logits.
+    void whatIfInSlices()
+    {
+        BLOCKSCOPE_REQUIRE_DATA(text, QStringLiteral("text/tinyshakespeare.txt"));
+        const std::string demo = (sourceDir() + QStringLiteral("/resources/demo-model")).toStdString();
+        WhatIfEvaluator::Options o;
+        o.modelPath = demo;
+        o.textPath = text.toStdString();
+        o.windows = 4;
+        JobContext job;
+        const auto whatIf = WhatIfEvaluator::create(o, job);
+        UnitMask mask = UnitMask::dense(whatIf->layers());
+        mask.skipAttn[1] = true;
+        mask.skipMlp[2] = true;
+        const double saved = CalibrationScorer::sliceBytes();
+        CalibrationScorer::setSliceBytes(1); // one position a slice
+        const WhatIfResult sliced = whatIf->evaluate(mask, job);
+        CalibrationScorer::setSliceBytes(saved);
+        const WhatIfResult whole = whatIf->evaluate(mask, job);
+
+        EvaluationRequest r;
+        r.modelPath = demo;
+        r.textPath = o.textPath;
+        r.maxWindows = o.windows;
+        r.skipAttn = {1};
+        r.skipMlp = {2};
+        const EvaluationReport e = runEvaluation(r, job);
+        QVERIFY(e.distance.has_value() && e.densePerplexity.has_value());
+        qInfo("what-if PPL %.6f (sliced %.6f), evaluate %.6f; KL %.6f (sliced %.6f), evaluate %.6f",
+            whole.perplexity, sliced.perplexity, e.perplexity.perplexity, whole.klToDense, sliced.klToDense,
+            e.distance->klPerToken);
+        QCOMPARE(whole.tokens, e.perplexity.scored);
+        QVERIFY(std::abs(sliced.perplexity / whole.perplexity - 1) < 1e-6);
+        QVERIFY(std::abs(sliced.klToDense - whole.klToDense) < 1e-6);
+        QVERIFY(std::abs(whole.perplexity / e.perplexity.perplexity - 1) < 1e-5);
+        QVERIFY(std::abs(whole.densePerplexity / e.densePerplexity->perplexity - 1) < 1e-5);
+        QVERIFY(std::abs(whole.klToDense - e.distance->klPerToken) < 1e-5 * std::max(1.0, e.distance->klPerToken));
+        QVERIFY(whole.klToDense > 0);
     }
 };
 

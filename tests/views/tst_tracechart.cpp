@@ -89,7 +89,7 @@ private Q_SLOTS:
         QCOMPARE(chart.pointCount(run), points);
         QCOMPARE(chart.yAxisTitle(), yTitle);
         QCOMPARE(chart.yAxisIsLogarithmic(), logAxis);
-        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed (EvoPress: generation)"));
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed"));
         // Back to the start: the line follows.
         chart.setMetric(TraceChart::Metric::Perplexity);
         chart.setLogScale(false);
@@ -142,6 +142,25 @@ private Q_SLOTS:
         QCOMPARE(chart.pointCount(rb), 2);
         a.appendStep(step(1, 1, 60, 0.2)); // no longer watched
         QCOMPARE(chart.pointCount(ra), 0);
+    }
+
+    // The x axis names what the drawn runs step through: counts, EvoPress generations, or both.
+    void xAxisFollowsTheRuns()
+    {
+        TraceTableModel greedy, evo;
+        greedy.appendStep(step(0, 1, 40, 0.1));
+        evo.appendStep(step(0, 2, 50, 0.1));
+        TraceChart chart;
+        const int g = chart.addRun(&greedy, QStringLiteral("sleb"));
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed"));
+        const int e = chart.addRun(&evo, QStringLiteral("evopress"), true);
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed (EvoPress: generation)"));
+        chart.removeRun(g);
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("EvoPress generation"));
+        chart.setMetric(TraceChart::Metric::KlToDense); // fresh axes keep it
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("EvoPress generation"));
+        chart.removeRun(e);
+        QCOMPARE(chart.xAxisTitle(), QStringLiteral("Units removed"));
     }
 
     void formatForPath_data()

@@ -75,10 +75,11 @@ bool TraceChart::yAxisIsLogarithmic() const
     return m_log && m_metric == Metric::Perplexity;
 }
 
-int TraceChart::addRun(TraceTableModel *trace, const QString &name)
+int TraceChart::addRun(TraceTableModel *trace, const QString &name, bool byGeneration)
 {
     Run run;
     run.trace = trace;
+    run.byGeneration = byGeneration;
     run.proxy = new MetricFilterProxy(this);
     run.proxy->setMetricColumn(metricColumn());
     run.proxy->setPositiveOnly(yAxisIsLogarithmic());
@@ -122,6 +123,8 @@ void TraceChart::removeRun(int run)
     delete r.proxy;
     r = Run();
     m_highlighted.removeAll(run);
+    if (QAbstractAxis *x = m_chart->axes(Qt::Horizontal).value(0))
+        x->setTitleText(xTitle());
     restyle();
     scheduleRescale();
 }
@@ -225,13 +228,24 @@ QString TraceChart::yAxisTitle() const
     return axisTitle(m_chart, Qt::Vertical);
 }
 
+QString TraceChart::xTitle() const
+{
+    // EvoPress keeps the count fixed and improves it generation by generation: its x is the
+    // generation, as the axis says when such a run is drawn.
+    bool generations = false, counts = false;
+    for (const Run &r : m_runs)
+        if (r.series)
+            (r.byGeneration ? generations : counts) = true;
+    if (generations && counts)
+        return tr("Units removed (EvoPress: generation)");
+    return generations ? tr("EvoPress generation") : tr("Units removed");
+}
+
 void TraceChart::attachAxes()
 {
     removeAxes(m_chart);
     auto *x = new QValueAxis(this);
-    // EvoPress keeps the count fixed and improves it generation by generation: its x is the
-    // generation, as the axis says.
-    x->setTitleText(tr("Units removed (EvoPress: generation)"));
+    x->setTitleText(xTitle());
     x->setLabelFormat(QStringLiteral("%d"));
     x->setTickType(QValueAxis::TicksDynamic);
     x->setTickAnchor(0);

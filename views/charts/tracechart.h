@@ -36,7 +36,8 @@ public:
     ~TraceChart() override;
 
     // Adds a line for `trace` (which must outlive it or be removed first); returns its number.
-    int addRun(TraceTableModel *trace, const QString &name);
+    // `byGeneration`: the run's steps are EvoPress generations at a fixed count, not counts.
+    int addRun(TraceTableModel *trace, const QString &name, bool byGeneration = false);
     void setRunName(int run, const QString &name);
     void removeRun(int run);
     void clearRuns();
@@ -75,7 +76,9 @@ private:
         MetricFilterProxy *proxy = nullptr;
         QLineSeries *series = nullptr;
         QVXYModelMapper *mapper = nullptr;
+        bool byGeneration = false;
     };
+    QString xTitle() const;
     void attachAxes();
     void scheduleRescale();
     void rescale();
