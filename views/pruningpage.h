@@ -75,6 +75,13 @@ public:
     QList<int> selectedRuns() const;
     bool isComparing() const;
 
+    // File > Export Model: the selected run's configuration as a Hugging Face folder (core's
+    // exportHuggingFace), in the background. What is exported: the what-if configuration when the
+    // user has toggled units, else the run's last step. Without a saved run selected, false and why.
+    bool exportModel(const QString &folder, bool force, QString *error = nullptr);
+    // What exportModel would write now, for the menu and the dialog ("run-0001 (sleb), step 2").
+    QString exportModelDescription() const;
+
     bool exportChart(const QString &path, QString *error = nullptr);
     // CSV or JSON by the suffix, through core's trace export.
     bool exportTrace(int row, const QString &path, QString *error = nullptr);
@@ -101,6 +108,8 @@ Q_SIGNALS:
     void runEnded(int row, const QString &status);
     void experimentLoaded(const QString &path, int runs);
     void experimentFailed(const QString &path, const QString &message);
+    void modelExported(const QString &folder, const QString &summary);
+    void modelExportFailed(const QString &folder, const QString &message);
 
 private:
     struct PageRun

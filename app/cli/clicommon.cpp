@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 namespace blockscope::cli {
@@ -66,6 +67,12 @@ int guarded(const std::string &command, const std::function<int()> &body)
     } catch (const sparse::GateMismatch &e) {
         std::cerr << "blockscope-cli " << command << ": bad input: " << e.what() << "\n";
         return ExitBadInput;
+    } catch (const IoError &e) {
+        std::cerr << "blockscope-cli " << command << ": cannot write: " << e.what() << "\n";
+        return ExitCannotWrite;
+    } catch (const std::filesystem::filesystem_error &e) {
+        std::cerr << "blockscope-cli " << command << ": cannot write: " << e.what() << "\n";
+        return ExitCannotWrite;
     } catch (const JobCancelled &) {
         std::cerr << "blockscope-cli " << command << ": cancelled\n";
         return ExitCancelled;

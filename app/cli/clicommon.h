@@ -16,6 +16,7 @@ enum ExitCode : int {
     ExitInternalError = 1,
     ExitUsage = 2,
     ExitBadInput = 3,
+    ExitCannotWrite = 4,
     ExitCancelled = 130,
 };
 

@@ -3,6 +3,7 @@
 #include "clicommon.h"
 #include "common/device.h"
 #include "evalcommand.h"
+#include "exportcommand.h"
 #include "gatescommand.h"
 #include "inspectcommand.h"
 #include "log/logging.h"
@@ -11,14 +12,19 @@
 #include "traindemocommand.h"
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <iostream>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 int main(int argc, char **argv)
 {
     using namespace blockscope;
+    // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writers report as a
+    // clear error naming the file, as they do a full disk, instead of killing the process.
+    std::signal(SIGXFSZ, SIG_IGN);
     CLI::App app{"Blockscope: compress and understand language models block by block.\n"
-                 "Exit codes: 0 success, 2 usage error, 3 bad input file, 1 internal error, 130 cancelled.",
+                 "Exit codes: 0 success, 2 usage error, 3 bad input file, 4 cannot write a file, 1 internal error, 130 "
+                 "cancelled.",
         "blockscope-cli"};
     app.require_subcommand(1);
     app.set_version_flag(
@@ -30,6 +36,7 @@ int main(int argc, char **argv)
     int exitCode = cli::ExitOk;
     cli::addInspectCommand(app, exitCode);
     cli::addEvalCommand(app, exitCode);
+    cli::addExportCommand(app, exitCode);
     cli::addTrainDemoCommand(app, exitCode);
     cli::addPruneCommand(app, exitCode);
     cli::addReportCommand(app, exitCode);

@@ -77,6 +77,18 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--generations", r->options.generations, "EvoPress generations (0: floor(k(L-k)/1.5))")
         ->capture_default_str();
     cmd->add_option("--offspring", r->options.offspring, "EvoPress offspring per generation");
+    cmd->add_option("--initial-genomes", r->options.initialGenomes, "EvoPress: random genomes the search starts from")
+        ->capture_default_str();
+    cmd->add_option("--initial-tokens", r->options.initialTokens,
+        "EvoPress: calibration tokens the initial genomes are scored on (default: 2048; tiny-ts 1024)");
+    cmd->add_option("--stage-tokens", r->options.stageTokens,
+           "EvoPress: calibration tokens of each selection stage, e.g. 1024,8192 (default: 2048,32768; tiny-ts "
+           "1024,8192)")
+        ->delimiter(',');
+    cmd->add_option("--stage-survivors", r->options.stageSurvivors,
+           "EvoPress: survivors of each selection stage, e.g. 2,1 (the last is 1)")
+        ->delimiter(',')
+        ->capture_default_str();
     cmd->add_option("--fitness", r->options.evoFitness, "EvoPress fitness: kl or ppl")
         ->capture_default_str()
         ->check(CLI::IsMember({"kl", "ppl"}));
@@ -110,8 +122,10 @@ void addPruneCommand(CLI::App &app, int &exitCode)
             // The EvoPress budgets of tiny-ts (§2) unless the user set them.
             const PruneOptions tiny = PruneOptions::tinyTsDefaults(req.options.method);
             if (req.options.method == PruneMethod::EvoPress && req.protocol == "tiny-ts") {
-                req.options.initialTokens = tiny.initialTokens;
-                req.options.stageTokens = tiny.stageTokens;
+                if (cmd->count("--initial-tokens") == 0)
+                    req.options.initialTokens = tiny.initialTokens;
+                if (cmd->count("--stage-tokens") == 0)
+                    req.options.stageTokens = tiny.stageTokens;
                 if (cmd->count("--offspring") == 0)
                     req.options.offspring = tiny.offspring;
             }

@@ -96,6 +96,7 @@ private:
     QWidget *createPages();
     void createPruningActions(QMenu *file);
     void openExperimentDialog();
+    void exportModelDialog();
     void treeContextMenu(const QPoint &pos);
     // mainwindow_attention.cpp
     QWidget *createAttentionPage();

@@ -12,6 +12,8 @@
 #include "whatifcontroller.h"
 
 #include <QFileDialog>
+#include <QDir>
+#include <QMessageBox>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
@@ -54,6 +56,35 @@ QWidget *MainWindow::createPages()
 void MainWindow::createPruningActions(QMenu *file)
 {
     file->addAction(tr("Open &Experiment\u2026"), this, &MainWindow::openExperimentDialog);
+    QAction *exportModel = file->addAction(tr("E&xport Model\u2026"), this, &MainWindow::exportModelDialog);
+    exportModel->setToolTip(tr("Write the selected run's configuration (or the what-if one) as a Hugging Face "
+                               "folder that transformers loads"));
+}
+
+void MainWindow::exportModelDialog()
+{
+    const QString what = m_pruning->exportModelDescription();
+    if (what.isEmpty()) {
+        QMessageBox::information(this, tr("Export Model"),
+            tr("Select a run with at least one step on the pruning page (or open an experiment) first."));
+        return;
+    }
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Export %1 into").arg(what));
+    if (folder.isEmpty())
+        return;
+    bool force = false;
+    if (!QDir(folder).isEmpty()) {
+        if (QMessageBox::question(this, tr("Export Model"),
+                tr("%1 is not empty. Replace everything in it with the export? It is replaced only once the "
+                   "export is complete.")
+                    .arg(folder))
+            != QMessageBox::Yes)
+            return;
+        force = true;
+    }
+    QString error;
+    if (!m_pruning->exportModel(folder, force, &error))
+        QMessageBox::warning(this, tr("Export Model"), error);
 }
 
 void MainWindow::openExperimentDialog()

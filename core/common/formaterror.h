@@ -35,4 +35,12 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// A file could not be written (a full disk, a file-size limit, no permission): the message names
+// the file and the system's reason.
+class IoError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
 } // namespace blockscope

@@ -50,40 +50,60 @@ TensorPlace classifyTensorName(std::string_view n)
     return {TensorRole::Other, -1};
 }
 
+namespace {
+struct GgufHfPair
+{
+    std::string_view gguf, hf;
+};
+constexpr GgufHfPair blockNames[] = {
+    {"attn_norm.weight", "input_layernorm.weight"},
+    {"attn_q.weight", "self_attn.q_proj.weight"},
+    {"attn_k.weight", "self_attn.k_proj.weight"},
+    {"attn_v.weight", "self_attn.v_proj.weight"},
+    {"attn_output.weight", "self_attn.o_proj.weight"},
+    {"attn_q.bias", "self_attn.q_proj.bias"},
+    {"attn_k.bias", "self_attn.k_proj.bias"},
+    {"attn_v.bias", "self_attn.v_proj.bias"},
+    {"attn_output.bias", "self_attn.o_proj.bias"},
+    {"ffn_norm.weight", "post_attention_layernorm.weight"},
+    {"ffn_gate.weight", "mlp.gate_proj.weight"},
+    {"ffn_up.weight", "mlp.up_proj.weight"},
+    {"ffn_down.weight", "mlp.down_proj.weight"},
+};
+constexpr GgufHfPair globalNames[] = {
+    {"token_embd.weight", "model.embed_tokens.weight"},
+    {"output_norm.weight", "model.norm.weight"},
+    {"output.weight", "lm_head.weight"},
+};
+} // namespace
+
 std::optional<std::string> ggufToHfName(std::string_view g)
 {
-    if (g == "token_embd.weight")
-        return "model.embed_tokens.weight";
-    if (g == "output_norm.weight")
-        return "model.norm.weight";
-    if (g == "output.weight")
-        return "lm_head.weight";
+    for (const auto &m : globalNames)
+        if (g == m.gguf)
+            return std::string(m.hf);
     int layer = 0;
     std::string_view rest;
     if (!splitIndexed(g, "blk.", layer, rest))
         return std::nullopt;
-    struct Map
-    {
-        std::string_view gguf, hf;
-    };
-    static constexpr Map table[] = {
-        {"attn_norm.weight", "input_layernorm.weight"},
-        {"attn_q.weight", "self_attn.q_proj.weight"},
-        {"attn_k.weight", "self_attn.k_proj.weight"},
-        {"attn_v.weight", "self_attn.v_proj.weight"},
-        {"attn_output.weight", "self_attn.o_proj.weight"},
-        {"attn_q.bias", "self_attn.q_proj.bias"},
-        {"attn_k.bias", "self_attn.k_proj.bias"},
-        {"attn_v.bias", "self_attn.v_proj.bias"},
-        {"attn_output.bias", "self_attn.o_proj.bias"},
-        {"ffn_norm.weight", "post_attention_layernorm.weight"},
-        {"ffn_gate.weight", "mlp.gate_proj.weight"},
-        {"ffn_up.weight", "mlp.up_proj.weight"},
-        {"ffn_down.weight", "mlp.down_proj.weight"},
-    };
-    for (const auto &m : table)
+    for (const auto &m : blockNames)
         if (rest == m.gguf)
             return layerPrefix(layer) + std::string(m.hf);
+    return std::nullopt;
+}
+
+std::optional<std::string> hfToGgufName(std::string_view h)
+{
+    for (const auto &m : globalNames)
+        if (h == m.hf)
+            return std::string(m.gguf);
+    int layer = 0;
+    std::string_view rest;
+    if (!splitIndexed(h, "model.layers.", layer, rest))
+        return std::nullopt;
+    for (const auto &m : blockNames)
+        if (rest == m.hf)
+            return "blk." + std::to_string(layer) + "." + std::string(m.gguf);
     return std::nullopt;
 }
 

@@ -23,6 +23,8 @@ TensorPlace classifyTensorName(std::string_view hfName);
 
 // "blk.3.attn_q.weight" -> "model.layers.3.self_attn.q_proj.weight"; nullopt for unknown names.
 std::optional<std::string> ggufToHfName(std::string_view ggufName);
+// The inverse: "model.layers.3.self_attn.q_proj.weight" -> "blk.3.attn_q.weight".
+std::optional<std::string> hfToGgufName(std::string_view hfName);
 
 struct ExpectedTensor
 {

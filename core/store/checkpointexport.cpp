@@ -30,7 +30,7 @@ void permuteHalfToInterleaved(
                 std::memcpy(out + (h * hd + 2 * i + c) * rowBytes, in + (h * hd + c * hd / 2 + i) * rowBytes, rowBytes);
 }
 
-std::string hfConfigJson(const Architecture &a)
+std::string hfConfigJson(const Architecture &a, const std::string &torchDtype)
 {
     nlohmann::ordered_json j;
     j["architectures"] = {a.family == "qwen2" ? "Qwen2ForCausalLM"
@@ -67,7 +67,15 @@ std::string hfConfigJson(const Architecture &a)
         j["bos_token_id"] = a.bosTokenIds.front();
     if (!a.eosTokenIds.empty())
         j["eos_token_id"] = a.eosTokenIds.front();
-    j["torch_dtype"] = "float32";
+    // As hfconfig.cpp reads them back: Mistral's window defaults to 4096 when the key is absent.
+    if (a.family == "mistral") {
+        j["sliding_window"] = a.slidingWindow ? nlohmann::ordered_json(*a.slidingWindow) : nlohmann::ordered_json();
+    } else if (a.family == "qwen2") {
+        j["use_sliding_window"] = a.slidingWindow.has_value();
+        if (a.slidingWindow)
+            j["sliding_window"] = *a.slidingWindow;
+    }
+    j["torch_dtype"] = torchDtype;
     return j.dump(2) + "\n";
 }
 

@@ -13,8 +13,8 @@ struct Architecture;
 // (formats.md §7), so the exported model computes the same logits. Creates `folder` if needed.
 void exportHuggingFaceFolder(const std::shared_ptr<const ModelHandle> &model, const std::string &folder);
 
-// config.json text for an architecture (Llama family).
-std::string hfConfigJson(const Architecture &arch);
+// config.json text for an architecture (Llama family) whose weights are stored as `torchDtype`.
+std::string hfConfigJson(const Architecture &arch, const std::string &torchDtype = "float32");
 
 // Row permutation of one projection from interleaved to rotate_half order within each head:
 // out row h*hd + j = in row h*hd + pi(j). `rows` = heads * headDim; `rowBytes` bytes per row.

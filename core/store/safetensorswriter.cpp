@@ -1,7 +1,11 @@
 #include "safetensorswriter.h"
 
+#include "common/formaterror.h"
+
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -39,14 +43,14 @@ void writeSafetensors(
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out)
-            throw std::runtime_error("cannot write " + tmp);
+            throw IoError("cannot write " + tmp + ": " + std::strerror(errno));
         out.write(reinterpret_cast<const char *>(&n), 8);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
         for (const auto &e : entries)
             out.write(reinterpret_cast<const char *>(e.data.data()), static_cast<std::streamsize>(e.data.size()));
         out.flush();
         if (!out)
-            throw std::runtime_error("write to " + tmp + " failed");
+            throw IoError("writing " + tmp + " failed: " + std::strerror(errno));
     }
     std::filesystem::rename(tmp, path);
 }

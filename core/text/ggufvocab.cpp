@@ -228,7 +228,9 @@ PreTokenizerEntry preTokenizerFor(const std::string &pre, const std::string &pat
         "unsupported pre-tokenizer \"" + pre + "\" (known: " + known + ")");
 }
 
-std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::string &path)
+// The Hugging Face tokenizer.json of a "gpt2" vocabulary: byte-level BPE over its merges, with
+// the normaliser and pre-tokeniser its pre-tokenizer name stands for.
+nlohmann::json gpt2TokenizerJson(const GgufMetadata &meta, const std::string &path)
 {
     const Arrays a = readArrays(meta, path, false);
     const auto n = a.tokens.size();
@@ -240,8 +242,8 @@ std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::st
                 "token " + std::to_string(i) + " is not valid UTF-8");
         vocab.emplace(a.tokens[i], i); // a repeated string keeps its first id
         if (a.types[i] == Control || a.types[i] == UserDefined)
-            added.push_back(
-                {{"id", i}, {"content", a.tokens[i]}, {"special", a.types[i] == Control}, {"normalized", false}});
+            added.push_back({{"id", i}, {"content", a.tokens[i]}, {"single_word", false}, {"lstrip", false},
+                {"rstrip", false}, {"normalized", false}, {"special", a.types[i] == Control}});
     }
     const auto *merges = meta.find("tokenizer.ggml.merges");
     if (!merges || merges->type != GgufType::Array || merges->arrayType != GgufType::String)
@@ -259,39 +261,87 @@ std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::st
         pre = p->s;
     }
     const PreTokenizerEntry entry = preTokenizerFor(pre, path);
-    nlohmann::json doc = {{"added_tokens", added}, {"decoder", {{"type", "ByteLevel"}}}};
+    nlohmann::json doc = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added},
+        {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}}};
     doc["normalizer"] = entry.normalizer;
     doc["pre_tokenizer"] = entry.preTokenizer;
-    doc["model"] = {{"type", "BPE"}, {"vocab", vocab}, {"merges", mergeList}, {"unk_token", nullptr},
-        {"byte_fallback", false}, {"ignore_merges", entry.ignoreMerges}};
+    doc["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+        {"ignore_merges", entry.ignoreMerges}, {"vocab", vocab}, {"merges", mergeList}};
     const auto bos = tokenId(meta, "tokenizer.ggml.bos_token_id", n, path);
-    const auto eos = tokenId(meta, "tokenizer.ggml.eos_token_id", n, path);
     if (bos && flag(meta, "tokenizer.ggml.add_bos_token", false, path))
         doc["post_processor"] = {{"type", "TemplateProcessing"},
             {"single",
-                {{{"SpecialToken", {{"id", "bos"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-            {"special_tokens", {{"bos", {{"id", "bos"}, {"ids", {*bos}}}}}}};
-    auto t = HfTokenizer::fromJson(doc, path, "GGUF gpt2 vocabulary");
-    t->setSpecialIds(bos, eos);
+                {{{"SpecialToken", {{"id", a.tokens[static_cast<std::size_t>(*bos)]}, {"type_id", 0}}}},
+                    {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+            {"pair",
+                {{{"SpecialToken", {{"id", a.tokens[static_cast<std::size_t>(*bos)]}, {"type_id", 0}}}},
+                    {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+            {"special_tokens",
+                {{a.tokens[static_cast<std::size_t>(*bos)],
+                    {{"id", a.tokens[static_cast<std::size_t>(*bos)]}, {"ids", {*bos}},
+                        {"tokens", {a.tokens[static_cast<std::size_t>(*bos)]}}}}}}};
+    else
+        doc["post_processor"] = nullptr;
+    return doc;
+}
+
+std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::string &path)
+{
+    const std::size_t n = readArrays(meta, path, false).tokens.size();
+    auto t = HfTokenizer::fromJson(gpt2TokenizerJson(meta, path), path, "GGUF gpt2 vocabulary");
+    t->setSpecialIds(tokenId(meta, "tokenizer.ggml.bos_token_id", n, path),
+        tokenId(meta, "tokenizer.ggml.eos_token_id", n, path));
     return t;
+}
+
+std::string tokenModel(const GgufMetadata &meta, const std::string &path)
+{
+    if (const auto *m = meta.find("tokenizer.ggml.model")) {
+        if (m->type != GgufType::String)
+            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.model", "must be a string");
+        return m->s;
+    }
+    return "llama";
 }
 
 } // namespace
 
 std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::string &path)
 {
-    std::string model = "llama";
-    if (const auto *m = meta.find("tokenizer.ggml.model")) {
-        if (m->type != GgufType::String)
-            throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.model", "must be a string");
-        model = m->s;
-    }
+    const std::string model = tokenModel(meta, path);
     if (model == "llama")
         return spmTokenizer(meta, path);
     if (model == "gpt2")
         return gpt2Tokenizer(meta, path);
     throw FormatError(path, FormatError::NoOffset, "tokenizer.ggml.model",
         "unsupported tokenizer model \"" + model + "\" (llama and gpt2 are)");
+}
+
+std::optional<HfTokenizerFiles> ggufHfTokenizerFiles(const GgufMetadata &meta, const std::string &path)
+{
+    if (tokenModel(meta, path) != "gpt2")
+        return std::nullopt;
+    HfTokenizerFiles files;
+    files.tokenizerJson = gpt2TokenizerJson(meta, path).dump(2) + "\n";
+    const Arrays a = readArrays(meta, path, false);
+    nlohmann::ordered_json config;
+    config["tokenizer_class"] = "PreTrainedTokenizerFast";
+    config["add_bos_token"] = flag(meta, "tokenizer.ggml.add_bos_token", false, path);
+    config["add_eos_token"] = flag(meta, "tokenizer.ggml.add_eos_token", false, path);
+    const auto name = [&](const char *key) -> nlohmann::ordered_json {
+        const auto id = tokenId(meta, key, a.tokens.size(), path);
+        return id ? nlohmann::ordered_json(a.tokens[static_cast<std::size_t>(*id)]) : nlohmann::ordered_json();
+    };
+    config["bos_token"] = name("tokenizer.ggml.bos_token_id");
+    config["eos_token"] = name("tokenizer.ggml.eos_token_id");
+    config["unk_token"] = name("tokenizer.ggml.unknown_token_id");
+    config["pad_token"] = name("tokenizer.ggml.padding_token_id");
+    config["clean_up_tokenization_spaces"] = false;
+    if (const auto *t = meta.find("tokenizer.chat_template"); t && t->type == GgufType::String)
+        config["chat_template"] = t->s;
+    files.tokenizerConfigJson = config.dump(2) + "\n";
+    return files;
 }
 
 } // namespace blockscope

@@ -2,6 +2,9 @@
 
 #include "tokenizer.h"
 
+#include <optional>
+#include <string>
+
 namespace blockscope {
 
 struct GgufMetadata;
@@ -11,5 +14,15 @@ struct GgufMetadata;
 // token_type 6), "gpt2" is byte-level BPE over tokenizer.ggml.merges with the pre-tokenizer that
 // tokenizer.ggml.pre names. Throws FormatError naming `path` and the key at fault.
 std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::string &path);
+
+// The Hugging Face tokenizer files of a GGUF vocabulary, for exports: tokenizer.json (the document
+// ggufTokenizer reads a "gpt2" vocabulary through) and tokenizer_config.json (special tokens, BOS
+// policy, chat template). nullopt for a "llama" (SentencePiece-by-score) vocabulary.
+struct HfTokenizerFiles
+{
+    std::string tokenizerJson;
+    std::string tokenizerConfigJson;
+};
+std::optional<HfTokenizerFiles> ggufHfTokenizerFiles(const GgufMetadata &meta, const std::string &path);
 
 } // namespace blockscope

@@ -17,6 +17,9 @@
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -279,6 +282,70 @@ private Q_SLOTS:
         const QByteArray bytes = f.readAll();
         QVERIFY(bytes.size() > 100);
         QVERIFY2(bytes.left(4096).contains(contains), bytes.left(200).constData());
+    }
+
+    // File > Export Model: the selected run's last step, or the what-if configuration the user
+    // toggled, written as a Hugging Face folder with its record; a refusal says why.
+    void exportsTheModel()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QString file = twoRunExperiment();
+        QVERIFY(!file.isEmpty());
+        JobRunner runner;
+        PruningPage page(&runner);
+        QString error;
+        QVERIFY(!page.exportModel(m_dir + QStringLiteral("/none"), false, &error));
+        QCOMPARE(error, QStringLiteral("Select a run to export"));
+        QSignalSpy loaded(&page, &PruningPage::experimentLoaded);
+        page.openExperiment(file);
+        QVERIFY(loaded.wait(30000));
+        page.form()->setCalibrationText(m_text);
+        page.setModel(m_demo, 4);
+        page.selectRuns({page.rowForRunId(QStringLiteral("run-0002"))});
+        QVERIFY2(page.exportModelDescription().startsWith(QStringLiteral("run-0002 (finercut), step 1: ")),
+            qPrintable(page.exportModelDescription()));
+
+        const auto exportTo = [&](const QString &name, bool force) -> QJsonObject {
+            const QString out = m_dir + QLatin1Char('/') + name;
+            QSignalSpy done(&page, &PruningPage::modelExported);
+            QSignalSpy failed(&page, &PruningPage::modelExportFailed);
+            QString why;
+            if (!page.exportModel(out, force, &why)) {
+                qWarning("%s", qPrintable(why));
+                return {};
+            }
+            if (!QTest::qWaitFor([&] { return done.count() + failed.count() > 0; }, 60000) || failed.count())
+                return {};
+            QFile f(out + QStringLiteral("/blockscope.json"));
+            if (!f.open(QIODevice::ReadOnly))
+                return {};
+            return QJsonDocument::fromJson(f.readAll()).object();
+        };
+        const QJsonObject step = exportTo(QStringLiteral("model-step"), false);
+        const QJsonObject source = step.value(QStringLiteral("source")).toObject();
+        QCOMPARE(source.value(QStringLiteral("run")).toObject().value(QStringLiteral("id")).toString(),
+            QStringLiteral("run-0002"));
+        QCOMPARE(source.value(QStringLiteral("step")).toObject().value(QStringLiteral("index")).toInt(), 1);
+        QVERIFY(page.statusText().startsWith(QStringLiteral("Exported into")));
+
+        // A what-if configuration: block 2 toggled off in the layer map.
+        QVERIFY(QTest::qWaitFor([&] { return page.whatIf()->isReady(); }, 60000));
+        page.whatIf()->toggle(UnitKind::Block, 2);
+        QVERIFY(page.exportModelDescription().contains(QStringLiteral("what-if: block 2")));
+        const QJsonObject whatIf = exportTo(QStringLiteral("model-whatif"), false);
+        QVERIFY(whatIf.value(QStringLiteral("source")).toObject().value(QStringLiteral("what_if")).toBool());
+        QCOMPARE(whatIf.value(QStringLiteral("configuration")).toObject().value(QStringLiteral("removed_blocks")).toArray(),
+            QJsonArray{2});
+        // Over the first export without force: refused, shown in the banner, the folder kept.
+        QSignalSpy failed(&page, &PruningPage::modelExportFailed);
+        QVERIFY(page.exportModel(m_dir + QStringLiteral("/model-step"), false));
+        QVERIFY(failed.wait(30000));
+        QVERIFY2(failed.at(0).at(1).toString().contains(QStringLiteral("not empty")),
+            qPrintable(failed.at(0).at(1).toString()));
+        QVERIFY(page.banner()->isVisibleTo(&page));
+        QVERIFY(QFile::exists(m_dir + QStringLiteral("/model-step/config.json")));
+        QVERIFY(settle(runner));
     }
 
     void exportRefusesUnknownFormats()

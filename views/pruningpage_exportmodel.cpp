@@ -1,0 +1,102 @@
+// File > Export Model: a run's configuration written as a Hugging Face folder that transformers
+// loads, through the same core path as `blockscope-cli export`.
+#include "pruningpage.h"
+
+#include "jobrunner.h"
+#include "jobs/jobcontext.h"
+#include "messagebanner.h"
+#include "model/modelhandle.h"
+#include "store/experimentcheck.h"
+#include "store/experimentfile.h"
+#include "store/modelexport.h"
+#include "tracetablemodel.h"
+#include "whatifcontroller.h"
+
+#include <QFileInfo>
+
+namespace blockscope::views {
+
+namespace {
+const QString exportModelTag = QStringLiteral("export-model");
+}
+
+QString PruningPage::exportModelDescription() const
+{
+    const QList<int> rows = selectedRuns();
+    if (rows.isEmpty())
+        return {};
+    const PageRun &r = m_runs[static_cast<std::size_t>(rows.front())];
+    const UnitMask &whatIf = m_whatIf->mask();
+    if (whatIf.skippedUnits() > 0 && whatIf.layers() == r.info.layers)
+        return tr("%1, what-if: %2").arg(QString::fromStdString(r.info.id), QString::fromStdString(whatIf.describe()));
+    const auto &steps = r.trace->steps();
+    if (steps.empty())
+        return {};
+    return tr("%1 (%2), step %3: %4")
+        .arg(QString::fromStdString(r.info.id), QString::fromStdString(pruneMethodName(r.info.options.method)))
+        .arg(steps.back().index)
+        .arg(QString::fromStdString(steps.back().mask.describe()));
+}
+
+bool PruningPage::exportModel(const QString &folder, bool force, QString *error)
+{
+    const auto fail = [&](const QString &message) {
+        if (error)
+            *error = message;
+        return false;
+    };
+    const QList<int> rows = selectedRuns();
+    if (rows.isEmpty())
+        return fail(tr("Select a run to export"));
+    const PageRun &r = m_runs[static_cast<std::size_t>(rows.front())];
+    if (r.file.isEmpty())
+        return fail(tr("The run is not saved in an experiment file"));
+    if (r.live)
+        return fail(tr("The run is still searching: export it when it ends, or cancel it"));
+    if (m_runner->isTagRunning(exportModelTag))
+        return fail(tr("An export is already running"));
+    ExportPick pick;
+    pick.runId = r.info.id;
+    const UnitMask &whatIf = m_whatIf->mask();
+    if (whatIf.skippedUnits() > 0 && whatIf.layers() == r.info.layers)
+        pick.whatIf = whatIf;
+    const std::string file = r.file.toStdString(), out = folder.toStdString();
+    setStatus(tr("Exporting %1 into %2\u2026").arg(exportModelDescription(), folder));
+    m_runner->run<std::shared_ptr<const HfExportResult>>(
+        exportModelTag, tr("Export model to %1").arg(QFileInfo(folder).fileName()),
+        [file, out, pick, force](JobContext &job) {
+            job.stage("reading the experiment");
+            const Experiment e = readExperimentChecked(file);
+            const ExportSelection sel = selectForExport(file, e, pick);
+            job.checkpoint();
+            job.stage("writing the model");
+            HfExportOptions o;
+            o.force = force;
+            o.recordJson = sel.recordJson;
+            return std::make_shared<const HfExportResult>(
+                exportHuggingFace(ModelHandle::open(sel.modelPath), sel.mask, out, o));
+        },
+        this,
+        [this, folder](std::shared_ptr<const HfExportResult> r) {
+            const QString summary = tr("Exported into %1: %2 layers, %3 projections zeroed, %4 MB of weights")
+                          .arg(folder)
+                          .arg(r->keptBlocks)
+                          .arg(r->zeroed.size())
+                          .arg(static_cast<double>(r->weightBytes) / 1e6, 0, 'f', 1);
+            QStringList lines{summary};
+            for (const std::string &n : r->notes)
+                lines << QString::fromStdString(n);
+            m_banner->showMessage(MessageBanner::Kind::Info, lines.join(QLatin1Char('\n')));
+            setStatus(summary);
+            Q_EMIT modelExported(folder, summary);
+        },
+        [this, folder](const QString &message) {
+            m_banner->showMessage(
+                MessageBanner::Kind::Error, tr("Could not export the model into %1\n%2").arg(folder, message));
+            setStatus(tr("Export failed"));
+            Q_EMIT modelExportFailed(folder, message);
+        });
+    return true;
+}
+
+} // namespace blockscope::views
