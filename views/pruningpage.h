@@ -81,6 +81,11 @@ public:
     bool exportModel(const QString &folder, bool force, QString *error = nullptr);
     // What exportModel would write now, for the menu and the dialog ("run-0001 (sleb), step 2").
     QString exportModelDescription() const;
+    // File > Export Report: the experiment file of the selected run (else the form's) as an HTML or
+    // PDF report (by the suffix), read in the background and drawn here. False and why when there
+    // is no experiment file.
+    bool exportReport(const QString &out, QString *error = nullptr);
+    QString reportSource() const;
 
     bool exportChart(const QString &path, QString *error = nullptr);
     // CSV or JSON by the suffix, through core's trace export.
@@ -110,6 +115,8 @@ Q_SIGNALS:
     void experimentFailed(const QString &path, const QString &message);
     void modelExported(const QString &folder, const QString &summary);
     void modelExportFailed(const QString &folder, const QString &message);
+    void reportExported(const QString &path);
+    void reportExportFailed(const QString &path, const QString &message);
 
 private:
     struct PageRun

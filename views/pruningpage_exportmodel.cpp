@@ -6,6 +6,8 @@
 #include "jobs/jobcontext.h"
 #include "messagebanner.h"
 #include "model/modelhandle.h"
+#include "pruneform.h"
+#include "report/report.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/modelexport.h"
@@ -18,6 +20,55 @@ namespace blockscope::views {
 
 namespace {
 const QString exportModelTag = QStringLiteral("export-model");
+const QString exportReportTag = QStringLiteral("export-report");
+}
+
+QString PruningPage::reportSource() const
+{
+    const QList<int> rows = selectedRuns();
+    if (!rows.isEmpty() && !m_runs[static_cast<std::size_t>(rows.front())].file.isEmpty())
+        return m_runs[static_cast<std::size_t>(rows.front())].file;
+    const QString form = m_form->experimentPath();
+    return QFileInfo::exists(form) ? form : QString();
+}
+
+bool PruningPage::exportReport(const QString &out, QString *error)
+{
+    const QString source = reportSource();
+    if (source.isEmpty()) {
+        if (error)
+            *error = tr("Open an experiment or run a search first: the report shows an experiment file");
+        return false;
+    }
+    const std::string file = source.toStdString();
+    setStatus(tr("Writing a report of %1\u2026").arg(QFileInfo(source).fileName()));
+    m_runner->run<std::shared_ptr<const Experiment>>(
+        exportReportTag, tr("Report %1").arg(QFileInfo(out).fileName()),
+        [file](JobContext &job) {
+            job.stage("reading the experiment");
+            return std::make_shared<const Experiment>(readExperimentChecked(file));
+        },
+        this,
+        [this, file, out](std::shared_ptr<const Experiment> experiment) {
+            // Drawn here: the PDF writer and its fonts belong to the GUI thread.
+            try {
+                report::writeReport(file, *experiment, {}, out.toStdString());
+            } catch (const std::exception &e) {
+                const QString message = QString::fromUtf8(e.what());
+                m_banner->showMessage(MessageBanner::Kind::Error, tr("Could not write the report\n%1").arg(message));
+                setStatus(tr("Report failed"));
+                Q_EMIT reportExportFailed(out, message);
+                return;
+            }
+            setStatus(tr("Wrote the report %1").arg(out));
+            Q_EMIT reportExported(out);
+        },
+        [this, out](const QString &message) {
+            m_banner->showMessage(MessageBanner::Kind::Error, tr("Could not write the report\n%1").arg(message));
+            setStatus(tr("Report failed"));
+            Q_EMIT reportExportFailed(out, message);
+        });
+    return true;
 }
 
 QString PruningPage::exportModelDescription() const

@@ -12,7 +12,15 @@
 #include "store/experimentfile.h"
 #include "store/traceexport.h"
 
+#ifdef BLOCKSCOPE_CLI_RENDER
+#include "report/report.h"
+
+#include <QGuiApplication>
+#endif
+
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <sstream>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -202,12 +210,68 @@ void addReportCommand(CLI::App &app, int &exitCode)
         "sweeps");
     cmd->add_option("path", *path, "Experiment file (.h5)")->required();
     cmd->add_option("--run", *run, "Only this run or sweep (e.g. run-0002, sweep-0001)");
-    cmd->add_option("--format", *format, "text, json or csv")
+    auto out = std::make_shared<std::string>();
+    struct Document
+    {
+        std::string size = "720x360", unit = "px", theme = "light";
+        double dpi = 150, fontScale = 1.0;
+    };
+    auto doc = std::make_shared<Document>();
+    cmd->add_option("--format", *format,
+           "text, json or csv on standard output; html (inline SVG, no network) or pdf: a document for --out with "
+           "each run's trace chart, layer map, steps, protocol cards, PPA and sweeps")
         ->capture_default_str()
-        ->check(CLI::IsMember({"text", "json", "csv"}));
-    cmd->callback([path, run, format, &exitCode] {
+        ->check(CLI::IsMember({"text", "json", "csv", "html", "pdf"}));
+    cmd->add_option("--out", *out, "html / pdf: the file to write (.html or .pdf)");
+    cmd->add_option("--chart-size", doc->size, "html / pdf: each chart's WIDTHxHEIGHT in --chart-unit")
+        ->capture_default_str();
+    cmd->add_option("--chart-unit", doc->unit, "px or cm")->capture_default_str()->check(CLI::IsMember({"px", "cm"}));
+    cmd->add_option("--dpi", doc->dpi, "pdf: resolution the charts are drawn at")
+        ->capture_default_str()
+        ->check(CLI::Range(36.0, 1200.0));
+    cmd->add_option("--font-scale", doc->fontScale, "html / pdf: text size of charts and tables")
+        ->capture_default_str()
+        ->check(CLI::Range(0.25, 4.0));
+    cmd->add_option("--theme", doc->theme, "html / pdf: light (papers), dark (slides) or greyscale (print)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"light", "dark", "greyscale"}));
+    cmd->callback([path, run, format, out, doc, &exitCode] {
         exitCode = guarded("report", [&] {
+            const bool document = *format == "html" || *format == "pdf";
+            if (document != !out->empty())
+                throw UsageError(document ? "--format " + *format + " needs --out FILE"
+                                          : "--out is for --format html or pdf");
             const Experiment e = readExperimentChecked(*path);
+            if (document) {
+#ifdef BLOCKSCOPE_CLI_RENDER
+                report::ReportOptions o;
+                if (!run->empty())
+                    o.ids.push_back(*run);
+                double w = 0, h = 0;
+                char x = 0;
+                std::istringstream size(doc->size);
+                if (!(size >> w >> x >> h) || x != 'x' || !size.eof())
+                    throw UsageError("--chart-size \"" + doc->size + "\" is not WIDTHxHEIGHT");
+                o.chart = report::ChartStyle::sized(w, h, doc->unit);
+                o.chart.fontScale = doc->fontScale;
+                o.chart.theme = report::ChartStyle::themeFromName(doc->theme);
+                o.dpi = doc->dpi;
+                const std::string suffix = std::filesystem::path(*out).extension().string();
+                if (suffix != (*format == "pdf" ? ".pdf" : ".html") && !(*format == "html" && suffix == ".htm"))
+                    throw UsageError("--out " + *out + ": a " + *format + " report's name ends in ."
+                        + (*format == "pdf" ? "pdf" : "html"));
+                // The PDF's text needs fonts, which need a QGuiApplication; never a window.
+                static int argc = 3;
+                static char arg0[] = "blockscope-cli", arg1[] = "-platform", arg2[] = "offscreen";
+                static char *argv[] = {arg0, arg1, arg2, nullptr};
+                QGuiApplication gui(argc, argv);
+                report::writeReport(*path, e, o, *out);
+                std::cout << "wrote " << *out << "\n";
+                return ExitOk;
+#else
+                throw UsageError("this build has no document renderer (built without the GUI libraries)");
+#endif
+            }
             if (!run->empty() && !e.find(*run) && !e.findSweep(*run))
                 throw UsageError(*path + " has no run or sweep \"" + *run + "\"");
             nlohmann::json all = nlohmann::json::array();

@@ -97,6 +97,7 @@ private:
     void createPruningActions(QMenu *file);
     void openExperimentDialog();
     void exportModelDialog();
+    void exportReportDialog();
     void treeContextMenu(const QPoint &pos);
     // mainwindow_attention.cpp
     QWidget *createAttentionPage();

@@ -59,6 +59,27 @@ void MainWindow::createPruningActions(QMenu *file)
     QAction *exportModel = file->addAction(tr("E&xport Model\u2026"), this, &MainWindow::exportModelDialog);
     exportModel->setToolTip(tr("Write the selected run's configuration (or the what-if one) as a Hugging Face "
                                "folder that transformers loads"));
+    QAction *exportReport = file->addAction(tr("Export &Report\u2026"), this, &MainWindow::exportReportDialog);
+    exportReport->setToolTip(tr("Write the experiment's runs, charts, protocol cards, PPA and sweeps as one "
+                                "HTML or PDF document"));
+}
+
+void MainWindow::exportReportDialog()
+{
+    const QString source = m_pruning->reportSource();
+    if (source.isEmpty()) {
+        QMessageBox::information(this, tr("Export Report"), tr("Open an experiment or run a search first."));
+        return;
+    }
+    const QString suggested = QFileInfo(source).absolutePath() + QLatin1Char('/')
+        + QFileInfo(source).completeBaseName() + QStringLiteral("-report.html");
+    const QString out = QFileDialog::getSaveFileName(this, tr("Export Report"), suggested,
+        tr("HTML, charts inline (*.html);;PDF (*.pdf)"));
+    if (out.isEmpty())
+        return;
+    QString error;
+    if (!m_pruning->exportReport(out, &error))
+        QMessageBox::warning(this, tr("Export Report"), error);
 }
 
 void MainWindow::exportModelDialog()

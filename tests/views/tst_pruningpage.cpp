@@ -348,6 +348,41 @@ private Q_SLOTS:
         QVERIFY(settle(runner));
     }
 
+    // File > Export Report: the open experiment as an HTML or PDF document; a bad name says why.
+    void exportsTheReport()
+    {
+        if (m_text.isEmpty())
+            QSKIP("tinyshakespeare.txt not found (set BLOCKSCOPE_SHARED_DATA)");
+        const QString file = twoRunExperiment();
+        QVERIFY(!file.isEmpty());
+        JobRunner runner;
+        PruningPage page(&runner);
+        QString error;
+        QVERIFY(!page.exportReport(m_dir + QStringLiteral("/none.html"), &error));
+        QSignalSpy loaded(&page, &PruningPage::experimentLoaded);
+        page.openExperiment(file);
+        QVERIFY(loaded.wait(30000));
+        QCOMPARE(page.reportSource(), file);
+        for (const QString &name : {QStringLiteral("report.html"), QStringLiteral("report.pdf")}) {
+            const QString out = m_dir + QLatin1Char('/') + name;
+            QSignalSpy done(&page, &PruningPage::reportExported);
+            QVERIFY(page.exportReport(out, &error));
+            QVERIFY(done.wait(30000));
+            QFile f(out);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray bytes = f.readAll();
+            QVERIFY2(name.endsWith(QLatin1String(".pdf")) ? bytes.startsWith("%PDF-")
+                                                          : bytes.contains("<h2 id=\"run-0002\">"),
+                qPrintable(name));
+        }
+        QSignalSpy failed(&page, &PruningPage::reportExportFailed);
+        QVERIFY(page.exportReport(m_dir + QStringLiteral("/report.txt"), &error));
+        QVERIFY(failed.wait(30000));
+        QVERIFY2(failed.at(0).at(1).toString().contains(QStringLiteral(".html or .pdf")),
+            qPrintable(failed.at(0).at(1).toString()));
+        QVERIFY(settle(runner));
+    }
+
     void exportRefusesUnknownFormats()
     {
         JobRunner runner;
