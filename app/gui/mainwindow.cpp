@@ -1,5 +1,7 @@
 #include "mainwindow.h"
 
+#include "charts/chartexport.h"
+
 #include "evaluationpanel.h"
 
 #include "detailspane.h"
@@ -152,6 +154,8 @@ void MainWindow::createActions()
     buildSampleMenu(file->addMenu(tr("Open &Sample Model")));
     createPruningActions(file);
     file->addSeparator();
+    file->addAction(tr("C&hart Export Options\u2026"), this, [this] { views::chartExportOptionsDialog(this); })
+        ->setToolTip(tr("Size (px or cm), PNG resolution, font scale and theme of every chart export"));
     QAction *stats = file->addAction(tr("Compute &Statistics"), this, &MainWindow::startStats);
     stats->setToolTip(tr("Resume statistics after a cancel; computed tensors are kept"));
     file->addSeparator();

@@ -1,5 +1,6 @@
 // The trace chart: one line per run fed from its trace model, growing as steps are appended,
 // switching metric and axis, and exporting PNG, SVG and PDF files with title and legend.
+#include "charts/chartexport.h"
 #include "charts/tracechart.h"
 #include "testdata.h"
 #include "tracetablemodel.h"
@@ -240,6 +241,81 @@ private Q_SLOTS:
             QFile::remove(shots + QLatin1Char('/') + name);
             QFile::copy(path, shots + QLatin1Char('/') + name);
         }
+    }
+
+    // The options people set for papers and slides: size in cm at a DPI, font scale, dark and
+    // greyscale themes; the chart on screen is put back as it was.
+    void exportOptions()
+    {
+        TraceTableModel a, b;
+        for (int i = 0; i < 3; ++i) {
+            a.appendStep(step(i, 0, 40 + 20 * i, 0.2 * (i + 1)));
+            b.appendStep(step(i, 0, 35 + 10 * i, 0.1 * (i + 1)));
+        }
+        TraceChart chart;
+        chart.addRun(&a, QStringLiteral("run-0001 sleb"));
+        chart.addRun(&b, QStringLiteral("run-0002 finercut"));
+        const QString dir = test::freshTempDir(QStringLiteral("tst_tracechart_options"));
+        const ChartExportOptions saved = chartExportOptions();
+        ChartExportOptions o;
+        o.width = 10;
+        o.height = 5;
+        o.centimetres = true;
+        o.dpi = 300;
+        o.fontScale = 2;
+        o.theme = ChartExportOptions::Theme::Dark;
+        setChartExportOptions(o);
+        QString error;
+        const QString dark = dir + QStringLiteral("/dark.png");
+        QVERIFY2(chart.exportTo(dark, TraceChart::Format::Png, &error), qPrintable(error));
+        QImage image(dark);
+        // 10 x 5 cm at 96 px per inch is 378 x 189 px; at 300 DPI 1181 x 591 pixels.
+        QCOMPARE(image.size(), QSize(1181, 591));
+        QCOMPARE(qRound(image.dotsPerMeterX() * 0.0254), 300);
+        QCOMPARE(image.pixelColor(3, 3), QColor(0x1e, 0x1e, 0x1e));
+
+        o.theme = ChartExportOptions::Theme::Greyscale;
+        o.dpi = 96;
+        setChartExportOptions(o);
+        const QString grey = dir + QStringLiteral("/grey.png");
+        QVERIFY2(chart.exportTo(grey, TraceChart::Format::Png, &error), qPrintable(error));
+        image = QImage(grey);
+        QCOMPARE(image.size(), QSize(378, 189));
+        int coloured = 0, ink = 0;
+        for (int y = 0; y < image.height(); ++y)
+            for (int x = 0; x < image.width(); ++x) {
+                const QColor c = image.pixelColor(x, y);
+                coloured += std::max({std::abs(c.red() - c.green()), std::abs(c.green() - c.blue()),
+                                std::abs(c.red() - c.blue())})
+                    > 12;
+                ink += c != QColor(Qt::white);
+            }
+        QVERIFY2(coloured == 0 && ink > 1000, qPrintable(QStringLiteral("%1 coloured, %2 ink").arg(coloured).arg(ink)));
+
+        // Font scale: the SVG's largest font is twice the unscaled one's.
+        const auto largestFont = [&](double scale) {
+            ChartExportOptions f;
+            f.fontScale = scale;
+            setChartExportOptions(f);
+            const QString svg = dir + QStringLiteral("/font-%1.svg").arg(scale);
+            QString why;
+            if (!chart.exportTo(svg, TraceChart::Format::Svg, &why))
+                return 0.0;
+            QFile file(svg);
+            file.open(QIODevice::ReadOnly);
+            double largest = 0;
+            const QRegularExpression re(QStringLiteral("font-size=\"([0-9.]+)"));
+            for (auto it = re.globalMatch(QString::fromUtf8(file.readAll())); it.hasNext();)
+                largest = std::max(largest, it.next().captured(1).toDouble());
+            return largest;
+        };
+        const double one = largestFont(1), two = largestFont(2);
+        QVERIFY2(one > 0 && std::abs(two / one - 2) < 0.15, qPrintable(QStringLiteral("%1 %2").arg(one).arg(two)));
+        setChartExportOptions(saved);
+        // Put back: the next export with the defaults is the chart as shown, white.
+        const QString plain = dir + QStringLiteral("/plain.png");
+        QVERIFY(chart.exportTo(plain, TraceChart::Format::Png, &error));
+        QCOMPARE(QImage(plain).pixelColor(3, 3), QColor(Qt::white));
     }
 
     void exportToUnwritablePathFails()
