@@ -21,7 +21,7 @@ namespace blockscope::views {
 namespace {
 const QString exportModelTag = QStringLiteral("export-model");
 const QString exportReportTag = QStringLiteral("export-report");
-}
+} // namespace
 
 QString PruningPage::reportSource() const
 {
@@ -130,10 +130,10 @@ bool PruningPage::exportModel(const QString &folder, bool force, QString *error)
         this,
         [this, folder](std::shared_ptr<const HfExportResult> r) {
             const QString summary = tr("Exported into %1: %2 layers, %3 projections zeroed, %4 MB of weights")
-                          .arg(folder)
-                          .arg(r->keptBlocks)
-                          .arg(r->zeroed.size())
-                          .arg(static_cast<double>(r->weightBytes) / 1e6, 0, 'f', 1);
+                                        .arg(folder)
+                                        .arg(r->keptBlocks)
+                                        .arg(r->zeroed.size())
+                                        .arg(static_cast<double>(r->weightBytes) / 1e6, 0, 'f', 1);
             QStringList lines{summary};
             for (const std::string &n : r->notes)
                 lines << QString::fromStdString(n);

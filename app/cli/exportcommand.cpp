@@ -87,8 +87,9 @@ void addExportCommand(CLI::App &app, int &exitCode)
         w->excludes(dense);
     cmd->add_option("--model", a->model, "The checkpoint the run searched, when it has moved");
     cmd->add_flag("--any-model", a->anyModel, "Export from --model even when its content differs from the run's");
-    cmd->add_option("--dtype", a->dtype, "Convert every tensor: float32, float16 or bfloat16 (default: keep; "
-                                         "quantised tensors become float32)")
+    cmd->add_option("--dtype", a->dtype,
+           "Convert every tensor: float32, float16 or bfloat16 (default: keep; "
+           "quantised tensors become float32)")
         ->check(CLI::IsMember({"float32", "float16", "bfloat16"}));
     cmd->add_flag("--force", a->force, "Replace a folder that is not empty (only once the export is complete)");
     cmd->add_option("--shard-gb", a->shardGb, "Shard the weights above this many GB")
@@ -106,8 +107,8 @@ void addExportCommand(CLI::App &app, int &exitCode)
             pick.modelOverride = a->model;
             pick.checkModelHash = !a->anyModel;
             if (a->dense || !a->skipAttn.empty() || !a->skipMlp.empty() || !a->skipBlock.empty()) {
-                const ExperimentRun *run = a->runId.empty() ? (e.runs.size() == 1 ? &e.runs.front() : nullptr)
-                                                            : e.find(a->runId);
+                const ExperimentRun *run
+                    = a->runId.empty() ? (e.runs.size() == 1 ? &e.runs.front() : nullptr) : e.find(a->runId);
                 if (!run)
                     throw UsageError(a->experiment + ": give --run (" + std::to_string(e.runs.size())
                         + " runs) for a what-if configuration");

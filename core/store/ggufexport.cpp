@@ -2,6 +2,7 @@
 
 #include "checkpointexport.h"
 #include "common/formaterror.h"
+#include "exportplan.h"
 #include "model/checkpointreaders.h"
 #include "model/ggmlquants.h"
 #include "model/ggufmetadata.h"
@@ -80,14 +81,21 @@ public:
         : m_out(out)
     {
     }
-    template <typename T> void pod(T v) { m_out.write(reinterpret_cast<const char *>(&v), sizeof v); }
+    template<typename T>
+    void pod(T v)
+    {
+        m_out.write(reinterpret_cast<const char *>(&v), sizeof v);
+    }
     void string(const std::string &s)
     {
         pod<std::uint64_t>(s.size());
         m_out.write(s.data(), static_cast<std::streamsize>(s.size()));
     }
     void value(const GgufValue &v) { value(v.type, v); }
-    void bytes(const void *data, std::size_t n) { m_out.write(static_cast<const char *>(data), static_cast<std::streamsize>(n)); }
+    void bytes(const void *data, std::size_t n)
+    {
+        m_out.write(static_cast<const char *>(data), static_cast<std::streamsize>(n));
+    }
     void pad(std::uint64_t alignment)
     {
         const auto at = static_cast<std::uint64_t>(m_out.tellp());
@@ -126,11 +134,6 @@ private:
     std::ofstream &m_out;
 };
 
-bool endsWith(const std::string &s, std::string_view suffix)
-{
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Architecture and tokenizer keys for a source that is not a GGUF: what convert_hf_to_gguf.py
 // writes for a Llama or Qwen2 model with a SentencePiece vocabulary.
 GgufMetadata metadataFor(const ModelHandle &model, const std::string &arch, std::vector<std::string> &notes)
@@ -152,12 +155,14 @@ GgufMetadata metadataFor(const ModelHandle &model, const std::string &arch, std:
         m.values[arch + ".rope.scaling.type"] = str("linear");
         m.values[arch + ".rope.scaling.factor"] = f32(a.ropeScaling.factor);
     } else if (a.ropeScaling.type != RopeScaling::Type::None) {
-        throw UsageError(model.path() + ": llama3 RoPE scaling is not written to GGUF here; export a Hugging Face folder");
+        throw UsageError(
+            model.path() + ": llama3 RoPE scaling is not written to GGUF here; export a Hugging Face folder");
     }
     const fs::path spm = fs::path(model.path()) / "tokenizer.model";
     if (!fs::is_regular_file(spm))
-        throw UsageError(model.path() + ": GGUF export needs the model's tokenizer in GGUF form; only a GGUF source or "
-                                        "a SentencePiece tokenizer.model is converted here (export a Hugging Face folder)");
+        throw UsageError(model.path()
+            + ": GGUF export needs the model's tokenizer in GGUF form; only a GGUF source or "
+              "a SentencePiece tokenizer.model is converted here (export a Hugging Face folder)");
     const auto sp = SentencePieceTokenizer::load(spm.string());
     GgufValue tokens, scores, types;
     tokens.type = scores.type = types.type = GgufType::Array;
@@ -262,12 +267,9 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
 
     GgufExportResult r;
     r.file = dest.string();
-    std::vector<int> newIndex(static_cast<std::size_t>(a.layers), -1);
-    for (int l = 0; l < a.layers; ++l)
-        if (!mask.blockSkipped(l)) {
-            newIndex[static_cast<std::size_t>(l)] = r.keptBlocks++;
-            r.blockMap.push_back(l);
-        }
+    const exportplan::Renumbering layers(mask);
+    r.blockMap = layers.blockMap;
+    r.keptBlocks = static_cast<int>(r.blockMap.size());
 
     const bool fromGguf = model->format() == CheckpointFormat::Gguf;
     GgufMetadata meta;
@@ -303,32 +305,20 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
         }
         if (!t.loadable && !fromGguf)
             throw UsageError(model->path() + ": tensor " + t.sourceName + " cannot be read");
+        const auto hfName = layers.rename(t);
+        if (!hfName)
+            continue; // the whole block is removed
         TensorOut o;
         o.source = &t;
-        std::string hfName = t.name;
-        if (t.block >= 0) {
-            const int to = newIndex[static_cast<std::size_t>(t.block)];
-            if (to < 0)
-                continue;
-            hfName = layerPrefix(to) + t.name.substr(layerPrefix(t.block).size());
-            const auto l = static_cast<std::size_t>(t.block);
-            o.zero = (t.role == TensorRole::Attention && mask.skipAttn[l]
-                         && (endsWith(t.name, "self_attn.o_proj.weight") || endsWith(t.name, "self_attn.o_proj.bias")))
-                || (t.role == TensorRole::Mlp && mask.skipMlp[l]
-                    && (endsWith(t.name, "mlp.down_proj.weight") || endsWith(t.name, "mlp.down_proj.bias")));
-        }
-        const auto ggufName = hfToGgufName(hfName);
+        o.zero = exportplan::zeroedProjection(t, mask);
+        const auto ggufName = hfToGgufName(*hfName);
         if (!ggufName)
-            throw std::logic_error("no GGUF name for " + hfName);
+            throw std::logic_error("no GGUF name for " + *hfName);
         o.name = *ggufName;
         if (o.zero)
             r.zeroed.push_back(o.name);
-        const bool isQ = endsWith(t.name, "q_proj.weight") || endsWith(t.name, "q_proj.bias");
-        const bool isK = endsWith(t.name, "k_proj.weight") || endsWith(t.name, "k_proj.bias");
-        if (a.ropeLayout != wanted && (isQ || isK)) {
-            o.permute = true;
-            o.heads = isQ ? a.heads : a.kvHeads;
-        }
+        o.heads = exportplan::ropeRowHeads(t.name, a.heads, a.kvHeads);
+        o.permute = a.ropeLayout != wanted && o.heads > 0;
         // Vectors (norms, biases) stay F32, as llama.cpp's converter keeps them.
         const bool vector = t.shape.size() == 1;
         const GgmlTypeInfo *sourceType = ggmlTypeFor(t.dtype);
@@ -353,8 +343,8 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
         plan.push_back(std::move(o));
     }
     if (ragged)
-        r.notes.push_back("matrices whose rows are not a whole number of " + options.type
-            + " blocks are written as F32");
+        r.notes.push_back(
+            "matrices whose rows are not a whole number of " + options.type + " blocks are written as F32");
     if (!r.zeroed.empty())
         r.notes.push_back(std::to_string(r.zeroed.size())
             + " output projections of removed sublayers in kept blocks are zero, so they add nothing");
@@ -393,7 +383,8 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
     }
 
     fs::create_directories(dest.parent_path());
-    const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".partial-" + std::to_string(::getpid()));
+    const fs::path tmp
+        = dest.parent_path() / ("." + dest.filename().string() + ".partial-" + std::to_string(::getpid()));
     struct Remove
     {
         fs::path path;

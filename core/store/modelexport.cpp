@@ -4,9 +4,10 @@
 #include "common/formaterror.h"
 #include "contenthash.h"
 #include "experimentfile.h"
+#include "exportplan.h"
 #include "model/checkpointreaders.h"
-#include "model/ggufmetadata.h"
 #include "model/ggmlquants.h"
+#include "model/ggufmetadata.h"
 #include "model/modelhandle.h"
 #include "model/tensornames.h"
 #include "model/tensorvalues.h"
@@ -62,11 +63,6 @@ struct Planned
     std::int64_t permuteHeads = 0;
     std::uint64_t bytes = 0;
 };
-
-bool endsWith(const std::string &s, std::string_view suffix)
-{
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // The tensor's values in the export's dtype, zeroed or permuted as planned.
 std::vector<std::byte> materialise(const ModelHandle &model, const Planned &p, std::int64_t headDim)
@@ -238,8 +234,9 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
 {
     const Architecture &a = model->architecture();
     if (!model->architectureComplete())
-        throw UsageError(model->path() + ": the number of attention heads is unknown (a bare .safetensors without "
-                                         "config.json); export the Hugging Face folder it came from instead");
+        throw UsageError(model->path()
+            + ": the number of attention heads is unknown (a bare .safetensors without "
+              "config.json); export the Hugging Face folder it came from instead");
     if (mask.layers() != a.layers)
         throw UsageError("the configuration has " + std::to_string(mask.layers()) + " blocks, " + model->path()
             + " has " + std::to_string(a.layers));
@@ -265,12 +262,10 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
 
     HfExportResult r;
     r.folder = dest.string();
-    std::vector<int> newIndex(static_cast<std::size_t>(a.layers), -1);
-    for (int l = 0; l < a.layers; ++l)
-        if (!mask.blockSkipped(l)) {
-            newIndex[static_cast<std::size_t>(l)] = r.keptBlocks++;
-            r.blockMap.push_back(l);
-        }
+    const exportplan::Renumbering layers(mask);
+    r.blockMap = layers.blockMap;
+    r.keptBlocks = static_cast<int>(r.blockMap.size());
+    const std::vector<int> &newIndex = layers.newIndex;
 
     // The plan: every tensor's exported name, dtype and treatment, checked before anything is written.
     std::vector<Planned> plan;
@@ -281,33 +276,19 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
         if (!t.loadable)
             throw UsageError(model->path() + ": tensor " + t.sourceName + " is stored as " + t.storageType
                 + ", which Blockscope cannot dequantise, so it cannot be exported");
+        const auto name = layers.rename(t);
+        if (!name)
+            continue; // the whole block is removed
         Planned p;
         p.source = &t;
-        p.name = t.name;
-        if (t.block >= 0) {
-            const int to = newIndex[static_cast<std::size_t>(t.block)];
-            if (to < 0)
-                continue; // the whole block is removed
-            const std::string from = layerPrefix(t.block);
-            if (t.name.rfind(from, 0) != 0)
-                throw std::logic_error("block tensor " + t.name + " is not under " + from);
-            p.name = layerPrefix(to) + t.name.substr(from.size());
-            const auto l = static_cast<std::size_t>(t.block);
-            p.zero = (t.role == TensorRole::Attention && mask.skipAttn[l]
-                         && (endsWith(t.name, "self_attn.o_proj.weight") || endsWith(t.name, "self_attn.o_proj.bias")))
-                || (t.role == TensorRole::Mlp && mask.skipMlp[l]
-                    && (endsWith(t.name, "mlp.down_proj.weight") || endsWith(t.name, "mlp.down_proj.bias")));
-            if (p.zero)
-                r.zeroed.push_back(p.name);
-        }
+        p.name = *name;
+        p.zero = exportplan::zeroedProjection(t, mask);
+        if (p.zero)
+            r.zeroed.push_back(p.name);
         const bool plain = t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::BF16;
         p.dtype = convert ? *convert : plain ? t.dtype : DType::F32;
-        const bool isQ = endsWith(t.name, "q_proj.weight") || endsWith(t.name, "q_proj.bias");
-        const bool isK = endsWith(t.name, "k_proj.weight") || endsWith(t.name, "k_proj.bias");
-        if (a.ropeLayout == RopeLayout::Interleaved && (isQ || isK)) {
-            p.permute = true;
-            p.permuteHeads = isQ ? a.heads : a.kvHeads;
-        }
+        p.permuteHeads = exportplan::ropeRowHeads(t.name, a.heads, a.kvHeads);
+        p.permute = a.ropeLayout == RopeLayout::Interleaved && p.permuteHeads > 0;
         p.bytes = t.elementCount() * *dtypeElementSize(p.dtype);
         dtypes.insert(p.dtype);
         r.weightBytes += p.bytes;
@@ -375,7 +356,8 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
     Architecture out = a;
     out.layers = r.keptBlocks;
     out.ropeLayout = RopeLayout::RotateHalf;
-    writeText(work.path() / "config.json", hfConfigJson(out, dtypes.size() == 1 ? torchDtypeName(*dtypes.begin()) : "float32"));
+    writeText(work.path() / "config.json",
+        hfConfigJson(out, dtypes.size() == 1 ? torchDtypeName(*dtypes.begin()) : "float32"));
     r.files.emplace_back("config.json");
     writeText(work.path() / "generation_config.json", generationConfig(*model, a));
     r.files.emplace_back("generation_config.json");
@@ -408,7 +390,6 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
     return r;
 }
 
-
 ExportSelection selectForExport(const std::string &experimentPath, const Experiment &e, const ExportPick &pick)
 {
     if (e.runs.empty())
@@ -419,8 +400,8 @@ ExportSelection selectForExport(const std::string &experimentPath, const Experim
     const ExperimentRun *run = nullptr;
     if (pick.runId.empty()) {
         if (e.runs.size() > 1)
-            throw UsageError(experimentPath + " holds " + std::to_string(e.runs.size()) + " runs (" + ids
-                + "); give --run");
+            throw UsageError(
+                experimentPath + " holds " + std::to_string(e.runs.size()) + " runs (" + ids + "); give --run");
         run = &e.runs.front();
     } else {
         run = e.find(pick.runId);
@@ -430,8 +411,8 @@ ExportSelection selectForExport(const std::string &experimentPath, const Experim
     const RunInfo &info = run->info;
     const std::string method = pruneMethodName(info.options.method);
     nlohmann::ordered_json rec;
-    rec["experiment"] = {{"path", fs::absolute(experimentPath).lexically_normal().string()},
-        {"hash", contentHash(experimentPath)}};
+    rec["experiment"]
+        = {{"path", fs::absolute(experimentPath).lexically_normal().string()}, {"hash", contentHash(experimentPath)}};
     rec["run"] = {{"id", info.id}, {"label", info.label}, {"method", method}, {"status", info.status},
         {"started", info.started}, {"blockscope_version", info.blockscopeVersion}};
     rec["calibration"] = {{"path", info.calibrationPath}, {"hash", info.calibrationHash},

@@ -36,7 +36,8 @@ struct ExportPick
 };
 // Throws UsageError naming what does not exist (the run ids, step indices or point labels the
 // file has are listed) or a checkpoint whose content hash is not the run's.
-ExportSelection selectForExport(const std::string &experimentPath, const Experiment &experiment, const ExportPick &pick);
+ExportSelection selectForExport(
+    const std::string &experimentPath, const Experiment &experiment, const ExportPick &pick);
 
 struct HfExportOptions
 {

@@ -34,7 +34,8 @@ inline QJsonObject readJsonObject(const QString &path)
 inline UnitMask exportedMask(const QJsonObject &record)
 {
     const QJsonObject c = record.value(QStringLiteral("configuration")).toObject();
-    UnitMask m = UnitMask::dense(record.value(QStringLiteral("model")).toObject().value(QStringLiteral("blocks")).toInt());
+    UnitMask m
+        = UnitMask::dense(record.value(QStringLiteral("model")).toObject().value(QStringLiteral("blocks")).toInt());
     for (const auto v : c.value(QStringLiteral("removed_attention")).toArray())
         m.skipAttn[static_cast<std::size_t>(v.toInt())] = true;
     for (const auto v : c.value(QStringLiteral("removed_mlp")).toArray())

@@ -68,8 +68,8 @@ private Q_SLOTS:
         QVERIFY(QFile::copy(m_finercut, m_twoRuns));
         const auto sleb = runExportCli({QStringLiteral("prune"), m_demo, QStringLiteral("--method"),
             QStringLiteral("sleb"), QStringLiteral("--target"), QStringLiteral("1"), QStringLiteral("--calib"), m_text,
-            QStringLiteral("--calib-windows"), QStringLiteral("2"), QStringLiteral("--no-eval"), QStringLiteral("--quiet"),
-            QStringLiteral("--out"), m_twoRuns});
+            QStringLiteral("--calib-windows"), QStringLiteral("2"), QStringLiteral("--no-eval"),
+            QStringLiteral("--quiet"), QStringLiteral("--out"), m_twoRuns});
         QVERIFY2(sleb.exitCode == 0, sleb.err.constData());
     }
 
@@ -89,8 +89,11 @@ private Q_SLOTS:
         QCOMPARE(source.value(QStringLiteral("run")).toObject().value(QStringLiteral("method")).toString(),
             QStringLiteral("finercut"));
         QCOMPARE(source.value(QStringLiteral("step")).toObject().value(QStringLiteral("index")).toInt(), 2);
-        QVERIFY(source.value(QStringLiteral("model")).toObject().value(QStringLiteral("hash")).toString().startsWith(
-            QStringLiteral("sha256:")));
+        QVERIFY(source.value(QStringLiteral("model"))
+                    .toObject()
+                    .value(QStringLiteral("hash"))
+                    .toString()
+                    .startsWith(QStringLiteral("sha256:")));
         const UnitMask mask = exportedMask(rec);
         QCOMPARE(mask.skippedUnits(), 3);
         int removedBlocks = 0, lone = 0;
@@ -98,7 +101,8 @@ private Q_SLOTS:
             mask.blockSkipped(l) ? ++removedBlocks : lone += mask.skipAttn[l] + mask.skipMlp[l];
         QVERIFY2(removedBlocks >= 1 && lone >= 1, mask.describe().c_str());
         const int kept = mask.layers() - removedBlocks;
-        QCOMPARE(readJsonObject(out + QStringLiteral("/config.json")).value(QStringLiteral("num_hidden_layers")).toInt(),
+        QCOMPARE(
+            readJsonObject(out + QStringLiteral("/config.json")).value(QStringLiteral("num_hidden_layers")).toInt(),
             kept);
         const QJsonArray zeroed = rec.value(QStringLiteral("zeroed")).toArray();
         QCOMPARE(zeroed.size(), lone);
@@ -112,9 +116,9 @@ private Q_SLOTS:
         QVERIFY(!back->find(layerPrefix(kept) + "mlp.down_proj.weight")); // renumbered: no gap, no extra
         for (const auto v : zeroed)
             QVERIFY2(allZero(*back, v.toString().toStdString()), qPrintable(v.toString()));
-        const double diff = writeExportReference(
-            m_demo, mask, m_text, kept, path(QStringLiteral("last-ref.safetensors")), out)
-                                .maxDiff;
+        const double diff
+            = writeExportReference(m_demo, mask, m_text, kept, path(QStringLiteral("last-ref.safetensors")), out)
+                  .maxDiff;
         qInfo("Blockscope reading the export back: max |logit difference| %.3g", diff);
         QVERIFY(diff < 1e-4);
     }
@@ -133,8 +137,8 @@ private Q_SLOTS:
         QCOMPARE(exportedMask(rec).skippedUnits(), 0);
         QVERIFY(rec.value(QStringLiteral("zeroed")).toArray().isEmpty());
         // The dense export is the source model: the same logits.
-        const double diff = writeExportReference(m_demo, UnitMask::dense(4), m_text, 4,
-            path(QStringLiteral("dense-ref.safetensors")), dense)
+        const double diff = writeExportReference(
+            m_demo, UnitMask::dense(4), m_text, 4, path(QStringLiteral("dense-ref.safetensors")), dense)
                                 .maxDiff;
         qInfo("dense export against the source: max |logit difference| %.3g", diff);
         QVERIFY(diff < 1e-5);
@@ -144,8 +148,9 @@ private Q_SLOTS:
     void shardsAndConverts()
     {
         const QString out = path(QStringLiteral("sharded"));
-        const auto r = exportTo(out, {QStringLiteral("--shard-gb"), QStringLiteral("0.001"), QStringLiteral("--dtype"),
-                                         QStringLiteral("bfloat16")});
+        const auto r = exportTo(out,
+            {QStringLiteral("--shard-gb"), QStringLiteral("0.001"), QStringLiteral("--dtype"),
+                QStringLiteral("bfloat16")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         const QJsonObject index = readJsonObject(out + QStringLiteral("/model.safetensors.index.json"));
         const QJsonObject map = index.value(QStringLiteral("weight_map")).toObject();
@@ -174,14 +179,14 @@ private Q_SLOTS:
                                      << "has no run run-0009 (it has run-0001)";
         QTest::newRow("no such step") << QStringList{QStringLiteral("--step"), QStringLiteral("99")} << false << 2
                                       << "has no step 99 (steps 0 to 2)";
-        QTest::newRow("no such point") << QStringList{QStringLiteral("--point"), QStringLiteral("step 7")} << false
-                                       << 2 << "has no PPA point \"step 7\" (it has no PPA points)";
+        QTest::newRow("no such point") << QStringList{QStringLiteral("--point"), QStringLiteral("step 7")} << false << 2
+                                       << "has no PPA point \"step 7\" (it has no PPA points)";
         QTest::newRow("two runs, no --run") << QStringList() << true << 2 << "holds 2 runs (run-0001, run-0002)";
-        QTest::newRow("what-if block out of range")
-            << QStringList{QStringLiteral("--skip-block"), QStringLiteral("9")} << false << 2
-            << "--skip-block 9: the model has blocks 0 to 3";
+        QTest::newRow("what-if block out of range") << QStringList{QStringLiteral("--skip-block"), QStringLiteral("9")}
+                                                    << false << 2 << "--skip-block 9: the model has blocks 0 to 3";
         QTest::newRow("step and point") << QStringList{QStringLiteral("--step"), QStringLiteral("1"),
-            QStringLiteral("--point"), QStringLiteral("dense")} << false << 2 << "excludes";
+            QStringLiteral("--point"), QStringLiteral("dense")}
+                                        << false << 2 << "excludes";
     }
     void refusesWhatDoesNotExist()
     {
@@ -276,8 +281,8 @@ private Q_SLOTS:
         const QString experiment = path(QStringLiteral("copy.h5"));
         const auto prune = runExportCli({QStringLiteral("prune"), copy, QStringLiteral("--method"),
             QStringLiteral("sleb"), QStringLiteral("--target"), QStringLiteral("1"), QStringLiteral("--calib"), m_text,
-            QStringLiteral("--calib-windows"), QStringLiteral("1"), QStringLiteral("--no-eval"), QStringLiteral("--quiet"),
-            QStringLiteral("--out"), experiment});
+            QStringLiteral("--calib-windows"), QStringLiteral("1"), QStringLiteral("--no-eval"),
+            QStringLiteral("--quiet"), QStringLiteral("--out"), experiment});
         QVERIFY2(prune.exitCode == 0, prune.err.constData());
         QFile training(copy + QStringLiteral("/training.json"));
         QVERIFY(training.open(QIODevice::Append));

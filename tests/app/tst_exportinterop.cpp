@@ -23,9 +23,9 @@ namespace {
 QStringList kSmolEvo()
 {
     return {QStringLiteral("--generations"), QStringLiteral("1"), QStringLiteral("--calib-windows"),
-        QStringLiteral("8"), QStringLiteral("--initial-genomes"), QStringLiteral("4"), QStringLiteral("--initial-tokens"),
-        QStringLiteral("256"), QStringLiteral("--stage-tokens"), QStringLiteral("256,1024"), QStringLiteral("--offspring"),
-        QStringLiteral("4")};
+        QStringLiteral("8"), QStringLiteral("--initial-genomes"), QStringLiteral("4"),
+        QStringLiteral("--initial-tokens"), QStringLiteral("256"), QStringLiteral("--stage-tokens"),
+        QStringLiteral("256,1024"), QStringLiteral("--offspring"), QStringLiteral("4")};
 }
 
 // The mask a GGUF export records in its blockscope.export metadata.
@@ -80,7 +80,6 @@ class TestExportInterop : public QObject
         return file;
     }
 
-
 private Q_SLOTS:
     void initTestCase()
     {
@@ -97,35 +96,34 @@ private Q_SLOTS:
         QTest::addColumn<double>("tolerance");
         const QStringList fast{QStringLiteral("--no-eval"), QStringLiteral("--quiet")};
         const auto method = [](const char *m, const char *target) {
-            return QStringList{QStringLiteral("--method"), QLatin1String(m), QStringLiteral("--target"),
-                QLatin1String(target)};
+            return QStringList{
+                QStringLiteral("--method"), QLatin1String(m), QStringLiteral("--target"), QLatin1String(target)};
         };
         const QStringList demoWindows{QStringLiteral("--calib-windows"), QStringLiteral("2")};
         QTest::newRow("demo sleb") << "demo" << method("sleb", "1") + demoWindows + fast << QStringList() << 1e-4;
         QTest::newRow("demo finercut") << "demo" << method("finercut", "3") + demoWindows + fast << QStringList()
                                        << 1e-4;
         QTest::newRow("demo evopress") << "demo"
-                                       << method("evopress", "2") + QStringList{QStringLiteral("--generations"),
-                                              QStringLiteral("2")} + fast
+                                       << method("evopress", "2")
+                + QStringList{QStringLiteral("--generations"), QStringLiteral("2")} + fast
                                        << QStringList() << 1e-4;
         QTest::newRow("demo dense") << "demo" << method("sleb", "1") + demoWindows + fast
                                     << QStringList{QStringLiteral("--dense")} << 1e-4;
-        QTest::newRow("demo finercut sharded") << "demo" << method("finercut", "3") + demoWindows + fast
-                                               << QStringList{QStringLiteral("--shard-gb"), QStringLiteral("0.001")}
-                                               << 1e-4;
+        QTest::newRow("demo finercut sharded")
+            << "demo" << method("finercut", "3") + demoWindows + fast
+            << QStringList{QStringLiteral("--shard-gb"), QStringLiteral("0.001")} << 1e-4;
         // SmolLM2 on short windows, so each search takes seconds to a minute.
         const QStringList smol{QStringLiteral("--context"), QStringLiteral("128")};
         QTest::newRow("smollm2 sleb") << "smollm2"
                                       << method("sleb", "1") + smol
-                    + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("2")} + fast
+                + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("2")} + fast
                                       << QStringList() << 1e-4;
         QTest::newRow("smollm2 finercut") << "smollm2"
                                           << method("finercut", "3") + smol
-                    + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("1")} + fast
+                + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("1")} + fast
                                           << QStringList() << 1e-4;
-        QTest::newRow("smollm2 evopress") << "smollm2"
-                                          << method("evopress", "1") + smol + kSmolEvo() + fast
-                                          << QStringList() << 1e-4;
+        QTest::newRow("smollm2 evopress")
+            << "smollm2" << method("evopress", "1") + smol + kSmolEvo() + fast << QStringList() << 1e-4;
     }
 
     void reloadsWithTransformers()
@@ -144,8 +142,8 @@ private Q_SLOTS:
         const QString experiment = experimentFor(model, prune, modelPath, text);
         QVERIFY(!experiment.isEmpty());
         const QString out = m_dir.filePath(tag);
-        const auto e
-            = runExportCli(QStringList{QStringLiteral("export"), experiment, QStringLiteral("--out"), out} + exportArgs);
+        const auto e = runExportCli(
+            QStringList{QStringLiteral("export"), experiment, QStringLiteral("--out"), out} + exportArgs);
         QVERIFY2(e.exitCode == 0, e.err.constData());
         qInfo("%s", e.out.trimmed().constData());
         const QJsonObject rec = readJsonObject(out + QStringLiteral("/blockscope.json"));
@@ -177,29 +175,28 @@ private Q_SLOTS:
         QTest::addColumn<double>("top1");
         const QStringList fast{QStringLiteral("--no-eval"), QStringLiteral("--quiet")};
         const auto method = [](const char *m, const char *target) {
-            return QStringList{QStringLiteral("--method"), QLatin1String(m), QStringLiteral("--target"),
-                QLatin1String(target)};
+            return QStringList{
+                QStringLiteral("--method"), QLatin1String(m), QStringLiteral("--target"), QLatin1String(target)};
         };
         const QStringList demoWindows{QStringLiteral("--calib-windows"), QStringLiteral("2")};
         const QStringList smol{QStringLiteral("--context"), QStringLiteral("128")};
         QTest::newRow("demo sleb F32") << "demo" << method("sleb", "1") + demoWindows + fast << "F32" << true << 1.0;
-        QTest::newRow("demo finercut F16") << "demo" << method("finercut", "3") + demoWindows + fast << "F16" << false
-                                           << 0.95;
-        QTest::newRow("demo evopress Q8_0") << "demo"
-                                            << method("evopress", "2")
-                + QStringList{QStringLiteral("--generations"), QStringLiteral("2")} + fast
-                                            << "Q8_0" << false << 0.9;
-        QTest::newRow("smollm2 sleb kept Q4_1") << "smollm2"
-                                                << method("sleb", "1") + smol
-                + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("2")} + fast
-                                                << "" << true << 1.0;
+        QTest::newRow("demo finercut F16")
+            << "demo" << method("finercut", "3") + demoWindows + fast << "F16" << false << 0.95;
+        QTest::newRow("demo evopress Q8_0")
+            << "demo"
+            << method("evopress", "2") + QStringList{QStringLiteral("--generations"), QStringLiteral("2")} + fast
+            << "Q8_0" << false << 0.9;
+        QTest::newRow("smollm2 sleb kept Q4_1")
+            << "smollm2"
+            << method("sleb", "1") + smol + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("2")} + fast
+            << "" << true << 1.0;
         QTest::newRow("smollm2 finercut Q8_0") << "smollm2"
                                                << method("finercut", "3") + smol
                 + QStringList{QStringLiteral("--calib-windows"), QStringLiteral("1")} + fast
                                                << "Q8_0" << false << 0.9;
-        QTest::newRow("smollm2 evopress BF16") << "smollm2"
-                                               << method("evopress", "1") + smol + kSmolEvo() + fast << "BF16" << false
-                                               << 0.9;
+        QTest::newRow("smollm2 evopress BF16")
+            << "smollm2" << method("evopress", "1") + smol + kSmolEvo() + fast << "BF16" << false << 0.9;
     }
 
     void readsGgufWithTheReferenceTools()

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 from gguf import GGUFReader
 from gguf.quants import dequantize
-from safetensors import safe_open
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from interop_common import compare_logits, compare_tokens, load_reference
 
 
 def field_value(reader, key):
@@ -36,9 +37,7 @@ def main() -> int:
     parser.add_argument("--type")
     args = parser.parse_args()
 
-    with safe_open(args.reference, framework="pt") as f:
-        ref = {k: f.get_tensor(k) for k in f.keys()}
-        meta = f.metadata() or {}
+    ref, meta = load_reference(args.reference)
     failures = []
     reader = GGUFReader(args.gguf)
     arch = field_value(reader, "general.architecture")
@@ -62,26 +61,10 @@ def main() -> int:
 
     folder, name = os.path.split(os.path.abspath(args.gguf))
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
-    model.eval()
-    with torch.no_grad():
-        logits = model(input_ids=ref["input_ids"]).logits.float()
-    diff = (logits - ref["logits"]).abs().max().item()
-    from_dense = (logits - ref["dense_logits"]).abs().max().item()
-    if not diff <= args.tolerance:
-        failures.append(f"logits differ from Blockscope's by {diff:.3g} (tolerance {args.tolerance:g})")
-    if meta.get("dense") != "1" and from_dense <= 1e-3:
-        failures.append("the export computes the dense model's logits: the configuration was lost")
     out = {"architecture": arch, "block_count": blocks, "class": type(model).__name__,
-           "types": sorted(set(types.values())), "max_abs_diff": diff, "max_abs_diff_to_dense": from_dense}
-    if "text_ids" in ref:
-        tok = AutoTokenizer.from_pretrained(folder, gguf_file=name)
-        ids = tok(meta["text"], add_special_tokens=False)["input_ids"]
-        ours = ref["text_ids"].tolist()
-        out["tokenizer"] = type(tok).__name__
-        if ids != ours:
-            first = next((i for i, (a, b) in enumerate(zip(ids, ours)) if a != b), min(len(ids), len(ours)))
-            failures.append(f"tokenizer differs from Blockscope's at token {first}: {ids[first:first + 5]} "
-                            f"against {ours[first:first + 5]}")
+           "types": sorted(set(types.values()))}
+    compare_logits(model, ref, meta, args.tolerance, out, failures)
+    compare_tokens(AutoTokenizer.from_pretrained(folder, gguf_file=name), ref, meta, out, failures)
     out["failures"] = failures
     print(json.dumps(out))
     return 1 if failures else 0

@@ -13,8 +13,9 @@ import json
 import sys
 
 import torch
-from safetensors import safe_open
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from interop_common import compare_logits, compare_tokens, load_reference
 
 
 def main() -> int:
@@ -24,41 +25,14 @@ def main() -> int:
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
 
-    with safe_open(args.reference, framework="pt") as f:
-        ref = {k: f.get_tensor(k) for k in f.keys()}
-        meta = f.metadata() or {}
-    torch.manual_seed(0)
+    ref, meta = load_reference(args.reference)
     model = AutoModelForCausalLM.from_pretrained(args.export, dtype=torch.float32)
-    model.eval()
-    with torch.no_grad():
-        logits = model(input_ids=ref["input_ids"]).logits.float()
-    diff = (logits - ref["logits"]).abs().max().item()
-    from_dense = (logits - ref["dense_logits"]).abs().max().item()
-    expect_dense = meta.get("dense") == "1"
-    out = {
-        "class": type(model).__name__,
-        "layers": model.config.num_hidden_layers,
-        "max_abs_diff": diff,
-        "max_abs_diff_to_dense": from_dense,
-    }
+    out = {"class": type(model).__name__, "layers": model.config.num_hidden_layers}
     failures = []
-    if not diff <= args.tolerance:
-        failures.append(f"logits differ from Blockscope's by {diff:.3g} (tolerance {args.tolerance:g})")
-    if not expect_dense and from_dense <= 1e-3:
-        failures.append("the export computes the dense model's logits: the configuration was lost")
+    compare_logits(model, ref, meta, args.tolerance, out, failures)
     if "layers" in meta and int(meta["layers"]) != model.config.num_hidden_layers:
         failures.append(f"{model.config.num_hidden_layers} layers loaded, {meta['layers']} expected")
-
-    if "text_ids" in ref:
-        tok = AutoTokenizer.from_pretrained(args.export)
-        ids = tok(meta["text"], add_special_tokens=False)["input_ids"]
-        ours = ref["text_ids"].tolist()
-        out["tokenizer"] = type(tok).__name__
-        out["text_tokens"] = len(ids)
-        if ids != ours:
-            first = next((i for i, (a, b) in enumerate(zip(ids, ours)) if a != b), min(len(ids), len(ours)))
-            failures.append(f"tokenizer differs from Blockscope's at token {first}: {ids[first:first + 5]} "
-                            f"against {ours[first:first + 5]}")
+    compare_tokens(AutoTokenizer.from_pretrained(args.export), ref, meta, out, failures)
     out["failures"] = failures
     print(json.dumps(out))
     return 1 if failures else 0

@@ -21,7 +21,8 @@ namespace {
 QStringList svgsOf(const QString &html)
 {
     QStringList out;
-    for (qsizetype at = html.indexOf(QStringLiteral("<svg ")); at >= 0; at = html.indexOf(QStringLiteral("<svg "), at + 1))
+    for (qsizetype at = html.indexOf(QStringLiteral("<svg ")); at >= 0;
+         at = html.indexOf(QStringLiteral("<svg "), at + 1))
         out << html.mid(at, html.indexOf(QStringLiteral("</svg>"), at) + 6 - at);
     return out;
 }
@@ -43,7 +44,6 @@ class TestReport : public QObject
 
     QTemporaryDir m_dir;
     QString m_file; // a real experiment: SLEB with PPA points, FinerCut, EvoPress, and a sparsity sweep
-
 
 private Q_SLOTS:
     void initTestCase()
@@ -70,14 +70,13 @@ private Q_SLOTS:
                         QStringLiteral("--target"), QStringLiteral("3"), QStringLiteral("--calib-windows"),
                         QStringLiteral("2"), QStringLiteral("--no-eval")}
             + common));
-        QVERIFY(cli(QStringList{QStringLiteral("prune"), demo, QStringLiteral("--method"), QStringLiteral("evopress"),
-                        QStringLiteral("--target"), QStringLiteral("2"), QStringLiteral("--generations"),
-                        QStringLiteral("2")}
+        QVERIFY(cli(
+            QStringList{QStringLiteral("prune"), demo, QStringLiteral("--method"), QStringLiteral("evopress"),
+                QStringLiteral("--target"), QStringLiteral("2"), QStringLiteral("--generations"), QStringLiteral("2")}
             + common));
         QVERIFY(cli({QStringLiteral("gates"), QStringLiteral("eval"), demo, QStringLiteral("--text"), text,
-            QStringLiteral("--masks"), QStringLiteral("static"), QStringLiteral("--density"),
-            QStringLiteral("0.3,0.6"), QStringLiteral("--windows"), QStringLiteral("1"), QStringLiteral("--experiment"),
-            m_file}));
+            QStringLiteral("--masks"), QStringLiteral("static"), QStringLiteral("--density"), QStringLiteral("0.3,0.6"),
+            QStringLiteral("--windows"), QStringLiteral("1"), QStringLiteral("--experiment"), m_file}));
     }
 
     void htmlHoldsEverySection()
@@ -98,9 +97,11 @@ private Q_SLOTS:
         QCOMPARE(html.count(QStringLiteral("<h3>Steps</h3>")), 3);
         QCOMPARE(html.count(QStringLiteral("<pre class=\"card\">")), 3 * 2 - 1 + 1); // FinerCut: no evaluation card
         // Captions say what is measured and what modelled, and name the protocol.
-        QVERIFY(html.contains(QStringLiteral("measured by Blockscope's forward on the evaluation windows under tiny-ts")));
+        QVERIFY(
+            html.contains(QStringLiteral("measured by Blockscope's forward on the evaluation windows under tiny-ts")));
         QVERIFY(html.contains(QStringLiteral("searched without per-step evaluation"))); // FinerCut plots its score
-        QVERIFY(html.contains(QStringLiteral("prefill FLOPs per token of")) && html.contains(QStringLiteral("modelled")));
+        QVERIFY(
+            html.contains(QStringLiteral("prefill FLOPs per token of")) && html.contains(QStringLiteral("modelled")));
         QVERIFY(html.contains(QStringLiteral("Pareto-optimal")));
         // Self-contained: no scripts, nothing fetched (the SVG namespace is a name, not a fetch).
         QVERIFY(!html.contains(QStringLiteral("<script")));
@@ -110,7 +111,8 @@ private Q_SLOTS:
         ReportOptions one;
         one.ids = {"run-0002"};
         const QString single = QString::fromStdString(reportHtml(m_file.toStdString(), e, one));
-        QVERIFY(single.contains(QStringLiteral("id=\"run-0002\"")) && !single.contains(QStringLiteral("id=\"run-0001\"")));
+        QVERIFY(
+            single.contains(QStringLiteral("id=\"run-0002\"")) && !single.contains(QStringLiteral("id=\"run-0001\"")));
         one.ids = {"run-0009"};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, reportHtml(m_file.toStdString(), e, one));
     }
@@ -142,23 +144,25 @@ private Q_SLOTS:
     {
         const QString pdf = m_dir.filePath(QStringLiteral("report.pdf"));
         auto r = test::runProgram(QStringLiteral(BLOCKSCOPE_CLI),
-            {QStringLiteral("report"), m_file, QStringLiteral("--format"), QStringLiteral("pdf"), QStringLiteral("--out"),
-                pdf, QStringLiteral("--theme"), QStringLiteral("greyscale"), QStringLiteral("--dpi"), QStringLiteral("96")});
+            {QStringLiteral("report"), m_file, QStringLiteral("--format"), QStringLiteral("pdf"),
+                QStringLiteral("--out"), pdf, QStringLiteral("--theme"), QStringLiteral("greyscale"),
+                QStringLiteral("--dpi"), QStringLiteral("96")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QFile f(pdf);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QByteArray bytes = f.readAll();
         QVERIFY(bytes.startsWith("%PDF-"));
-        const int pages = static_cast<int>(bytes.count("/Type /Page\n") + bytes.count("/Type /Page\r") + bytes.count("/Type /Page "));
+        const int pages = static_cast<int>(
+            bytes.count("/Type /Page\n") + bytes.count("/Type /Page\r") + bytes.count("/Type /Page "));
         qInfo("PDF: %lld bytes, %d pages", static_cast<long long>(bytes.size()), pages);
         QVERIFY(pages >= 3);
         QVERIFY(bytes.count("/Subtype /Image") >= 9); // every chart
 
         const QString html = m_dir.filePath(QStringLiteral("report.html"));
         r = test::runProgram(QStringLiteral(BLOCKSCOPE_CLI),
-            {QStringLiteral("report"), m_file, QStringLiteral("--format"), QStringLiteral("html"), QStringLiteral("--out"),
-                html, QStringLiteral("--chart-size"), QStringLiteral("12x6"), QStringLiteral("--chart-unit"),
-                QStringLiteral("cm")});
+            {QStringLiteral("report"), m_file, QStringLiteral("--format"), QStringLiteral("html"),
+                QStringLiteral("--out"), html, QStringLiteral("--chart-size"), QStringLiteral("12x6"),
+                QStringLiteral("--chart-unit"), QStringLiteral("cm")});
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QFile h(html);
         QVERIFY(h.open(QIODevice::ReadOnly));
@@ -170,17 +174,21 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("exitCode");
         QTest::addColumn<QString>("message");
-        QTest::newRow("no --out") << QStringList{QStringLiteral("--format"), QStringLiteral("pdf")} << 2 << "needs --out";
+        QTest::newRow("no --out") << QStringList{QStringLiteral("--format"), QStringLiteral("pdf")} << 2
+                                  << "needs --out";
         QTest::newRow("wrong suffix") << QStringList{QStringLiteral("--format"), QStringLiteral("pdf"),
-            QStringLiteral("--out"), QStringLiteral("KEEP")} << 2 << "ends in .pdf";
+            QStringLiteral("--out"), QStringLiteral("KEEP")}
+                                      << 2 << "ends in .pdf";
         QTest::newRow("unknown run") << QStringList{QStringLiteral("--format"), QStringLiteral("html"),
             QStringLiteral("--run"), QStringLiteral("run-0009"), QStringLiteral("--out"), QStringLiteral("KEEP.html")}
                                      << 2 << "run-0009";
         QTest::newRow("bad size") << QStringList{QStringLiteral("--format"), QStringLiteral("html"),
-            QStringLiteral("--chart-size"), QStringLiteral("12by6"), QStringLiteral("--out"), QStringLiteral("KEEP.html")}
+            QStringLiteral("--chart-size"), QStringLiteral("12by6"), QStringLiteral("--out"),
+            QStringLiteral("KEEP.html")}
                                   << 2 << "WIDTHxHEIGHT";
         QTest::newRow("folder is a file") << QStringList{QStringLiteral("--format"), QStringLiteral("html"),
-            QStringLiteral("--out"), QStringLiteral("KEEP.html/report.html")} << 4 << "cannot write";
+            QStringLiteral("--out"), QStringLiteral("KEEP.html/report.html")}
+                                          << 4 << "cannot write";
     }
     void badRequestsKeepWhatWasThere()
     {

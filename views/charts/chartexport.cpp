@@ -60,7 +60,8 @@ public:
     StyleOverride &operator=(const StyleOverride &) = delete;
 
 private:
-    template <typename Get, typename Set, typename Value> void set(Get get, Set put, const Value &v)
+    template<typename Get, typename Set, typename Value>
+    void set(Get get, Set put, const Value &v)
     {
         auto old = get();
         m_undo.push_back([put, old] { put(old); });
@@ -91,7 +92,8 @@ private:
         const QColor grid = dark ? QColor(0x44, 0x44, 0x44) : QColor(0xdd, 0xdd, 0xdd);
         set([chart] { return chart->backgroundBrush(); }, [chart](const QBrush &b) { chart->setBackgroundBrush(b); },
             QBrush(background));
-        set([chart] { return chart->titleBrush(); }, [chart](const QBrush &b) { chart->setTitleBrush(b); }, QBrush(text));
+        set([chart] { return chart->titleBrush(); }, [chart](const QBrush &b) { chart->setTitleBrush(b); },
+            QBrush(text));
         QLegend *legend = chart->legend();
         set([legend] { return legend->labelColor(); }, [legend](const QColor &c) { legend->setLabelColor(c); }, text);
         for (QAbstractAxis *a : chart->axes()) {
@@ -106,8 +108,8 @@ private:
     void greys(QChart *chart)
     {
         colours(chart, false);
-        static const Qt::PenStyle dashes[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine,
-            Qt::DashDotDotLine};
+        static const Qt::PenStyle dashes[]
+            = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
         int i = 0;
         for (QAbstractSeries *series : chart->series()) {
             const int shade = 40 + (i * 50) % 160;
@@ -292,8 +294,8 @@ bool exportChartFile(QChart *chart, const QSize &shownSize, const QString &path,
     switch (format) {
     case ChartFileFormat::Png: {
         const double ratio = options.dpi / 96.0;
-        QImage image(QSize(qRound(size.width() * ratio), qRound(size.height() * ratio)),
-            QImage::Format_ARGB32_Premultiplied);
+        QImage image(
+            QSize(qRound(size.width() * ratio), qRound(size.height() * ratio)), QImage::Format_ARGB32_Premultiplied);
         image.setDevicePixelRatio(ratio);
         image.setDotsPerMeterX(qRound(options.dpi / 0.0254));
         image.setDotsPerMeterY(qRound(options.dpi / 0.0254));

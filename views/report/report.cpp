@@ -145,9 +145,10 @@ std::string layerMapFigure(const ExperimentRun &run, const ChartStyle &style, Fi
         }
     }
     const std::string caption = byStep
-        ? "Layer map of " + esc(info.id) + ": each removed unit shows the step that removed it (0 first), coloured by "
-            "step; empty cells are kept. Chosen by " + esc(scoreName(info)) + " under "
-            + esc(info.calibrationProtocol.preset) + " (measured)."
+        ? "Layer map of " + esc(info.id)
+            + ": each removed unit shows the step that removed it (0 first), coloured by "
+              "step; empty cells are kept. Chosen by "
+            + esc(scoreName(info)) + " under " + esc(info.calibrationProtocol.preset) + " (measured)."
         : "Layer map of " + esc(info.id) + ": the units its final configuration removes ("
             + esc(run.steps.empty() ? std::string("no steps") : run.steps.back().mask.describe())
             + "); empty cells are kept.";
@@ -182,9 +183,8 @@ std::string ppaSection(const ExperimentRun &run, const ChartStyle &style, Figure
         return {};
     std::ostringstream h;
     h << "<h3>Power, performance and area</h3>\n";
-    const bool measured = std::all_of(points.begin(), points.end(), [](const ppa::PpaPoint &p) {
-        return p.measured && p.measured->decodeMsPerToken.known();
-    });
+    const bool measured = std::all_of(points.begin(), points.end(),
+        [](const ppa::PpaPoint &p) { return p.measured && p.measured->decodeMsPerToken.known(); });
     LineChart c;
     c.title = run.info.id + ": quality against cost";
     c.xLabel = measured ? "Decode latency (ms/token, measured)" : "Prefill FLOPs per token (modelled)";
@@ -221,13 +221,15 @@ std::string ppaSection(const ExperimentRun &run, const ChartStyle &style, Figure
         b.bars.push_back({u.unit, total > 0 && !u.removed ? 100 * u.prefillFlopsPerToken / total : 0, u.removed});
     h << figures.add(barChartSvg(b, style),
         "Share of each block (attention and MLP together) in the prefill FLOPs per token of " + esc(last.label) + " of "
-            + esc(run.info.id) + ", modelled from the architecture (a multiply-add counts 2); removed blocks are "
-            "hatched.");
+            + esc(run.info.id)
+            + ", modelled from the architecture (a multiply-add counts 2); removed blocks are "
+              "hatched.");
     h << "<table>\n<tr><th>Point</th><th>Perplexity</th><th>Parameters kept</th><th>Prefill FLOPs/token "
          "(modelled)</th><th>Decode ms/token</th><th>Prefill tokens/s</th><th>Energy J/token</th></tr>\n";
     for (const ppa::PpaPoint &p : points) {
         const auto figure = [&](const ppa::Figure *f) {
-            return f && f->known() ? fmt(f->value) + " (" + provenanceName(f->provenance) + ")" : std::string("&#8211;");
+            return f && f->known() ? fmt(f->value) + " (" + provenanceName(f->provenance) + ")"
+                                   : std::string("&#8211;");
         };
         h << "<tr><td>" << esc(p.label) << "</td><td>" << fmt(p.perplexity) << "</td><td>" << p.costs.paramsKept
           << "</td><td>" << fmt(p.costs.prefillFlopsPerToken) << "</td><td>"
@@ -257,8 +259,8 @@ std::string sweepSection(const SweepRecord &s, const ChartStyle &style, Figures 
     std::sort(line.points.begin(), line.points.end());
     c.series.push_back(line);
     h << figures.add(lineChartSvg(c, style),
-        "Perplexity of the block-sparse model against the sparsity its masks reach, both measured on "
-            + esc(s.textPath) + " under " + esc(s.protocol) + ".");
+        "Perplexity of the block-sparse model against the sparsity its masks reach, both measured on " + esc(s.textPath)
+            + " under " + esc(s.protocol) + ".");
     h << "<table>\n<tr><th>Rule</th><th>Perplexity</th><th>Sparsity</th><th>Pair density</th><th>Recall "
          "(mean)</th><th>Prefill FLOPs/token (modelled)</th></tr>\n";
     for (const SweepPoint &p : s.points)
@@ -272,8 +274,8 @@ std::string sweepSection(const SweepRecord &s, const ChartStyle &style, Figures 
 // The run's options that matter for its method, as "key: value" pairs.
 std::string optionsText(const RunInfo &info)
 {
-    static const std::set<std::string> common{"method", "target", "calibration_windows", "batch", "cached",
-        "protected_blocks", "evaluate_steps", "seed"};
+    static const std::set<std::string> common{
+        "method", "target", "calibration_windows", "batch", "cached", "protected_blocks", "evaluate_steps", "seed"};
     static const std::map<PruneMethod, std::set<std::string>> own{
         {PruneMethod::Sleb, {"early_barrier", "latter_barrier", "early_stop"}},
         {PruneMethod::FinerCut, {"finercut_level", "finercut_metric", "exclude_fraction"}},
@@ -316,7 +318,8 @@ std::string runSection(const ExperimentRun &run, const ChartStyle &style, Figure
 const char *css(ChartStyle::Theme theme)
 {
     if (theme == ChartStyle::Theme::Dark)
-        return "body{background:#1e1e1e;color:#eee}th{background:#333}td,th{border-color:#555}pre.card{background:#2a2a2a}";
+        return "body{background:#1e1e1e;color:#eee}th{background:#333}td,th{border-color:#555}pre.card{background:#"
+               "2a2a2a}";
     return "body{background:#fff;color:#222}th{background:#eee}td,th{border-color:#ccc}pre.card{background:#f6f6f6}";
 }
 
@@ -392,14 +395,14 @@ void writeReport(const std::string &experimentPath, const Experiment &e, const R
             const QString url = QStringLiteral("chart-%1.png").arg(i);
             doc.addResource(QTextDocument::ImageResource, QUrl(url), image);
             printable += html.substr(at, m - at) + "<img src=\"" + url.toStdString() + "\" width=\""
-                + std::to_string(static_cast<int>(w * 0.75)) + "\" height=\"" + std::to_string(static_cast<int>(h * 0.75))
-                + "\">\n";
+                + std::to_string(static_cast<int>(w * 0.75)) + "\" height=\""
+                + std::to_string(static_cast<int>(h * 0.75)) + "\">\n";
             at = end;
         }
         printable += html.substr(at);
         // QTextDocument knows no <figure>: captions become paragraphs under their image.
-        for (const auto &[from, to] : {std::pair<std::string, std::string>{"<figure>", "<div>"}, {"</figure>", "</div>"},
-                 {"<figcaption>", "<p style=\"font-size:90%\">"}, {"</figcaption>", "</p>"}})
+        for (const auto &[from, to] : {std::pair<std::string, std::string>{"<figure>", "<div>"},
+                 {"</figure>", "</div>"}, {"<figcaption>", "<p style=\"font-size:90%\">"}, {"</figcaption>", "</p>"}})
             for (std::size_t p = printable.find(from); p != std::string::npos; p = printable.find(from, p + to.size()))
                 printable.replace(p, from.size(), to);
         doc.setHtml(QString::fromStdString(printable));

@@ -106,8 +106,8 @@ public:
     void rect(double x, double y, double w, double h, const std::string &fill, const std::string &stroke = "none",
         const std::string &title = {})
     {
-        m_s << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(std::max(w, 0.0))
-            << "\" height=\"" << num(std::max(h, 0.0)) << "\" fill=\"" << fill << "\" stroke=\"" << stroke << "\"";
+        m_s << "<rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(std::max(w, 0.0)) << "\" height=\""
+            << num(std::max(h, 0.0)) << "\" fill=\"" << fill << "\" stroke=\"" << stroke << "\"";
         if (title.empty())
             m_s << "/>\n";
         else
@@ -239,7 +239,8 @@ std::string lineChartSvg(const LineChart &c, const ChartStyle &style)
         for (const auto &[x, y] : s.points)
             if (std::isfinite(x) && std::isfinite(y) && (!c.logY || y > 0))
                 svg.raw("<circle cx=\"" + num(X(x)) + "\" cy=\"" + num(Y(y)) + "\" r=\"3.5\" fill=\"" + colour
-                    + "\"><title>" + xmlEscape(s.name + ": " + tickLabel(x) + ", " + tickLabel(y)) + "</title></circle>\n");
+                    + "\"><title>" + xmlEscape(s.name + ": " + tickLabel(x) + ", " + tickLabel(y))
+                    + "</title></circle>\n");
         const double ly = style.height - 0.7 * f;
         svg.line(legendX, ly - 0.35 * f, legendX + 18, ly - 0.35 * f, colour, 2, dash);
         svg.text(legendX + 22, ly, s.name, "start", 0.9);
@@ -303,7 +304,8 @@ std::string gridSvg(const Grid &g, const ChartStyle &style)
     svg.text(style.width / 2, 1.5 * f, g.title, "middle", 1.15, 0, true);
     const double colW = (style.width - left - 16) / std::max<double>(1, static_cast<double>(g.columnLabels.size()));
     for (std::size_t c = 0; c < g.columnLabels.size(); ++c)
-        svg.text(left + colW * (static_cast<double>(c) + 0.5), top - 0.6 * f, g.columnLabels[c], "middle", 1.0, 0, true);
+        svg.text(
+            left + colW * (static_cast<double>(c) + 0.5), top - 0.6 * f, g.columnLabels[c], "middle", 1.0, 0, true);
     for (std::size_t r = 0; r < g.rowLabels.size(); ++r) {
         const double y = top + rowH * static_cast<double>(r);
         svg.text(left - 6, y + rowH * 0.5 + f * 0.35, g.rowLabels[r], "end", 0.9);
