@@ -173,8 +173,8 @@ void writeTokenizer(const ModelHandle &model, const fs::path &work, HfExportResu
             r.files.emplace_back("tokenizer_config.json");
             return;
         }
-        r.notes.push_back("no tokenizer files: the GGUF's SentencePiece-by-score (\"llama\") vocabulary has no "
-                          "tokenizer.json form written here; copy the original model's tokenizer files beside it");
+        r.notes.push_back("no tokenizer files: the GGUF's tokenizer model has no tokenizer.json form written here; "
+                          "copy the original model's tokenizer files beside it");
         return;
     }
     r.notes.push_back("no tokenizer files: a " + formatName(model.format())

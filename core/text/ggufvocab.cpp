@@ -5,6 +5,7 @@
 #include "hftokenizer.h"
 #include "model/ggufmetadata.h"
 #include "scoredbpe.h"
+#include "sentencepiecetokenizer.h"
 #include "unicodetext.h"
 
 #include <nlohmann/json.hpp>
@@ -265,9 +266,9 @@ nlohmann::json gpt2TokenizerJson(const GgufMetadata &meta, const std::string &pa
         {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}}};
     doc["normalizer"] = entry.normalizer;
     doc["pre_tokenizer"] = entry.preTokenizer;
-    doc["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
-        {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
-        {"ignore_merges", entry.ignoreMerges}, {"vocab", vocab}, {"merges", mergeList}};
+    doc["model"] = {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr},
+        {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", false},
+        {"byte_fallback", false}, {"ignore_merges", entry.ignoreMerges}, {"vocab", vocab}, {"merges", mergeList}};
     const auto bos = tokenId(meta, "tokenizer.ggml.bos_token_id", n, path);
     if (bos && flag(meta, "tokenizer.ggml.add_bos_token", false, path))
         doc["post_processor"] = {{"type", "TemplateProcessing"},
@@ -290,8 +291,8 @@ std::unique_ptr<Tokenizer> gpt2Tokenizer(const GgufMetadata &meta, const std::st
 {
     const std::size_t n = readArrays(meta, path, false).tokens.size();
     auto t = HfTokenizer::fromJson(gpt2TokenizerJson(meta, path), path, "GGUF gpt2 vocabulary");
-    t->setSpecialIds(tokenId(meta, "tokenizer.ggml.bos_token_id", n, path),
-        tokenId(meta, "tokenizer.ggml.eos_token_id", n, path));
+    t->setSpecialIds(
+        tokenId(meta, "tokenizer.ggml.bos_token_id", n, path), tokenId(meta, "tokenizer.ggml.eos_token_id", n, path));
     return t;
 }
 
@@ -320,14 +321,40 @@ std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::st
 
 std::optional<HfTokenizerFiles> ggufHfTokenizerFiles(const GgufMetadata &meta, const std::string &path)
 {
-    if (tokenModel(meta, path) != "gpt2")
-        return std::nullopt;
+    const std::string model = tokenModel(meta, path);
     HfTokenizerFiles files;
-    files.tokenizerJson = gpt2TokenizerJson(meta, path).dump(2) + "\n";
+    if (model == "gpt2") {
+        files.tokenizerJson = gpt2TokenizerJson(meta, path).dump(2) + "\n";
+    } else if (model == "llama") {
+        // Scored pieces, as transformers' LlamaConverter writes a SentencePiece BPE model.
+        Arrays a = readArrays(meta, path, true);
+        ScoredPieces v;
+        v.source = path;
+        v.scores = std::move(a.scores);
+        for (std::size_t i = 0; i < a.tokens.size(); ++i) {
+            using Kind = SentencePieceTokenizer::PieceKind;
+            const auto type = a.types[i];
+            v.kinds.push_back(type == Unknown ? Kind::Unknown
+                    : type == Control         ? Kind::Control
+                    : type == Byte            ? Kind::Byte
+                    : type == Unused          ? Kind::Unused
+                                              : Kind::Normal);
+        }
+        v.pieces = std::move(a.tokens);
+        v.bos = tokenId(meta, "tokenizer.ggml.bos_token_id", v.pieces.size(), path);
+        v.unk = tokenId(meta, "tokenizer.ggml.unknown_token_id", v.pieces.size(), path);
+        if (!v.unk)
+            for (std::size_t i = 0; i < v.kinds.size() && !v.unk; ++i)
+                if (v.kinds[i] == SentencePieceTokenizer::PieceKind::Unknown)
+                    v.unk = static_cast<std::int32_t>(i);
+        files.tokenizerJson = scoredPiecesToTokenizerJson(v).dump(2) + "\n";
+    } else {
+        return std::nullopt;
+    }
     const Arrays a = readArrays(meta, path, false);
     nlohmann::ordered_json config;
     config["tokenizer_class"] = "PreTrainedTokenizerFast";
-    config["add_bos_token"] = flag(meta, "tokenizer.ggml.add_bos_token", false, path);
+    config["add_bos_token"] = flag(meta, "tokenizer.ggml.add_bos_token", model == "llama", path);
     config["add_eos_token"] = flag(meta, "tokenizer.ggml.add_eos_token", false, path);
     const auto name = [&](const char *key) -> nlohmann::ordered_json {
         const auto id = tokenId(meta, key, a.tokens.size(), path);

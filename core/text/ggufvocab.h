@@ -17,7 +17,8 @@ std::unique_ptr<Tokenizer> ggufTokenizer(const GgufMetadata &meta, const std::st
 
 // The Hugging Face tokenizer files of a GGUF vocabulary, for exports: tokenizer.json (the document
 // ggufTokenizer reads a "gpt2" vocabulary through) and tokenizer_config.json (special tokens, BOS
-// policy, chat template). nullopt for a "llama" (SentencePiece-by-score) vocabulary.
+// policy, chat template); a "llama" (SentencePiece-by-score) vocabulary as transformers'
+// LlamaConverter writes one. nullopt for another tokenizer model.
 struct HfTokenizerFiles
 {
     std::string tokenizerJson;

@@ -10,7 +10,11 @@
 
 namespace blockscope {
 
-nlohmann::json sentencePieceToTokenizerJson(const SentencePieceTokenizer &sp)
+namespace {
+
+// Any scored-piece vocabulary (a SentencePiece model, a GGUF "llama" vocabulary) as tokenizer.json.
+template<typename Vocabulary>
+nlohmann::json scoredPiecesJson(const Vocabulary &sp)
 {
     using Kind = SentencePieceTokenizer::PieceKind;
     const auto n = static_cast<std::int32_t>(sp.vocabSize());
@@ -97,6 +101,18 @@ nlohmann::json sentencePieceToTokenizerJson(const SentencePieceTokenizer &sp)
     model["end_of_word_suffix"] = nullptr;
     doc["model"] = model;
     return doc;
+}
+
+} // namespace
+
+nlohmann::json sentencePieceToTokenizerJson(const SentencePieceTokenizer &sp)
+{
+    return scoredPiecesJson(sp);
+}
+
+nlohmann::json scoredPiecesToTokenizerJson(const ScoredPieces &pieces)
+{
+    return scoredPiecesJson(pieces);
 }
 
 } // namespace blockscope

@@ -53,4 +53,23 @@ std::string sentencePieceToLlama2c(const SentencePieceTokenizer &sp);
 // when the model does not look like BPE (normal pieces' scores must not rise with the id).
 nlohmann::json sentencePieceToTokenizerJson(const SentencePieceTokenizer &sp);
 
+// The same from a vocabulary given as pieces, scores and kinds (a GGUF "llama" vocabulary).
+struct ScoredPieces
+{
+    std::string source; // named in errors
+    std::vector<std::string> pieces;
+    std::vector<float> scores;
+    std::vector<SentencePieceTokenizer::PieceKind> kinds;
+    std::optional<std::int32_t> bos, unk;
+
+    std::int64_t vocabSize() const { return static_cast<std::int64_t>(pieces.size()); }
+    const std::string &piece(std::int32_t id) const { return pieces[static_cast<std::size_t>(id)]; }
+    float score(std::int32_t id) const { return scores[static_cast<std::size_t>(id)]; }
+    SentencePieceTokenizer::PieceKind kind(std::int32_t id) const { return kinds[static_cast<std::size_t>(id)]; }
+    const std::string &path() const { return source; }
+    std::optional<std::int32_t> bosId() const { return bos; }
+    std::optional<std::int32_t> unkId() const { return unk; }
+};
+nlohmann::json scoredPiecesToTokenizerJson(const ScoredPieces &pieces);
+
 } // namespace blockscope

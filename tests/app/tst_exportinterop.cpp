@@ -56,6 +56,10 @@ class TestExportInterop : public QObject
         if (model == QLatin1String("smollm2")) {
             path = smolLm2Gguf();
             text = sharedFile(QStringLiteral("text/tinystories_valid_head.txt"));
+        } else if (model == QLatin1String("stories260K")) {
+            // A GGUF with a SentencePiece-by-score ("llama") vocabulary.
+            path = sharedFile(QStringLiteral("models/stories260K/stories260K.gguf"));
+            text = sharedFile(QStringLiteral("text/tinystories_valid_head.txt"));
         } else {
             path = sourceDir() + QStringLiteral("/resources/demo-model");
             text = sharedFile(QStringLiteral("text/tinyshakespeare.txt"));
@@ -112,6 +116,8 @@ private Q_SLOTS:
         QTest::newRow("demo finercut sharded")
             << "demo" << method("finercut", "3") + demoWindows + fast
             << QStringList{QStringLiteral("--shard-gb"), QStringLiteral("0.001")} << 1e-4;
+        QTest::newRow("stories260K gguf finercut")
+            << "stories260K" << method("finercut", "2") + demoWindows + fast << QStringList() << 1e-4;
         // SmolLM2 on short windows, so each search takes seconds to a minute.
         const QStringList smol{QStringLiteral("--context"), QStringLiteral("128")};
         QTest::newRow("smollm2 sleb") << "smollm2"
