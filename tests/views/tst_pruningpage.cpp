@@ -335,6 +335,14 @@ private Q_SLOTS:
         QVERIFY(page.exportModelDescription().contains(QStringLiteral("what-if: block 2")));
         const QJsonObject whatIf = exportTo(QStringLiteral("model-whatif"), false);
         QVERIFY(whatIf.value(QStringLiteral("source")).toObject().value(QStringLiteral("what_if")).toBool());
+        // For looking at the result: the banner with the export's notes.
+        if (const QString shots = qEnvironmentVariable("BLOCKSCOPE_SCREENSHOT_DIR"); !shots.isEmpty()) {
+            page.resize(1400, 900);
+            page.show();
+            QTest::qWait(300);
+            QVERIFY(page.grab().save(shots + QStringLiteral("/pruning-export-model.png")));
+            page.hide();
+        }
         QCOMPARE(whatIf.value(QStringLiteral("configuration")).toObject().value(QStringLiteral("removed_blocks")).toArray(),
             QJsonArray{2});
         // Over the first export without force: refused, shown in the banner, the folder kept.
