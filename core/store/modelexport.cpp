@@ -318,7 +318,7 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
     if (!fs::create_directory(work.path(), ec) || ec)
         throw IoError("cannot create " + work.path().string() + ": " + ec.message());
 
-    // Shards in the checkpoint's tensor order, each materialised only while it is written.
+    // Shards in the checkpoint's tensor order; each tensor is materialised only while it is written.
     std::vector<std::vector<const Planned *>> shards(1);
     std::uint64_t inShard = 0;
     for (const Planned &p : plan) {
@@ -334,15 +334,17 @@ HfExportResult exportHuggingFace(const std::shared_ptr<const ModelHandle> &model
         char name[64];
         std::snprintf(name, sizeof name, "model-%05zu-of-%05zu.safetensors", s + 1, shards.size());
         const std::string file = shards.size() == 1 ? "model.safetensors" : name;
-        std::vector<std::vector<std::byte>> owned;
-        owned.reserve(shards[s].size());
-        std::vector<SafetensorsEntry> entries;
+        // One tensor in memory at a time, however large the shard.
+        std::vector<SafetensorsSource> sources;
         for (const Planned *p : shards[s]) {
-            owned.push_back(materialise(*model, *p, a.headDim));
-            entries.push_back({p->name, p->dtype, p->source->shape, owned.back()});
+            sources.push_back({p->name, p->dtype, p->source->shape, p->bytes, [&model, p, &a](std::ostream &out) {
+                                   const std::vector<std::byte> bytes = materialise(*model, *p, a.headDim);
+                                   out.write(reinterpret_cast<const char *>(bytes.data()),
+                                       static_cast<std::streamsize>(bytes.size()));
+                               }});
             weightMap[p->name] = file;
         }
-        writeSafetensors((work.path() / file).string(), std::move(entries));
+        writeSafetensorsStreamed((work.path() / file).string(), std::move(sources));
         r.files.push_back(file);
     }
     if (shards.size() > 1) {

@@ -3,8 +3,8 @@
 #include "common/formaterror.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +13,8 @@
 
 namespace blockscope {
 
-void writeSafetensors(
-    const std::string &path, std::vector<SafetensorsEntry> entries, const std::map<std::string, std::string> &metadata)
+void writeSafetensorsStreamed(
+    const std::string &path, std::vector<SafetensorsSource> entries, const std::map<std::string, std::string> &metadata)
 {
     std::stable_sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
         const auto sa = dtypeElementSize(a.dtype).value_or(1), sb = dtypeElementSize(b.dtype).value_or(1);
@@ -32,27 +32,58 @@ void writeSafetensors(
             throw std::invalid_argument(
                 "cannot write tensor " + e.name + " of type " + std::string(dtypeName(e.dtype)));
         header[e.name] = {{"dtype", std::string(dtypeName(e.dtype))}, {"shape", e.shape},
-            {"data_offsets", {offset, offset + e.data.size()}}};
-        offset += e.data.size();
+            {"data_offsets", {offset, offset + e.bytes}}};
+        offset += e.bytes;
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
     const std::uint64_t n = text.size();
 
     const std::string tmp = path + ".partial";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw IoError("cannot write " + tmp + ": " + std::strerror(errno));
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw IoError("cannot write " + tmp + ": " + std::strerror(errno));
+    // Whatever goes wrong below, nothing is left under either name.
+    const auto discard = [&] {
+        out.close();
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+    };
+    try {
         out.write(reinterpret_cast<const char *>(&n), 8);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        for (const auto &e : entries)
-            out.write(reinterpret_cast<const char *>(e.data.data()), static_cast<std::streamsize>(e.data.size()));
+        for (const auto &e : entries) {
+            const auto before = out.tellp();
+            e.write(out);
+            if (!out)
+                break;
+            if (static_cast<std::uint64_t>(out.tellp() - before) != e.bytes)
+                throw std::logic_error("tensor " + e.name + ": " + std::to_string(out.tellp() - before)
+                    + " bytes written, " + std::to_string(e.bytes) + " declared");
+        }
         out.flush();
+        if (out)
+            out.close();
         if (!out)
             throw IoError("writing " + tmp + " failed: " + std::strerror(errno));
+    } catch (...) {
+        discard();
+        throw;
     }
     std::filesystem::rename(tmp, path);
+}
+
+void writeSafetensors(
+    const std::string &path, std::vector<SafetensorsEntry> entries, const std::map<std::string, std::string> &metadata)
+{
+    std::vector<SafetensorsSource> sources;
+    sources.reserve(entries.size());
+    for (const auto &e : entries)
+        sources.push_back(
+            {e.name, e.dtype, e.shape, e.data.size(), [data = e.data](std::ostream &out) {
+                 out.write(reinterpret_cast<const char *>(data.data()), static_cast<std::streamsize>(data.size()));
+             }});
+    writeSafetensorsStreamed(path, std::move(sources), metadata);
 }
 
 } // namespace blockscope

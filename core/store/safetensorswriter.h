@@ -4,7 +4,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <ostream>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,6 +26,20 @@ struct SafetensorsEntry
 // then name, contiguous. Writes to a temporary file and renames, so a crash never leaves a
 // half-written file under the final name. Throws std::runtime_error on I/O failure.
 void writeSafetensors(const std::string &path, std::vector<SafetensorsEntry> entries,
+    const std::map<std::string, std::string> &metadata = {});
+
+// The same with each tensor's bytes produced only when it is written, so a file larger than the
+// memory can be written one tensor at a time. `write` must put exactly `bytes` bytes on the
+// stream (std::logic_error naming the tensor otherwise).
+struct SafetensorsSource
+{
+    std::string name;
+    DType dtype = DType::F32;
+    std::vector<std::int64_t> shape;
+    std::uint64_t bytes = 0;
+    std::function<void(std::ostream &)> write;
+};
+void writeSafetensorsStreamed(const std::string &path, std::vector<SafetensorsSource> sources,
     const std::map<std::string, std::string> &metadata = {});
 
 } // namespace blockscope

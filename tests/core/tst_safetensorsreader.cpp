@@ -615,6 +615,37 @@ private Q_SLOTS:
         QVERIFY(opened > 0);
         QVERIFY(refused > 0);
     }
+
+    // The streamed writer (exports one tensor in memory at a time): the same file as the writer
+    // from spans, and a producer that writes the wrong number of bytes is caught, leaving nothing.
+    void streamedWriter()
+    {
+        const QString dir = freshTempDir(QStringLiteral("st-streamed"));
+        const std::vector<float> a{1, 2, 3, 4, 5, 6};
+        const std::vector<std::uint16_t> b{7, 8};
+        const auto span = [](const auto &v) {
+            return std::span<const std::byte>(reinterpret_cast<const std::byte *>(v.data()), v.size() * sizeof v[0]);
+        };
+        const std::string fromSpans = (dir + QStringLiteral("/spans.safetensors")).toStdString();
+        writeSafetensors(fromSpans, {{"b", DType::F16, {2}, span(b)}, {"a", DType::F32, {2, 3}, span(a)}});
+        const auto source = [&](const std::string &name, DType t, std::vector<std::int64_t> shape, auto values,
+                                std::uint64_t declared) {
+            return SafetensorsSource{
+                name, t, std::move(shape), declared, [values, span](std::ostream &out) {
+                    const auto bytes = span(values);
+                    out.write(reinterpret_cast<const char *>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+                }};
+        };
+        const std::string streamed = (dir + QStringLiteral("/streamed.safetensors")).toStdString();
+        writeSafetensorsStreamed(
+            streamed, {source("b", DType::F16, {2}, b, 4), source("a", DType::F32, {2, 3}, a, 24)});
+        QCOMPARE(readFile(QString::fromStdString(streamed)), readFile(QString::fromStdString(fromSpans)));
+        const std::string wrong = (dir + QStringLiteral("/wrong.safetensors")).toStdString();
+        QVERIFY_THROWS_EXCEPTION(
+            std::logic_error, writeSafetensorsStreamed(wrong, {source("a", DType::F32, {2, 3}, a, 20)}));
+        QVERIFY(!QFile::exists(QString::fromStdString(wrong)));
+        QVERIFY(!QFile::exists(QString::fromStdString(wrong + ".partial")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSafetensorsReader)
