@@ -35,22 +35,6 @@ struct ExportArgs
     std::string ggufType;
 };
 
-UnitMask whatIfMask(const ExportArgs &a, int layers)
-{
-    UnitMask m = UnitMask::dense(layers);
-    const auto set = [&](const std::vector<int> &list, const char *option, auto apply) {
-        for (int l : list) {
-            if (l < 0 || l >= layers)
-                throw UsageError(std::string(option) + " " + std::to_string(l) + ": the model has blocks 0 to "
-                    + std::to_string(layers - 1));
-            apply(static_cast<std::size_t>(l));
-        }
-    };
-    set(a.skipAttn, "--skip-attn", [&](std::size_t l) { m.skipAttn[l] = true; });
-    set(a.skipMlp, "--skip-mlp", [&](std::size_t l) { m.skipMlp[l] = true; });
-    set(a.skipBlock, "--skip-block", [&](std::size_t l) { m.skipAttn[l] = m.skipMlp[l] = true; });
-    return m;
-}
 } // namespace
 
 void addExportCommand(CLI::App &app, int &exitCode)
@@ -112,7 +96,7 @@ void addExportCommand(CLI::App &app, int &exitCode)
                 if (!run)
                     throw UsageError(a->experiment + ": give --run (" + std::to_string(e.runs.size())
                         + " runs) for a what-if configuration");
-                pick.whatIf = whatIfMask(*a, run->info.layers);
+                pick.whatIf = UnitMask::fromSkipLists(run->info.layers, a->skipAttn, a->skipMlp, a->skipBlock);
             }
             const ExportSelection sel = selectForExport(a->experiment, e, pick);
             const auto model = ModelHandle::open(sel.modelPath);

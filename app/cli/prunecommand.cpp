@@ -19,11 +19,11 @@
 #endif
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
-#include <sstream>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace blockscope::cli {
 
@@ -239,8 +239,8 @@ void addReportCommand(CLI::App &app, int &exitCode)
         exitCode = guarded("report", [&] {
             const bool document = *format == "html" || *format == "pdf";
             if (document != !out->empty())
-                throw UsageError(document ? "--format " + *format + " needs --out FILE"
-                                          : "--out is for --format html or pdf");
+                throw UsageError(
+                    document ? "--format " + *format + " needs --out FILE" : "--out is for --format html or pdf");
             const Experiment e = readExperimentChecked(*path);
             if (document) {
 #ifdef BLOCKSCOPE_CLI_RENDER

@@ -11,12 +11,12 @@
 #include "pruningpage.h"
 #include "whatifcontroller.h"
 
-#include <QFileDialog>
 #include <QDir>
-#include <QMessageBox>
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenu>
+#include <QMessageBox>
 #include <QStackedWidget>
 #include <QTabWidget>
 #include <QTreeView>
@@ -71,10 +71,10 @@ void MainWindow::exportReportDialog()
         QMessageBox::information(this, tr("Export Report"), tr("Open an experiment or run a search first."));
         return;
     }
-    const QString suggested = QFileInfo(source).absolutePath() + QLatin1Char('/')
-        + QFileInfo(source).completeBaseName() + QStringLiteral("-report.html");
-    const QString out = QFileDialog::getSaveFileName(this, tr("Export Report"), suggested,
-        tr("HTML, charts inline (*.html);;PDF (*.pdf)"));
+    const QString suggested = QFileInfo(source).absolutePath() + QLatin1Char('/') + QFileInfo(source).completeBaseName()
+        + QStringLiteral("-report.html");
+    const QString out = QFileDialog::getSaveFileName(
+        this, tr("Export Report"), suggested, tr("HTML, charts inline (*.html);;PDF (*.pdf)"));
     if (out.isEmpty())
         return;
     QString error;

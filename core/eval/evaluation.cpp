@@ -32,22 +32,7 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
     auto model = ModelHandle::open(req.modelPath);
     const Architecture &a = model->architecture();
 
-    UnitMask mask = UnitMask::dense(static_cast<int>(a.layers));
-    auto check = [&](const std::vector<int> &list, const char *what) {
-        for (int l : list)
-            if (l < 0 || l >= a.layers)
-                throw UsageError(std::string(what) + " " + std::to_string(l)
-                    + " does not exist: the model has blocks 0.." + std::to_string(a.layers - 1));
-    };
-    check(req.skipAttn, "--skip-attn");
-    check(req.skipMlp, "--skip-mlp");
-    check(req.skipBlock, "--skip-block");
-    for (int l : req.skipAttn)
-        mask.skipAttn[l] = true;
-    for (int l : req.skipMlp)
-        mask.skipMlp[l] = true;
-    for (int l : req.skipBlock)
-        mask.skipBlock(l);
+    const UnitMask mask = UnitMask::fromSkipLists(static_cast<int>(a.layers), req.skipAttn, req.skipMlp, req.skipBlock);
 
     Protocol protocol = resolveProtocol(req.protocol, req.context, req.stride, a.context);
     protocol.dtype = req.dtype;

@@ -14,6 +14,10 @@ struct UnitMask
     std::vector<bool> skipMlp;
 
     static UnitMask dense(int layers) { return {std::vector<bool>(layers, false), std::vector<bool>(layers, false)}; }
+    // The mask of the command lines' --skip-attn / --skip-mlp / --skip-block lists. Throws
+    // UsageError naming the option and the block that does not exist.
+    static UnitMask fromSkipLists(
+        int layers, const std::vector<int> &attn, const std::vector<int> &mlp, const std::vector<int> &blocks);
     int layers() const { return static_cast<int>(skipAttn.size()); }
     bool blockSkipped(int l) const { return skipAttn[l] && skipMlp[l]; }
     void skipBlock(int l) { skipAttn[l] = skipMlp[l] = true; }

@@ -182,8 +182,8 @@ private Q_SLOTS:
         QTest::newRow("no such point") << QStringList{QStringLiteral("--point"), QStringLiteral("step 7")} << false << 2
                                        << "has no PPA point \"step 7\" (it has no PPA points)";
         QTest::newRow("two runs, no --run") << QStringList() << true << 2 << "holds 2 runs (run-0001, run-0002)";
-        QTest::newRow("what-if block out of range") << QStringList{QStringLiteral("--skip-block"), QStringLiteral("9")}
-                                                    << false << 2 << "--skip-block 9: the model has blocks 0 to 3";
+        QTest::newRow("what-if block out of range") << QStringList{QStringLiteral("--skip-block"),
+            QStringLiteral("9")} << false << 2 << "--skip-block 9 does not exist: the model has blocks 0..3";
         QTest::newRow("step and point") << QStringList{QStringLiteral("--step"), QStringLiteral("1"),
             QStringLiteral("--point"), QStringLiteral("dense")}
                                         << false << 2 << "excludes";

@@ -234,9 +234,8 @@ private Q_SLOTS:
         r.skipMlp = {2};
         const EvaluationReport e = runEvaluation(r, job);
         QVERIFY(e.distance.has_value() && e.densePerplexity.has_value());
-        qInfo("what-if PPL %.6f (sliced %.6f), evaluate %.6f; KL %.6f (sliced %.6f), evaluate %.6f",
-            whole.perplexity, sliced.perplexity, e.perplexity.perplexity, whole.klToDense, sliced.klToDense,
-            e.distance->klPerToken);
+        qInfo("what-if PPL %.6f (sliced %.6f), evaluate %.6f; KL %.6f (sliced %.6f), evaluate %.6f", whole.perplexity,
+            sliced.perplexity, e.perplexity.perplexity, whole.klToDense, sliced.klToDense, e.distance->klPerToken);
         QCOMPARE(whole.tokens, e.perplexity.scored);
         QVERIFY(std::abs(sliced.perplexity / whole.perplexity - 1) < 1e-6);
         QVERIFY(std::abs(sliced.klToDense - whole.klToDense) < 1e-6);

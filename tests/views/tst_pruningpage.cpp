@@ -15,11 +15,11 @@
 
 #include <QElapsedTimer>
 #include <QFile>
-#include <QLabel>
-#include <QPushButton>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTest>
@@ -343,7 +343,8 @@ private Q_SLOTS:
             QVERIFY(page.grab().save(shots + QStringLiteral("/pruning-export-model.png")));
             page.hide();
         }
-        QCOMPARE(whatIf.value(QStringLiteral("configuration")).toObject().value(QStringLiteral("removed_blocks")).toArray(),
+        QCOMPARE(
+            whatIf.value(QStringLiteral("configuration")).toObject().value(QStringLiteral("removed_blocks")).toArray(),
             QJsonArray{2});
         // Over the first export without force: refused, shown in the banner, the folder kept.
         QSignalSpy failed(&page, &PruningPage::modelExportFailed);

@@ -92,7 +92,7 @@ std::string traceFigure(const ExperimentRun &run, const ChartStyle &style, Figur
     if (evaluated && std::isfinite(info.densePerplexity) && !evo)
         s.points.emplace_back(0, info.densePerplexity);
     for (const TraceStep &t : run.steps) {
-        const double x = evo ? t.index : (greedy(info.options.method) ? t.index + 1 : t.index + 1);
+        const double x = evo ? t.index : t.index + 1; // greedy: units removed after the step
         s.points.emplace_back(x, evaluated ? t.perplexity : t.chosenScore);
     }
     c.series.push_back(s);
