@@ -48,7 +48,6 @@ void AttentionController::configure(const QString &modelPath, const QString &gat
     m_modelPath = modelPath;
     m_gatesPath = gatesPath;
     m_session.reset();
-    m_lock.reset();
     m_last.reset();
     m_runner->cancelTag(snapshotTag);
     m_runner->cancelTag(gatesTag);
@@ -77,7 +76,6 @@ void AttentionController::open()
         this,
         [this](std::shared_ptr<sparse::AttentionSession> session) {
             m_session = std::move(session);
-            m_lock = std::make_shared<std::mutex>();
             setStatus(tr("Ready: %1 layers \u00d7 %2 heads").arg(m_session->layers()).arg(m_session->heads()));
             Q_EMIT ready();
             if (m_session->hasGates()) {
@@ -105,7 +103,8 @@ void AttentionController::open()
             }
             setStatus(tr("Cannot open the model: %1").arg(message));
             Q_EMIT failed(message, false);
-        });
+        },
+        Lane::Engine);
 }
 
 void AttentionController::setGates(const QString &path)
@@ -117,14 +116,11 @@ void AttentionController::setGates(const QString &path)
         return;
     }
     auto session = m_session;
-    auto lock = m_lock;
     const std::string file = path.toStdString();
     setStatus(path.isEmpty() ? tr("Dropping the gates\u2026") : tr("Loading %1\u2026").arg(QFileInfo(path).fileName()));
     m_runner->run<GatesLoaded>(
         gatesTag, tr("Attention: gates %1").arg(QFileInfo(path).fileName()),
-        [session, lock, file](JobContext &job) {
-            std::lock_guard guard(*lock);
-            job.checkpoint();
+        [session, file](JobContext &) {
             session->setGates(file);
             GatesLoaded loaded;
             if (!file.empty())
@@ -143,7 +139,8 @@ void AttentionController::setGates(const QString &path)
         [this, path](const QString &message) {
             setStatus(tr("Gates not loaded: %1").arg(message));
             Q_EMIT failed(tr("%1: %2").arg(QFileInfo(path).fileName(), message), true);
-        });
+        },
+        Lane::Engine);
 }
 
 void AttentionController::request(const QString &text, int layer, const sparse::SnapshotOptions &options)
@@ -162,16 +159,13 @@ void AttentionController::request(const QString &text, int layer, const sparse::
 void AttentionController::run(const Pending &p)
 {
     auto session = m_session;
-    auto lock = m_lock;
     const std::string text = p.text.toStdString();
     const int layer = p.layer;
     const sparse::SnapshotOptions options = p.options;
     setStatus(tr("Computing layer %1\u2026").arg(layer));
     m_runner->run<Result>(
         snapshotTag, tr("Attention: layer %1").arg(layer),
-        [session, lock, text, layer, options](JobContext &job) {
-            std::lock_guard guard(*lock);
-            job.checkpoint(); // superseded while waiting for the one before
+        [session, text, layer, options](JobContext &job) {
             QElapsedTimer timer;
             timer.start();
             Result r;
@@ -190,7 +184,8 @@ void AttentionController::run(const Pending &p)
         [this](const QString &message) {
             setStatus(tr("Failed: %1").arg(message));
             Q_EMIT failed(message, false);
-        });
+        },
+        Lane::Engine);
 }
 
 bool AttentionController::isBusy() const

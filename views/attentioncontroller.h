@@ -7,7 +7,6 @@
 #include <QString>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 
 namespace blockscope::sparse {
@@ -76,8 +75,7 @@ private:
     QString m_modelPath;
     QString m_gatesPath;
     std::shared_ptr<sparse::AttentionSession> m_session;
-    // One question at a time: a superseded job holds the lock until it sees its stop token.
-    std::shared_ptr<std::mutex> m_lock;
+    // Opening, gates and snapshots run on the engine lane, one at a time.
     std::optional<Pending> m_pending;
     std::optional<Pending> m_lastAsked;
     std::optional<Result> m_last;

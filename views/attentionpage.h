@@ -3,6 +3,7 @@
 #include "jobrunner.h"
 #include "sparse/attentionsnapshot.h"
 #include "sparse/blockmask.h"
+#include "sparse/masksource.h"
 
 #include <QWidget>
 
@@ -45,7 +46,7 @@ class AttentionPage : public QWidget
     Q_OBJECT
 public:
     enum class View { Truth, Gate, Mask, Tokens };
-    enum class MaskSource { Gates, Oracle, Static };
+    using MaskSource = sparse::MaskSource; // the page offers gates, oracle and static
 
     explicit AttentionPage(JobRunner *runner, QWidget *parent = nullptr);
     ~AttentionPage() override;

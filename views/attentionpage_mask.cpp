@@ -8,6 +8,7 @@
 #include "headstatsmodel.h"
 #include "heatmapview.h"
 #include "render/heatmapimage.h"
+#include "sparse/masksource.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -30,47 +31,10 @@ namespace blockscope::views {
 namespace {
 constexpr double thresholdLogLow = -5.0; // 1e-5
 constexpr double thresholdLogSpan = 4.7; // .. about 0.5
-constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-// Log-space gate stand-in for the ground truth: the row softmax of log Ĝ is Ĝ itself (its rows
-// sum to 1), so the threshold rule applies to the true map, and top-k picks its largest blocks.
-sparse::BlockGrid oracleLogits(const sparse::BlockGrid &truth)
-{
-    sparse::BlockGrid logits(truth.nb, -80.0f);
-    for (int i = 0; i < truth.nb; ++i)
-        for (int j = 0; j <= i; ++j)
-            logits.at(i, j) = std::log(std::max(truth.at(i, j), 1e-30f));
-    return logits;
-}
 
 QString fraction(double v)
 {
     return std::isnan(v) ? QStringLiteral("\u2014") : QString::number(v, 'f', 3);
-}
-
-// Over heads: densities and mean recall average, p5 averages (when known), the worst token is the
-// worst of any head, empty rows add up.
-sparse::MaskStats meanStats(const std::vector<sparse::MaskStats> &heads)
-{
-    sparse::MaskStats m;
-    if (heads.empty())
-        return m;
-    const double n = static_cast<double>(heads.size());
-    double p5 = 0;
-    bool p5Known = true;
-    m.recallMin = std::numeric_limits<double>::infinity();
-    for (const auto &st : heads) {
-        m.tileDensity += st.tileDensity / n;
-        m.tileDensityLearned += st.tileDensityLearned / n;
-        m.pairDensity += st.pairDensity / n;
-        m.recallMean += st.recallMean / n;
-        p5Known = p5Known && !std::isnan(st.recallP5);
-        p5 += st.recallP5 / n;
-        m.recallMin = std::isnan(st.recallMin) || std::isnan(m.recallMin) ? nan : std::min(m.recallMin, st.recallMin);
-        m.emptyRows += st.emptyRows;
-    }
-    m.recallP5 = p5Known ? p5 : nan;
-    return m;
 }
 
 std::vector<QString> tokenLabels(const sparse::LayerAttentionSnapshot &s)
@@ -239,13 +203,11 @@ void AttentionPage::updateMask()
         std::vector<sparse::BlockMask> all;
         try {
             for (const auto &a : s.heads) {
-                sparse::BlockMask mask;
-                if (source == MaskSource::Gates && a.gateLogits.nb == s.nb)
-                    mask = sparse::selectMask(a.gateLogits, rule);
-                else if (source == MaskSource::Static)
-                    mask = sparse::staticMask(s.nb, rule.value, rule.lastBlockDense);
-                else
-                    mask = sparse::selectMask(oracleLogits(a.truth), rule);
+                // Gates the snapshot does not have (none loaded) fall back to the oracle.
+                const MaskSource used
+                    = source == MaskSource::Gates && a.gateLogits.nb != s.nb ? MaskSource::Oracle : source;
+                sparse::BlockMask mask
+                    = sparse::headMask(used, {.gateLogits = &a.gateLogits, .truth = &a.truth, .nb = s.nb}, rule);
                 perHead.push_back(sparse::maskStats(mask, s.tokens, s.blockSize, a.tokenMass, a.blockMass));
                 all.push_back(std::move(mask));
             }
@@ -259,11 +221,11 @@ void AttentionPage::updateMask()
             m_stats = perHead[static_cast<std::size_t>(h)];
             m_masks.push_back(all[static_cast<std::size_t>(h)]);
         } else {
-            m_stats = meanStats(perHead);
+            m_stats = sparse::meanOverHeads(perHead);
             m_masks = std::move(all);
         }
     }
-    const sparse::MaskStats mean = meanStats(perHead);
+    const sparse::MaskStats mean = sparse::meanOverHeads(perHead);
     m_syncing = true;
     m_headStats->setStats(std::move(perHead), mean);
     m_syncing = false;

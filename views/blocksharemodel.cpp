@@ -61,62 +61,19 @@ void BlockShareModel::setMetric(BlockShareMetric metric)
     Q_EMIT headerDataChanged(Qt::Horizontal, Share, RemovedMarker);
 }
 
-double BlockShareModel::raw(const ppa::UnitCost &u, BlockShareMetric metric) const
-{
-    switch (metric) {
-    case BlockShareMetric::Params: return static_cast<double>(u.params);
-    case BlockShareMetric::Flops: return u.prefillFlopsPerToken;
-    case BlockShareMetric::Bytes: return u.decodeBytesPerToken;
-    case BlockShareMetric::Time:
-    case BlockShareMetric::Energy: {
-        const ppa::Figure *f = figureOf(u, metric);
-        return f && f->known() ? f->value : ppa::NaN;
-    }
-    }
-    return ppa::NaN;
-}
-
-const ppa::Figure *BlockShareModel::figureOf(const ppa::UnitCost &u, BlockShareMetric metric)
-{
-    return metric == BlockShareMetric::Time  ? &u.seconds
-        : metric == BlockShareMetric::Energy ? &u.joulesPerToken
-                                             : nullptr;
-}
-
-double BlockShareModel::total(BlockShareMetric metric) const
-{
-    double sum = 0;
-    for (const ppa::UnitCost &u : m_units)
-        if (!u.removed && std::isfinite(raw(u, metric)))
-            sum += raw(u, metric);
-    return sum;
-}
-
 double BlockShareModel::share(int row, BlockShareMetric metric) const
 {
-    const ppa::UnitCost &u = m_units[static_cast<std::size_t>(row)];
-    if (u.removed)
-        return 0;
-    const double v = raw(u, metric), sum = total(metric);
-    return std::isfinite(v) && sum > 0 ? 100.0 * v / sum : ppa::NaN;
+    return ppa::unitShares(m_units, metric)[static_cast<std::size_t>(row)];
 }
 
 bool BlockShareModel::hasMetric(BlockShareMetric metric) const
 {
-    return total(metric) > 0;
+    return ppa::keptTotal(m_units, metric) > 0;
 }
 
 QString BlockShareModel::provenance(BlockShareMetric metric) const
 {
-    if (metric != BlockShareMetric::Time && metric != BlockShareMetric::Energy)
-        return tr("modelled");
-    bool measured = false, modelled = false;
-    for (const ppa::UnitCost &u : m_units)
-        if (const ppa::Figure *f = figureOf(u, metric); !u.removed && f->known())
-            (f->provenance == ppa::Provenance::Measured ? measured : modelled) = true;
-    if (measured && modelled)
-        return tr("measured and modelled");
-    return measured ? tr("measured") : modelled ? tr("modelled") : QString();
+    return QString::fromStdString(ppa::sharesProvenance(m_units, metric));
 }
 
 QString BlockShareModel::metricName(BlockShareMetric metric)
@@ -153,7 +110,7 @@ QString BlockShareModel::figureProvenance(int row, BlockShareMetric metric) cons
 {
     if (row < 0 || row >= rowCount())
         return {};
-    const ppa::Figure *f = figureOf(m_units[static_cast<std::size_t>(row)], metric);
+    const ppa::Figure *f = ppa::unitFigure(m_units[static_cast<std::size_t>(row)], metric);
     return f && f->known() ? QString::fromLatin1(ppa::provenanceName(f->provenance)) : QString();
 }
 

@@ -7,7 +7,7 @@
 namespace blockscope::views {
 
 // What the block-shares chart shows a unit's share of.
-enum class BlockShareMetric { Params, Flops, Bytes, Time, Energy };
+using BlockShareMetric = ppa::ShareMetric; // the metrics of ppa.h's unit shares
 
 // The units of one PPA point (embedding, attn L, mlp L, lm_head, ...), one row each, with their
 // share of the configuration's kept total: parameters, prefill FLOPs and decode bytes per token
@@ -68,9 +68,6 @@ public:
 
 private:
     double share(int row, BlockShareMetric metric) const;
-    double raw(const ppa::UnitCost &unit, BlockShareMetric metric) const;
-    static const ppa::Figure *figureOf(const ppa::UnitCost &unit, BlockShareMetric metric);
-    double total(BlockShareMetric metric) const;
 
     void rebuild();
 

@@ -133,7 +133,8 @@ void EvaluationPanel::run()
         [this](const QString &message) {
             m_result->setPlainText(message);
             Q_EMIT failed(message);
-        });
+        },
+        Lane::Engine);
 }
 
 } // namespace blockscope::views

@@ -1,5 +1,7 @@
 #include "gatetrainmodel.h"
 
+#include "columnheader.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -90,17 +92,12 @@ QVariant GateTrainModel::data(const QModelIndex &index, int role) const
 
 QVariant GateTrainModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[] = {"Step", "Loss", "Learning rate", "Tokens", "Seconds"};
     static const char *const tips[] = {"Optimiser step (0-based)",
         "Training loss: 10 \u00d7 the sum over layers of the KL between the true block attention and the gate",
         "Learning rate of the step (warm-up, then cosine)", "Tokens seen so far", "Wall time so far"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 GateEvalModel::GateEvalModel(QObject *parent)
@@ -171,8 +168,6 @@ QVariant GateEvalModel::data(const QModelIndex &index, int role) const
 
 QVariant GateEvalModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[] = {"Step", "Held-out loss", "KL (mean)", "Recall", "Recall (static)", "Density"};
     static const char *const tips[] = {"Step after which the gates were evaluated",
         "10 \u00d7 the sum over layers of the held-out KL: the training loss's scale",
@@ -180,11 +175,8 @@ QVariant GateEvalModel::headerData(int section, Qt::Orientation orientation, int
         "Mean attention-mass recall at the evaluation density (0.5 by default)",
         "The same for the static pattern (sink + local window) at that density: what the gates must beat",
         "Realised tile density at the evaluation threshold (2e-3 by default)"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

@@ -67,10 +67,8 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     , m_heldOut(new QSpinBox(this))
     , m_trainWindows(new QSpinBox(this))
     , m_resume(new QCheckBox(tr("Resume from the saved training state"), this))
-    , m_trainButton(new QPushButton(tr("Train"), this))
-    , m_cancelButton(new QPushButton(tr("Cancel"), this))
-    , m_progress(new QProgressBar(this))
-    , m_status(new QLabel(this))
+    , m_controls(new JobControls(runner, tr("Train"),
+          {QStringLiteral("trainGates"), QStringLiteral("cancelGates"), QStringLiteral("gateTrainStatus")}, this))
     , m_steps(new GateTrainModel(this))
     , m_evals(new GateEvalModel(this))
     , m_chart(new LossChart(this))
@@ -133,17 +131,9 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     m_resume->setToolTip(tr("Continue from the optimiser state saved beside the gate file (after a cancel or "
                             "with more steps); the result equals an uninterrupted run"));
 
-    m_trainButton->setObjectName(QStringLiteral("trainGates"));
-    m_cancelButton->setObjectName(QStringLiteral("cancelGates"));
-    m_cancelButton->setToolTip(tr("Stop; the state is saved and Resume continues from it"));
-    connect(m_trainButton, &QPushButton::clicked, this, &GateTrainPanel::train);
-    connect(m_cancelButton, &QPushButton::clicked, this, &GateTrainPanel::cancel);
-    m_progress->setRange(0, 1000);
-    m_progress->setTextVisible(false);
-    m_progress->setMaximumHeight(8);
-    m_status->setObjectName(QStringLiteral("gateTrainStatus"));
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_controls->cancelButton()->setToolTip(tr("Stop; the state is saved and Resume continues from it"));
+    connect(m_controls->runButton(), &QPushButton::clicked, this, &GateTrainPanel::train);
+    connect(m_controls->cancelButton(), &QPushButton::clicked, this, &GateTrainPanel::cancel);
 
     auto *form = new QFormLayout;
     form->addRow(tr("Calibration text"), withBrowse(m_text, browseText));
@@ -157,16 +147,11 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     form->addRow(tr("Training windows"), m_trainWindows);
     form->addRow(tr("Held-out windows"), m_heldOut);
     form->addRow(m_resume);
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_trainButton, 1);
-    buttons->addWidget(m_cancelButton, 1);
     auto *left = new QWidget(this);
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 4, 0);
     leftLayout->addLayout(form);
-    leftLayout->addLayout(buttons);
-    leftLayout->addWidget(m_progress);
-    leftLayout->addWidget(m_status);
+    leftLayout->addWidget(m_controls);
     leftLayout->addStretch(1);
     left->setMinimumWidth(280);
     left->setMaximumWidth(360);
@@ -340,19 +325,17 @@ bool GateTrainPanel::isRunning() const
 void GateTrainPanel::updateButtons()
 {
     const bool running = isRunning();
-    m_trainButton->setEnabled(!running && !m_modelPath.isEmpty());
-    m_cancelButton->setEnabled(running);
-    m_progress->setVisible(running);
+    m_controls->refresh(running, !m_modelPath.isEmpty());
 }
 
 void GateTrainPanel::setStatus(const QString &text)
 {
-    m_status->setText(text);
+    m_controls->setStatus(text);
 }
 
 QString GateTrainPanel::statusText() const
 {
-    return m_status->text();
+    return m_controls->status();
 }
 
 void GateTrainPanel::train()
@@ -380,26 +363,10 @@ void GateTrainPanel::train()
     m_lastStep = -1;
     m_chart->setTotalSteps(request.options.steps);
 
-    JobRunner *runner = m_runner;
-    QPointer<GateTrainPanel> self(this);
-    request.onStep = [runner, self](const sparse::GateTrainStep &step) {
-        QMetaObject::invokeMethod(
-            runner,
-            [self, step] {
-                if (self)
-                    self->appendStep(step);
-            },
-            Qt::QueuedConnection);
-    };
-    request.onEval = [runner, self](const sparse::GateEvalPoint &point) {
-        QMetaObject::invokeMethod(
-            runner,
-            [self, point] {
-                if (self)
-                    self->appendEval(point);
-            },
-            Qt::QueuedConnection);
-    };
+    request.onStep = m_runner->partials<sparse::GateTrainStep>(
+        trainTag, this, [this](const sparse::GateTrainStep &step) { appendStep(step); });
+    request.onEval = m_runner->partials<sparse::GateEvalPoint>(
+        trainTag, this, [this](const sparse::GateEvalPoint &point) { appendEval(point); });
     m_job = m_runner->run<Trained>(
         trainTag, tr("Gate training: %1").arg(QFileInfo(out).fileName()),
         [request](JobContext &job) {
@@ -411,8 +378,8 @@ void GateTrainPanel::train()
             return t;
         },
         this, [this](Trained t) { finish(t.result, t.seconds); },
-        [this](const QString &message) { endRun(QStringLiteral("failed"), message); });
-    m_progress->setValue(0);
+        [this](const QString &message) { endRun(QStringLiteral("failed"), message); }, Lane::Engine);
+    m_controls->follow(m_job);
     setStatus(request.resume ? tr("Resuming\u2026") : tr("Preparing the feature cache\u2026"));
     updateButtons();
 }
@@ -431,7 +398,7 @@ void GateTrainPanel::appendStep(const sparse::GateTrainStep &step)
     m_lastStep = step.step;
     const qint64 total = m_stepsBox->value();
     if (isRunning()) {
-        m_progress->setValue(
+        m_controls->progressBar()->setValue(
             static_cast<int>(1000.0 * static_cast<double>(step.step + 1) / std::max<qint64>(total, 1)));
         setStatus(tr("Step %1 of %2 \u00b7 loss %3 \u00b7 lr %4 \u00b7 %5")
                       .arg(step.step + 1)

@@ -1,7 +1,8 @@
 #pragma once
 
+#include "jobcontrols.h"
 #include "jobrunner.h"
-#include "sparse/gatetraining.h"
+#include "jobs/sparsejobs.h"
 
 #include <QWidget>
 
@@ -59,8 +60,8 @@ public:
     GateTrainModel *steps() const { return m_steps; }
     GateEvalModel *evaluations() const { return m_evals; }
     LossChart *chart() const { return m_chart; }
-    QPushButton *trainButton() const { return m_trainButton; }
-    QPushButton *cancelButton() const { return m_cancelButton; }
+    QPushButton *trainButton() const { return m_controls->runButton(); }
+    QPushButton *cancelButton() const { return m_controls->cancelButton(); }
 
 Q_SIGNALS:
     // The gate file has been written by a finished run.
@@ -96,10 +97,7 @@ private:
     QSpinBox *m_heldOut;
     QSpinBox *m_trainWindows;
     QCheckBox *m_resume;
-    QPushButton *m_trainButton;
-    QPushButton *m_cancelButton;
-    QProgressBar *m_progress;
-    QLabel *m_status;
+    JobControls *m_controls;
     GateTrainModel *m_steps;
     GateEvalModel *m_evals;
     LossChart *m_chart;

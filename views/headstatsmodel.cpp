@@ -1,5 +1,7 @@
 #include "headstatsmodel.h"
 
+#include "columnheader.h"
+
 #include <QFont>
 
 #include <cmath>
@@ -102,8 +104,6 @@ QVariant HeadStatsModel::data(const QModelIndex &index, int role) const
 
 QVariant HeadStatsModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[]
         = {"Head", "Tile density", "Pair density", "Recall (mean)", "Recall (p5)", "Recall (min)", "Empty rows"};
     static const char *const tips[] = {"Query head of the layer shown (the last row: their mean)",
@@ -111,11 +111,8 @@ QVariant HeadStatsModel::headerData(int section, Qt::Orientation orientation, in
         "Causal token pairs inside selected tiles / N(N+1)/2",
         "Mean over tokens of the true attention mass the mask keeps", "5th percentile of that recall over tokens",
         "Minimum of that recall over tokens", "Tokens with no selected key (their output is 0)"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

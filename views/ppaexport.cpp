@@ -2,6 +2,9 @@
 
 #include "ppapointmodel.h"
 
+#include "common/csv.h"
+#include "store/ppajson.h"
+
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,100 +25,16 @@ QString str(const std::string &s)
     return QString::fromStdString(s);
 }
 
-QJsonValue jsonNumber(double v)
-{
-    return std::isfinite(v) ? QJsonValue(v) : QJsonValue();
-}
-
-QJsonObject figureJson(const Figure &f, const QString &unit)
-{
-    QJsonObject o{{"value", jsonNumber(f.value)}, {"unit", unit}, {"provenance", ppa::provenanceName(f.provenance)}};
-    if (f.provenance == ppa::Provenance::Measured || std::isfinite(f.min)) {
-        o.insert("min", jsonNumber(f.min));
-        o.insert("max", jsonNumber(f.max));
-        o.insert("runs", f.runs);
-    }
-    if (!f.note.empty())
-        o.insert("note", str(f.note));
-    return o;
-}
-
-QJsonObject modelled(double v, const QString &unit, const QString &source)
-{
-    return {{"value", jsonNumber(v)}, {"unit", unit}, {"provenance", "modelled"}, {"source", source}};
-}
-
-QJsonObject pointJson(const PpaPoint &p)
-{
-    QJsonObject o{{"label", str(p.label)}, {"step", p.step},
-        {"mask", p.mask.layers() > 0 ? QJsonValue(str(p.mask.describe())) : QJsonValue()},
-        {"attention_density", jsonNumber(p.attentionDensity)},
-        {"perplexity", QJsonObject{{"value", jsonNumber(p.perplexity)}, {"provenance", "measured"}}},
-        {"kl_to_dense", QJsonObject{{"value", jsonNumber(p.klToDense)}, {"provenance", "measured"}}},
-        {"protocol", str(p.protocol)}};
-    const ppa::CostModel &c = p.costs;
-    const QString cost = QStringLiteral("cost model");
-    o.insert("costs",
-        QJsonObject{{"params_total", modelled(static_cast<double>(c.paramsTotal), "params", cost)},
-            {"params_kept", modelled(static_cast<double>(c.paramsKept), "params", cost)},
-            {"stored_bytes", modelled(c.storedBytes, "B", cost)},
-            {"compute_bytes", modelled(c.computeBytes, "B", cost)},
-            {"kv_bytes_per_token", modelled(c.kvBytesPerToken, "B/token", cost)},
-            {"activation_peak_bytes", modelled(c.activationPeakBytes, "B", cost)},
-            {"prefill_flops_per_token", modelled(c.prefillFlopsPerToken, "FLOP/token", cost)},
-            {"prefill_bytes_per_token", modelled(c.prefillBytesPerToken, "B/token", cost)},
-            {"decode_flops_per_token", modelled(c.decodeFlopsPerToken, "FLOP/token", cost)},
-            {"decode_bytes_per_token", modelled(c.decodeBytesPerToken, "B/token", cost)}});
-    QJsonArray units;
-    for (const ppa::UnitCost &u : c.units)
-        units.append(QJsonObject{{"unit", str(u.unit)}, {"layer", u.layer}, {"removed", u.removed},
-            {"params", modelled(static_cast<double>(u.params), "params", cost)},
-            {"stored_bytes", modelled(u.storedBytes, "B", cost)},
-            {"prefill_flops_per_token", modelled(u.prefillFlopsPerToken, "FLOP/token", cost)},
-            {"decode_flops_per_token", modelled(u.decodeFlopsPerToken, "FLOP/token", cost)},
-            {"decode_bytes_per_token", modelled(u.decodeBytesPerToken, "B/token", cost)},
-            {"prefill_seconds", figureJson(u.seconds, "s")}});
-    o.insert("units", units);
-    if (p.measured) {
-        const ppa::Measurement &m = *p.measured;
-        o.insert("measured",
-            QJsonObject{{"device", str(m.device)}, {"dtype", str(m.dtype)}, {"threads", m.threads}, {"batch", m.batch},
-                {"seq", m.seq}, {"decode_tokens", m.decodeTokens}, {"energy_source", str(m.energySource)},
-                {"prefill_tokens_per_s", figureJson(m.prefillTokensPerSecond, "tokens/s")},
-                {"decode_ms_per_token", figureJson(m.decodeMsPerToken, "ms/token")},
-                {"prefill_j_per_token", figureJson(m.prefillJoulesPerToken, "J/token")},
-                {"decode_j_per_token", figureJson(m.decodeJoulesPerToken, "J/token")},
-                {"peak_memory_bytes", figureJson(m.peakMemoryBytes, "B")}});
-    }
-    QJsonArray predictions;
-    for (const ppa::Prediction &q : p.predictions) {
-        const QString source = QStringLiteral("roofline, %1").arg(str(q.device));
-        predictions.append(
-            QJsonObject{{"device", str(q.device)}, {"calibrated", q.calibrated}, {"provenance", "modelled"},
-                {"prefill_tokens_per_s", modelled(q.prefillTokensPerSecond, "tokens/s", source)},
-                {"decode_ms_per_token", modelled(q.decodeMsPerToken, "ms/token", source)},
-                {"prefill_j_per_token", modelled(q.prefillJoulesPerToken, "J/token", source)},
-                {"decode_j_per_token", modelled(q.decodeJoulesPerToken, "J/token", source)},
-                {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound}});
-    }
-    o.insert("predictions", predictions);
-    return o;
-}
-
 } // namespace
 
 QString csvField(const QString &text)
 {
-    if (!text.contains(QLatin1Char(',')) && !text.contains(QLatin1Char('"')) && !text.contains(QLatin1Char('\n')))
-        return text;
-    QString q = text;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
+    return str(csv::field(text.toStdString()));
 }
 
 QString csvNumber(double value)
 {
-    return std::isfinite(value) ? QString::number(value, 'g', 10) : QString();
+    return str(csv::number(value, 10));
 }
 
 QByteArray ppaPointsCsv(const std::vector<PpaExportRun> &runs)
@@ -166,13 +85,16 @@ QByteArray ppaPointsJson(const std::vector<PpaExportRun> &runs, const QJsonObjec
     for (const PpaExportRun &run : runs) {
         QJsonArray points;
         for (int row = 0; row < run.points->rowCount(); ++row)
-            points.append(pointJson(run.points->point(row)));
+            points.append(
+                QJsonDocument::fromJson(QByteArray::fromStdString(ppaPointJson(run.points->point(row)).dump()))
+                    .object());
         array.append(QJsonObject{{"id", run.id}, {"name", run.name}, {"points", points}});
     }
     QJsonObject root = context;
     root.insert("provenance_note",
-        "measured: timed on this machine (quality: evaluated with the protocol); modelled: the analytic cost model or "
-        "a roofline prediction");
+        "measured: timed on this machine (quality: evaluated with the protocol); derived: computed from measured "
+        "figures (a unit's share of a measured total); modelled: the analytic cost model (every cost) or a roofline "
+        "prediction");
     root.insert("runs", array);
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
 }

@@ -131,7 +131,7 @@ private:
     void clearSources();
 
     // ppapage_compute.cpp
-    void livePoint(int generation, const ppa::PpaPoint &point);
+    void livePoint(const ppa::PpaPoint &point);
     void finishCompute(const QString &status, const QString &message);
 
     // ppapage_export.cpp
@@ -146,7 +146,6 @@ private:
     int m_current = -1;
     JobId m_job = 0;
     int m_liveRun = -1; // the source whose points the running job replaces
-    int m_generation = 0; // which compute the queued points belong to
     std::vector<ppa::PpaPoint> m_livePoints;
     QStringList m_predictFor;
     QString m_statusAfterLoad; // what the next read of the file reports instead of its run count

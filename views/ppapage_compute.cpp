@@ -5,8 +5,8 @@
 #include "ppapage.h"
 
 #include "charts/ppachart.h"
+#include "jobs/ppajob.h"
 #include "messagebanner.h"
-#include "ppa/ppajob.h"
 #include "ppapointmodel.h"
 #include "pparunlistmodel.h"
 
@@ -55,27 +55,15 @@ void PpaPage::computePpa()
     for (const QString &d : m_predictFor)
         request.predictFor.push_back(d.toStdString());
 
-    // Points are posted to the runner, which lives on the UI thread and outlives every job's
-    // thread; the page may be gone by then, hence the QPointer checked there.
-    const int generation = ++m_generation;
     m_liveRun = m_current;
     m_livePoints.clear();
-    JobRunner *runner = m_runner;
-    QPointer<PpaPage> self(this);
-    request.onPoint = [runner, self, generation](const ppa::PpaPoint &point) {
-        QMetaObject::invokeMethod(
-            runner,
-            [self, generation, point] {
-                if (self)
-                    self->livePoint(generation, point);
-            },
-            Qt::QueuedConnection);
-    };
+    request.onPoint
+        = m_runner->partials<ppa::PpaPoint>(ppaTag, this, [this](const ppa::PpaPoint &point) { livePoint(point); });
     m_job = m_runner->run<ppa::PpaReport>(
         ppaTag, tr("PPA: %1 on %2").arg(source.id, QFileInfo(model).fileName()),
         [request](JobContext &job) { return ppa::runPpaJob(request, job); }, this,
         [this](ppa::PpaReport) { finishCompute(QStringLiteral("complete"), QString()); },
-        [this](const QString &message) { finishCompute(QStringLiteral("failed"), message); });
+        [this](const QString &message) { finishCompute(QStringLiteral("failed"), message); }, Lane::Engine);
     setStatus(tr("Computing PPA for %1: measuring on %2, batch %3 \u00d7 %4 tokens\u2026")
                   .arg(source.id, m_computeDevice->currentText())
                   .arg(m_batch->value())
@@ -91,9 +79,9 @@ void PpaPage::cancelCompute()
     }
 }
 
-void PpaPage::livePoint(int generation, const ppa::PpaPoint &point)
+void PpaPage::livePoint(const ppa::PpaPoint &point)
 {
-    if (generation != m_generation || m_liveRun < 0 || m_liveRun >= runCount())
+    if (m_liveRun < 0 || m_liveRun >= runCount())
         return;
     m_livePoints.push_back(point);
     Source &s = m_sources[static_cast<std::size_t>(m_liveRun)];
@@ -119,7 +107,6 @@ void PpaPage::finishCompute(const QString &status, const QString &message)
     if (m_job == 0)
         return;
     m_job = 0;
-    ++m_generation; // points still queued belong to a job that is over
     m_liveRun = -1;
     if (status == QLatin1String("failed")) {
         m_banner->showMessage(MessageBanner::Kind::Error, tr("PPA failed: %1").arg(message));

@@ -64,13 +64,6 @@ double displayScale(int column)
     }
 }
 
-double gap(double measured, double modelled)
-{
-    if (!std::isfinite(measured) || !std::isfinite(modelled) || modelled == 0)
-        return NaN;
-    return 100.0 * (measured - modelled) / modelled;
-}
-
 QString figureText(const Figure &f, double scale, const QString &unit)
 {
     QString s = QStringLiteral("%1 %2 %3").arg(num(f.value * scale), unit, str(ppa::provenanceName(f.provenance)));
@@ -178,8 +171,8 @@ double PpaPointModel::value(int row, int column) const
     case DecodeModelled: return q ? q->decodeMsPerToken : NaN;
     case PrefillEnergyModelled: return q ? q->prefillJoulesPerToken * 1e3 : NaN;
     case DecodeEnergyModelled: return q ? q->decodeJoulesPerToken * 1e3 : NaN;
-    case PrefillGap: return gap(value(row, PrefillMeasured), value(row, PrefillModelled));
-    case DecodeGap: return gap(value(row, DecodeMeasured), value(row, DecodeModelled));
+    case PrefillGap: return 100.0 * measuredModelledGap(p, value(row, PrefillMeasured), value(row, PrefillModelled));
+    case DecodeGap: return 100.0 * measuredModelledGap(p, value(row, DecodeMeasured), value(row, DecodeModelled));
     default: return NaN;
     }
 }
@@ -400,12 +393,22 @@ QVariant PpaPointModel::headerData(int section, Qt::Orientation orientation, int
             return tr("Measured where it can be (CUDA allocator peak, peak resident set on Linux), else modelled: "
                       "each cell says which");
         case PrefillGap:
-        case DecodeGap: return tr("(measured \u2212 modelled) / modelled");
+        case DecodeGap:
+            return tr("(measured \u2212 modelled) / modelled; empty where the point's attention is sparse, since "
+                      "the measurement runs dense attention");
+        case PrefillEnergyModelled:
+        case DecodeEnergyModelled: {
+            QString from;
+            for (const PpaPoint &p : m_points)
+                for (const Prediction &q : p.predictions)
+                    if (from.isEmpty() && (m_device.isEmpty() ? q.calibrated : str(q.device) == m_device))
+                        from = str(q.energyConstantsFrom);
+            return from.isEmpty() ? tr("Modelled: %1").arg(modelledSource())
+                                  : tr("Modelled: %1, with the energy constants of %2").arg(modelledSource(), from);
+        }
         default:
-            return section == PrefillModelled || section == DecodeModelled || section == PrefillEnergyModelled
-                    || section == DecodeEnergyModelled
-                ? tr("Modelled: %1").arg(modelledSource())
-                : QVariant();
+            return section == PrefillModelled || section == DecodeModelled ? tr("Modelled: %1").arg(modelledSource())
+                                                                           : QVariant();
         }
     }
     if (role != Qt::DisplayRole)

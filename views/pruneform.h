@@ -1,6 +1,6 @@
 #pragma once
 
-#include "prune/prunejob.h"
+#include "jobs/prunejob.h"
 
 #include <QWidget>
 

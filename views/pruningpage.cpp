@@ -59,10 +59,8 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     , m_runner(runner)
     , m_banner(new MessageBanner(this))
     , m_form(new PruneForm(this))
-    , m_runButton(new QPushButton(tr("Run"), this))
-    , m_cancelButton(new QPushButton(tr("Cancel"), this))
-    , m_progress(new QProgressBar(this))
-    , m_status(new QLabel(this))
+    , m_controls(new JobControls(runner, tr("Run"),
+          {QStringLiteral("runPruning"), QStringLiteral("cancelPruning"), QStringLiteral("pruningStatus")}, this))
     , m_whatIfLabel(new QLabel(this))
     , m_compare(new RunCompareModel(this))
     , m_runList(new RunListModel(this))
@@ -72,18 +70,10 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     setObjectName(QStringLiteral("pruningPage"));
     m_form->setExperimentPath(defaultExperimentPath());
 
-    m_runButton->setObjectName(QStringLiteral("runPruning"));
-    m_runButton->setDefault(true);
-    m_cancelButton->setObjectName(QStringLiteral("cancelPruning"));
-    m_cancelButton->setToolTip(tr("Stop the search; the steps so far stay on the chart and in the file"));
-    connect(m_runButton, &QPushButton::clicked, this, &PruningPage::run);
-    connect(m_cancelButton, &QPushButton::clicked, this, &PruningPage::cancel);
-    m_progress->setRange(0, 1000);
-    m_progress->setTextVisible(false);
-    m_progress->setMaximumHeight(8);
-    m_status->setObjectName(QStringLiteral("pruningStatus"));
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_controls->runButton()->setDefault(true);
+    m_controls->cancelButton()->setToolTip(tr("Stop the search; the steps so far stay on the chart and in the file"));
+    connect(m_controls->runButton(), &QPushButton::clicked, this, &PruningPage::run);
+    connect(m_controls->cancelButton(), &QPushButton::clicked, this, &PruningPage::cancel);
     m_whatIfLabel->setObjectName(QStringLiteral("whatIfResult"));
     m_whatIfLabel->setWordWrap(true);
     m_whatIfLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -94,9 +84,6 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     formScroll->setWidgetResizable(true);
     formScroll->setFrameShape(QFrame::NoFrame);
     formScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_runButton, 1);
-    buttons->addWidget(m_cancelButton, 1);
     auto *whatIfTitle = new QLabel(tr("<b>What-if</b> (click a cell of the layer map, or right-click a block, "
                                       "attention or MLP in the model tree)"),
         this);
@@ -107,9 +94,7 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 4, 0);
     leftLayout->addWidget(formScroll, 1);
-    leftLayout->addLayout(buttons);
-    leftLayout->addWidget(m_progress);
-    leftLayout->addWidget(m_status);
+    leftLayout->addWidget(m_controls);
     leftLayout->addSpacing(8);
     leftLayout->addWidget(whatIfTitle);
     leftLayout->addWidget(m_whatIfLabel);
@@ -145,10 +130,6 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
             m_runStage = stage;
             setStatus(tr("Running: %1").arg(stage));
         }
-    });
-    connect(m_runner, &JobRunner::jobProgress, this, [this](JobId id, double fraction) {
-        if (id == m_job)
-            m_progress->setValue(static_cast<int>(fraction * 1000));
     });
 
     connect(m_map, &LayerMap::unitToggled, m_whatIf, &WhatIfController::toggle);
@@ -323,20 +304,18 @@ void PruningPage::configureWhatIf()
 void PruningPage::updateButtons()
 {
     const bool running = isRunning();
-    m_runButton->setEnabled(!running && !m_modelPath.isEmpty());
-    m_cancelButton->setEnabled(running);
+    m_controls->refresh(running, !m_modelPath.isEmpty());
     m_form->setEnabled(!running);
-    m_progress->setVisible(running);
 }
 
 void PruningPage::setStatus(const QString &text)
 {
-    m_status->setText(text);
+    m_controls->setStatus(text);
 }
 
 QString PruningPage::statusText() const
 {
-    return m_status->text();
+    return m_controls->status();
 }
 
 } // namespace blockscope::views

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "jobcontrols.h"
 #include "jobrunner.h"
 #include "store/experimentfile.h"
 
@@ -99,8 +100,8 @@ public:
     RunCompareModel *compareModel() const { return m_compare; }
     WhatIfController *whatIf() const { return m_whatIf; }
     MessageBanner *banner() const { return m_banner; }
-    QPushButton *runButton() const { return m_runButton; }
-    QPushButton *cancelButton() const { return m_cancelButton; }
+    QPushButton *runButton() const { return m_controls->runButton(); }
+    QPushButton *cancelButton() const { return m_controls->cancelButton(); }
     QTableView *runTable() const { return m_runTable; }
     QLabel *whatIfLabel() const { return m_whatIfLabel; }
 
@@ -177,10 +178,7 @@ private:
 
     MessageBanner *m_banner;
     PruneForm *m_form;
-    QPushButton *m_runButton;
-    QPushButton *m_cancelButton;
-    QProgressBar *m_progress;
-    QLabel *m_status;
+    JobControls *m_controls;
     QLabel *m_whatIfLabel;
     TraceChart *m_chart;
     QComboBox *m_metric;

@@ -3,9 +3,9 @@
 // with the steps so far kept, or failed with the engine's message.
 #include "pruningpage.h"
 
+#include "jobs/prunejob.h"
 #include "layermap.h"
 #include "messagebanner.h"
-#include "prune/prunejob.h"
 #include "pruneform.h"
 #include "runlistmodel.h"
 #include "tracetablemodel.h"
@@ -59,45 +59,20 @@ void PruningPage::run()
     m_liveKey = key;
     selectRuns({row});
 
-    // Steps are posted to the runner, which lives on the UI thread and outlives every job's
-    // thread; the page may be gone by the time one arrives, hence the QPointer checked there.
-    JobRunner *runner = m_runner;
-    QPointer<PruningPage> self(this);
+    // Steps and candidates reach the page through the runner while this run is the latest.
     const QString method = QString::fromStdString(pruneMethodName(request.options.method));
-    request.onRunStarted = [runner, self, key](const RunInfo &started) {
-        QMetaObject::invokeMethod(
-            runner,
-            [self, key, started] {
-                if (self)
-                    self->runAnnounced(key, started);
-            },
-            Qt::QueuedConnection);
-    };
-    request.onCandidate = [runner, self, key](const CandidateRecord &c) {
-        QMetaObject::invokeMethod(
-            runner,
-            [self, key, c] {
-                if (self)
-                    self->candidateScored(key, c);
-            },
-            Qt::QueuedConnection);
-    };
+    request.onRunStarted = m_runner->partials<RunInfo>(
+        pruneTag, this, [this, key](const RunInfo &started) { runAnnounced(key, started); });
+    request.onCandidate = m_runner->partials<CandidateRecord>(
+        pruneTag, this, [this, key](const CandidateRecord &c) { candidateScored(key, c); });
+    const auto onStep
+        = m_runner->partials<TraceStep>(pruneTag, this, [this, key](const TraceStep &step) { appendStep(key, step); });
     m_job = m_runner->run<PruneJobReport>(
         pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
-        [request, runner, self, key](JobContext &job) {
-            return runPruneJob(request, job, [runner, self, key](const TraceStep &step) {
-                QMetaObject::invokeMethod(
-                    runner,
-                    [self, key, step] {
-                        if (self)
-                            self->appendStep(key, step);
-                    },
-                    Qt::QueuedConnection);
-            });
-        },
-        this, [this, key](PruneJobReport report) { finishRun(key, report); },
-        [this, key](const QString &message) { endRun(key, QStringLiteral("failed"), message); });
-    m_progress->setValue(0);
+        [request, onStep](JobContext &job) { return runPruneJob(request, job, onStep); }, this,
+        [this, key](PruneJobReport report) { finishRun(key, report); },
+        [this, key](const QString &message) { endRun(key, QStringLiteral("failed"), message); }, Lane::Engine);
+    m_controls->follow(m_job);
     m_runStage.clear();
     setStatus(tr("Running %1\u2026").arg(method));
     updateButtons();

@@ -1,5 +1,7 @@
 #include "runlistmodel.h"
 
+#include "columnheader.h"
+
 #include "format.h"
 
 #include <QColor>
@@ -102,19 +104,14 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
 
 QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[]
         = {"Run", "Method", "Status", "Steps", "Final PPL", "Final KL", "Removed", "Label"};
     static const char *const tips[] = {"Run id in the experiment file", "Pruning method",
         "running, complete, cancelled or failed", "Steps recorded", "Perplexity after the last evaluated step",
         "KL to dense after the last evaluated step (nats per token)", "Units removed, in removal order",
         "Label given when the run was started"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

@@ -40,10 +40,8 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     , m_oracle(new QCheckBox(tr("Oracle (ground-truth top-k)"), this))
     , m_random(new QCheckBox(tr("Random (seeded)"), this))
     , m_gatesLabel(new QLabel(this))
-    , m_runButton(new QPushButton(tr("Run sweep"), this))
-    , m_cancelButton(new QPushButton(tr("Cancel"), this))
-    , m_progress(new QProgressBar(this))
-    , m_status(new QLabel(this))
+    , m_controls(new JobControls(runner, tr("Run sweep"),
+          {QStringLiteral("runSweep"), QStringLiteral("cancelSweep"), QStringLiteral("sweepStatus")}, this))
     , m_chart(new SparsityChart(this))
 {
     setObjectName(QStringLiteral("sparsityPanel"));
@@ -75,25 +73,14 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     });
     m_static->setChecked(true);
     m_gatesLabel->setWordWrap(true);
-    m_runButton->setObjectName(QStringLiteral("runSweep"));
-    m_cancelButton->setObjectName(QStringLiteral("cancelSweep"));
-    connect(m_runButton, &QPushButton::clicked, this, &SparsityPanel::run);
-    connect(m_cancelButton, &QPushButton::clicked, this, &SparsityPanel::cancel);
-    m_progress->setRange(0, 1000);
-    m_progress->setTextVisible(false);
-    m_progress->setMaximumHeight(8);
-    m_status->setObjectName(QStringLiteral("sweepStatus"));
-    m_status->setWordWrap(true);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    connect(m_controls->runButton(), &QPushButton::clicked, this, &SparsityPanel::run);
+    connect(m_controls->cancelButton(), &QPushButton::clicked, this, &SparsityPanel::cancel);
 
     auto *form = new QFormLayout;
     form->addRow(tr("Text"), textRow);
     form->addRow(tr("Windows"), m_windows);
     form->addRow(tr("Rules"), m_kind);
     form->addRow(tr("Values"), m_values);
-    auto *buttons = new QHBoxLayout;
-    buttons->addWidget(m_runButton, 1);
-    buttons->addWidget(m_cancelButton, 1);
     auto *left = new QWidget(this);
     auto *leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 4, 0);
@@ -103,9 +90,7 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     leftLayout->addWidget(m_static);
     leftLayout->addWidget(m_oracle);
     leftLayout->addWidget(m_random);
-    leftLayout->addLayout(buttons);
-    leftLayout->addWidget(m_progress);
-    leftLayout->addWidget(m_status);
+    leftLayout->addWidget(m_controls);
     leftLayout->addStretch(1);
     left->setMinimumWidth(260);
     left->setMaximumWidth(340);
@@ -139,10 +124,6 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     layout->addWidget(left);
     layout->addLayout(right, 1);
 
-    connect(m_runner, &JobRunner::jobProgress, this, [this](JobId id, double fraction) {
-        if (id == m_job)
-            m_progress->setValue(static_cast<int>(fraction * 1000));
-    });
     connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
         if (id == m_job)
             setStatus(tr("Running: %1").arg(stage));
@@ -255,19 +236,17 @@ bool SparsityPanel::isRunning() const
 void SparsityPanel::updateButtons()
 {
     const bool running = isRunning();
-    m_runButton->setEnabled(!running && !m_modelPath.isEmpty());
-    m_cancelButton->setEnabled(running);
-    m_progress->setVisible(running);
+    m_controls->refresh(running, !m_modelPath.isEmpty());
 }
 
 void SparsityPanel::setStatus(const QString &text)
 {
-    m_status->setText(text);
+    m_controls->setStatus(text);
 }
 
 QString SparsityPanel::statusText() const
 {
-    return m_status->text();
+    return m_controls->status();
 }
 
 void SparsityPanel::run()
@@ -307,31 +286,23 @@ void SparsityPanel::run()
     base.textPath = m_text->text().toStdString();
     base.windows = m_windows->value();
     base.rules = ruleList;
-    JobRunner *runner = m_runner;
-    QPointer<SparsityPanel> self(this);
+    const auto onPoint = m_runner->partials<std::pair<int, sparse::SparseEvalResult>>(
+        sweepTag, this, [this](const std::pair<int, sparse::SparseEvalResult> &p) { addPoint(p.first, p.second); });
     m_job = m_runner->start(
         sweepTag, tr("Sparsity sweep (%1 rules \u00d7 %2 masks)").arg(ruleList.size()).arg(sourceList.size()),
-        [base, sourceList, runner, self](JobContext &job) {
+        [base, sourceList, onPoint](JobContext &job) {
             for (std::size_t i = 0; i < sourceList.size(); ++i) {
                 sparse::SparsitySweepJob request = base;
                 request.source = sourceList[i];
                 const int series = static_cast<int>(i);
-                request.onPoint = [runner, self, series](const sparse::SparseEvalResult &r) {
-                    QMetaObject::invokeMethod(
-                        runner,
-                        [self, series, r] {
-                            if (self)
-                                self->addPoint(series, r);
-                        },
-                        Qt::QueuedConnection);
-                };
+                request.onPoint = [onPoint, series](const sparse::SparseEvalResult &r) { onPoint({series, r}); };
                 job.stage(sourceName(sourceList[i]).toStdString());
                 sparse::runSparsitySweep(request, job);
             }
         },
         this, [this] { endSweep(QStringLiteral("complete"), QString()); },
-        [this](const QString &message) { endSweep(QStringLiteral("failed"), message); });
-    m_progress->setValue(0);
+        [this](const QString &message) { endSweep(QStringLiteral("failed"), message); }, Lane::Engine);
+    m_controls->follow(m_job);
     setStatus(tr("Sweeping %1 rules\u2026").arg(ruleList.size()));
     updateButtons();
 }

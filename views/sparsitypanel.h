@@ -1,7 +1,8 @@
 #pragma once
 
+#include "jobcontrols.h"
 #include "jobrunner.h"
-#include "sparse/gatetraining.h"
+#include "jobs/sparsejobs.h"
 
 #include <QWidget>
 
@@ -51,7 +52,7 @@ public:
     SparsityChart *chart() const { return m_chart; }
     // The points of a source in the last sweep; null when it was not run.
     SparsityPointModel *points(sparse::MaskSource source) const;
-    QPushButton *runButton() const { return m_runButton; }
+    QPushButton *runButton() const { return m_controls->runButton(); }
 
 Q_SIGNALS:
     // status: complete, cancelled or failed
@@ -86,10 +87,7 @@ private:
     QCheckBox *m_oracle;
     QCheckBox *m_random;
     QLabel *m_gatesLabel;
-    QPushButton *m_runButton;
-    QPushButton *m_cancelButton;
-    QProgressBar *m_progress;
-    QLabel *m_status;
+    JobControls *m_controls;
     SparsityChart *m_chart;
 };
 

@@ -1,5 +1,7 @@
 #include "sparsitypointmodel.h"
 
+#include "columnheader.h"
+
 #include <cmath>
 #include <limits>
 
@@ -94,8 +96,6 @@ QVariant SparsityPointModel::data(const QModelIndex &index, int role) const
 
 QVariant SparsityPointModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[] = {"Rule", "Sparsity", "Tile density", "Pair density", "Perplexity",
         "Recall (mean)", "Recall (min)", "Empty rows"};
     static const char *const tips[] = {"Mask rule: top-k density or threshold",
@@ -104,11 +104,8 @@ QVariant SparsityPointModel::headerData(int section, Qt::Orientation orientation
         "Causal token pairs inside selected tiles / N(N+1)/2 (proportional to attention FLOPs)",
         "Perplexity of the model with block-sparse prefill attention", "Mean attention-mass recall per token",
         "Minimum attention-mass recall over tokens", "Tokens with no selected key (output 0), summed over layers"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

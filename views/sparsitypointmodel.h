@@ -1,6 +1,6 @@
 #pragma once
 
-#include "sparse/gatetraining.h"
+#include "sparse/sparseeval.h"
 
 #include <QAbstractTableModel>
 

@@ -1,5 +1,7 @@
 #include "tracetablemodel.h"
 
+#include "columnheader.h"
+
 #include "format.h"
 
 #include <QStringList>
@@ -146,8 +148,6 @@ QVariant TraceTableModel::data(const QModelIndex &index, int role) const
 
 QVariant TraceTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
-    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
-        return QAbstractTableModel::headerData(section, orientation, role);
     static const char *const names[] = {"Step", "Units removed", "Kind", "Chosen", "Score", "Perplexity", "KL to dense",
         "Evaluations", "Tokens", "Seconds"};
     static const char *const tips[] = {"Step index in the run", "Units removed after the step (the chart's x axis)",
@@ -156,11 +156,8 @@ QVariant TraceTableModel::headerData(int section, Qt::Orientation orientation, i
         "Perplexity of the configuration after the step (run protocol)",
         "KL divergence to the dense model, nats per predicted token", "Candidate evaluations so far",
         "Tokens pushed through the model so far", "Wall time since the run started"};
-    if (role == Qt::DisplayRole)
-        return tr(names[section]);
-    if (role == Qt::ToolTipRole)
-        return tr(tips[section]);
-    return {};
+    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
+    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

@@ -43,7 +43,6 @@ void WhatIfController::configure(const WhatIfEvaluator::Options &options, int la
     m_options = options;
     m_configured = true;
     m_evaluator.reset();
-    m_lock.reset();
     m_last.reset();
     m_runner->cancelTag(evaluateTag);
     if (modelChanged) {
@@ -63,7 +62,6 @@ void WhatIfController::configure(const WhatIfEvaluator::Options &options, int la
         this,
         [this](std::shared_ptr<WhatIfEvaluator> evaluator) {
             m_evaluator = std::move(evaluator);
-            m_lock = std::make_shared<std::mutex>();
             if (m_mask.layers() != m_evaluator->layers()) {
                 m_mask = UnitMask::dense(m_evaluator->layers());
                 Q_EMIT maskChanged();
@@ -76,7 +74,8 @@ void WhatIfController::configure(const WhatIfEvaluator::Options &options, int la
         [this](const QString &message) {
             setText(tr("What-if unavailable: %1").arg(message));
             Q_EMIT failed(message);
-        });
+        },
+        Lane::Engine);
 }
 
 void WhatIfController::toggle(UnitKind kind, int layer)
@@ -120,16 +119,10 @@ void WhatIfController::evaluate()
     m_pending = false;
     setText(tr("Evaluating %1\u2026").arg(QString::fromStdString(m_mask.describe())));
     auto evaluator = m_evaluator;
-    auto lock = m_lock;
     const UnitMask mask = m_mask;
     m_runner->run<WhatIfResult>(
         evaluateTag, tr("What-if: %1").arg(QString::fromStdString(mask.describe())),
-        [evaluator, lock, mask](JobContext &job) {
-            std::lock_guard guard(*lock);
-            job.checkpoint(); // superseded while waiting for the one before
-            return evaluator->evaluate(mask, job);
-        },
-        this,
+        [evaluator, mask](JobContext &job) { return evaluator->evaluate(mask, job); }, this,
         [this](WhatIfResult result) {
             m_last = result;
             setText(formatResult(result));
@@ -138,7 +131,8 @@ void WhatIfController::evaluate()
         [this](const QString &message) {
             setText(tr("What-if failed: %1").arg(message));
             Q_EMIT failed(message);
-        });
+        },
+        Lane::Engine);
 }
 
 void WhatIfController::setText(const QString &text)

@@ -9,7 +9,6 @@
 #include <QString>
 
 #include <memory>
-#include <mutex>
 #include <optional>
 
 namespace blockscope::views {
@@ -59,9 +58,7 @@ private:
     WhatIfEvaluator::Options m_options;
     bool m_configured = false;
     std::shared_ptr<WhatIfEvaluator> m_evaluator;
-    // The evaluator answers one question at a time; a superseded job still holds the lock until
-    // it sees its stop token, so the next one waits for it instead of racing it.
-    std::shared_ptr<std::mutex> m_lock;
+    // Questions run on the engine lane, one at a time; a newer one replaces a queued one.
     UnitMask m_mask;
     bool m_pending = false; // a toggle arrived before the evaluator was ready
     std::optional<WhatIfResult> m_last;

@@ -1,4 +1,4 @@
-#include "attentioncommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "common/formaterror.h"

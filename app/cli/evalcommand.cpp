@@ -1,4 +1,4 @@
-#include "evalcommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "common/formaterror.h"
@@ -29,7 +29,9 @@ void addEvalCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--context", o->context, "Context length T (default: the preset's, capped by the model's)");
     cmd->add_option("--stride", o->stride, "Stride S (sliding protocol)");
     cmd->add_option("--max-windows", o->maxWindows, "Use at most this many windows (0: all)")->capture_default_str();
-    cmd->add_option("--pool", o->pool, "tiny-ts paragraphs: calibration, evaluation or all")
+    cmd->add_option("--pool", o->pool,
+           "part of the text: auto (tiny-ts: the evaluation pool; other protocols: all), calibration (first quarter), "
+           "evaluation (second half) or all")
         ->capture_default_str()
         ->check(CLI::IsMember({"calibration", "evaluation", "all"}));
     cmd->add_option("--skip-attn", o->skipAttn, "Attention sublayers to skip, e.g. 3,5")->delimiter(',');

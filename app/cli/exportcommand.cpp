@@ -1,4 +1,4 @@
-#include "exportcommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "common/formaterror.h"

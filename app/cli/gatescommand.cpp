@@ -1,11 +1,11 @@
-#include "gatescommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
+#include "jobs/sparsejobs.h"
 #include "progressbar.h"
 #include "sparse/gates.h"
-#include "sparse/gatetraining.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -112,17 +112,6 @@ void addTrain(CLI::App &gates, int &exitCode)
     });
 }
 
-const char *sourceName(MaskSource s)
-{
-    switch (s) {
-    case MaskSource::Gates: return "gates";
-    case MaskSource::Static: return "static";
-    case MaskSource::Random: return "random";
-    case MaskSource::Oracle: return "oracle";
-    }
-    return "?";
-}
-
 void addEval(CLI::App &gates, int &exitCode)
 {
     auto r = std::make_shared<SparsitySweepJob>();
@@ -144,7 +133,7 @@ void addEval(CLI::App &gates, int &exitCode)
     cmd->add_option("--density", *densities, "Top-k density ρ of the causal triangle, e.g. 0.5,0.2")->delimiter(',');
     cmd->add_option("--masks", *source,
            "Where masks come from: gates, static (first block + local window), "
-           "random, oracle (top-k of the true block map)")
+           "random, oracle (the true block map: top-k of it, or a threshold on it)")
         ->capture_default_str()
         ->check(CLI::IsMember({"gates", "static", "random", "oracle"}));
     cmd->add_flag("--no-last-block-dense", *noLastDense, "Do not force the last two query-block rows dense");
@@ -164,12 +153,7 @@ void addEval(CLI::App &gates, int &exitCode)
     cmd->callback([r, thresholds, densities, source, noLastDense, forceDiagonal, forceSink, json, &exitCode] {
         exitCode = guarded("gates eval", [&] {
             SparsitySweepJob req = *r;
-            if (*source == "static")
-                req.source = MaskSource::Static;
-            else if (*source == "random")
-                req.source = MaskSource::Random;
-            else if (*source == "oracle")
-                req.source = MaskSource::Oracle;
+            req.source = maskSourceFromName(*source).value_or(MaskSource::Gates);
             for (double t : *thresholds)
                 req.rules.push_back({MaskRule::Kind::Threshold, t, !*noLastDense, *forceDiagonal, *forceSink});
             for (double d : *densities)
@@ -190,7 +174,7 @@ void addEval(CLI::App &gates, int &exitCode)
                         layers.push_back({{"tile_density", l.tileDensity}, {"pair_density", l.pairDensity},
                             {"recall_mean", l.recallMean}, {"recall_p5", l.recallP5}, {"recall_min", l.recallMin},
                             {"empty_rows", l.emptyRows}});
-                    out.push_back({{"masks", sourceName(req.source)}, {"rule", e.rule.describe()},
+                    out.push_back({{"masks", maskSourceName(req.source)}, {"rule", e.rule.describe()},
                         {"perplexity", e.perplexity}, {"dense_perplexity", e.densePerplexity},
                         {"tile_density", e.mean.tileDensity}, {"sparsity", 1.0 - e.mean.tileDensity},
                         {"recall_mean", e.mean.recallMean}, {"tokens", e.tokens}, {"layers", layers},
@@ -202,7 +186,7 @@ void addEval(CLI::App &gates, int &exitCode)
                 std::snprintf(line, sizeof line,
                     "%s, %s: perplexity %.4f (dense %.4f), tile density %.4f (sparsity %.4f), recall mean %.4f "
                     "p5 %.4f min %.4f, empty rows %lld\n",
-                    sourceName(req.source), e.rule.describe().c_str(), e.perplexity, e.densePerplexity,
+                    maskSourceName(req.source), e.rule.describe().c_str(), e.perplexity, e.densePerplexity,
                     e.mean.tileDensity, 1.0 - e.mean.tileDensity, e.mean.recallMean, e.mean.recallP5, e.mean.recallMin,
                     static_cast<long long>(e.mean.emptyRows));
                 std::cout << line;

@@ -1,4 +1,4 @@
-#include "inspectcommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "jobs/jobcontext.h"

@@ -1,15 +1,8 @@
 // blockscope-cli: the engine without the GUI, for batch jobs and scripts.
-#include "attentioncommand.h"
 #include "clicommon.h"
+#include "commands.h"
 #include "common/device.h"
-#include "evalcommand.h"
-#include "exportcommand.h"
-#include "gatescommand.h"
-#include "inspectcommand.h"
 #include "log/logging.h"
-#include "ppacommand.h"
-#include "prunecommand.h"
-#include "traindemocommand.h"
 
 #include <CLI/CLI.hpp>
 #include <csignal>

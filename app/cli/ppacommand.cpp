@@ -1,11 +1,12 @@
-#include "ppacommand.h"
+#include "commands.h"
 
 #include "clicommon.h"
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
-#include "ppa/ppajob.h"
+#include "jobs/ppajob.h"
 #include "progressbar.h"
 
+#include "store/ppajson.h"
 #include <CLI/CLI.hpp>
 #include <array>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+
 #include <nlohmann/json.hpp>
 
 namespace blockscope::cli {
@@ -32,6 +34,12 @@ std::string num(double v, const char *fmt = "%.4g")
 }
 
 // "1234 (1200-1260) measured" style cell.
+// The tables' one-letter provenance: m measured, d derived, M modelled.
+std::string provenanceMark(Provenance p)
+{
+    return p == Provenance::Measured ? "m" : p == Provenance::Derived ? "d" : "M";
+}
+
 std::string figure(const Figure &f, double scale = 1.0, const char *fmt = "%.4g")
 {
     if (!f.known())
@@ -39,60 +47,15 @@ std::string figure(const Figure &f, double scale = 1.0, const char *fmt = "%.4g"
     std::string s = num(f.value * scale, fmt);
     if (std::isfinite(f.min))
         s += " [" + num(f.min * scale, fmt) + "-" + num(f.max * scale, fmt) + "]";
-    return s + (f.provenance == Provenance::Measured ? " m" : " M");
+    return s + " " + provenanceMark(f.provenance);
 }
 
-std::string gap(double measured, double modelled)
+// "-" where there is no gap to print (measuredModelledGap: unknown, or sparse attention modelled
+// against a dense measurement).
+std::string gap(const PpaPoint &p, double measured, double modelled)
 {
-    if (!std::isfinite(measured) || !std::isfinite(modelled) || modelled == 0)
-        return "-";
-    return num(100.0 * (measured - modelled) / modelled, "%+.0f%%");
-}
-
-json figureJson(const Figure &f)
-{
-    return {{"value", f.known() ? json(f.value) : json(nullptr)},
-        {"min", std::isfinite(f.min) ? json(f.min) : json(nullptr)},
-        {"max", std::isfinite(f.max) ? json(f.max) : json(nullptr)}, {"runs", f.runs},
-        {"provenance", provenanceName(f.provenance)}, {"note", f.note}};
-}
-
-json pointJson(const PpaPoint &p)
-{
-    json units = json::array();
-    for (const UnitCost &u : p.costs.units)
-        units.push_back(
-            {{"unit", u.unit}, {"removed", u.removed}, {"params", u.params}, {"stored_bytes", u.storedBytes},
-                {"prefill_flops_per_token", u.prefillFlopsPerToken}, {"decode_bytes_per_token", u.decodeBytesPerToken},
-                {"seconds", figureJson(u.seconds)}, {"joules_per_token", figureJson(u.joulesPerToken)}});
-    json preds = json::array();
-    for (const Prediction &q : p.predictions)
-        preds.push_back({{"device", q.device}, {"calibrated", q.calibrated}, {"provenance", "modelled"},
-            {"prefill_tokens_per_s", q.prefillTokensPerSecond}, {"decode_ms_per_token", q.decodeMsPerToken},
-            {"prefill_j_per_token", q.prefillJoulesPerToken}, {"decode_j_per_token", q.decodeJoulesPerToken},
-            {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound}});
-    json j = {{"label", p.label}, {"step", p.step}, {"mask", p.mask.describe()},
-        {"perplexity", std::isfinite(p.perplexity) ? json(p.perplexity) : json(nullptr)},
-        {"kl_to_dense", std::isfinite(p.klToDense) ? json(p.klToDense) : json(nullptr)}, {"protocol", p.protocol},
-        {"params_kept", p.costs.paramsKept}, {"params_total", p.costs.paramsTotal},
-        {"stored_bytes", p.costs.storedBytes}, {"stored_bytes_by_dtype", p.costs.storedBytesByDtype},
-        {"compute_bytes", p.costs.computeBytes}, {"kv_bytes_per_token", p.costs.kvBytesPerToken},
-        {"activation_peak_bytes", p.costs.activationPeakBytes},
-        {"prefill_flops_per_token", p.costs.prefillFlopsPerToken},
-        {"prefill_bytes_per_token", p.costs.prefillBytesPerToken},
-        {"decode_flops_per_token", p.costs.decodeFlopsPerToken},
-        {"decode_bytes_per_token", p.costs.decodeBytesPerToken}, {"units", units}, {"predictions", preds}};
-    if (p.measured) {
-        const Measurement &m = *p.measured;
-        j["measured"] = {{"device", m.device}, {"dtype", m.dtype}, {"threads", m.threads}, {"batch", m.batch},
-            {"seq", m.seq}, {"decode_tokens", m.decodeTokens}, {"energy_source", m.energySource},
-            {"prefill_tokens_per_s", figureJson(m.prefillTokensPerSecond)},
-            {"decode_ms_per_token", figureJson(m.decodeMsPerToken)},
-            {"prefill_j_per_token", figureJson(m.prefillJoulesPerToken)},
-            {"decode_j_per_token", figureJson(m.decodeJoulesPerToken)},
-            {"peak_memory_bytes", figureJson(m.peakMemoryBytes)}};
-    }
-    return j;
+    const double g = measuredModelledGap(p, measured, modelled);
+    return std::isfinite(g) ? num(100.0 * g, "%+.0f%%") : "-";
 }
 
 } // namespace
@@ -114,14 +77,17 @@ void printPpaTable(const std::vector<PpaPoint> &points)
             num(p.costs.kvBytesPerToken, "%.0f").c_str(), num(p.perplexity, "%.3f").c_str(),
             num(p.klToDense, "%.4f").c_str(), m ? figure(m->prefillTokensPerSecond, 1, "%.0f").c_str() : "-",
             local ? num(local->prefillTokensPerSecond, "%.0f").c_str() : "-",
-            m && local ? gap(m->prefillTokensPerSecond.value, local->prefillTokensPerSecond).c_str() : "-",
+            m && local ? gap(p, m->prefillTokensPerSecond.value, local->prefillTokensPerSecond).c_str() : "-",
             m ? figure(m->decodeMsPerToken, 1, "%.3f").c_str() : "-",
             local ? num(local->decodeMsPerToken, "%.3f").c_str() : "-",
-            m && local ? gap(m->decodeMsPerToken.value, local->decodeMsPerToken).c_str() : "-",
+            m && local ? gap(p, m->decodeMsPerToken.value, local->decodeMsPerToken).c_str() : "-",
             m ? figure(m->prefillJoulesPerToken, 1e3, "%.3g").c_str() : "-",
             m ? figure(m->decodeJoulesPerToken, 1e3, "%.3g").c_str() : "-");
     }
-    std::printf("m = measured (median [min-max]), M = modelled; modelled = roofline on this machine, calibrated\n");
+    std::printf(
+        "m = measured (median [min-max]), d = derived from measured figures, M = modelled; modelled = roofline on "
+        "this machine, calibrated; no gap where the point's attention is sparse (the measurement runs dense "
+        "attention)\n");
 }
 
 namespace {
@@ -149,50 +115,39 @@ void printPredictions(const std::vector<PpaPoint> &points)
 
 void printBreakdown(const PpaPoint &p)
 {
-    double params = 0, flops = 0, bytes = 0, secs = 0, joules = 0;
-    for (const UnitCost &u : p.costs.units)
-        if (!u.removed) {
-            params += static_cast<double>(u.params);
-            flops += u.prefillFlopsPerToken;
-            bytes += u.decodeBytesPerToken;
-            if (u.seconds.known())
-                secs += u.seconds.value;
-            if (u.joulesPerToken.known())
-                joules += u.joulesPerToken.value;
+    // Shares as the app's bars take them (ppa::unitShares), per unit and per whole block.
+    constexpr ShareMetric metrics[]
+        = {ShareMetric::Params, ShareMetric::Flops, ShareMetric::Bytes, ShareMetric::Time, ShareMetric::Energy};
+    auto share = [](double v) { return std::isfinite(v) ? num(v, "%.1f") + "%" : std::string("-"); };
+    auto rows = [&](const std::vector<UnitCost> &units, bool withTime) {
+        std::vector<std::vector<double>> shares;
+        for (ShareMetric m : metrics)
+            shares.push_back(unitShares(units, m));
+        for (std::size_t i = 0; i < units.size(); ++i) {
+            const UnitCost &u = units[i];
+            if (u.removed) {
+                std::printf("%-10s %8s\n", u.unit.c_str(), "removed");
+                continue;
+            }
+            const std::string energy = share(shares[4][i])
+                + (std::isfinite(shares[4][i]) ? " " + provenanceMark(u.joulesPerToken.provenance) : std::string());
+            std::printf("%-10s %8s %10s %10s %10s %10s %14s\n", u.unit.c_str(), share(shares[0][i]).c_str(),
+                share(shares[1][i]).c_str(), share(shares[2][i]).c_str(), share(shares[3][i]).c_str(), energy.c_str(),
+                withTime ? figure(u.seconds, 1e3, "%.3f").c_str() : "");
         }
-    std::printf("\nblock-level shares of \"%s\" (%% of the kept total; time measured per unit):\n", p.label.c_str());
+    };
+    std::printf("\nblock-level shares of \"%s\" (%% of the kept total; time measured per unit; energy m measured, "
+                "d derived, M modelled):\n",
+        p.label.c_str());
     std::printf(
         "%-10s %8s %10s %10s %10s %10s %14s\n", "unit", "params", "FLOPs", "bytes", "time", "energy", "time (ms)");
-    for (const UnitCost &u : p.costs.units) {
-        if (u.removed) {
-            std::printf("%-10s %8s\n", u.unit.c_str(), "removed");
-            continue;
-        }
-        const std::string energy = u.joulesPerToken.known() && joules > 0
-            ? num(100 * u.joulesPerToken.value / joules, "%.1f") + "%"
-                + (u.joulesPerToken.provenance == Provenance::Measured ? " m" : " M")
-            : "-";
-        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %10s %14s\n", u.unit.c_str(), 100 * u.params / params,
-            100 * u.prefillFlopsPerToken / flops, 100 * u.decodeBytesPerToken / bytes,
-            u.seconds.known() && secs > 0 ? (num(100 * u.seconds.value / secs, "%.1f") + "%").c_str() : "-",
-            energy.c_str(), figure(u.seconds, 1e3, "%.3f").c_str());
-    }
+    rows(p.costs.units, true);
     // Whole blocks: the sum of their kept sublayers.
-    std::map<int, std::array<double, 5>> blocks;
-    for (const UnitCost &u : p.costs.units)
-        if (u.layer >= 0 && !u.removed) {
-            auto &b = blocks[u.layer];
-            b[0] += static_cast<double>(u.params);
-            b[1] += u.prefillFlopsPerToken;
-            b[2] += u.decodeBytesPerToken;
-            b[3] += u.seconds.known() ? u.seconds.value : 0;
-            b[4] += u.joulesPerToken.known() ? u.joulesPerToken.value : 0;
-        }
-    for (const auto &[layer, b] : blocks)
-        std::printf("%-10s %7.1f%% %9.1f%% %9.1f%% %9s %10s\n", ("block " + std::to_string(layer)).c_str(),
-            100 * b[0] / params, 100 * b[1] / flops, 100 * b[2] / bytes,
-            secs > 0 ? (num(100 * b[3] / secs, "%.1f") + "%").c_str() : "-",
-            joules > 0 ? (num(100 * b[4] / joules, "%.1f") + "%").c_str() : "-");
+    std::vector<UnitCost> blocks;
+    for (const UnitCost &b : unitsByBlock(p.costs.units))
+        if (b.layer >= 0)
+            blocks.push_back(b);
+    rows(blocks, false);
 }
 
 } // namespace
@@ -266,7 +221,7 @@ void addPpaCommand(CLI::App &app, int &exitCode)
             if (*json) {
                 nlohmann::json out = nlohmann::json::array();
                 for (const PpaPoint &p : report.points)
-                    out.push_back(pointJson(p));
+                    out.push_back(ppaPointJson(p));
                 std::cout << out.dump(2) << "\n";
                 return static_cast<int>(ExitOk);
             }

@@ -41,9 +41,15 @@ EvaluationReport runEvaluation(const EvaluationRequest &req, JobContext &job)
 
     job.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
-    const TextPool pool = req.pool == "calibration" ? TextPool::Calibration
-        : req.pool == "all"                         ? TextPool::All
-                                                    : TextPool::Evaluation;
+    TextPool pool = standalonePool(protocol);
+    if (req.pool == "calibration")
+        pool = TextPool::Calibration;
+    else if (req.pool == "evaluation")
+        pool = TextPool::Evaluation;
+    else if (req.pool == "all")
+        pool = TextPool::All;
+    else if (req.pool != "auto")
+        throw UsageError("--pool: unknown pool \"" + req.pool + "\" (auto, calibration, evaluation, all)");
     const WindowSet windows = windowsForText(req.textPath, *tokenizer, protocol, pool, req.maxWindows);
     job.checkpoint();
 

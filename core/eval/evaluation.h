@@ -23,7 +23,7 @@ struct EvaluationRequest
     std::int64_t context = 0; // 0: the preset's, capped by the model's context
     std::int64_t stride = 0; // 0: the preset's
     std::int64_t maxWindows = 0;
-    std::string pool = "evaluation";
+    std::string pool = "auto"; // auto (standalonePool), calibration, evaluation or all
     std::vector<int> skipAttn, skipMlp, skipBlock;
     std::string device = "cpu";
     std::string dtype = "float32";

@@ -70,6 +70,8 @@ nlohmann::json Protocol::toJson() const
         {"tokens", tokens}, {"scored_tokens", scoredTokens}, {"dtype", dtype}, {"device", device}};
     if (!teacher.empty())
         j["teacher"] = teacher;
+    if (!pool.empty())
+        j["pool"] = pool;
     return j;
 }
 
@@ -95,6 +97,8 @@ Protocol Protocol::fromJson(const nlohmann::json &j)
     str("device", p.device);
     if (j.contains("teacher")) // written only by searches that keep one
         str("teacher", p.teacher);
+    if (j.contains("pool")) // absent from files written before pools were recorded
+        str("pool", p.pool);
     std::int64_t seed = 0;
     integer("seed", seed);
     p.seed = static_cast<std::uint64_t>(seed);
@@ -118,6 +122,7 @@ std::string Protocol::card() const
     s << "protocol:        " << preset << "\n"
       << "text:            " << textSource << "\n"
       << "reconstruction:  " << reconstruction << "\n"
+      << "pool:            " << (pool.empty() ? std::string("not recorded") : pool) << "\n"
       << "selection:       " << selection << (seed ? " (seed " + std::to_string(seed) + ")" : std::string()) << "\n"
       << "tokenizer:       " << tokenizer << "\n"
       << "BOS:             " << bosName(bos) << "\n"

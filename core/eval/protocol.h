@@ -27,6 +27,9 @@ struct Protocol
     std::string preset; // "tiny-ts", "sleb", "evopress", "sliding", or "custom"
     std::string textSource; // file the text came from
     std::string reconstruction; // how the text was rebuilt (paragraph split, joins, normalisation)
+    // Which part of the text: "evaluation pool: tokens [a, b) of n (calibration pool [0, c))"
+    // (textstreams.h); empty in files written before pools were recorded.
+    std::string pool;
     std::string selection = "all full windows"; // which windows, and how chosen
     std::uint64_t seed = 0;
     std::string tokenizer; // implementation and file

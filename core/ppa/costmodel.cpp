@@ -217,11 +217,82 @@ Prediction predict(const CostModel &c, const DeviceSpec &dev, const Workload &w)
     p.decodeMsPerToken = 1000.0 * std::max(computeDecode, memoryDecode);
     p.prefillJoulesPerToken = c.prefillFlopsPerToken * dev.joulesPerFlop + c.prefillBytesPerToken * dev.joulesPerByte;
     p.decodeJoulesPerToken = c.decodeFlopsPerToken * dev.joulesPerFlop + c.decodeBytesPerToken * dev.joulesPerByte;
+    // A calibrated device borrows its energy constants ("from <class>"); a datasheet row has its own.
+    const auto source = dev.sources.find("pj_per_flop");
+    p.energyConstantsFrom
+        = source != dev.sources.end() && source->second.rfind("from ", 0) == 0 ? source->second.substr(5) : dev.name;
     return p;
 }
 
+double measuredModelledGap(const PpaPoint &point, double measured, double modelled)
+{
+    if (!std::isfinite(measured) || !std::isfinite(modelled) || !(modelled != 0))
+        return NaN;
+    const double ran = point.measured ? point.measured->attentionDensity : 1.0;
+    if (std::abs(ran - point.attentionDensity) > 1e-9)
+        return NaN;
+    return (measured - modelled) / modelled;
+}
+
+const Figure *unitFigure(const UnitCost &u, ShareMetric metric)
+{
+    return metric == ShareMetric::Time ? &u.seconds : metric == ShareMetric::Energy ? &u.joulesPerToken : nullptr;
+}
+
+double unitValue(const UnitCost &u, ShareMetric metric)
+{
+    switch (metric) {
+    case ShareMetric::Params: return static_cast<double>(u.params);
+    case ShareMetric::Flops: return u.prefillFlopsPerToken;
+    case ShareMetric::Bytes: return u.decodeBytesPerToken;
+    case ShareMetric::Time:
+    case ShareMetric::Energy: {
+        const Figure *f = unitFigure(u, metric);
+        return f->known() ? f->value : NaN;
+    }
+    }
+    return NaN;
+}
+
+double keptTotal(const std::vector<UnitCost> &units, ShareMetric metric)
+{
+    double sum = 0;
+    for (const UnitCost &u : units)
+        if (const double v = unitValue(u, metric); !u.removed && std::isfinite(v))
+            sum += v;
+    return sum;
+}
+
+std::vector<double> unitShares(const std::vector<UnitCost> &units, ShareMetric metric)
+{
+    const double total = keptTotal(units, metric);
+    std::vector<double> shares;
+    shares.reserve(units.size());
+    for (const UnitCost &u : units) {
+        const double v = unitValue(u, metric);
+        shares.push_back(u.removed ? 0.0 : std::isfinite(v) && total > 0 ? 100.0 * v / total : NaN);
+    }
+    return shares;
+}
+
+std::string sharesProvenance(const std::vector<UnitCost> &units, ShareMetric metric)
+{
+    if (metric != ShareMetric::Time && metric != ShareMetric::Energy)
+        return provenanceName(Provenance::Modelled);
+    bool seen[3] = {false, false, false};
+    for (const UnitCost &u : units)
+        if (const Figure *f = unitFigure(u, metric); !u.removed && f->known())
+            seen[static_cast<int>(f->provenance)] = true;
+    std::string out;
+    for (Provenance p : {Provenance::Measured, Provenance::Derived, Provenance::Modelled})
+        if (seen[static_cast<int>(p)])
+            out += (out.empty() ? "" : " and ") + std::string(provenanceName(p));
+    return out;
+}
+
 namespace {
-// The sum of the parts' figures: unknown when any part's is, measured only when every part's is.
+// The sum of the parts' figures: unknown when any part's is, measured only when every part's is,
+// modelled when any part's is, else derived.
 Figure sumOf(const std::vector<const Figure *> &parts)
 {
     Figure sum;
@@ -235,8 +306,10 @@ Figure sumOf(const std::vector<const Figure *> &parts)
             return Figure{};
         sum.value += f->value;
         sum.runs = std::min(sum.runs, f->runs);
-        if (f->provenance != Provenance::Measured)
+        if (f->provenance == Provenance::Modelled)
             sum.provenance = Provenance::Modelled;
+        else if (f->provenance == Provenance::Derived && sum.provenance == Provenance::Measured)
+            sum.provenance = Provenance::Derived;
     }
     return sum;
 }

@@ -1,4 +1,4 @@
-#include "ppajob.h"
+#include "measure.h"
 
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
@@ -361,9 +361,22 @@ Measurement measureConfiguration(const Decoder &decoder, const UnitMask &mask, c
     const double jDecode
         = costs.decodeFlopsPerToken * energyModel.joulesPerFlop + costs.decodeBytesPerToken * energyModel.joulesPerByte;
     if (meter) {
-        m.prefillJoulesPerToken = fromRuns(prefillEnergy, Provenance::Measured, meter->name());
+        // A counter that did not advance during a run (a run shorter than its resolution or its
+        // update interval) measured nothing: no figure, rather than 0 J.
+        auto counted = [&](const std::vector<double> &perRun) {
+            if (std::any_of(perRun.begin(), perRun.end(), [](double j) { return !(j > 0); })) {
+                Figure none;
+                none.provenance = Provenance::Measured;
+                none.note = meter->name()
+                    + ": the counter did not advance past its resolution during a run; no figure (use more "
+                      "tokens or runs)";
+                return none;
+            }
+            return fromRuns(perRun, Provenance::Measured, meter->name());
+        };
+        m.prefillJoulesPerToken = counted(prefillEnergy);
         if (!decodeEnergy.empty())
-            m.decodeJoulesPerToken = fromRuns(decodeEnergy, Provenance::Measured, meter->name());
+            m.decodeJoulesPerToken = counted(decodeEnergy);
     } else {
         const std::string note = "modelled with " + energyModel.name + "'s energy constants; " + why;
         m.prefillJoulesPerToken = Figure::modelled(jPrefill, note);

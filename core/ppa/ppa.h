@@ -23,11 +23,18 @@ namespace blockscope::ppa {
 
 constexpr double NaN = std::numeric_limits<double>::quiet_NaN();
 
-// Every figure says where it comes from; tables, plots and exports print it.
-enum class Provenance { Measured, Modelled };
-inline const char *provenanceName(Provenance p) // "measured" / "modelled"
+// Every figure says where it comes from; tables, plots and exports print it. Derived: computed from
+// measured figures by a rule (a unit's share of a measured total, apportioned by measured time),
+// not itself read from a clock or a counter.
+enum class Provenance { Measured, Modelled, Derived };
+inline const char *provenanceName(Provenance p) // "measured" / "modelled" / "derived"
 {
-    return p == Provenance::Measured ? "measured" : "modelled";
+    switch (p) {
+    case Provenance::Measured: return "measured";
+    case Provenance::Derived: return "derived";
+    case Provenance::Modelled: break;
+    }
+    return "modelled";
 }
 
 struct Figure
@@ -109,6 +116,22 @@ CostModel analyticCosts(
 // not kept. Units outside the blocks (embedding, LM head) stay as they are, in order.
 std::vector<UnitCost> unitsByBlock(const std::vector<UnitCost> &units);
 
+// What a unit's share of the whole is measured in.
+enum class ShareMetric { Params, Flops, Bytes, Time, Energy };
+// The unit's figure for a metric (FLOPs: prefill per token; bytes: decode per token; time and
+// energy: its measured or modelled figure), NaN when unknown.
+double unitValue(const UnitCost &unit, ShareMetric metric);
+// The unit's Figure for Time and Energy (with its provenance), null for the counted metrics.
+const Figure *unitFigure(const UnitCost &unit, ShareMetric metric);
+// The sum over kept units with a known value.
+double keptTotal(const std::vector<UnitCost> &units, ShareMetric metric);
+// Each unit's share of keptTotal in percent: 0 for a removed unit, NaN when its value or the
+// total is unknown. The views, the CLI's table and the report all take shares from here.
+std::vector<double> unitShares(const std::vector<UnitCost> &units, ShareMetric metric);
+// Where the kept units' figures come from: "modelled" for counts, else the provenances present in
+// the order measured, derived, modelled joined with " and " ("" when none is known).
+std::string sharesProvenance(const std::vector<UnitCost> &units, ShareMetric metric);
+
 // One row of the device table (resources/ppa/devices.json).
 struct DeviceSpec
 {
@@ -149,6 +172,9 @@ struct Prediction
     double decodeJoulesPerToken = NaN;
     bool prefillComputeBound = false;
     bool decodeComputeBound = false;
+    // The device whose energy constants (J/FLOP, J/byte) the energies use: the device itself, or
+    // for this machine calibrated, the device class they were borrowed from.
+    std::string energyConstantsFrom;
 };
 Prediction predict(const CostModel &costs, const DeviceSpec &device, const Workload &workload);
 
@@ -165,6 +191,10 @@ struct Measurement
     Figure decodeJoulesPerToken;
     Figure peakMemoryBytes; // CUDA: allocator peak; CPU: process peak RSS (VmHWM) when resettable; else modelled
     std::string energySource; // "RAPL package-0 (/sys/class/powercap/intel-rapl:0)", "NVML", or why none
+    // The pair density of the attention the measured forwards ran: always dense today (the
+    // measurement runs the model's own attention), so a point with sparse prefill attention has
+    // modelled figures that describe another computation than its measured ones.
+    double attentionDensity = 1.0;
 };
 
 // A configuration's PPA point with its quality (ppa.md: quality travels with every point).
@@ -184,6 +214,11 @@ struct PpaPoint
     std::optional<Measurement> measured;
     std::vector<Prediction> predictions; // one per device asked for (and the calibrated local one)
 };
+
+// (measured − modelled) / modelled, or NaN when either is unknown or when the two describe
+// different attention densities (the point's modelled costs at its sparse density against a
+// measurement of dense attention): a gap between two different computations is no gap.
+double measuredModelledGap(const PpaPoint &point, double measured, double modelled);
 
 // Indices of the Pareto-optimal points (no other point at least as good on both axes and better on
 // one), sorted by x. `minimiseX` / `minimiseY` say which way is better.

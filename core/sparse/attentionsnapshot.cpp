@@ -7,6 +7,7 @@
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
+#include "sparseeval.h"
 #include "text/tokenizer.h"
 
 #include <ATen/ATen.h>
@@ -79,6 +80,7 @@ LayerAttentionSnapshot computeAttentionSnapshot(const Decoder &decoder, const st
     if (layer < 0 || layer >= decoder.layers())
         throw UsageError("layer " + std::to_string(layer) + " does not exist; the model has layers 0.."
             + std::to_string(decoder.layers() - 1));
+    checkNoSlidingWindow(decoder, static_cast<std::int64_t>(tokens.size()), "the attention map");
     const int B = gates ? gates->config().blockSize : options.blockSize;
     if (B <= 0)
         throw UsageError("block size must be positive");

@@ -1,14 +1,16 @@
 #include "gates.h"
 
+#include "common/atomicfile.h"
+
+#include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/mappedfile.h"
 #include "gateimpl.h"
 #include "model/checkpointreaders.h"
 #include "model/decoder.h"
 #include "model/rope.h"
+#include "model/safetensorswriter.h"
 #include "model/tensorinfo.h"
-#include "store/contenthash.h"
-#include "store/safetensorswriter.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -235,14 +237,7 @@ void GateSet::save(const std::string &path) const
     if (sidecar.size() > suffix.size() && sidecar.compare(sidecar.size() - suffix.size(), suffix.size(), suffix) == 0)
         sidecar.erase(sidecar.size() - suffix.size());
     sidecar += ".json";
-    const std::string tmp = sidecar + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << settings.dump(2) << "\n";
-        if (!out)
-            throw std::runtime_error("cannot write " + tmp);
-    }
-    std::filesystem::rename(tmp, sidecar);
+    writeFileAtomically(sidecar, settings.dump(2) + "\n");
 }
 
 namespace {

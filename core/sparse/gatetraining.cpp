@@ -1,4 +1,5 @@
 #include "gatetraining.h"
+#include "sparseeval.h"
 
 #include "attentionkernels.h"
 #include "common/formaterror.h"
@@ -9,8 +10,8 @@
 #include "jobs/jobcontext.h"
 #include "model/checkpointreaders.h"
 #include "model/decoder.h"
+#include "model/safetensorswriter.h"
 #include "model/tensorinfo.h"
-#include "store/safetensorswriter.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -221,6 +222,19 @@ std::int64_t loadState(const std::string &path, AdamState &s, json &history)
     }
 }
 
+// The steps the gate file's recipe says it holds; -1 when it records none.
+std::int64_t stepsDone(const GateSet &gates, const std::string &path)
+{
+    try {
+        const json recipe = json::parse(gates.config().trainRecipe);
+        if (recipe.contains("steps_done") && recipe["steps_done"].is_number_integer())
+            return recipe["steps_done"].get<std::int64_t>();
+    } catch (const json::exception &) {
+        throw GateMismatch(path, "__metadata__.train_recipe", "is not JSON");
+    }
+    return -1;
+}
+
 GateEvalPoint evaluateGates(
     const GateSet &gates, const FeatureCache &held, const GateTrainOptions &o, std::int64_t step)
 {
@@ -314,6 +328,16 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
             }
     if (resuming) {
         firstStep = loadState(statePath(request.outPath), adam, history);
+        // The gate file and its state are written one after the other; a run killed between the two
+        // leaves weights of one step beside moments of another, and continuing would replay steps
+        // on weights that already hold them. Refuse the pair rather than train on it.
+        const std::int64_t gateSteps = stepsDone(gates, request.outPath);
+        if (gateSteps != firstStep)
+            throw GateMismatch(request.outPath, "__metadata__.train_recipe.steps_done",
+                "is " + std::to_string(gateSteps) + " but its training state " + statePath(request.outPath)
+                    + " continues at step " + std::to_string(firstStep)
+                    + ": the two were not written by the same step (a run stopped between writing them); "
+                      "train again without --resume");
         result.resumed = true;
         for (const auto &s : history["steps"]) {
             GateTrainStep st;
@@ -338,6 +362,9 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
         }
     }
 
+    if (!request.calibration->windows.empty())
+        checkNoSlidingWindow(
+            decoder, static_cast<std::int64_t>(request.calibration->windows.front().ids.size()), "gate training");
     const FeatureCache train
         = extractFeatures(decoder, *request.calibration, o.blockSize, false, job, "gates: caching training features");
     std::optional<FeatureCache> held;

@@ -1,20 +1,13 @@
-// Evaluating block-sparse prefill (seerattention.md §5, §7) and the job entry points shared by the
-// CLI and the app.
+// Evaluating block-sparse prefill (seerattention.md §5, §7).
+#include "sparseeval.h"
+
 #include "attentionkernels.h"
 #include "common/formaterror.h"
-#include "common/timestamp.h"
 #include "eval/perplexity.h"
-#include "eval/runsetup.h"
+#include "eval/windows.h"
 #include "gateimpl.h"
-#include "gatetraining.h"
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
-#include "model/modelhandle.h"
-#include "store/contenthash.h"
-#include "store/experimentcheck.h"
-#include "store/experimentfile.h"
-#include "store/experimentlock.h"
-#include "text/tokenizer.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -66,8 +59,11 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
     c10::NoGradGuard noGrad;
     if (source == MaskSource::Gates && !gates)
         throw UsageError("--gates: a gate file is needed to evaluate gate masks");
-    if ((source == MaskSource::Static || source == MaskSource::Random) && rule.kind != MaskRule::Kind::Density)
+    if (!maskSourceHasScores(source) && rule.kind != MaskRule::Kind::Density)
         throw UsageError("the static and random baselines take a density, not a threshold");
+    if (!windows.windows.empty())
+        checkNoSlidingWindow(
+            decoder, static_cast<std::int64_t>(windows.windows.front().ids.size()), "block-sparse evaluation");
     const int L = decoder.layers();
     const int B = gates ? gates->config().blockSize : 64;
     std::vector<LayerAccumulator> acc(static_cast<std::size_t>(L));
@@ -80,22 +76,21 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
         at::Tensor S;
         if (source == MaskSource::Gates)
             S = gates->impl().logits(in).cpu();
-        else if (source == MaskSource::Oracle)
+        else if (source == MaskSource::Oracle) // Ĝ, a probability map per row: headMask takes its log
             S = blockAttentionMaps(
                 in.queries.to(at::kFloat), in.keys.to(at::kFloat), in.values.to(at::kFloat), B, in.scale)
                     .truth.cpu();
         for (std::int64_t bi = 0; bi < b; ++bi)
             for (std::int64_t h = 0; h < H; ++h) {
-                switch (source) {
-                case MaskSource::Gates:
-                case MaskSource::Oracle: masks.push_back(selectMask(toGrid(S[bi][h]), rule)); break;
-                case MaskSource::Static: masks.push_back(staticMask(nb, rule.value, rule.lastBlockDense)); break;
-                case MaskSource::Random:
-                    masks.push_back(randomMask(nb, rule.value,
-                        seed + static_cast<std::uint64_t>(((window + bi) * L + in.layer) * H + h),
-                        rule.lastBlockDense));
-                    break;
+                HeadScores scores;
+                BlockGrid grid;
+                if (S.defined()) {
+                    grid = toGrid(S[bi][h]);
+                    (source == MaskSource::Gates ? scores.gateLogits : scores.truth) = &grid;
                 }
+                scores.nb = nb;
+                scores.seed = seed + static_cast<std::uint64_t>(((window + bi) * L + in.layer) * H + h);
+                masks.push_back(headMask(source, scores, rule));
             }
         // The CPU references compute in float32 (or float64); CUDA kernels take the model's dtype.
         const bool widen = !in.queries.is_cuda() && in.queries.scalar_type() != at::kDouble;
@@ -149,9 +144,9 @@ SparseEvalResult evaluateSparseWith(const Decoder &decoder, const WindowSet &win
 } // namespace
 
 SparseEvalResult evaluateSparse(const Decoder &decoder, const WindowSet &windows, const GateSet *gates,
-    const MaskRule &rule, JobContext *job, MaskSource source, std::uint64_t seed)
+    const MaskRule &rule, JobContext *job, MaskSource source, std::uint64_t seed, double densePerplexity)
 {
-    return evaluateSparseWith(decoder, windows, gates, rule, job, source, seed, 0.0);
+    return evaluateSparseWith(decoder, windows, gates, rule, job, source, seed, densePerplexity);
 }
 
 std::vector<SparseEvalResult> sweepSparsity(const Decoder &decoder, const WindowSet &windows, const GateSet &gates,
@@ -167,141 +162,15 @@ std::vector<SparseEvalResult> sweepSparsity(const Decoder &decoder, const Window
     return out;
 }
 
-namespace {
-
-struct Opened
+void checkNoSlidingWindow(const Decoder &decoder, std::int64_t tokens, const std::string &what)
 {
-    std::shared_ptr<const ModelHandle> model;
-    std::unique_ptr<Tokenizer> tokenizer;
-    Protocol protocol;
-    std::unique_ptr<Decoder> decoder;
-};
-
-Opened openFor(const std::string &modelPath, const std::string &tokenizerPath, const std::string &protocol,
-    std::int64_t context, const std::string &device, JobContext &job)
-{
-    Opened o;
-    job.stage("opening the model");
-    o.model = ModelHandle::open(modelPath);
-    o.protocol = resolveProtocol(protocol, context, 0, o.model->architecture().context);
-    o.protocol.device = device;
-    o.tokenizer = loadTokenizerFor(*o.model, tokenizerPath);
-    o.decoder = std::make_unique<Decoder>(o.model, decoderOptionsFor(device, "float32"));
-    return o;
-}
-
-} // namespace
-
-GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
-{
-    if (const std::string why = r.options.validate(); !why.empty())
-        throw UsageError(why);
-    Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
-    job.stage("tokenizing");
-    const WindowSet calib
-        = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Calibration, r.calibrationWindows);
-    WindowSet held;
-    if (r.heldOutWindows > 0)
-        held = windowsForText(r.calibPath, *o.tokenizer, o.protocol, TextPool::Evaluation, r.heldOutWindows);
-    GateTrainRequest q;
-    q.decoder = o.decoder.get();
-    q.calibration = &calib;
-    q.heldOut = r.heldOutWindows > 0 ? &held : nullptr;
-    q.options = r.options;
-    q.outPath = r.outPath;
-    q.resume = r.resume;
-    q.onStep = r.onStep;
-    q.onEval = r.onEval;
-    return trainGates(q, job);
-}
-
-SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)
-{
-    // A damaged experiment file to add to is refused before the sweep, not after it.
-    std::optional<ExperimentWriteLock> writeLock;
-    if (!r.experimentPath.empty()) {
-        checkExistingExperiment(r.experimentPath);
-        writeLock.emplace(r.experimentPath); // this process's to write until the sweep is in it
-    }
-    const ppa::DeviceTable table = ppa::DeviceTable::builtIn();
-    std::vector<const ppa::DeviceSpec *> targets;
-    for (const std::string &name : r.predictFor) {
-        const ppa::DeviceSpec *d = table.find(name);
-        if (!d)
-            throw UsageError("--predict-for: no device \"" + name + "\" in the device table (" + table.names() + ")");
-        targets.push_back(d);
-    }
-    Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
-    std::optional<GateSet> gates;
-    if (!r.gatesPath.empty())
-        gates = GateSet::load(r.gatesPath, *o.decoder);
-    else if (r.source == MaskSource::Gates)
-        throw UsageError("--gates: a gate file is needed for a sweep of gate masks");
-    job.stage("tokenizing");
-    const WindowSet set = windowsForText(r.textPath, *o.tokenizer, o.protocol, TextPool::Evaluation, r.windows);
-    std::vector<MaskRule> rules = r.rules;
-    if (rules.empty())
-        for (double d : {1.0, 0.5, 0.4, 0.3, 0.2, 0.1})
-            rules.push_back({MaskRule::Kind::Density, d, true, false, false});
-    SparsitySweepReport report;
-    const double dense = evaluatePerplexity(*o.decoder, set, UnitMask::dense(o.decoder->layers()), &job, 8).perplexity;
-    const Architecture &arch = o.model->architecture();
-    for (const MaskRule &rule : rules) {
-        SparseEvalResult e
-            = evaluateSparseWith(*o.decoder, set, gates ? &*gates : nullptr, rule, &job, r.source, 0, dense);
-        // The PPA point of this setting: the dense model's costs with attention at the realised pair density.
-        ppa::Workload w;
-        w.seq = static_cast<int>(std::max<std::int64_t>(1, e.windowTokens));
-        w.attentionDensity = std::clamp(e.mean.pairDensity, 1e-9, 1.0);
-        e.ppa.label = rule.describe();
-        e.ppa.mask = UnitMask::dense(o.decoder->layers());
-        e.ppa.attentionDensity = w.attentionDensity;
-        e.ppa.perplexity = e.perplexity;
-        e.ppa.protocol = set.protocol.oneLine();
-        e.ppa.costs = ppa::analyticCosts(arch, o.model->tensors(), e.ppa.mask, w);
-        for (const ppa::DeviceSpec *d : targets)
-            e.ppa.predictions.push_back(ppa::predict(e.ppa.costs, *d, w));
-        if (r.onPoint)
-            r.onPoint(e);
-        report.points.push_back(std::move(e));
-    }
-    if (!r.experimentPath.empty()) {
-        SweepRecord s;
-        s.label = r.label;
-        s.masks = r.source == MaskSource::Gates ? "gates"
-            : r.source == MaskSource::Static    ? "static"
-            : r.source == MaskSource::Random    ? "random"
-                                                : "oracle";
-        s.modelPath = r.modelPath;
-        s.modelHash = contentHash(r.modelPath);
-        s.gatesPath = r.gatesPath;
-        if (!r.gatesPath.empty())
-            s.gatesHash = contentHash(r.gatesPath);
-        s.textPath = r.textPath;
-        s.protocol = set.protocol.oneLine();
-        s.blockSize = gates ? gates->config().blockSize : 64;
-        s.densePerplexity = dense;
-        s.started = utcTimestamp();
-        for (const SparseEvalResult &e : report.points) {
-            SweepPoint p;
-            p.rule = e.rule.describe();
-            p.ruleKind = e.rule.kind == MaskRule::Kind::Density ? "density" : "threshold";
-            p.ruleValue = e.rule.value;
-            p.lastBlockDense = e.rule.lastBlockDense;
-            p.perplexity = e.perplexity;
-            p.tileDensity = e.mean.tileDensity;
-            p.pairDensity = e.mean.pairDensity;
-            p.recallMean = e.mean.recallMean;
-            p.recallP5 = e.mean.recallP5;
-            p.recallMin = e.mean.recallMin;
-            p.emptyRows = e.mean.emptyRows;
-            p.tokens = e.tokens;
-            p.ppa = e.ppa;
-            s.points.push_back(std::move(p));
-        }
-        report.sweepId = ExperimentFile::addSweep(r.experimentPath, std::move(s));
-    }
-    return report;
+    const auto &window = decoder.architecture().slidingWindow;
+    if (window && tokens > *window)
+        throw UsageError(what + ": the model attends through a sliding window of " + std::to_string(*window)
+            + " tokens, and these windows hold " + std::to_string(tokens)
+            + "; block-sparse attention and its gates cover every earlier token, so they would describe another "
+              "model. Use a context of at most "
+            + std::to_string(*window) + " tokens (--context).");
 }
 
 } // namespace blockscope::sparse

@@ -206,6 +206,7 @@ void writePrediction(const Location &at, const ppa::Prediction &p)
     h5::writeAttribute(at, "decode_joules_per_token", p.decodeJoulesPerToken);
     h5::writeAttribute(at, "prefill_compute_bound", std::uint8_t(p.prefillComputeBound));
     h5::writeAttribute(at, "decode_compute_bound", std::uint8_t(p.decodeComputeBound));
+    h5::writeAttribute(at, "energy_constants_from", p.energyConstantsFrom);
 }
 
 void writePoint(const Location &at, const ppa::PpaPoint &p)
@@ -244,7 +245,9 @@ ppa::Provenance provenanceFrom(const Location &at, const std::string &object, co
         return ppa::Provenance::Measured;
     if (text == ppa::provenanceName(ppa::Provenance::Modelled))
         return ppa::Provenance::Modelled;
-    at.fail(object, "provenance \"" + text + "\" is neither \"measured\" nor \"modelled\"", false);
+    if (text == ppa::provenanceName(ppa::Provenance::Derived))
+        return ppa::Provenance::Derived;
+    at.fail(object, "provenance \"" + text + "\" is not \"measured\", \"modelled\" or \"derived\"", false);
 }
 
 } // namespace
@@ -457,6 +460,9 @@ ppa::Prediction readPrediction(const Location &at)
     p.decodeJoulesPerToken = h5::readAttribute<double>(at, "decode_joules_per_token");
     p.prefillComputeBound = readFlag(at, "prefill_compute_bound");
     p.decodeComputeBound = readFlag(at, "decode_compute_bound");
+    // Absent from files written before it was recorded: unknown then.
+    if (at.hasAttribute("energy_constants_from"))
+        p.energyConstantsFrom = h5::readStringAttribute(at, "energy_constants_from");
     return p;
 }
 

@@ -1,8 +1,8 @@
 #include "ggufexport.h"
 
-#include "checkpointexport.h"
 #include "common/formaterror.h"
 #include "exportplan.h"
+#include "model/checkpointexport.h"
 #include "model/checkpointreaders.h"
 #include "model/ggmlquants.h"
 #include "model/ggufmetadata.h"

@@ -1,17 +1,19 @@
 #include "modelexport.h"
 
-#include "checkpointexport.h"
+#include "common/atomicfile.h"
+
+#include "common/contenthash.h"
 #include "common/formaterror.h"
-#include "contenthash.h"
 #include "experimentfile.h"
 #include "exportplan.h"
+#include "model/checkpointexport.h"
 #include "model/checkpointreaders.h"
 #include "model/ggmlquants.h"
 #include "model/ggufmetadata.h"
 #include "model/modelhandle.h"
+#include "model/safetensorswriter.h"
 #include "model/tensornames.h"
 #include "model/tensorvalues.h"
-#include "safetensorswriter.h"
 #include "text/ggufvocab.h"
 #include "text/sentencepiecetokenizer.h"
 
@@ -96,11 +98,7 @@ std::vector<std::byte> materialise(const ModelHandle &model, const Planned &p, s
 
 void writeText(const fs::path &path, const std::string &text)
 {
-    std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f << text;
-    f.flush();
-    if (!f)
-        throw IoError("cannot write " + path.string() + ": " + std::strerror(errno));
+    writeFileAtomically(path.string(), text);
 }
 
 // Removes the hidden working folder unless the export reached the end.

@@ -1,6 +1,9 @@
 #include "traceexport.h"
 
+#include "ppajson.h"
 #include "stepjson.h"
+
+#include "common/csv.h"
 
 #include <charconv>
 #include <cmath>
@@ -14,77 +17,8 @@ namespace {
 
 using stepjson::number;
 
-nlohmann::json figureJson(const ppa::Figure &f)
-{
-    return {{"value", number(f.value)}, {"min", number(f.min)}, {"max", number(f.max)}, {"runs", f.runs},
-        {"provenance", ppa::provenanceName(f.provenance)}, {"note", f.note}};
-}
-
-nlohmann::json ppaJson(const ppa::PpaPoint &p)
-{
-    const ppa::CostModel &c = p.costs;
-    nlohmann::json byDtype = nlohmann::json::object();
-    for (const auto &[dtype, bytes] : c.storedBytesByDtype)
-        byDtype[dtype] = number(bytes);
-    nlohmann::json units = nlohmann::json::array();
-    for (const auto &u : c.units)
-        units.push_back({{"unit", u.unit}, {"layer", u.layer}, {"removed", u.removed}, {"params", u.params},
-            {"stored_bytes", number(u.storedBytes)}, {"prefill_flops_per_token", number(u.prefillFlopsPerToken)},
-            {"decode_flops_per_token", number(u.decodeFlopsPerToken)},
-            {"decode_bytes_per_token", number(u.decodeBytesPerToken)}, {"seconds", figureJson(u.seconds)}});
-    const nlohmann::json costs
-        = {{"params_total", c.paramsTotal}, {"params_kept", c.paramsKept}, {"stored_bytes_by_dtype", byDtype},
-            {"stored_bytes", number(c.storedBytes)}, {"compute_bytes", number(c.computeBytes)},
-            {"kv_bytes_per_token", number(c.kvBytesPerToken)}, {"activation_peak_bytes", number(c.activationPeakBytes)},
-            {"prefill_flops_per_token", number(c.prefillFlopsPerToken)},
-            {"prefill_bytes_per_token", number(c.prefillBytesPerToken)},
-            {"decode_flops_per_token", number(c.decodeFlopsPerToken)},
-            {"decode_bytes_per_token", number(c.decodeBytesPerToken)}, {"units", units}};
-    nlohmann::json measured = nullptr;
-    if (p.measured) {
-        const ppa::Measurement &m = *p.measured;
-        measured
-            = {{"device", m.device}, {"dtype", m.dtype}, {"threads", m.threads}, {"batch", m.batch}, {"seq", m.seq},
-                {"decode_tokens", m.decodeTokens}, {"prefill_tokens_per_second", figureJson(m.prefillTokensPerSecond)},
-                {"decode_ms_per_token", figureJson(m.decodeMsPerToken)},
-                {"prefill_joules_per_token", figureJson(m.prefillJoulesPerToken)},
-                {"decode_joules_per_token", figureJson(m.decodeJoulesPerToken)},
-                {"peak_memory_bytes", figureJson(m.peakMemoryBytes)}, {"energy_source", m.energySource}};
-    }
-    nlohmann::json predictions = nlohmann::json::array();
-    for (const auto &q : p.predictions)
-        predictions.push_back({{"device", q.device}, {"calibrated", q.calibrated},
-            {"prefill_tokens_per_second", number(q.prefillTokensPerSecond)},
-            {"decode_ms_per_token", number(q.decodeMsPerToken)},
-            {"prefill_joules_per_token", number(q.prefillJoulesPerToken)},
-            {"decode_joules_per_token", number(q.decodeJoulesPerToken)},
-            {"prefill_compute_bound", q.prefillComputeBound}, {"decode_compute_bound", q.decodeComputeBound},
-            {"provenance", ppa::provenanceName(ppa::Provenance::Modelled)}});
-    return {{"label", p.label}, {"step", p.step}, {"mask", stepjson::mask(p.mask)},
-        {"attention_density", number(p.attentionDensity)}, {"perplexity", number(p.perplexity)},
-        {"kl_to_dense", number(p.klToDense)}, {"protocol", p.protocol}, {"costs", costs}, {"measured", measured},
-        {"predictions", predictions}};
-}
-
-// Shortest text that reads back to the same double; empty for NaN.
-std::string csvNumber(double v)
-{
-    if (std::isnan(v))
-        return {};
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
-}
-
-std::string csvField(const std::string &text, bool alwaysQuote = false)
-{
-    if (!alwaysQuote && text.find_first_of(",\"\r\n") == std::string::npos)
-        return text;
-    std::string q = "\"";
-    for (char c : text)
-        q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-}
+using csv::field;
+constexpr auto csvNumber = [](double v) { return csv::number(v); };
 
 std::string fixed(double v, int decimals)
 {
@@ -141,7 +75,7 @@ nlohmann::json runToJson(const ExperimentRun &run)
         steps.push_back(stepjson::step(s));
     nlohmann::json points = nlohmann::json::array();
     for (const auto &p : run.ppa)
-        points.push_back(ppaJson(p));
+        points.push_back(ppaPointJson(p));
     return {{"id", i.id}, {"label", i.label}, {"method", pruneMethodName(i.options.method)},
         {"options", i.options.toJson()}, {"layers", i.layers}, {"model_path", i.modelPath}, {"model_hash", i.modelHash},
         {"calibration_path", i.calibrationPath}, {"calibration_hash", i.calibrationHash},
@@ -156,9 +90,9 @@ std::string runToCsv(const ExperimentRun &run)
     std::string csv = "index,kind,chosen,score,near_tie,removed_so_far,perplexity,kl_to_dense,evaluations,"
                       "unit_forwards,tokens,seconds\n";
     for (const auto &s : run.steps) {
-        csv += std::to_string(s.index) + "," + csvField(s.kind) + "," + csvField(unitsLabel(s.chosen, ";"), true) + ","
+        csv += std::to_string(s.index) + "," + field(s.kind) + "," + field(unitsLabel(s.chosen, ";"), true) + ","
             + csvNumber(s.chosenScore) + "," + (s.nearTie ? "1" : "0") + ","
-            + csvField(unitsLabel(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
+            + field(unitsLabel(s.removedSoFar, ";"), true) + "," + csvNumber(s.perplexity) + ","
             + csvNumber(s.klToDense) + "," + std::to_string(s.evaluations) + "," + std::to_string(s.unitForwards) + ","
             + std::to_string(s.tokens) + "," + csvNumber(s.seconds) + "\n";
     }
@@ -174,29 +108,65 @@ nlohmann::json sweepToJson(const SweepRecord &sweep)
             {"tile_density", number(p.tileDensity)}, {"sparsity", number(1.0 - p.tileDensity)},
             {"pair_density", number(p.pairDensity)}, {"recall_mean", number(p.recallMean)},
             {"recall_p5", number(p.recallP5)}, {"recall_min", number(p.recallMin)}, {"empty_rows", p.emptyRows},
-            {"tokens", p.tokens}, {"ppa", ppaJson(p.ppa)}});
+            {"tokens", p.tokens}, {"ppa", ppaPointJson(p.ppa)}});
     return {{"id", sweep.id}, {"label", sweep.label}, {"masks", sweep.masks}, {"model_path", sweep.modelPath},
         {"model_hash", sweep.modelHash}, {"gates_path", sweep.gatesPath}, {"gates_hash", sweep.gatesHash},
         {"text_path", sweep.textPath}, {"protocol", sweep.protocol}, {"block_size", sweep.blockSize},
         {"dense_perplexity", number(sweep.densePerplexity)}, {"started", sweep.started}, {"points", points}};
 }
 
+namespace {
+const char *sweepCsvHeader = "rule,kind,value,perplexity,tile_density,sparsity,pair_density,recall_mean,recall_p5,"
+                             "recall_min,empty_rows,tokens,params_kept,prefill_flops_per_token,decode_bytes_per_token,"
+                             "predicted_device,predicted_prefill_tokens_per_second\n";
+
+std::string sweepCsvRow(const SweepPoint &p)
+{
+    const ppa::Prediction *first = p.ppa.predictions.empty() ? nullptr : &p.ppa.predictions.front();
+    return field(p.rule) + "," + field(p.ruleKind) + "," + csvNumber(p.ruleValue) + "," + csvNumber(p.perplexity) + ","
+        + csvNumber(p.tileDensity) + "," + csvNumber(1.0 - p.tileDensity) + "," + csvNumber(p.pairDensity) + ","
+        + csvNumber(p.recallMean) + "," + csvNumber(p.recallP5) + "," + csvNumber(p.recallMin) + ","
+        + std::to_string(p.emptyRows) + "," + std::to_string(p.tokens) + "," + std::to_string(p.ppa.costs.paramsKept)
+        + "," + csvNumber(p.ppa.costs.prefillFlopsPerToken) + "," + csvNumber(p.ppa.costs.decodeBytesPerToken) + ","
+        + (first ? field(first->device) : std::string()) + ","
+        + (first ? csvNumber(first->prefillTokensPerSecond) : std::string()) + "\n";
+}
+} // namespace
+
 std::string sweepToCsv(const SweepRecord &sweep)
 {
-    std::string csv = "rule,kind,value,perplexity,tile_density,sparsity,pair_density,recall_mean,recall_p5,recall_min,"
-                      "empty_rows,tokens,params_kept,prefill_flops_per_token,decode_bytes_per_token,"
-                      "predicted_device,predicted_prefill_tokens_per_second\n";
-    for (const auto &p : sweep.points) {
-        const ppa::Prediction *first = p.ppa.predictions.empty() ? nullptr : &p.ppa.predictions.front();
-        csv += csvField(p.rule) + "," + csvField(p.ruleKind) + "," + csvNumber(p.ruleValue) + ","
-            + csvNumber(p.perplexity) + "," + csvNumber(p.tileDensity) + "," + csvNumber(1.0 - p.tileDensity) + ","
-            + csvNumber(p.pairDensity) + "," + csvNumber(p.recallMean) + "," + csvNumber(p.recallP5) + ","
-            + csvNumber(p.recallMin) + "," + std::to_string(p.emptyRows) + "," + std::to_string(p.tokens) + ","
-            + std::to_string(p.ppa.costs.paramsKept) + "," + csvNumber(p.ppa.costs.prefillFlopsPerToken) + ","
-            + csvNumber(p.ppa.costs.decodeBytesPerToken) + "," + (first ? csvField(first->device) : std::string()) + ","
-            + (first ? csvNumber(first->prefillTokensPerSecond) : std::string()) + "\n";
-    }
+    std::string csv = sweepCsvHeader;
+    for (const auto &p : sweep.points)
+        csv += sweepCsvRow(p);
     return csv;
+}
+
+std::string sweepsToCsv(const std::vector<SweepRecord> &sweeps)
+{
+    std::string csv = std::string("series,") + sweepCsvHeader;
+    for (const SweepRecord &s : sweeps)
+        for (const auto &p : s.points)
+            csv += field(s.label.empty() ? s.id : s.label) + "," + sweepCsvRow(p);
+    return csv;
+}
+
+SweepPoint sweepPointOf(const sparse::SparseEvalResult &e)
+{
+    SweepPoint p;
+    p.rule = e.rule.describe();
+    p.ruleKind = e.rule.kind == sparse::MaskRule::Kind::Density ? "density" : "threshold";
+    p.ruleValue = e.rule.value;
+    p.lastBlockDense = e.rule.lastBlockDense;
+    p.perplexity = e.perplexity;
+    p.tileDensity = e.mean.tileDensity;
+    p.pairDensity = e.mean.pairDensity;
+    p.recallMean = e.mean.recallMean;
+    p.recallP5 = e.mean.recallP5;
+    p.recallMin = e.mean.recallMin;
+    p.emptyRows = e.mean.emptyRows;
+    p.tokens = e.tokens;
+    p.ppa = e.ppa;
+    return p;
 }
 
 std::string runReportText(const ExperimentRun &run)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "experimentfile.h"
+#include "sparse/sparseeval.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -26,5 +27,12 @@ nlohmann::json sweepToJson(const SweepRecord &sweep);
 // prefill_flops_per_token and decode_bytes_per_token, and its first prediction's device and
 // prefill tokens/s (empty when it has none). NaN is an empty field.
 std::string sweepToCsv(const SweepRecord &sweep);
+// Several sweeps in one table: sweepToCsv's columns after a "series" column holding each sweep's
+// label (its id when it has none).
+std::string sweepsToCsv(const std::vector<SweepRecord> &sweeps);
+
+// A sparse evaluation as the point of a sweep: what runSparsitySweep stores in an experiment file
+// and what the app's sweep chart exports, from the one conversion.
+SweepPoint sweepPointOf(const sparse::SparseEvalResult &result);
 
 } // namespace blockscope

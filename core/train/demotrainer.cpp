@@ -1,11 +1,13 @@
 #include "demotrainer.h"
 
+#include "common/atomicfile.h"
+
 #include "common/formaterror.h"
 #include "jobs/jobcontext.h"
 #include "model/architecture.h"
+#include "model/checkpointexport.h"
 #include "model/decoder.h"
-#include "store/checkpointexport.h"
-#include "store/safetensorswriter.h"
+#include "model/safetensorswriter.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -235,7 +237,7 @@ DemoTrainingResult trainDemoModel(
             std::span(reinterpret_cast<const std::byte *>(c.data_ptr()), static_cast<std::size_t>(c.nbytes()))});
     }
     writeSafetensors((fs::path(o.outDir) / "model.safetensors").string(), std::move(entries));
-    std::ofstream(fs::path(o.outDir) / "config.json") << hfConfigJson(a);
+    writeFileAtomically((fs::path(o.outDir) / "config.json").string(), hfConfigJson(a));
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     nlohmann::ordered_json info = {
         {"command", o.command},
@@ -259,7 +261,7 @@ DemoTrainingResult trainDemoModel(
         {"validation_perplexity", r.validationPerplexity},
         {"seconds", r.seconds},
     };
-    std::ofstream(fs::path(o.outDir) / "training.json") << info.dump(2) << "\n";
+    writeFileAtomically((fs::path(o.outDir) / "training.json").string(), info.dump(2) + "\n");
     return r;
 }
 

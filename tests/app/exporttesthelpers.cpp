@@ -3,7 +3,7 @@
 #include "eval/runsetup.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
-#include "store/safetensorswriter.h"
+#include "model/safetensorswriter.h"
 #include "text/tokenizer.h"
 
 #include <ATen/ATen.h>

@@ -47,15 +47,17 @@ private Q_SLOTS:
         QCOMPARE(dense[QStringLiteral("label")].toString(), QStringLiteral("dense"));
         // 4 blocks of d 128 (4 heads of 32, 2 KV heads), MLP 344, vocabulary 1024, tied:
         // embedding 131,072 + 4·(attention 49,280 + MLP 132,224) + final norm 128.
-        QCOMPARE(dense[QStringLiteral("params_kept")].toInteger(), 131072 + 4 * (49280 + 132224) + 128);
-        QVERIFY(!dense.contains(QStringLiteral("measured")));
+        QCOMPARE(dense[QStringLiteral("costs")].toObject()[QStringLiteral("params_kept")].toInteger(),
+            131072 + 4 * (49280 + 132224) + 128);
+        QVERIFY(dense[QStringLiteral("measured")].isNull());
         const QJsonArray preds = dense[QStringLiteral("predictions")].toArray();
         QCOMPARE(preds.size(), 2);
         QCOMPARE(preds[0].toObject()[QStringLiteral("device")].toString(), QStringLiteral("H100 SXM"));
         QCOMPARE(preds[1].toObject()[QStringLiteral("device")].toString(), QStringLiteral("RTX 4090"));
         QCOMPARE(preds[0].toObject()[QStringLiteral("provenance")].toString(), QStringLiteral("modelled"));
-        QVERIFY(preds[0].toObject()[QStringLiteral("prefill_tokens_per_s")].toDouble()
-            > preds[1].toObject()[QStringLiteral("prefill_tokens_per_s")].toDouble());
+        QVERIFY(preds[0].toObject()[QStringLiteral("prefill_tokens_per_second")].toDouble()
+            > preds[1].toObject()[QStringLiteral("prefill_tokens_per_second")].toDouble());
+        QCOMPARE(preds[0].toObject()[QStringLiteral("energy_constants_from")].toString(), QStringLiteral("H100 SXM"));
     }
 
     void measuredNextToARun()

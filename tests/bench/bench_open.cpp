@@ -2,8 +2,8 @@
 // size of the weights. Writes two checkpoints with real headers and the same tensor count, one
 // tiny and one of Llama-7B shape (several GB of zeros, written as a sparse file), opens each
 // repeatedly and prints medians and the ratio large/small.
+#include "model/checkpointexport.h"
 #include "model/modelhandle.h"
-#include "store/checkpointexport.h"
 
 #include <algorithm>
 #include <chrono>

@@ -13,8 +13,8 @@
 // One thread by default: on a shared two-core machine OpenMP spin-waiting otherwise dominates.
 #include "eval/windows.h"
 #include "jobs/jobcontext.h"
+#include "jobs/prunejob.h"
 #include "model/decoder.h"
-#include "prune/prunejob.h"
 #include "prune/prunesearch.h"
 
 #include <ATen/ATen.h>

@@ -2,9 +2,9 @@
 // run. Prints the speedup; exits 0 with a note when no CUDA device is present.
 #include "common/device.h"
 #include "model/modelhandle.h"
+#include "model/safetensorswriter.h"
 #include "model/tensorstats.h"
 #include "model/tensorstats_gpu.h"
-#include "store/safetensorswriter.h"
 
 #include <chrono>
 #include <cstdio>

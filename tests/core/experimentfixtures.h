@@ -294,8 +294,9 @@ inline ppa::CostModel costsOf(int layers, const UnitMask &mask, bool timed)
             u.decodeBytesPerToken = u.removed ? 0 : u.storedBytes;
             u.seconds = timed && !u.removed ? measuredFigure(1e-4 * (l + 1), 0.9e-4 * (l + 1), 1.2e-4 * (l + 1), 5)
                                             : ppa::Figure::modelled(NaN, "not measured");
-            u.joulesPerToken = timed && !u.removed ? measuredFigure(1e-6 * (l + 1), NaN, NaN, 0)
-                                                   : ppa::Figure::modelled(u.removed ? NaN : 3e-7, "modelled");
+            u.joulesPerToken = timed && !u.removed
+                ? ppa::Figure{1e-6 * (l + 1), NaN, NaN, 0, ppa::Provenance::Derived, "apportioned"}
+                : ppa::Figure::modelled(u.removed ? NaN : 3e-7, "modelled");
             c.units.push_back(u);
         }
     }
@@ -329,8 +330,8 @@ inline std::vector<ppa::PpaPoint> makePoints(int layers)
     m.peakMemoryBytes = ppa::Figure::modelled(8.5e6);
     m.energySource = "RAPL package-0 (/sys/class/powercap/intel-rapl:0)";
     a.measured = m;
-    a.predictions.push_back({"H100 SXM", false, 1.5e6, 0.0125, 1e-5, 2e-5, true, false});
-    a.predictions.push_back({"local (calibrated)", true, 5000, 3.5, NaN, 2.5e-3, false, true});
+    a.predictions.push_back({"H100 SXM", false, 1.5e6, 0.0125, 1e-5, 2e-5, true, false, "H100 SXM"});
+    a.predictions.push_back({"local (calibrated)", true, 5000, 3.5, NaN, 2.5e-3, false, true, "AMD EPYC 9654"});
 
     ppa::PpaPoint b;
     b.label = "dense";
@@ -419,6 +420,7 @@ inline void comparePoint(const ppa::PpaPoint &a, const ppa::PpaPoint &b)
         QVERIFY(same(p.decodeJoulesPerToken, q.decodeJoulesPerToken));
         QCOMPARE(p.prefillComputeBound, q.prefillComputeBound);
         QCOMPARE(p.decodeComputeBound, q.decodeComputeBound);
+        QCOMPARE(p.energyConstantsFrom, q.energyConstantsFrom);
     }
 }
 
@@ -503,7 +505,7 @@ inline SweepRecord makeSweep(int layers)
     c.tokens = 4096;
     c.ppa.label = c.rule;
     c.ppa.costs = costsOf(layers, UnitMask::dense(layers), false);
-    c.ppa.predictions.push_back({"H200", false, 2.5e6, 0.01, 1e-5, 2e-5, true, false});
+    c.ppa.predictions.push_back({"H200", false, 2.5e6, 0.01, 1e-5, 2e-5, true, false, "H200"});
 
     s.points = {a, b, c};
     return s;

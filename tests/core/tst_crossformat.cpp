@@ -1,9 +1,9 @@
 // The same model from llama2.c .bin, GGUF and an exported Hugging Face folder looks the same to
 // the engine: same architecture, same tensors, same values (q/k permuted per formats.md §7).
+#include "model/checkpointexport.h"
 #include "model/modelhandle.h"
 #include "model/tensorvalues.h"
 #include "model/weighttensor.h"
-#include "store/checkpointexport.h"
 #include "testdata.h"
 
 #include <ATen/ATen.h>

@@ -1,9 +1,9 @@
 // The decoder computes what the original model computes: stories260K reproduces llama2.c's
 // golden logits from the .bin, the GGUF and an exported Hugging Face folder.
 #include "hostile.h"
+#include "model/checkpointexport.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
-#include "store/checkpointexport.h"
 #include "testdata.h"
 
 #include <ATen/ATen.h>

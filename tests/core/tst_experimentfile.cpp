@@ -1,9 +1,9 @@
 // The experiment file (README, "Experiment file format"): every trace field survives a
 // round trip, writes are all-or-nothing, damaged or foreign files give FormatErrors; the content hash
 // and the run and sweep exports that read it.
+#include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "experimentfixtures.h"
-#include "store/contenthash.h"
 #include "store/experimentfile.h"
 #include "store/traceexport.h"
 #include "testdata.h"

@@ -6,12 +6,12 @@
 #include "eval/perplexity.h"
 #include "eval/windows.h"
 #include "jobs/jobcontext.h"
+#include "jobs/sparsejobs.h"
 #include "model/decoder.h"
 #include "sparse/attentionkernels.h"
 #include "sparse/attentionsnapshot.h"
 #include "sparse/blockmask.h"
 #include "sparse/gateimpl.h"
-#include "sparse/gatetraining.h"
 #include "testdata.h"
 #include "tinymodel.h"
 
@@ -407,6 +407,9 @@ private Q_SLOTS:
         }
         QVERIFY(threw);
         QVERIFY(std::filesystem::exists(c + ".trainstate.safetensors"));
+        // The state as it was when cancelled, kept to pair it with later weights below.
+        const std::string state = c + ".trainstate.safetensors";
+        std::filesystem::copy_file(state, state + ".at-cancel");
         const GateTrainResult rc = train(c, true, plain);
         QVERIFY(rc.resumed);
         QCOMPARE(rc.steps.size(), std::size_t(12));
@@ -415,6 +418,19 @@ private Q_SLOTS:
         const GateSet gc = GateSet::load(c, *decoder);
         for (std::size_t l = 0; l < 2; ++l)
             QVERIFY(at::equal(gc.impl().layers[l].wk, ga.impl().layers[l].wk));
+        // Weights of the finished run beside the state of the cancelled one (a run killed between
+        // writing the two): resuming would replay steps on weights that hold them, so it is refused,
+        // naming the gate file and the field, and both files stay as they were.
+        std::filesystem::copy_file(state + ".at-cancel", state, std::filesystem::copy_options::overwrite_existing);
+        const auto gatesBefore = std::filesystem::last_write_time(c);
+        try {
+            train(c, true, plain);
+            QFAIL("a gate file and a training state of different steps were resumed");
+        } catch (const GateMismatch &e) {
+            const std::string why = e.what();
+            QVERIFY2(why.find(c) != std::string::npos && why.find("steps_done") != std::string::npos, why.c_str());
+        }
+        QVERIFY(std::filesystem::last_write_time(c) == gatesBefore);
         // Resuming with another block size is refused.
         GateTrainRequest wrong;
         wrong.decoder = decoder.get();
@@ -498,6 +514,92 @@ private Q_SLOTS:
         const double oracle = evaluateSparse(*decoder, set, nullptr, rule, nullptr, MaskSource::Oracle).mean.recallMean;
         const double random = evaluateSparse(*decoder, set, &g, rule, nullptr, MaskSource::Random, 3).mean.recallMean;
         QVERIFY2(oracle > random, qPrintable(QStringLiteral("%1 vs %2").arg(oracle).arg(random)));
+    }
+
+    // The oracle's rows are probabilities already: a threshold keeps exactly the tiles whose true
+    // mass is above it (not the tiles of a softmax of probabilities, which keeps every tile at
+    // τ = 0.002 and none at τ = 0.2), and top-k keeps the largest. The page, the CLI and the
+    // sweep all select through headMask.
+    void oracleMasksThresholdTheTruth()
+    {
+        const int nb = 6;
+        BlockGrid truth(nb);
+        for (int I = 0; I < nb; ++I) {
+            double sum = 0;
+            for (int J = 0; J <= I; ++J)
+                sum += std::pow(0.1, J == I ? 0 : J + 1);
+            for (int J = 0; J <= I; ++J)
+                truth.at(I, J) = static_cast<float>(std::pow(0.1, J == I ? 0 : J + 1) / sum);
+        }
+        for (double tau : {0.002, 0.05, 0.2}) {
+            const MaskRule rule{MaskRule::Kind::Threshold, tau, false, false, false};
+            const BlockMask m = headMask(MaskSource::Oracle, {.truth = &truth, .nb = nb}, rule);
+            for (int I = 0; I < nb; ++I)
+                for (int J = 0; J <= I; ++J)
+                    QVERIFY2(m.on(I, J) == (truth.at(I, J) > tau),
+                        qPrintable(QStringLiteral("tau %1 cell %2,%3").arg(tau).arg(I).arg(J)));
+        }
+        // τ = 0.002 keeps 15 of the 21 causal tiles here: a row's blocks two or more before the
+        // diagonal's neighbour hold 10^-3 of it and less (a softmax of these probabilities kept all 21).
+        const BlockMask low
+            = headMask(MaskSource::Oracle, {.truth = &truth, .nb = nb}, {MaskRule::Kind::Threshold, 0.002, false});
+        QCOMPARE(low.count(), std::int64_t(15));
+        // Top-k of the truth: the diagonal and the first key block, the two largest of each row.
+        const BlockMask top = headMask(MaskSource::Oracle, {.truth = &truth, .nb = nb},
+            {MaskRule::Kind::Density, 1 - std::pow(1 - 2.5 / nb, 2), false});
+        for (int I = 1; I < nb; ++I)
+            QVERIFY(top.on(I, I) && top.on(I, 0) && (I < 2 || !top.on(I, 1)));
+        // What a source lacks is named.
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, headMask(MaskSource::Gates, {.nb = nb}, {MaskRule::Kind::Density, 0.5}));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument, headMask(MaskSource::Static, {.nb = nb}, {MaskRule::Kind::Threshold, 0.1}));
+        QCOMPARE(maskSourceFromName("oracle"), std::optional<MaskSource>(MaskSource::Oracle));
+        QVERIFY(!maskSourceFromName("truth"));
+        // Over heads: means, worst of the worst, empty rows summed.
+        MaskStats a, b;
+        a.tileDensity = 0.2;
+        b.tileDensity = 0.4;
+        a.recallMin = 0.5;
+        b.recallMin = 0.25;
+        a.emptyRows = 1;
+        b.emptyRows = 2;
+        const MaskStats mean = meanOverHeads({a, b});
+        QVERIFY(std::abs(mean.tileDensity - 0.3) < 1e-12);
+        QCOMPARE(mean.recallMin, 0.25);
+        QCOMPARE(mean.emptyRows, std::int64_t(3));
+    }
+
+    // A sliding-window model whose window is shorter than the sequences is refused by gate training,
+    // sparse evaluation and the attention map; a window longer than them changes nothing.
+    void slidingWindowModelsAreRefused()
+    {
+        Architecture a = tinyArchitecture({.layers = 2});
+        a.slidingWindow = 8;
+        Decoder windowed(a, tinyWeights({.layers = 2}, 10));
+        const WindowSet set = randomWindows(2, 18, 11);
+        GateSet g = GateSet::create(windowed, 4, 1);
+        try {
+            evaluateSparse(windowed, set, &g, {MaskRule::Kind::Density, 0.5});
+            QFAIL("a sliding-window model was evaluated with block-sparse attention");
+        } catch (const UsageError &e) {
+            QVERIFY2(std::string(e.what()).find("sliding window of 8") != std::string::npos, e.what());
+        }
+        GateTrainRequest r;
+        r.decoder = &windowed;
+        r.calibration = &set;
+        r.options = quickOptions();
+        r.outPath = tempPath(QStringLiteral("windowed.seergate.safetensors"));
+        JobContext job;
+        QVERIFY_THROWS_EXCEPTION(UsageError, trainGates(r, job));
+        QVERIFY(!std::filesystem::exists(r.outPath));
+        std::vector<std::int64_t> tokens(12, 3);
+        std::vector<std::string> texts(12, "t");
+        QVERIFY_THROWS_EXCEPTION(UsageError, computeAttentionSnapshot(windowed, tokens, texts, 0, &g, {}));
+        // Within the window the model is the full-attention one, and it runs.
+        a.slidingWindow = 64;
+        Decoder wide(a, tinyWeights({.layers = 2}, 10));
+        QVERIFY(evaluateSparse(wide, set, &g, {MaskRule::Kind::Density, 1.0}).perplexity > 0);
     }
 
     void snapshot()

@@ -4,10 +4,10 @@
 // user's, malformed ones refused), energy counters that fall back to the model and say so, and
 // measurements on a tiny model (the K/V-cache decode equals full forwards).
 #include "common/formaterror.h"
+#include "jobs/ppajob.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
 #include "ppa/ppa.h"
-#include "ppa/ppajob.h"
 #include "testdata.h"
 #include "tinymodel.h"
 
@@ -331,8 +331,10 @@ private Q_SLOTS:
             m.prefillJoulesPerToken.note.find("modelled") != std::string::npos, m.prefillJoulesPerToken.note.c_str());
         QVERIFY2(m.energySource.rfind("none:", 0) == 0, m.energySource.c_str());
         QCOMPARE(m.prefillJoulesPerToken.value, costs.prefillFlopsPerToken * 1e-9 + costs.prefillBytesPerToken * 2e-9);
-        // Linux lets the peak RSS be reset: the peak is measured, and at least the weights.
+        // Linux lets the peak RSS be reset: where it does, the peak is measured, and at least the weights.
         QVERIFY(m.peakMemoryBytes.known());
+        if (QFile clearRefs(QStringLiteral("/proc/self/clear_refs")); clearRefs.open(QIODevice::WriteOnly))
+            QCOMPARE(m.peakMemoryBytes.provenance, Provenance::Measured);
         if (m.peakMemoryBytes.provenance == Provenance::Measured)
             QVERIFY(m.peakMemoryBytes.value > costs.computeBytes);
         else
@@ -346,8 +348,60 @@ private Q_SLOTS:
         o.powercapRoot = fake.string();
         o.unitBreakdown = false;
         const Measurement withMeter = measureConfiguration(*decoder, UnitMask::dense(2), o, costs, toyDevice());
+        // The fake counter does not move: it measured nothing, so there is no figure (not 0 J), and
+        // the note says why.
         QCOMPARE(withMeter.prefillJoulesPerToken.provenance, Provenance::Measured);
-        QCOMPARE(withMeter.prefillJoulesPerToken.value, 0.0); // the fake counter does not move
+        QVERIFY(!withMeter.prefillJoulesPerToken.known());
+        QVERIFY2(withMeter.prefillJoulesPerToken.note.find("did not advance") != std::string::npos,
+            withMeter.prefillJoulesPerToken.note.c_str());
+        QVERIFY(!withMeter.decodeJoulesPerToken.known());
+    }
+
+    // A unit's share of a measured total is derived, not measured; sums over a block follow it; a
+    // gap is only a gap between figures of the same attention.
+    void provenanceOfDerivedFiguresAndGaps()
+    {
+        Figure measured{2.0, 1.0, 3.0, 3, Provenance::Measured, {}};
+        Figure derived{1.0, NaN, NaN, 0, Provenance::Derived, "apportioned"};
+        UnitCost attn, mlp;
+        attn.unit = "attn 0";
+        mlp.unit = "mlp 0";
+        attn.layer = mlp.layer = 0;
+        attn.seconds = mlp.seconds = measured;
+        attn.joulesPerToken = mlp.joulesPerToken = derived;
+        const std::vector<UnitCost> blocks = unitsByBlock({attn, mlp});
+        QCOMPARE(blocks.size(), std::size_t(1));
+        QCOMPARE(blocks[0].seconds.provenance, Provenance::Measured);
+        QCOMPARE(blocks[0].joulesPerToken.provenance, Provenance::Derived);
+        QCOMPARE(blocks[0].joulesPerToken.value, 2.0);
+        mlp.joulesPerToken = Figure::modelled(1.0);
+        QCOMPARE(unitsByBlock({attn, mlp})[0].joulesPerToken.provenance, Provenance::Modelled);
+        QCOMPARE(std::string(provenanceName(Provenance::Derived)), std::string("derived"));
+
+        PpaPoint p;
+        p.measured = Measurement{};
+        QCOMPARE(measuredModelledGap(p, 120.0, 100.0), 0.2);
+        QVERIFY(std::isnan(measuredModelledGap(p, NaN, 100.0)));
+        // Sparse prefill in the model, dense attention in the measurement: no gap.
+        p.attentionDensity = 0.3;
+        QVERIFY(std::isnan(measuredModelledGap(p, 120.0, 100.0)));
+        p.measured->attentionDensity = 0.3;
+        QCOMPARE(measuredModelledGap(p, 120.0, 100.0), 0.2);
+    }
+
+    // A prediction says whose energy constants it used; this machine calibrated borrows them.
+    void predictionsNameTheirEnergyConstants()
+    {
+        DeviceSpec d = toyDevice();
+        CostModel c;
+        c.prefillFlopsPerToken = c.decodeFlopsPerToken = 1e9;
+        c.prefillBytesPerToken = c.decodeBytesPerToken = 1e6;
+        Workload w;
+        QCOMPARE(predict(c, d, w).energyConstantsFrom, d.name);
+        d.name = "this machine (calibrated)";
+        d.calibrated = true;
+        d.sources["pj_per_flop"] = "from EPYC 9654";
+        QCOMPARE(predict(c, d, w).energyConstantsFrom, std::string("EPYC 9654"));
     }
 
     void cachedDecodeEqualsFullForwards()

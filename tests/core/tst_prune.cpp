@@ -69,8 +69,7 @@ private Q_SLOTS:
         QVERIFY2(diff <= 1e-6, qPrintable(QString::number(diff)));
         UnitMask both = UnitMask::dense(6);
         both.skipAttn[layer] = both.skipMlp[layer] = true;
-        QVERIFY(both == skip);
-        QCOMPARE((full.forward(tokens, both) - full.forward(tokens, skip)).abs().max().item<double>(), 0.0);
+        QVERIFY(both == skip); // skipping both sublayers is skipping the block
     }
 
     void identityBlockSkipChangesNothing()
@@ -90,7 +89,6 @@ private Q_SLOTS:
         const at::Tensor tok = at::zeros({1, 1}, at::kLong);
         const double js = scoreLogits(ScoreKind::JsFinercut, tok, 1, P, Q);
         QVERIFY2(std::abs(js - 0.0589866) < 1e-6, qPrintable(QString::number(js, 'g', 8)));
-        QVERIFY(std::abs(js - 0.1017492) > 1e-3 && std::abs(js - 0.1017492 / 2) > 1e-3); // not the textbook JS
         // kl_evopress drops the last position: two positions, the first carries P and Q.
         const at::Tensor P2 = at::cat({P, P}, 1), Q2 = at::cat({Q, Q}, 1);
         const at::Tensor tok2 = at::zeros({1, 2}, at::kLong);
@@ -308,6 +306,33 @@ private Q_SLOTS:
         compareTraces(fc.steps, fn.steps, false);
     }
 
+    // When fewer new genomes can be reached than offspring are asked for, RejectionCap (1000)
+    // rejected draws in a row end the generation with what it found, and the step says so. One
+    // swap from a single parent reaches 2·k·(L − k) = 12 genomes of the 100 valid ones.
+    void evoPressStopsDrawingAtTheRejectionCap()
+    {
+        const int L = 5;
+        auto d = tinyDecoder(L, 91);
+        const WindowSet calib = randomWindows(2, 16, 92);
+        PruneOptions o = options(PruneMethod::EvoPress, 2);
+        o.offspring = 99;
+        o.maxMutations = 1;
+        o.generations = 1;
+        o.stageSurvivors = {1};
+        o.initialGenomes = 2;
+        o.initialTokens = 2 * 16;
+        o.stageTokens = {2 * 16};
+        const auto r = search(*d, calib, o);
+        QCOMPARE(int(r.steps.size()), 2);
+        const EvoGeneration &g = r.steps[1].evo;
+        QVERIFY(g.rejectionCapHit);
+        QCOMPARE(int(g.offspring.size()), 12);
+        QVERIFY2(g.rejectedDraws >= 1000, qPrintable(QString::number(g.rejectedDraws)));
+        // The initial step drew two distinct genomes of 100 without hitting it.
+        QVERIFY(!r.steps[0].evo.rejectionCapHit);
+        QCOMPARE(int(r.steps[0].evo.offspring.size()), 2);
+    }
+
     // §11.12
     void evoPressOnAnEnumerableProblem()
     {
@@ -346,7 +371,6 @@ private Q_SLOTS:
         // Every genome ever produced: k removals of each kind; offspring unique per generation.
         for (const TraceStep &t : r.steps) {
             std::set<std::pair<std::vector<bool>, std::vector<bool>>> seen;
-            QVERIFY(t.evo.rejectedDraws >= 0);
             for (const auto &c : t.evo.offspring) {
                 QCOMPARE(int(std::count(c.genome.skipAttn.begin(), c.genome.skipAttn.end(), true)), 2);
                 QCOMPARE(int(std::count(c.genome.skipMlp.begin(), c.genome.skipMlp.end(), true)), 2);

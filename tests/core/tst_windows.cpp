@@ -1,16 +1,38 @@
 // Cutting token streams into windows per protocol (pruning.md §2).
 #include "eval/perplexity.h"
 #include "eval/protocol.h"
+#include "eval/textstreams.h"
 #include "eval/windows.h"
 #include "text/corpus.h"
+#include "text/tokenizer.h"
 
+#include <QTemporaryDir>
 #include <QTest>
+#include <fstream>
 #include <numeric>
 #include <set>
 
 using namespace blockscope;
 
 namespace {
+// One token per byte: what a pool holds can be read back from its ids.
+class ByteTokenizer : public Tokenizer
+{
+public:
+    std::vector<std::int32_t> encode(std::string_view text) const override { return {text.begin(), text.end()}; }
+    std::string decode(std::span<const std::int32_t> ids) const override { return {ids.begin(), ids.end()}; }
+    std::int64_t vocabSize() const override { return 256; }
+    std::optional<std::int32_t> bosId() const override { return 1; }
+    std::optional<std::int32_t> eosId() const override { return 2; }
+    bool addBos() const override { return false; }
+    std::string description() const override { return "bytes"; }
+};
+
+std::string decoded(const TextStream &s)
+{
+    return std::string(s.ids.begin(), s.ids.end());
+}
+
 std::vector<std::int32_t> stream(int n)
 {
     std::vector<std::int32_t> s(n);
@@ -128,8 +150,6 @@ private Q_SLOTS:
         QCOMPARE(reducePerplexity(PplFormula::F2TokenWeighted, sums, counts), std::exp(11.0 / 5));
         QCOMPARE(reducePerplexity(PplFormula::F1MeanOfWindows, sums, counts), std::exp((1.0 + 3.0) / 2));
         QCOMPARE(reducePerplexity(PplFormula::F3MeanOfWindowPpl, sums, counts), (std::exp(1.0) + std::exp(3.0)) / 2);
-        QVERIFY(reducePerplexity(PplFormula::F3MeanOfWindowPpl, sums, counts)
-            >= reducePerplexity(PplFormula::F1MeanOfWindows, sums, counts));
     }
 
     void protocolJsonRoundTrip()
@@ -144,6 +164,72 @@ private Q_SLOTS:
         j["formula"] = "F9";
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, Protocol::fromJson(j));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, protocolPreset("nonsense"));
+    }
+
+    // Every text gives a calibration pool (its first quarter) and an evaluation pool (its second
+    // half) that share nothing, under every protocol and for JSONL documents; the card says which.
+    void poolsAreDisjointForEveryText()
+    {
+        QTemporaryDir dir;
+        const std::string plain = (dir.path() + QStringLiteral("/plain.txt")).toStdString();
+        std::string text;
+        for (int i = 0; i < 400; ++i)
+            text += static_cast<char>('a' + i % 26);
+        std::ofstream(plain) << text;
+        const ByteTokenizer bytes;
+        for (const char *preset : {"sleb", "evopress", "sliding", "finercut"}) {
+            const TextStream calib = textStreamFor(plain, bytes, protocolPreset(preset), TextPool::Calibration);
+            const TextStream eval = textStreamFor(plain, bytes, protocolPreset(preset), TextPool::Evaluation);
+            QCOMPARE(decoded(calib), text.substr(0, 100));
+            QCOMPARE(decoded(eval), text.substr(200));
+            QCOMPARE(QString::fromStdString(eval.protocol.pool),
+                QStringLiteral("evaluation pool: tokens [200, 400) of 400 (calibration pool [0, 100))"));
+            QVERIFY(
+                eval.protocol.card().find("pool:            evaluation pool: tokens [200, 400)") != std::string::npos);
+            QCOMPARE(decoded(textStreamFor(plain, bytes, protocolPreset(preset), TextPool::All)), text);
+        }
+        // JSONL: whole documents, [0, n/4) and [n/2, n).
+        const std::string jsonl = (dir.path() + QStringLiteral("/docs.jsonl")).toStdString();
+        {
+            std::ofstream out(jsonl);
+            for (int i = 0; i < 8; ++i)
+                out << "{\"text\": \"doc" << i << "\"}\n";
+        }
+        for (const char *preset : {"tiny-ts", "sleb"}) {
+            QCOMPARE(decoded(textStreamFor(jsonl, bytes, protocolPreset(preset), TextPool::Calibration)),
+                std::string("doc0\n\ndoc1"));
+            const TextStream eval = textStreamFor(jsonl, bytes, protocolPreset(preset), TextPool::Evaluation);
+            QCOMPARE(decoded(eval), std::string("doc4\n\ndoc5\n\ndoc6\n\ndoc7"));
+            QCOMPARE(QString::fromStdString(eval.protocol.pool),
+                QStringLiteral("evaluation pool: documents [4, 8) of 8 (calibration pool [0, 2))"));
+        }
+        // tiny-ts paragraphs as pruning.md §2 has them.
+        const std::string stories = (dir.path() + QStringLiteral("/stories.txt")).toStdString();
+        std::ofstream(stories) << "p0\n\np1\n\np2\n\np3\n\np4\n\np5\n\np6\n\np7";
+        QCOMPARE(decoded(textStreamFor(stories, bytes, protocolPreset("tiny-ts"), TextPool::Calibration)),
+            std::string("p0p1"));
+        QCOMPARE(decoded(textStreamFor(stories, bytes, protocolPreset("tiny-ts"), TextPool::Evaluation)),
+            std::string("p4p5p6p7"));
+
+        // A job that calibrates and scores on one file splits it; two files are used whole, except
+        // under tiny-ts, whose pools hold for any text.
+        const Protocol sleb = protocolPreset("sleb"), tiny = protocolPreset("tiny-ts");
+        for (const std::string &evalPath : {std::string(), plain, dir.path().toStdString() + "/./plain.txt"}) {
+            const TextPools same = poolsFor(sleb, plain, evalPath);
+            QCOMPARE(same.calibration, TextPool::Calibration);
+            QCOMPARE(same.evaluation, TextPool::Evaluation);
+        }
+        const TextPools two = poolsFor(sleb, plain, stories);
+        QCOMPARE(two.calibration, TextPool::All);
+        QCOMPARE(two.evaluation, TextPool::All);
+        QCOMPARE(poolsFor(tiny, plain, stories).evaluation, TextPool::Evaluation);
+        // Evaluated on its own a text is whole, but under tiny-ts.
+        QCOMPARE(standalonePool(sleb), TextPool::All);
+        QCOMPARE(standalonePool(tiny), TextPool::Evaluation);
+        // The pool travels in the protocol's JSON.
+        Protocol p = sleb;
+        p.pool = "evaluation pool: tokens [2, 4) of 4 (calibration pool [0, 1))";
+        QCOMPARE(Protocol::fromJson(p.toJson()).pool, p.pool);
     }
 
     void tinyTsParagraphs()

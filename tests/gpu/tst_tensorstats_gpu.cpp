@@ -2,9 +2,9 @@
 // with ragged tails, special values and the real stories260K tensors.
 #include "common/device.h"
 #include "model/modelhandle.h"
+#include "model/safetensorswriter.h"
 #include "model/tensorstats.h"
 #include "model/tensorstats_gpu.h"
-#include "store/safetensorswriter.h"
 #include "testdata.h"
 
 #include <QTest>

@@ -5,7 +5,10 @@
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -163,6 +166,111 @@ private Q_SLOTS:
                 nullptr, {});
         }
         QVERIFY(stopped);
+    }
+
+    // Partial results arrive on the UI thread in order and before the result; those of a job a
+    // newer one superseded never arrive, nor those for a receiver that is gone.
+    void partialsReachTheLatestJobOnly()
+    {
+        JobRunner runner;
+        QObject receiver;
+        QSignalSpy finished(&runner, &JobRunner::jobFinished);
+        std::vector<int> got;
+        std::vector<Qt::HANDLE> threads;
+        bool resultAfterPartials = false;
+        const QString tag = QStringLiteral("steps");
+        std::atomic<bool> release = false;
+        auto older = runner.partials<int>(tag, &receiver, [&](const int &v) { got.push_back(-v); });
+        runner.start(tag, QStringLiteral("older"),
+            [&, older](JobContext &job) {
+                while (!release)
+                    std::this_thread::sleep_for(1ms);
+                older(1); // posted after a newer job took the tag: dropped
+                job.checkpoint();
+            },
+            &receiver, {});
+        auto newer = runner.partials<int>(tag, &receiver, [&](const int &v) {
+            got.push_back(v);
+            threads.push_back(QThread::currentThreadId());
+        });
+        runner.start(
+            tag, QStringLiteral("newer"),
+            [&, newer](JobContext &) {
+                release = true;
+                for (int i = 1; i <= 5; ++i)
+                    newer(i);
+            },
+            &receiver, [&] { resultAfterPartials = got.size() == 5; });
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 5000);
+        QCOMPARE(got, (std::vector<int>{1, 2, 3, 4, 5}));
+        QVERIFY(resultAfterPartials);
+        for (Qt::HANDLE t : threads)
+            QCOMPARE(t, QThread::currentThreadId());
+        // Posted after its job ended: nothing arrives.
+        newer(6);
+        QTest::qWait(50);
+        QCOMPARE(got.size(), std::size_t(5));
+    }
+
+    // The engine lane runs one job at a time, in order; a queued job is replaced by a newer one
+    // with its tag before it starts, and a cancelled queued job never runs.
+    void engineLaneRunsOneJobAtATime()
+    {
+        JobRunner runner;
+        QObject receiver;
+        QSignalSpy finished(&runner, &JobRunner::jobFinished);
+        QSignalSpy stages(&runner, &JobRunner::jobStage);
+        std::atomic<int> inside = 0, most = 0;
+        std::vector<QString> ran;
+        std::mutex ranLock;
+        std::atomic<bool> release = false;
+        auto work = [&](const QString &name, bool hold) {
+            return [&, name, hold](JobContext &) {
+                const int now = ++inside;
+                most = std::max(most.load(), now);
+                {
+                    std::lock_guard g(ranLock);
+                    ran.push_back(name);
+                }
+                while (hold && !release)
+                    std::this_thread::sleep_for(1ms);
+                std::this_thread::sleep_for(5ms);
+                --inside;
+            };
+        };
+        const JobId first = runner.start(QStringLiteral("a"), QStringLiteral("first"),
+            work(QStringLiteral("first"), true), &receiver, {}, {}, Lane::Engine);
+        const JobId replaced = runner.start(QStringLiteral("b"), QStringLiteral("replaced"),
+            work(QStringLiteral("replaced"), false), &receiver, {}, {}, Lane::Engine);
+        const JobId cancelled = runner.start(QStringLiteral("c"), QStringLiteral("cancelled"),
+            work(QStringLiteral("cancelled"), false), &receiver, {}, {}, Lane::Engine);
+        QTRY_COMPARE_WITH_TIMEOUT(runner.queuedOnEngine(), 2, 5000); // once the first has left the queue
+        runner.start(QStringLiteral("b"), QStringLiteral("replacement"), work(QStringLiteral("replacement"), false),
+            &receiver, {}, {}, Lane::Engine);
+        runner.cancel(cancelled);
+        // Jobs behind another say so.
+        QVERIFY(std::any_of(stages.begin(), stages.end(), [](const QList<QVariant> &a) {
+            return a.at(1).toString().contains(QStringLiteral("waiting for the engine"));
+        }));
+        release = true;
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 4, 5000);
+        QCOMPARE(most.load(), 1);
+        QCOMPARE(ran, (std::vector<QString>{QStringLiteral("first"), QStringLiteral("replacement")}));
+        std::map<JobId, JobOutcome> outcomes;
+        for (const auto &args : finished)
+            outcomes[args.at(0).value<JobId>()] = args.at(1).value<JobOutcome>();
+        QCOMPARE(outcomes[first], JobOutcome::Finished);
+        QCOMPARE(outcomes[replaced], JobOutcome::Superseded);
+        QCOMPARE(outcomes[cancelled], JobOutcome::Cancelled);
+        // An own-lane job runs beside the engine.
+        release = false;
+        runner.start(QStringLiteral("e"), QStringLiteral("engine"), work(QStringLiteral("engine"), true), &receiver, {},
+            {}, Lane::Engine);
+        std::atomic<bool> ownRan = false;
+        runner.start(QStringLiteral("o"), QStringLiteral("own"), [&](JobContext &) { ownRan = true; }, &receiver, {});
+        QTRY_VERIFY_WITH_TIMEOUT(ownRan.load(), 5000);
+        release = true;
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 6, 5000);
     }
 };
 

@@ -3,6 +3,7 @@
 #include "ppaexport.h"
 #include "ppapointmodel.h"
 #include "ppatestpoints.h"
+#include "store/ppajson.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -99,23 +100,31 @@ private Q_SLOTS:
         const QJsonObject dense = points[0].toObject();
         auto provenance
             = [](const QJsonValue &v) { return v.toObject().value(QStringLiteral("provenance")).toString(); };
-        QCOMPARE(provenance(dense.value(QStringLiteral("perplexity"))), QStringLiteral("measured"));
+        // The one JSON form of a point (store/ppajson.h): quality as numbers, costs modelled as a
+        // whole, every measured figure with its provenance, every prediction modelled.
+        QCOMPARE(dense.value(QStringLiteral("perplexity")).toDouble(), test::syntheticRun(true, true)[0].perplexity);
         const QJsonObject costs = dense.value(QStringLiteral("costs")).toObject();
-        QCOMPARE(provenance(costs.value(QStringLiteral("stored_bytes"))), QStringLiteral("modelled"));
+        QCOMPARE(costs.value(QStringLiteral("provenance")).toString(), QStringLiteral("modelled"));
+        QVERIFY(costs.value(QStringLiteral("stored_bytes")).isDouble());
         const QJsonObject measured = dense.value(QStringLiteral("measured")).toObject();
-        QCOMPARE(provenance(measured.value(QStringLiteral("prefill_tokens_per_s"))), QStringLiteral("measured"));
-        QCOMPARE(
-            measured.value(QStringLiteral("prefill_tokens_per_s")).toObject().value(QStringLiteral("max")).toDouble(),
+        QCOMPARE(provenance(measured.value(QStringLiteral("prefill_tokens_per_second"))), QStringLiteral("measured"));
+        QCOMPARE(measured.value(QStringLiteral("prefill_tokens_per_second"))
+                     .toObject()
+                     .value(QStringLiteral("max"))
+                     .toDouble(),
             1100.0);
-        QCOMPARE(provenance(measured.value(QStringLiteral("decode_j_per_token"))), QStringLiteral("modelled"));
+        QCOMPARE(provenance(measured.value(QStringLiteral("decode_joules_per_token"))), QStringLiteral("modelled"));
         const QJsonArray predictions = dense.value(QStringLiteral("predictions")).toArray();
         QCOMPARE(predictions.size(), 2);
-        QCOMPARE(provenance(predictions[1].toObject().value(QStringLiteral("prefill_tokens_per_s"))),
-            QStringLiteral("modelled"));
+        QCOMPARE(provenance(predictions[1]), QStringLiteral("modelled"));
         QCOMPARE(predictions[1].toObject().value(QStringLiteral("device")).toString(), QStringLiteral("H100 SXM"));
-        const QJsonArray units = dense.value(QStringLiteral("units")).toArray();
+        const QJsonArray units = costs.value(QStringLiteral("units")).toArray();
         QCOMPARE(units.size(), 10);
-        QCOMPARE(provenance(units[0].toObject().value(QStringLiteral("prefill_seconds"))), QStringLiteral("measured"));
+        QCOMPARE(provenance(units[0].toObject().value(QStringLiteral("seconds"))), QStringLiteral("measured"));
+        // The same bytes as the experiment export writes for the point.
+        QCOMPARE(QJsonDocument(dense).toJson(QJsonDocument::Compact),
+            QJsonDocument::fromJson(QByteArray::fromStdString(ppaPointJson(a.point(0)).dump()))
+                .toJson(QJsonDocument::Compact));
     }
 
     void writesAllOrNothing()

@@ -1,20 +1,12 @@
 #pragma once
 
+#include "chartsfwd.h"
+
 #include "blocksharemodel.h"
 
 #include <QString>
 #include <QStringList>
 #include <QWidget>
-
-QT_BEGIN_NAMESPACE
-class QBarCategoryAxis;
-class QBarSet;
-class QChart;
-class QChartView;
-class QHorizontalStackedBarSeries;
-class QSortFilterProxyModel;
-class QVBarModelMapper;
-QT_END_NAMESPACE
 
 namespace blockscope::views {
 

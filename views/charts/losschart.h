@@ -1,13 +1,8 @@
 #pragma once
 
-#include <QWidget>
+#include "chartsfwd.h"
 
-QT_BEGIN_NAMESPACE
-class QChart;
-class QChartView;
-class QLineSeries;
-class QVXYModelMapper;
-QT_END_NAMESPACE
+#include <QWidget>
 
 namespace blockscope::views {
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chartsfwd.h"
+
 #include "ppapointmodel.h"
 
 #include <QList>
@@ -8,15 +10,6 @@
 #include <QWidget>
 
 #include <vector>
-
-QT_BEGIN_NAMESPACE
-class QAbstractSeries;
-class QChart;
-class QChartView;
-class QLineSeries;
-class QScatterSeries;
-class QVXYModelMapper;
-QT_END_NAMESPACE
 
 namespace blockscope::views {
 

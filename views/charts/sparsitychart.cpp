@@ -4,19 +4,18 @@
 #include "chartexport.h"
 #include "sparsitypointmodel.h"
 
+#include "common/atomicfile.h"
+#include "store/stepjson.h"
+#include "store/traceexport.h"
+
 #include <QChart>
 #include <QChartView>
 #include <QFile>
 #include <QFileInfo>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLogValueAxis>
-#include <QSaveFile>
-#include <QTextStream>
 #include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -29,22 +28,6 @@
 #include <limits>
 
 namespace blockscope::views {
-
-namespace {
-QString csvField(const QString &s)
-{
-    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')))
-        return s;
-    QString q = s;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
-}
-
-QString number(double v)
-{
-    return std::isfinite(v) ? QString::number(v, 'g', 10) : QString();
-}
-} // namespace
 
 SparsityChart::SparsityChart(QWidget *parent)
     : QWidget(parent)
@@ -287,52 +270,35 @@ bool SparsityChart::exportTo(const QString &path, QString *error)
 
 bool SparsityChart::exportPoints(const QString &path, QString *error) const
 {
+    // The points as an experiment file's sweeps are exported (store/traceexport.h), one per series.
+    std::vector<SweepRecord> sweeps;
+    for (const Series &s : m_series) {
+        SweepRecord r;
+        r.label = s.name.toStdString();
+        r.densePerplexity = m_dense;
+        for (const auto &result : s.points->results())
+            r.points.push_back(sweepPointOf(result));
+        sweeps.push_back(std::move(r));
+    }
     const QString suffix = QFileInfo(path).suffix().toLower();
-    QByteArray bytes;
+    std::string bytes;
     if (suffix == QLatin1String("csv")) {
-        QString text;
-        QTextStream out(&text);
-        out << "series,rule,sparsity,tile_density,pair_density,perplexity,dense_perplexity,recall_mean,recall_min,"
-               "empty_rows\n";
-        for (const Series &s : m_series)
-            for (int row = 0; row < s.points->rowCount(); ++row) {
-                const auto &r = s.points->results()[static_cast<std::size_t>(row)];
-                out << csvField(s.name) << ',' << csvField(SparsityPointModel::ruleText(r.rule)) << ','
-                    << number(1.0 - r.mean.tileDensity) << ',' << number(r.mean.tileDensity) << ','
-                    << number(r.mean.pairDensity) << ',' << number(r.perplexity) << ',' << number(r.densePerplexity)
-                    << ',' << number(r.mean.recallMean) << ',' << number(r.mean.recallMin) << ',' << r.mean.emptyRows
-                    << '\n';
-            }
-        out.flush();
-        bytes = text.toUtf8();
+        bytes = sweepsToCsv(sweeps);
     } else if (suffix == QLatin1String("json")) {
-        QJsonArray series;
-        for (const Series &s : m_series) {
-            QJsonArray points;
-            for (const auto &r : s.points->results()) {
-                auto num = [](double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); };
-                points.append(QJsonObject{{"rule", SparsityPointModel::ruleText(r.rule)},
-                    {"kind", r.rule.kind == sparse::MaskRule::Kind::Density ? "density" : "threshold"},
-                    {"value", r.rule.value}, {"sparsity", num(1.0 - r.mean.tileDensity)},
-                    {"tile_density", num(r.mean.tileDensity)}, {"pair_density", num(r.mean.pairDensity)},
-                    {"perplexity", num(r.perplexity)}, {"recall_mean", num(r.mean.recallMean)},
-                    {"recall_min", num(r.mean.recallMin)}, {"empty_rows", static_cast<qint64>(r.mean.emptyRows)},
-                    {"tokens", static_cast<qint64>(r.tokens)}});
-            }
-            series.append(QJsonObject{{"name", s.name}, {"points", points}});
-        }
-        QJsonObject root{
-            {"dense_perplexity", std::isfinite(m_dense) ? QJsonValue(m_dense) : QJsonValue()}, {"series", series}};
-        bytes = QJsonDocument(root).toJson(QJsonDocument::Indented);
+        nlohmann::json series = nlohmann::json::array();
+        for (const SweepRecord &r : sweeps)
+            series.push_back(sweepToJson(r));
+        bytes = nlohmann::json{{"dense_perplexity", stepjson::number(m_dense)}, {"series", series}}.dump(2) + "\n";
     } else {
         if (error)
             *error = tr("%1: use .csv or .json").arg(path);
         return false;
     }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+    try {
+        writeFileAtomically(path.toStdString(), bytes);
+    } catch (const std::exception &e) {
         if (error)
-            *error = tr("Could not write %1: %2").arg(path, file.errorString());
+            *error = QString::fromStdString(e.what());
         return false;
     }
     return true;

@@ -1,16 +1,11 @@
 #pragma once
 
+#include "chartsfwd.h"
+
 #include <QString>
 #include <QWidget>
 
 #include <vector>
-
-QT_BEGIN_NAMESPACE
-class QChart;
-class QChartView;
-class QLineSeries;
-class QVXYModelMapper;
-QT_END_NAMESPACE
 
 namespace blockscope::views {
 

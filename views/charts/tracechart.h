@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chartsfwd.h"
+
 #include "chartexport.h"
 
 #include <QList>
@@ -7,13 +9,6 @@
 #include <QWidget>
 
 #include <vector>
-
-QT_BEGIN_NAMESPACE
-class QChart;
-class QChartView;
-class QLineSeries;
-class QVXYModelMapper;
-QT_END_NAMESPACE
 
 namespace blockscope::views {
 

@@ -1,10 +1,10 @@
 #include "report.h"
 
+#include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
 #include "ppa/ppa.h"
 #include "prune/unit.h"
-#include "store/contenthash.h"
 #include "store/experimentfile.h"
 
 #include <QByteArray>
@@ -213,12 +213,10 @@ std::string ppaSection(const ExperimentRun &run, const ChartStyle &style, Figure
     b.title = run.info.id + ", " + last.label + ": share of prefill FLOPs by block";
     b.yLabel = "Share of prefill FLOPs (%, modelled)";
     b.markedLegend = "removed";
-    double total = 0;
     const std::vector<ppa::UnitCost> units = ppa::unitsByBlock(last.costs.units);
-    for (const ppa::UnitCost &u : units)
-        total += u.removed ? 0 : u.prefillFlopsPerToken;
-    for (const ppa::UnitCost &u : units)
-        b.bars.push_back({u.unit, total > 0 && !u.removed ? 100 * u.prefillFlopsPerToken / total : 0, u.removed});
+    const std::vector<double> shares = ppa::unitShares(units, ppa::ShareMetric::Flops);
+    for (std::size_t i = 0; i < units.size(); ++i)
+        b.bars.push_back({units[i].unit, std::isfinite(shares[i]) ? shares[i] : 0.0, units[i].removed});
     h << figures.add(barChartSvg(b, style),
         "Share of each block (attention and MLP together) in the prefill FLOPs per token of " + esc(last.label) + " of "
             + esc(run.info.id)

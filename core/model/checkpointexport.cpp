@@ -1,5 +1,7 @@
 #include "checkpointexport.h"
 
+#include "common/atomicfile.h"
+
 #include "model/modelhandle.h"
 #include "model/tensorvalues.h"
 #include "safetensorswriter.h"
@@ -111,10 +113,7 @@ void exportHuggingFaceFolder(const std::shared_ptr<const ModelHandle> &model, co
         entries.push_back(std::move(e));
     }
     writeSafetensors((std::filesystem::path(folder) / "model.safetensors").string(), std::move(entries));
-    std::ofstream cfg(std::filesystem::path(folder) / "config.json");
-    cfg << hfConfigJson(out);
-    if (!cfg)
-        throw std::runtime_error("cannot write config.json in " + folder);
+    writeFileAtomically((std::filesystem::path(folder) / "config.json").string(), hfConfigJson(out));
 }
 
 } // namespace blockscope

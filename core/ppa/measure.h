@@ -1,11 +1,10 @@
 #pragma once
 
-// Measuring PPA on this machine and the job that gives every configuration of a pruning run (or a
-// single mask) its PPA point, as the CLI and the app run it. No LibTorch in this header.
+// Measuring PPA on this machine: energy counters, prefill and decode timing, peak memory, the
+// calibrated local roofline device. No LibTorch in this header.
 
 #include "ppa.h"
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,34 +54,5 @@ std::vector<std::int64_t> greedyDecodeWithCache(
 // This machine as a roofline device: sustained FLOP/s of a large matrix product in each dtype and
 // the bandwidth of a large copy, measured now; energy constants from `energyClass`.
 DeviceSpec calibrateLocalDevice(const std::string &device, const DeviceSpec &energyClass, JobContext *job = nullptr);
-
-struct PpaRequest
-{
-    std::string modelPath;
-    std::string experimentPath; // with runId: a point for the dense model and every step of the run
-    std::string runId; // empty with an experiment: the last run
-    std::string device = "cpu";
-    std::string dtype = "float32";
-    int threads = 0; // CPU threads for the measurement (0: LibTorch's default)
-    Workload workload;
-    std::vector<std::string> predictFor; // device names from the table ("H100", "A100 80GB SXM", ...)
-    std::string devicesPath; // a user's device table; empty: the built-in one
-    bool measure = true;
-    bool calibrate = true; // add "this machine (calibrated)" to the predictions
-    bool unitBreakdown = true;
-    std::string powercapRoot = "/sys/class/powercap";
-    bool writeToExperiment = true;
-    std::function<void(const PpaPoint &)> onPoint;
-};
-
-struct PpaReport
-{
-    std::vector<PpaPoint> points;
-    std::string runId; // the run the points belong to (empty: none)
-    std::string energySource;
-};
-
-// Throws UsageError naming a bad option (unknown device name, run id), FormatError for files.
-PpaReport runPpaJob(const PpaRequest &request, JobContext &job);
 
 } // namespace blockscope::ppa

@@ -1,5 +1,6 @@
 #include "prunejob.h"
 
+#include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
 #include "eval/runsetup.h"
@@ -7,8 +8,7 @@
 #include "log/logline.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
-#include "prunesearch.h"
-#include "store/contenthash.h"
+#include "prune/prunesearch.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/experimentlock.h"
@@ -62,14 +62,16 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
 
     job.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
+    // One text gives both pools, disjoint; two texts are used whole (textstreams.h).
+    const TextPools pools = poolsFor(protocol, req.calibrationPath, req.evaluationPath);
     const WindowSet calibration
-        = windowsForText(req.calibrationPath, *tokenizer, protocol, TextPool::Calibration, options.calibrationWindows);
+        = windowsForText(req.calibrationPath, *tokenizer, protocol, pools.calibration, options.calibrationWindows);
     if (options.calibrationWindows == 0)
         options.calibrationWindows = static_cast<int>(calibration.windows.size());
     WindowSet evaluation;
     if (options.evaluateSteps)
         evaluation = windowsForText(req.evaluationPath.empty() ? req.calibrationPath : req.evaluationPath, *tokenizer,
-            protocol, TextPool::Evaluation, req.evaluationWindows);
+            protocol, pools.evaluation, req.evaluationWindows);
     job.checkpoint();
     // Options that cannot run on this model are refused before a run is added to the file.
     checkSearchOptions(options, static_cast<int>(a.layers), a.vocab, calibration);

@@ -1,5 +1,7 @@
 #include "safetensorswriter.h"
 
+#include "common/atomicfile.h"
+
 #include "common/formaterror.h"
 
 #include <algorithm>
@@ -39,38 +41,19 @@ void writeSafetensorsStreamed(
     text.append((8 - text.size() % 8) % 8, ' ');
     const std::uint64_t n = text.size();
 
-    const std::string tmp = path + ".partial";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-        throw IoError("cannot write " + tmp + ": " + std::strerror(errno));
-    // Whatever goes wrong below, nothing is left under either name.
-    const auto discard = [&] {
-        out.close();
-        std::error_code ec;
-        std::filesystem::remove(tmp, ec);
-    };
-    try {
+    writeFileAtomically(path, [&](std::ostream &out) {
         out.write(reinterpret_cast<const char *>(&n), 8);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
         for (const auto &e : entries) {
             const auto before = out.tellp();
             e.write(out);
             if (!out)
-                break;
+                return; // writeFileAtomically reports the stream's failure
             if (static_cast<std::uint64_t>(out.tellp() - before) != e.bytes)
                 throw std::logic_error("tensor " + e.name + ": " + std::to_string(out.tellp() - before)
                     + " bytes written, " + std::to_string(e.bytes) + " declared");
         }
-        out.flush();
-        if (out)
-            out.close();
-        if (!out)
-            throw IoError("writing " + tmp + " failed: " + std::strerror(errno));
-    } catch (...) {
-        discard();
-        throw;
-    }
-    std::filesystem::rename(tmp, path);
+    });
 }
 
 void writeSafetensors(

@@ -1,9 +1,9 @@
 #pragma once
 
 #include "eval/protocol.h"
-#include "prunesearch.h"
+#include "prune/prunesearch.h"
+#include "prune/trace.h"
 #include "store/experimentfile.h"
-#include "trace.h"
 
 #include <functional>
 #include <string>

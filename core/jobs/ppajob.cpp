@@ -1,12 +1,12 @@
 #include "ppajob.h"
 
+#include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
 #include "log/logline.h"
 #include "model/decoder.h"
 #include "model/modelhandle.h"
-#include "store/contenthash.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/experimentlock.h"
@@ -43,7 +43,7 @@ void apportionEnergy(PpaPoint &p, const DeviceSpec &energy, const Workload &w)
             continue;
         if (measured && u.seconds.known() && totalSeconds > 0) {
             u.joulesPerToken = {p.measured->prefillJoulesPerToken.value * u.seconds.value / totalSeconds, NaN, NaN, 0,
-                Provenance::Measured, "measured total apportioned by measured time"};
+                Provenance::Derived, "the measured total apportioned by measured time"};
         } else {
             u.joulesPerToken = Figure::modelled(u.prefillFlopsPerToken * energy.joulesPerFlop
                     + static_cast<double>(u.params) * b / tokens * energy.joulesPerByte,
