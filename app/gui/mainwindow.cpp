@@ -47,7 +47,7 @@ MainWindow::MainWindow(QWidget *parent)
     , m_tree(new QTreeView)
     , m_filter(new QLineEdit)
     , m_statusModel(new QLabel)
-    , m_statsTimer(new QTimer(this))
+    , m_models(new views::ModelController(m_runner, this))
 {
     setWindowTitle(QStringLiteral("Blockscope"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/blockscope.svg")));
@@ -96,10 +96,18 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(central);
 
     m_jobs->setRunner(m_runner);
-    connect(m_runner, &views::JobRunner::jobFinished, this, &MainWindow::onJobFinished);
-    // Statistics fill in while the job runs; the cache is thread-safe, the tree takes a copy.
-    m_statsTimer->setInterval(400);
-    connect(m_statsTimer, &QTimer::timeout, this, &MainWindow::refreshStats);
+    connect(m_models, &views::ModelController::opened, this, &MainWindow::showOpenedModel);
+    connect(m_models, &views::ModelController::openFailed, this, &MainWindow::showOpenError);
+    // Statistics fill in while the job runs; the tree takes a copy of the cache each time.
+    connect(m_models, &views::ModelController::statsChanged, this, &MainWindow::refreshStats);
+    connect(m_models, &views::ModelController::statsDone, this, [this] {
+        refreshStats();
+        fitColumns();
+        Q_EMIT statsDone();
+    });
+    connect(m_models, &views::ModelController::statsFailed, this, [this](const QString &message) {
+        m_banner->showMessage(views::MessageBanner::Kind::Warning, tr("Statistics stopped: %1").arg(message));
+    });
 
     createDocks();
     createActions();
@@ -156,7 +164,7 @@ void MainWindow::createActions()
     file->addSeparator();
     file->addAction(tr("C&hart Export Options\u2026"), this, [this] { views::chartExportOptionsDialog(this); })
         ->setToolTip(tr("Size (px or cm), PNG resolution, font scale and theme of every chart export"));
-    QAction *stats = file->addAction(tr("Compute &Statistics"), this, &MainWindow::startStats);
+    QAction *stats = file->addAction(tr("Compute &Statistics"), m_models, &views::ModelController::computeStats);
     stats->setToolTip(tr("Resume statistics after a cancel; computed tensors are kept"));
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -185,15 +193,16 @@ void MainWindow::createActions()
 
 void MainWindow::updateStatusBar()
 {
-    if (!m_model) {
+    const auto model = m_models->model();
+    if (!model) {
         m_statusModel->setText(tr("No model"));
         return;
     }
-    const auto &a = m_model->architecture();
+    const auto &a = model->architecture();
     m_statusModel->setText(tr("%1 \u00b7 %2 blocks \u00b7 %3 parameters")
-                               .arg(QString::fromStdString(formatName(m_model->format())))
+                               .arg(QString::fromStdString(formatName(model->format())))
                                .arg(a.layers)
-                               .arg(views::formatCount(m_model->parameterCount())));
+                               .arg(views::formatCount(model->parameterCount())));
 }
 
 void MainWindow::fitColumns()

@@ -1,7 +1,7 @@
 #pragma once
 
 #include "jobrunner.h"
-#include "statscachestore.h"
+#include "modelcontroller.h"
 
 #include <QMainWindow>
 
@@ -60,8 +60,9 @@ public:
     void toggleWhatIf(const QModelIndex &treeIndex);
     void restoreLayout();
 
-    std::shared_ptr<const ModelHandle> model() const { return m_model; }
-    bool statsRunning() const;
+    std::shared_ptr<const ModelHandle> model() const { return m_models->model(); }
+    bool statsRunning() const { return m_models->statsRunning(); }
+    views::ModelController *modelController() const { return m_models; }
     views::JobRunner *jobRunner() const { return m_runner; }
     views::ModelTreeModel *treeModel() const { return m_treeModel; }
     views::ModelFilterProxy *filterProxy() const { return m_proxy; }
@@ -108,11 +109,9 @@ private:
     void buildSampleMenu(QMenu *menu);
     void openFileDialog();
     void openFolderDialog();
-    void setOpenedModel(const QString &path, std::shared_ptr<const ModelHandle> model);
+    void showOpenedModel(const QString &path);
     void showOpenError(const QString &path, const QString &message);
-    void startStats();
     void refreshStats();
-    void onJobFinished(views::JobId id, views::JobOutcome outcome, const QString &message);
     void fitColumns();
     void updateStatusBar();
 
@@ -135,13 +134,7 @@ private:
     QLabel *m_statusModel;
     QMenu *m_recentMenu = nullptr;
     QMenu *m_viewMenu = nullptr;
-    QTimer *m_statsTimer;
-
-    std::shared_ptr<const ModelHandle> m_model;
-    std::shared_ptr<TensorStatsCache> m_statsCache;
-    views::StatsCacheStore m_caches;
-    views::JobId m_statsJob = 0;
-    std::size_t m_statsShown = 0;
+    views::ModelController *m_models;
 };
 
 } // namespace blockscope::gui

@@ -12,7 +12,8 @@ QWidget *MainWindow::createAttentionPage()
 {
     m_attention = new views::AttentionPage(m_runner);
     connect(this, &MainWindow::modelOpened, this, [this](const QString &path) {
-        const Architecture *a = m_model ? &m_model->architecture() : nullptr;
+        const auto model = m_models->model();
+        const Architecture *a = model ? &model->architecture() : nullptr;
         m_attention->setModel(
             path, a ? static_cast<int>(a->layers) : 0, a ? static_cast<int>(a->heads) : 0, a ? a->context : 0);
         m_attention->setDefaultText(defaultCalibrationText(path));

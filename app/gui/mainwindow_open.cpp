@@ -31,9 +31,6 @@
 namespace blockscope::gui {
 
 namespace {
-const QString openTag = QStringLiteral("open");
-const QString statsTag = QStringLiteral("stats");
-
 QString firstLocalPath(const QMimeData *mime)
 {
     if (!mime || !mime->hasUrls())
@@ -47,35 +44,24 @@ QString firstLocalPath(const QMimeData *mime)
 
 void MainWindow::openPath(const QString &path)
 {
-    const std::string p = path.toStdString();
     statusBar()->showMessage(tr("Opening %1\u2026").arg(path));
-    m_runner->run<std::shared_ptr<const ModelHandle>>(
-        openTag, tr("Open %1").arg(QFileInfo(path).fileName()),
-        [p](JobContext &job) {
-            job.stage("reading metadata");
-            return ModelHandle::open(p);
-        },
-        this, [this, path](std::shared_ptr<const ModelHandle> model) { setOpenedModel(path, std::move(model)); },
-        [this, path](const QString &message) { showOpenError(path, message); });
+    m_models->open(path);
 }
 
-void MainWindow::setOpenedModel(const QString &path, std::shared_ptr<const ModelHandle> model)
+void MainWindow::showOpenedModel(const QString &path)
 {
-    m_runner->cancelTag(statsTag);
-    m_model = std::move(model);
+    const auto model = m_models->model();
     m_evaluation->setModelPath(path);
-    m_statsCache = m_caches.cacheFor(*m_model);
-    m_treeModel->setModel(m_model);
-    m_statsShown = m_statsCache->size();
-    m_treeModel->setStats(m_statsCache->snapshot());
+    m_treeModel->setModel(model);
+    m_treeModel->setStats(m_models->stats()->snapshot());
     m_stack->setCurrentIndex(1);
     fitColumns();
 
-    if (m_model->warnings().empty()) {
+    if (model->warnings().empty()) {
         m_banner->hide();
     } else {
         QStringList lines;
-        for (const auto &w : m_model->warnings())
+        for (const auto &w : model->warnings())
             lines << QString::fromStdString(w);
         m_banner->showMessage(views::MessageBanner::Kind::Warning, lines.join(QLatin1Char('\n')));
     }
@@ -87,7 +73,6 @@ void MainWindow::setOpenedModel(const QString &path, std::shared_ptr<const Model
     updateStatusBar();
     appLog()->info("opened {}", path.toStdString());
     Q_EMIT modelOpened(path);
-    startStats();
 }
 
 void MainWindow::showOpenError(const QString &path, const QString &message)
@@ -101,43 +86,10 @@ void MainWindow::showOpenError(const QString &path, const QString &message)
     Q_EMIT openFailed(path, message);
 }
 
-void MainWindow::startStats()
-{
-    if (!m_model)
-        return;
-    auto model = m_model;
-    auto cache = m_statsCache;
-    m_statsJob = m_runner->start(
-        statsTag, tr("Statistics of %1").arg(QFileInfo(QString::fromStdString(model->path())).fileName()),
-        [model, cache](JobContext &job) { computeAllTensorStats(*model, *cache, job); }, this, [] {},
-        [this](const QString &message) {
-            m_banner->showMessage(views::MessageBanner::Kind::Warning, tr("Statistics stopped: %1").arg(message));
-        });
-    m_statsTimer->start();
-}
-
-bool MainWindow::statsRunning() const
-{
-    return m_statsJob != 0 && m_runner->isRunning(m_statsJob);
-}
-
 void MainWindow::refreshStats()
 {
-    if (!m_statsCache || m_statsCache->size() == m_statsShown)
-        return;
-    m_statsShown = m_statsCache->size();
-    m_treeModel->setStats(m_statsCache->snapshot());
-}
-
-void MainWindow::onJobFinished(views::JobId id, views::JobOutcome, const QString &)
-{
-    if (id != m_statsJob)
-        return;
-    m_statsJob = 0;
-    m_statsTimer->stop();
-    refreshStats();
-    fitColumns();
-    Q_EMIT statsDone();
+    if (const auto stats = m_models->stats())
+        m_treeModel->setStats(stats->snapshot());
 }
 
 // The bundled demo model and the real models the setup fetched (SmolLM2-135M-Instruct), so a new

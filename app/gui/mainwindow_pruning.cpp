@@ -45,7 +45,8 @@ QWidget *MainWindow::createPages()
         [this, whatIf] { m_treeModel->setSwitchedOff(whatIf->mask()); });
     connect(this, &MainWindow::modelOpened, this, [this](const QString &path) {
         m_pruning->setDefaultCalibrationText(defaultCalibrationText(path));
-        m_pruning->setModel(path, m_model ? static_cast<int>(m_model->architecture().layers) : 0);
+        const auto model = m_models->model();
+        m_pruning->setModel(path, model ? static_cast<int>(model->architecture().layers) : 0);
     });
 
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
@@ -150,7 +151,7 @@ void MainWindow::treeContextMenu(const QPoint &pos)
 {
     const QModelIndex index = m_tree->indexAt(pos);
     const auto unit = m_treeModel->unitAt(m_proxy->mapToSource(index));
-    if (!unit || !m_model)
+    if (!unit || !m_models->model())
         return;
     views::WhatIfController *whatIf = m_pruning->whatIf();
     const UnitMask &mask = whatIf->mask();
