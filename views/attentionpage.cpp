@@ -67,13 +67,7 @@ AttentionPage::AttentionPage(JobRunner *runner, QWidget *parent)
     , m_head(new QComboBox(this))
     , m_blockSize(new QComboBox(this))
     , m_gatesLabel(new QLabel(this))
-    , m_source(new QComboBox(this))
-    , m_mode(new QComboBox(this))
-    , m_slider(new QSlider(Qt::Horizontal, this))
-    , m_value(new QDoubleSpinBox(this))
-    , m_lastBlockDense(new QCheckBox(tr("Last two query rows dense"), this))
-    , m_forceDiagonal(new QCheckBox(tr("Force the diagonal"), this))
-    , m_forceSink(new QCheckBox(tr("Force the sink (key block 0)"), this))
+    , m_maskControls(new MaskRuleControls(this))
     , m_tokenMask(new QCheckBox(tr("Show the block mask on the tokens"), this))
     , m_tileDensity(new QLabel(this))
     , m_pairDensity(new QLabel(this))
@@ -173,9 +167,6 @@ AttentionPage::AttentionPage(JobRunner *runner, QWidget *parent)
     m_gateView->setColourBarVisible(false);
 
     updateHeadBox(0);
-    updateModeControls();
-    m_value->setValue(0.5);
-    m_slider->setValue(sliderPosition(maskRule()));
     updateGatesLabel(QString());
     updateViews();
     setStatus(tr("Open a model to see its attention"));
@@ -228,55 +219,7 @@ QWidget *AttentionPage::createControls()
     gateButtons->addWidget(noGates);
     gateButtons->addStretch(1);
 
-    m_source->setObjectName(QStringLiteral("maskSource"));
-    m_source->addItem(tr("Gates"), static_cast<int>(MaskSource::Gates));
-    m_source->addItem(tr("Oracle (ground truth)"), static_cast<int>(MaskSource::Oracle));
-    m_source->addItem(tr("Static (sink + local window)"), static_cast<int>(MaskSource::Static));
-    m_source->setToolTip(tr("Where the mask comes from: the gates' scores, the true block attention itself "
-                            "(the best a mask of this density can do), or a fixed pattern"));
-    m_mode->setObjectName(QStringLiteral("maskMode"));
-    m_mode->addItem(tr("Density (top-k per row)"), static_cast<int>(sparse::MaskRule::Kind::Density));
-    m_mode->addItem(tr("Threshold (on the row softmax)"), static_cast<int>(sparse::MaskRule::Kind::Threshold));
-    m_slider->setObjectName(QStringLiteral("maskSlider"));
-    m_slider->setRange(0, 1000);
-    m_value->setObjectName(QStringLiteral("maskValue"));
-    m_value->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
-    m_value->setKeyboardTracking(false);
-    m_lastBlockDense->setChecked(true);
-    m_lastBlockDense->setToolTip(tr("lastBlockDense: the last two query-block rows keep every block (forced)"));
-    m_forceDiagonal->setToolTip(tr("Off in faithful mode (seerattention.md \u00a75)"));
-    m_forceSink->setToolTip(tr("Off in faithful mode (seerattention.md \u00a75)"));
-    connect(m_source, &QComboBox::currentIndexChanged, this, [this] {
-        updateModeControls();
-        scheduleMaskUpdate();
-    });
-    connect(m_mode, &QComboBox::currentIndexChanged, this, [this] {
-        if (m_syncing)
-            return;
-        // Each mode starts from the value published runs use.
-        const auto kind = static_cast<sparse::MaskRule::Kind>(m_mode->currentData().toInt());
-        updateModeControls();
-        m_syncing = true;
-        m_value->setValue(kind == sparse::MaskRule::Kind::Density ? 0.5 : 2e-3);
-        m_slider->setValue(sliderPosition(maskRule()));
-        m_syncing = false;
-        scheduleMaskUpdate();
-    });
-    connect(m_slider, &QSlider::valueChanged, this, &AttentionPage::sliderMoved);
-    connect(m_value, &QDoubleSpinBox::valueChanged, this, &AttentionPage::valueEdited);
-    for (QCheckBox *box : {m_lastBlockDense, m_forceDiagonal, m_forceSink})
-        connect(box, &QCheckBox::toggled, this, &AttentionPage::scheduleMaskUpdate);
-    auto *valueRow = new QHBoxLayout;
-    valueRow->addWidget(m_slider, 1);
-    valueRow->addWidget(m_value);
-    auto *maskBox = new QGroupBox(tr("Mask"), panel);
-    auto *maskForm = new QFormLayout(maskBox);
-    maskForm->addRow(tr("From"), m_source);
-    maskForm->addRow(tr("Rule"), m_mode);
-    maskForm->addRow(valueRow);
-    maskForm->addRow(m_lastBlockDense);
-    maskForm->addRow(m_forceDiagonal);
-    maskForm->addRow(m_forceSink);
+    connect(m_maskControls, &MaskRuleControls::changed, this, &AttentionPage::scheduleMaskUpdate);
 
     auto *statsBox = new QGroupBox(tr("What the mask keeps"), panel);
     statsBox->setObjectName(QStringLiteral("maskStatsBox"));
@@ -315,7 +258,7 @@ QWidget *AttentionPage::createControls()
     layout->addWidget(new QLabel(tr("<b>Gates</b>"), panel));
     layout->addWidget(m_gatesLabel);
     layout->addLayout(gateButtons);
-    layout->addWidget(maskBox);
+    layout->addWidget(m_maskControls);
     layout->addWidget(statsBox);
     layout->addWidget(m_status);
     layout->addStretch(1);

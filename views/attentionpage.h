@@ -1,6 +1,7 @@
 #pragma once
 
 #include "jobrunner.h"
+#include "maskrulecontrols.h"
 #include "sparse/attentionsnapshot.h"
 #include "sparse/blockmask.h"
 #include "sparse/masksource.h"
@@ -99,10 +100,10 @@ public:
     AttentionController *controller() const { return m_controller; }
     MessageBanner *banner() const { return m_banner; }
     QTabWidget *tabs() const { return m_tabs; }
-    QSlider *slider() const { return m_slider; }
-    QComboBox *modeBox() const { return m_mode; }
+    QSlider *slider() const { return m_maskControls->slider(); }
+    QComboBox *modeBox() const { return m_maskControls->modeBox(); }
     QComboBox *headBox() const { return m_head; }
-    QComboBox *sourceBox() const { return m_source; }
+    QComboBox *sourceBox() const { return m_maskControls->sourceBox(); }
     QSpinBox *layerBox() const { return m_layer; }
     GateTrainPanel *trainPanel() const { return m_train; }
     HeadStatsModel *headStats() const { return m_headStats; }
@@ -133,9 +134,6 @@ private:
     void chooseText();
 
     // attentionpage_mask.cpp
-    void updateModeControls();
-    void sliderMoved(int position);
-    void valueEdited(double value);
     void scheduleMaskUpdate();
     void updateMask();
     void updateViews();
@@ -143,8 +141,6 @@ private:
     void selectHeadRow();
     const sparse::HeadAttention *shownHead() const;
     QString subtitle() const;
-    static int sliderPosition(const sparse::MaskRule &rule);
-    static double ruleValueAt(sparse::MaskRule::Kind kind, int position);
 
     // attentionpage_export.cpp
     void exportDialog(View view);
@@ -171,13 +167,7 @@ private:
     QComboBox *m_head;
     QComboBox *m_blockSize;
     QLabel *m_gatesLabel;
-    QComboBox *m_source;
-    QComboBox *m_mode;
-    QSlider *m_slider;
-    QDoubleSpinBox *m_value;
-    QCheckBox *m_lastBlockDense;
-    QCheckBox *m_forceDiagonal;
-    QCheckBox *m_forceSink;
+    MaskRuleControls *m_maskControls;
     QCheckBox *m_tokenMask;
     QLabel *m_tileDensity;
     QLabel *m_pairDensity;

@@ -29,8 +29,6 @@
 namespace blockscope::views {
 
 namespace {
-constexpr double thresholdLogLow = -5.0; // 1e-5
-constexpr double thresholdLogSpan = 4.7; // .. about 0.5
 
 QString fraction(double v)
 {
@@ -53,112 +51,26 @@ std::vector<QString> tokenLabels(const sparse::LayerAttentionSnapshot &s)
 }
 } // namespace
 
-int AttentionPage::sliderPosition(const sparse::MaskRule &rule)
-{
-    if (rule.kind == sparse::MaskRule::Kind::Density)
-        return std::clamp(static_cast<int>(std::lround(rule.value * 1000.0)), 0, 1000);
-    if (!(rule.value > 0))
-        return 0;
-    const double t = (std::log10(rule.value) - thresholdLogLow) / thresholdLogSpan;
-    return std::clamp(static_cast<int>(std::lround(t * 1000.0)), 0, 1000);
-}
-
-double AttentionPage::ruleValueAt(sparse::MaskRule::Kind kind, int position)
-{
-    if (kind == sparse::MaskRule::Kind::Density)
-        return std::max(position, 1) / 1000.0;
-    return std::pow(10.0, thresholdLogLow + thresholdLogSpan * position / 1000.0);
-}
-
-void AttentionPage::updateModeControls()
-{
-    // The static pattern has a density, not scores to threshold.
-    const bool isStatic = maskSource() == MaskSource::Static;
-    m_syncing = true;
-    if (isStatic && m_mode->currentData().toInt() != static_cast<int>(sparse::MaskRule::Kind::Density)) {
-        m_mode->setCurrentIndex(m_mode->findData(static_cast<int>(sparse::MaskRule::Kind::Density)));
-        m_value->setRange(0.001, 1.0);
-        m_value->setValue(0.5);
-    }
-    m_mode->setEnabled(!isStatic);
-    m_forceDiagonal->setEnabled(!isStatic);
-    m_forceSink->setEnabled(!isStatic);
-    const bool density = m_mode->currentData().toInt() == static_cast<int>(sparse::MaskRule::Kind::Density);
-    const double keep = m_value->value();
-    if (density) {
-        m_value->setDecimals(3);
-        m_value->setRange(0.001, 1.0);
-        m_value->setSingleStep(0.01);
-        m_value->setToolTip(tr("\u03c1: the share of the causal triangle kept (top-k blocks per query row)"));
-        m_slider->setToolTip(tr("Density \u03c1 from 0 to 1"));
-    } else {
-        m_value->setDecimals(6);
-        m_value->setRange(1e-6, 0.999);
-        m_value->setToolTip(tr("\u03c4: blocks whose share of the row (softmax over J \u2264 I) exceeds it are kept"));
-        m_slider->setToolTip(tr("Threshold \u03c4 on a log scale from 1e-5 to 0.5"));
-    }
-    m_value->setValue(keep);
-    m_syncing = false;
-}
-
 void AttentionPage::setMaskSource(MaskSource source)
 {
-    const int index = m_source->findData(static_cast<int>(source));
-    if (index >= 0)
-        m_source->setCurrentIndex(index);
+    m_maskControls->setSource(source);
     updateMask();
 }
 
 AttentionPage::MaskSource AttentionPage::maskSource() const
 {
-    return static_cast<MaskSource>(m_source->currentData().toInt());
+    return m_maskControls->source();
 }
 
 sparse::MaskRule AttentionPage::maskRule() const
 {
-    sparse::MaskRule rule;
-    rule.kind = static_cast<sparse::MaskRule::Kind>(m_mode->currentData().toInt());
-    rule.value = m_value->value();
-    rule.lastBlockDense = m_lastBlockDense->isChecked();
-    rule.forceDiagonal = m_forceDiagonal->isChecked();
-    rule.forceSink = m_forceSink->isChecked();
-    return rule;
+    return m_maskControls->rule();
 }
 
 void AttentionPage::setMaskRule(const sparse::MaskRule &rule)
 {
-    m_syncing = true;
-    m_mode->setCurrentIndex(m_mode->findData(static_cast<int>(rule.kind)));
-    m_syncing = false;
-    updateModeControls();
-    m_syncing = true;
-    m_value->setValue(rule.value);
-    m_slider->setValue(sliderPosition(rule));
-    m_lastBlockDense->setChecked(rule.lastBlockDense);
-    m_forceDiagonal->setChecked(rule.forceDiagonal);
-    m_forceSink->setChecked(rule.forceSink);
-    m_syncing = false;
+    m_maskControls->setRule(rule);
     updateMask();
-}
-
-void AttentionPage::sliderMoved(int position)
-{
-    if (m_syncing)
-        return;
-    m_syncing = true;
-    m_value->setValue(ruleValueAt(maskRule().kind, position));
-    m_syncing = false;
-    scheduleMaskUpdate();
-}
-
-void AttentionPage::valueEdited(double)
-{
-    if (m_syncing)
-        return;
-    m_syncing = true;
-    m_slider->setValue(sliderPosition(maskRule()));
-    m_syncing = false;
-    scheduleMaskUpdate();
 }
 
 void AttentionPage::scheduleMaskUpdate()
@@ -239,7 +151,7 @@ void AttentionPage::updateMask()
         m_maskView->setMask(overlay, heads);
         const sparse::MaskRule rule = maskRule();
         m_maskView->setTitle(tr("Mask on \u011c \u00b7 %1 %2 %3")
-                                 .arg(m_source->currentText().section(QLatin1Char(' '), 0, 0).toLower(),
+                                 .arg(m_maskControls->sourceWord(),
                                      rule.kind == sparse::MaskRule::Kind::Density ? tr("\u03c1") : tr("\u03c4"))
                                  .arg(rule.value, 0, 'g', 3));
     }
@@ -315,13 +227,7 @@ void AttentionPage::setSnapshot(std::shared_ptr<const sparse::LayerAttentionSnap
             m_layer->setValue(m_snapshot->layer);
         m_syncing = false;
         // Gates that just arrived are what the user wants to see; without them the oracle.
-        if (auto *items = qobject_cast<QStandardItemModel *>(m_source->model()))
-            if (QStandardItem *item = items->item(m_source->findData(static_cast<int>(MaskSource::Gates))))
-                item->setEnabled(m_snapshot->hasGates);
-        if (m_snapshot->hasGates && !hadGates)
-            m_source->setCurrentIndex(m_source->findData(static_cast<int>(MaskSource::Gates)));
-        else if (!m_snapshot->hasGates && maskSource() == MaskSource::Gates)
-            m_source->setCurrentIndex(m_source->findData(static_cast<int>(MaskSource::Oracle)));
+        m_maskControls->setGatesAvailable(m_snapshot->hasGates, m_snapshot->hasGates && !hadGates);
         m_blockSize->setEnabled(!m_snapshot->hasGates);
     }
     updateViews();
