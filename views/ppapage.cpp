@@ -79,6 +79,7 @@ PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     , m_cancelButton(new QPushButton(tr("Cancel"), this))
 {
     setObjectName(QStringLiteral("ppaPage"));
+    setDocument(new ExperimentDocument(runner, this));
     m_banner->hide();
     m_blocks->setModel(m_blockModel);
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "experimentdocument.h"
 #include "jobrunner.h"
 #include "store/experimentfile.h"
 
@@ -49,8 +50,12 @@ public:
     QString modelPath() const { return m_modelPath; }
 
     // Reads an experiment file in the background and shows its runs and sweeps with PPA points.
+    // Reads the file into the experiment document (the page's own until setDocument shares one).
     void openExperiment(const QString &path);
     void openExperimentDialog();
+    // The experiment the page shows, shared with the pruning page in the window.
+    void setDocument(ExperimentDocument *document);
+    ExperimentDocument *document() const { return m_document; }
     // Reads the open file again (after a pruning run or a PPA job wrote to it).
     void reload();
     QString experimentPath() const { return m_path; }
@@ -140,6 +145,7 @@ private:
     void exportDataDialog(bool blocks);
 
     JobRunner *m_runner;
+    ExperimentDocument *m_document = nullptr;
     QString m_modelPath;
     QString m_path;
     std::vector<Source> m_sources;

@@ -21,7 +21,6 @@
 namespace blockscope::views {
 
 namespace {
-const QString experimentTag = QStringLiteral("ppa-experiment");
 
 QString measuredOn(const std::vector<ppa::PpaPoint> &points)
 {
@@ -43,30 +42,32 @@ void PpaPage::openExperimentDialog()
 void PpaPage::reload()
 {
     if (!m_path.isEmpty())
-        openExperiment(m_path);
+        m_document->reload(m_path);
 }
 
 void PpaPage::openExperiment(const QString &path)
 {
-    const std::string p = path.toStdString();
-    const QString keep = path == m_path ? runId(m_current) : QString();
     setStatus(tr("Reading %1\u2026").arg(QFileInfo(path).fileName()));
-    m_runner->run<std::shared_ptr<const Experiment>>(
-        experimentTag, tr("Open experiment %1 (PPA)").arg(QFileInfo(path).fileName()),
-        [p](JobContext &job) {
-            job.stage("reading runs and sweeps");
-            // A file from outside is read in a child process first: a crash there is an error here.
-            return std::make_shared<const Experiment>(readExperimentChecked(p));
-        },
-        this,
-        [this, path, keep](std::shared_ptr<const Experiment> experiment) {
-            showExperiment(path, *experiment, keep);
-            m_banner->hide();
-            Q_EMIT experimentLoaded(path, runCount());
-        },
-        [this, path](const QString &message) {
+    m_document->open(path);
+}
+
+void PpaPage::setDocument(ExperimentDocument *document)
+{
+    if (m_document)
+        disconnect(m_document, nullptr, this, nullptr);
+    m_document = document;
+    connect(m_document, &ExperimentDocument::loaded, this, [this](const QString &path) {
+        // The run shown stays shown when the same file is read again.
+        showExperiment(path, *m_document->experiment(), path == m_path ? runId(m_current) : QString());
+        m_banner->hide();
+        Q_EMIT experimentLoaded(path, runCount());
+    });
+    connect(m_document, &ExperimentDocument::failed, this,
+        [this](const QString &path, const QString &message, ExperimentDocument::Read how) {
             m_banner->showMessage(MessageBanner::Kind::Error,
-                tr("Could not open the experiment %1\n%2").arg(QFileInfo(path).fileName(), message));
+                (how == ExperimentDocument::Read::Opened ? tr("Could not open the experiment %1\n%2")
+                                                         : tr("Could not read %1 again\n%2"))
+                    .arg(QFileInfo(path).fileName(), message));
             m_statusAfterLoad.clear();
             setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
             Q_EMIT experimentFailed(path, message);

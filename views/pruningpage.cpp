@@ -68,6 +68,7 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     , m_whatIfDebounce(new QTimer(this))
 {
     setObjectName(QStringLiteral("pruningPage"));
+    setDocument(new ExperimentDocument(runner, this));
     m_form->setExperimentPath(defaultExperimentPath());
 
     m_controls->runButton()->setDefault(true);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "experimentdocument.h"
 #include "jobcontrols.h"
 #include "jobrunner.h"
 #include "store/experimentfile.h"
@@ -64,8 +65,12 @@ public:
 
     // Reads an experiment file in the background and shows its runs (replacing runs of another
     // file; a search in progress stays). New searches go into this file.
+    // Reads the file into the experiment document (the page's own until setDocument shares one).
     void openExperiment(const QString &path);
     void openExperimentDialog();
+    // The experiment the page shows and adds to, shared with the PPA page in the window.
+    void setDocument(ExperimentDocument *document);
+    ExperimentDocument *document() const { return m_document; }
 
     int runCount() const;
     int rowForRunId(const QString &id) const;
@@ -161,6 +166,8 @@ private:
     int rowForKey(int key) const;
     void mergeExperiment(const QString &path, const Experiment &experiment);
     void reloadAfterRun(const QString &path);
+    void documentLoaded(const QString &path, ExperimentDocument::Read how);
+    void documentFailed(const QString &path, const QString &message, ExperimentDocument::Read how);
     void showCompare(int a, int b);
 
     // pruningpage_export.cpp
@@ -168,6 +175,7 @@ private:
     void exportTraceDialog(const QString &suffix);
 
     JobRunner *m_runner;
+    ExperimentDocument *m_document = nullptr;
     QString m_modelPath;
     int m_layers = 0;
     std::vector<PageRun> m_runs;

@@ -22,7 +22,6 @@
 namespace blockscope::views {
 
 namespace {
-const QString experimentTag = QStringLiteral("experiment");
 }
 
 int PruningPage::runCount() const
@@ -110,52 +109,59 @@ void PruningPage::openExperimentDialog()
 
 void PruningPage::openExperiment(const QString &path)
 {
-    const std::string p = path.toStdString();
     setStatus(tr("Reading %1\u2026").arg(QFileInfo(path).fileName()));
-    m_runner->run<std::shared_ptr<const Experiment>>(
-        experimentTag, tr("Open experiment %1").arg(QFileInfo(path).fileName()),
-        [p](JobContext &job) {
-            job.stage("reading runs");
-            // A file from outside is read in a child process first: a crash there is an error here.
-            return std::make_shared<const Experiment>(readExperimentChecked(p));
-        },
-        this,
-        [this, path](std::shared_ptr<const Experiment> experiment) {
-            // Runs of another experiment make way; a search in progress stays.
-            for (int row = runCount() - 1; row >= 0; --row) {
-                const PageRun &r = m_runs[static_cast<std::size_t>(row)];
-                if (!r.live && r.file != path)
-                    removeRunAt(row);
-            }
-            mergeExperiment(path, *experiment);
-            if (!isRunning())
-                m_form->setExperimentPath(path);
-            m_banner->hide();
-            const int n = static_cast<int>(experiment->runs.size());
-            setStatus(tr("%1: %n run(s)", nullptr, n).arg(QFileInfo(path).fileName()));
-            if (selectedRuns().isEmpty() && runCount() > 0)
-                selectRuns({runCount() - 1});
-            Q_EMIT experimentLoaded(path, n);
-        },
-        [this, path](const QString &message) {
-            m_banner->showMessage(MessageBanner::Kind::Error,
-                tr("Could not open the experiment %1\n%2").arg(QFileInfo(path).fileName(), message));
-            setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
-            Q_EMIT experimentFailed(path, message);
-        });
+    m_document->open(path);
+}
+
+void PruningPage::setDocument(ExperimentDocument *document)
+{
+    if (m_document)
+        disconnect(m_document, nullptr, this, nullptr);
+    m_document = document;
+    connect(m_document, &ExperimentDocument::loaded, this, &PruningPage::documentLoaded);
+    connect(m_document, &ExperimentDocument::failed, this, &PruningPage::documentFailed);
+}
+
+void PruningPage::documentLoaded(const QString &path, ExperimentDocument::Read how)
+{
+    const std::shared_ptr<const Experiment> experiment = m_document->experiment();
+    if (how == ExperimentDocument::Read::Reloaded) {
+        mergeExperiment(path, *experiment);
+        return;
+    }
+    // Runs of another experiment make way; a search in progress stays.
+    for (int row = runCount() - 1; row >= 0; --row) {
+        const PageRun &r = m_runs[static_cast<std::size_t>(row)];
+        if (!r.live && r.file != path)
+            removeRunAt(row);
+    }
+    mergeExperiment(path, *experiment);
+    if (!isRunning())
+        m_form->setExperimentPath(path);
+    m_banner->hide();
+    const int n = static_cast<int>(experiment->runs.size());
+    setStatus(tr("%1: %n run(s)", nullptr, n).arg(QFileInfo(path).fileName()));
+    if (selectedRuns().isEmpty() && runCount() > 0)
+        selectRuns({runCount() - 1});
+    Q_EMIT experimentLoaded(path, n);
+}
+
+void PruningPage::documentFailed(const QString &path, const QString &message, ExperimentDocument::Read how)
+{
+    if (how == ExperimentDocument::Read::Reloaded) {
+        m_banner->showMessage(MessageBanner::Kind::Warning,
+            tr("The run is on screen but reading it back from %1 failed: %2").arg(path, message));
+        return;
+    }
+    m_banner->showMessage(MessageBanner::Kind::Error,
+        tr("Could not open the experiment %1\n%2").arg(QFileInfo(path).fileName(), message));
+    setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+    Q_EMIT experimentFailed(path, message);
 }
 
 void PruningPage::reloadAfterRun(const QString &path)
 {
-    const std::string p = path.toStdString();
-    m_runner->run<std::shared_ptr<const Experiment>>(
-        experimentTag, tr("Read back %1").arg(QFileInfo(path).fileName()),
-        [p](JobContext &) { return std::make_shared<const Experiment>(ExperimentFile::read(p)); }, this,
-        [this, path](std::shared_ptr<const Experiment> experiment) { mergeExperiment(path, *experiment); },
-        [this, path](const QString &message) {
-            m_banner->showMessage(MessageBanner::Kind::Warning,
-                tr("The run is on screen but reading it back from %1 failed: %2").arg(path, message));
-        });
+    m_document->reload(path);
 }
 
 void PruningPage::mergeExperiment(const QString &path, const Experiment &experiment)

@@ -1,6 +1,5 @@
-// The PPA page in the window: a tab after Attention that follows the pruning page's experiment
-// file (File > Open Experiment opens it on both) and the open model, and reads the file again
-// when a search on the pruning page ends.
+// The PPA page in the window: a tab after Attention that shows the same experiment document as the
+// pruning page (what either opens, or a search writes, both show) and follows the open model.
 #include "mainwindow.h"
 
 #include "ppapage.h"
@@ -14,17 +13,8 @@ namespace blockscope::gui {
 QWidget *MainWindow::createPpaPage()
 {
     m_ppa = new views::PpaPage(m_runner);
-    connect(m_pruning, &views::PruningPage::experimentLoaded, m_ppa, [this](const QString &path) {
-        if (path != m_ppa->experimentPath())
-            m_ppa->openExperiment(path);
-    });
-    // A search writes into the pruning form's file: the PPA page shows it when it shows no other.
-    connect(m_pruning, &views::PruningPage::runEnded, m_ppa, [this] {
-        const QString file = m_pruning->form()->experimentPath();
-        const QString shown = m_ppa->experimentPath();
-        if (!file.isEmpty() && (shown.isEmpty() || shown == file) && QFileInfo::exists(file))
-            m_ppa->openExperiment(file);
-    });
+    // One experiment, one document: what either page opens or a search writes, both show.
+    m_ppa->setDocument(m_pruning->document());
     connect(this, &MainWindow::modelOpened, m_ppa, [this](const QString &path) { m_ppa->setModel(path); });
     return m_ppa;
 }

@@ -33,7 +33,9 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <QTreeView>
+#include <algorithm>
 
 using namespace blockscope;
 using namespace blockscope::gui;
@@ -336,10 +338,26 @@ private Q_SLOTS:
         QCOMPARE(w.pages()->tabText(3), QStringLiteral("PPA"));
         QCOMPARE(w.pages()->widget(3), w.ppaPage());
         QSignalSpy loaded(w.ppaPage(), &views::PpaPage::experimentLoaded);
+        QSignalSpy started(w.jobRunner(), &views::JobRunner::jobStarted);
         w.openExperiment(QString::fromStdString(file));
         QVERIFY(loaded.wait(30000));
         QCOMPARE(w.ppaPage()->experimentPath(), QString::fromStdString(file));
         QCOMPARE(w.ppaPage()->pointModel(0)->rowCount(), 4);
+        // One experiment, one document: both pages show what one read gave.
+        QCOMPARE(w.pruningPage()->document(), w.ppaPage()->document());
+        QCOMPARE(w.pruningPage()->runCount(), 1);
+        QCOMPARE(std::count_if(started.begin(), started.end(),
+                     [](const QList<QVariant> &a) {
+                         return a.at(2).toString().startsWith(QStringLiteral("Open experiment"));
+                     }),
+            1);
+        // A run written to the file and read back reaches both pages.
+        ExperimentFile::addRun(file, info);
+        QSignalSpy again(w.ppaPage(), &views::PpaPage::experimentLoaded);
+        w.pruningPage()->document()->reload();
+        QVERIFY(again.wait(30000));
+        QCOMPARE(w.ppaPage()->runCount(), 2);
+        QCOMPARE(w.pruningPage()->runCount(), 2);
         QVERIFY(w.showPage(QStringLiteral("ppa")));
         QCOMPARE(w.pages()->currentWidget(), w.ppaPage());
         // Opened again from the PPA page (File > Open Experiment), the window stays on it.
