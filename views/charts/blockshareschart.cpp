@@ -41,20 +41,13 @@ protected:
 } // namespace
 
 BlockSharesChart::BlockSharesChart(QWidget *parent)
-    : QWidget(parent)
+    : ChartWidget(parent, 1.0)
     , m_reversed(new ReversedRows(this))
     , m_values(new ChartValueProxy(BlockShareModel::ValueRole, this))
-    , m_chart(new QChart)
     , m_series(new QHorizontalStackedBarSeries(this))
     , m_mapper(new QVBarModelMapper(this))
 {
     setObjectName(QStringLiteral("blockSharesChart"));
-    QFont titleFont = m_chart->titleFont();
-    titleFont.setBold(true);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setAnimationOptions(QChart::NoAnimation);
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_series->setBarWidth(0.8);
     m_chart->addSeries(m_series);
     m_reversed->setDynamicSortFilter(true);
@@ -69,11 +62,7 @@ BlockSharesChart::BlockSharesChart(QWidget *parent)
     connect(m_values, &QAbstractItemModel::dataChanged, this, &BlockSharesChart::scheduleRefresh);
     connect(m_values, &QAbstractItemModel::headerDataChanged, this, &BlockSharesChart::scheduleRefresh);
 
-    m_view = new QChartView(m_chart, this);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    showChart();
     refresh();
 }
 
@@ -187,11 +176,6 @@ QString BlockSharesChart::shareSetName() const
 {
     const QList<QBarSet *> sets = m_series->barSets();
     return sets.isEmpty() ? QString() : sets[0]->label();
-}
-
-QString BlockSharesChart::title() const
-{
-    return m_chart->title();
 }
 
 QString BlockSharesChart::shareAxisTitle() const

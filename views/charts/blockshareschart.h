@@ -1,12 +1,11 @@
 #pragma once
 
-#include "chartsfwd.h"
+#include "chartwidget.h"
 
 #include "blocksharemodel.h"
 
 #include <QString>
 #include <QStringList>
-#include <QWidget>
 
 namespace blockscope::views {
 
@@ -17,7 +16,7 @@ class ChartValueProxy;
 // ../shared/specs/ppa.md, "Block-level PPA". One horizontal bar per unit, so the names read
 // across; removed units keep their place as a short hatched grey bar and "(removed)" by the name. Fed from a
 // BlockShareModel through a QVBarModelMapper; Qt Charts stays behind this QWidget.
-class BlockSharesChart : public QWidget
+class BlockSharesChart : public ChartWidget
 {
     Q_OBJECT
 public:
@@ -33,7 +32,6 @@ public:
     QList<double> shares() const;
     QList<double> removedMarkers() const;
     QString shareSetName() const;
-    QString title() const;
     QString shareAxisTitle() const;
 
     // PNG, SVG or PDF by the suffix.
@@ -48,8 +46,6 @@ private:
     BlockShareModel *m_model = nullptr;
     QSortFilterProxyModel *m_reversed;
     ChartValueProxy *m_values;
-    QChartView *m_view;
-    QChart *m_chart;
     QHorizontalStackedBarSeries *m_series;
     QVBarModelMapper *m_mapper;
     QBarCategoryAxis *m_categories = nullptr;

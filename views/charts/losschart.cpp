@@ -21,8 +21,7 @@
 namespace blockscope::views {
 
 LossChart::LossChart(QWidget *parent)
-    : QWidget(parent)
-    , m_chart(new QChart)
+    : ChartWidget(parent)
     , m_loss(new QLineSeries(this))
     , m_heldOut(new QLineSeries(this))
     , m_lossMapper(new QVXYModelMapper(this))
@@ -30,13 +29,6 @@ LossChart::LossChart(QWidget *parent)
 {
     setObjectName(QStringLiteral("lossChart"));
     m_chart->setTitle(tr("Gate training loss"));
-    QFont titleFont = m_chart->titleFont();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setAnimationOptions(QChart::NoAnimation); // steps arrive live
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
     m_loss->setName(tr("training loss (10 \u00d7 \u03a3 layer KL)"));
     QPen lossPen = m_loss->pen();
     lossPen.setWidthF(1.5);
@@ -59,11 +51,7 @@ LossChart::LossChart(QWidget *parent)
         connect(s, &QXYSeries::pointsRemoved, this, &LossChart::scheduleRescale);
         connect(s, &QXYSeries::pointsReplaced, this, &LossChart::scheduleRescale);
     }
-    m_view = new QChartView(m_chart, this);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    showChart();
     attachAxes();
 }
 
@@ -110,16 +98,6 @@ int LossChart::evalPointCount() const
     return static_cast<int>(m_heldOut->count());
 }
 
-QString LossChart::xAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Horizontal);
-}
-
-QString LossChart::yAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Vertical);
-}
-
 double LossChart::xAxisMax() const
 {
     const QAbstractAxis *axis = firstAxis(m_chart, Qt::Horizontal);
@@ -135,11 +113,6 @@ void LossChart::attachAxes()
     auto *y = makeValueAxis(this, m_log ? tr("Loss (log scale)") : tr("Loss"), QStringLiteral("%.3g"), m_log);
     addAxes(m_chart, x, y, {m_loss, m_heldOut});
     rescale();
-}
-
-void LossChart::scheduleRescale()
-{
-    scheduleOnce(&m_rescalePending, this, &LossChart::rescale);
 }
 
 void LossChart::rescale()

@@ -1,8 +1,6 @@
 #pragma once
 
-#include "chartsfwd.h"
-
-#include <QWidget>
+#include "chartwidget.h"
 
 namespace blockscope::views {
 
@@ -13,7 +11,7 @@ class GateTrainModel;
 // held-out loss (same scale) at each evaluation as marked points, both fed from their models
 // through QVXYModelMapper so the curve grows as steps arrive. The x axis spans the run's steps
 // from the start, so the curve also shows how far the run has got.
-class LossChart : public QWidget
+class LossChart : public ChartWidget
 {
     Q_OBJECT
 public:
@@ -28,26 +26,20 @@ public:
 
     int trainingPointCount() const;
     int evalPointCount() const;
-    QString xAxisTitle() const;
-    QString yAxisTitle() const;
     double xAxisMax() const;
 
     bool exportTo(const QString &path, QString *error = nullptr);
 
 private:
     void attachAxes();
-    void scheduleRescale();
-    void rescale();
+    void rescale() override;
 
-    QChartView *m_view;
-    QChart *m_chart;
     QLineSeries *m_loss;
     QLineSeries *m_heldOut;
     QVXYModelMapper *m_lossMapper;
     QVXYModelMapper *m_heldOutMapper;
     qint64 m_totalSteps = 0;
     bool m_log = false;
-    bool m_rescalePending = false;
 };
 
 } // namespace blockscope::views

@@ -45,20 +45,12 @@ void showInLegend(QChart *chart, QAbstractSeries *series, bool visible)
 } // namespace
 
 PpaChart::PpaChart(QWidget *parent)
-    : QWidget(parent)
-    , m_chart(new QChart)
+    : ChartWidget(parent)
     , m_frontier(new QLineSeries(this))
     , m_dense(new QScatterSeries(this))
 {
     setObjectName(QStringLiteral("ppaChart"));
-    QFont titleFont = m_chart->titleFont();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setAnimationOptions(QChart::NoAnimation);
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->legend()->setShowToolTips(true);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
 
     // The frontier is a wide pale band drawn first, so the points sit on top of it.
     QPen band(QColor(0x30, 0x30, 0x30, 70), 9, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
@@ -90,11 +82,7 @@ PpaChart::PpaChart(QWidget *parent)
                 }
     });
 
-    m_view = new QChartView(m_chart, this);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    showChart();
     attachAxes();
     refresh();
 }
@@ -527,21 +515,6 @@ bool PpaChart::denseLabelShown(int index) const
     const auto config = m_dense->pointConfiguration(index);
     const auto it = config.find(QXYSeries::PointConfiguration::LabelVisibility);
     return index >= 0 && index < m_dense->count() && (it == config.end() || it->toBool());
-}
-
-QString PpaChart::xAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Horizontal);
-}
-
-QString PpaChart::yAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Vertical);
-}
-
-QString PpaChart::title() const
-{
-    return m_chart->title();
 }
 
 int PpaChart::rowFor(int run, Source source, int index) const

@@ -1,13 +1,12 @@
 #pragma once
 
-#include "chartsfwd.h"
+#include "chartwidget.h"
 
 #include "ppapointmodel.h"
 
 #include <QList>
 #include <QPointF>
 #include <QString>
-#include <QWidget>
 
 #include <vector>
 
@@ -25,7 +24,7 @@ class MetricFilterProxy;
 // modelled; hovering a point shows its configuration and every figure with its provenance.
 // Each series is fed from its run's PpaPointModel through filter proxies (finite x and y) and a
 // QVXYModelMapper. Qt Charts stays behind this QWidget.
-class PpaChart : public QWidget
+class PpaChart : public ChartWidget
 {
     Q_OBJECT
 public:
@@ -69,9 +68,6 @@ public:
     QList<QPointF> densePoints() const;
     // Whether the dense star at `index` carries its "dense" label (one per dense perplexity).
     bool denseLabelShown(int index) const;
-    QString xAxisTitle() const;
-    QString yAxisTitle() const;
-    QString title() const;
     // The tooltip of the index-th point of a series (what hovering it shows).
     QString toolTipFor(int run, Source source, int index) const;
     // The model row of that point, or -1.
@@ -112,12 +108,10 @@ private:
     void attachAxes();
     void scheduleRefresh();
     void refresh();
-    void rescale();
+    void rescale() override;
     void hovered(int run, Source source, const QPointF &point, bool state);
     void clicked(int run, Source source, const QPointF &point);
 
-    QChartView *m_view;
-    QChart *m_chart;
     QLineSeries *m_frontier;
     QScatterSeries *m_dense;
     std::vector<Run> m_runs;

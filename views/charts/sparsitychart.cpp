@@ -30,29 +30,17 @@
 namespace blockscope::views {
 
 SparsityChart::SparsityChart(QWidget *parent)
-    : QWidget(parent)
-    , m_chart(new QChart)
+    : ChartWidget(parent)
     , m_denseLine(new QLineSeries(this))
     , m_dense(std::numeric_limits<double>::quiet_NaN())
 {
     setObjectName(QStringLiteral("sparsityChart"));
     m_chart->setTitle(tr("Perplexity against sparsity"));
-    QFont titleFont = m_chart->titleFont();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setAnimationOptions(QChart::NoAnimation);
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
     QPen dashed(QColor(0x40, 0x40, 0x40), 1.5, Qt::DashLine);
     m_denseLine->setPen(dashed);
     m_denseLine->setName(tr("dense"));
     m_chart->addSeries(m_denseLine);
-    m_view = new QChartView(m_chart, this);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    showChart();
     attachAxes();
     setDensePerplexity(m_dense);
 }
@@ -176,26 +164,6 @@ bool SparsityChart::yAxisIsLogarithmic() const
     return m_log;
 }
 
-void SparsityChart::setTitle(const QString &title)
-{
-    m_chart->setTitle(title);
-}
-
-QString SparsityChart::title() const
-{
-    return m_chart->title();
-}
-
-QString SparsityChart::xAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Horizontal);
-}
-
-QString SparsityChart::yAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Vertical);
-}
-
 void SparsityChart::attachAxes()
 {
     removeAxes(m_chart);
@@ -212,11 +180,6 @@ void SparsityChart::attachAxes()
         series << s.line;
     addAxes(m_chart, x, y, series);
     rescale();
-}
-
-void SparsityChart::scheduleRescale()
-{
-    scheduleOnce(&m_rescalePending, this, &SparsityChart::rescale);
 }
 
 void SparsityChart::rescale()

@@ -1,9 +1,8 @@
 #pragma once
 
-#include "chartsfwd.h"
+#include "chartwidget.h"
 
 #include <QString>
-#include <QWidget>
 
 #include <vector>
 
@@ -15,7 +14,7 @@ class SparsityPointModel;
 // baseline, ...), each fed from its SparsityPointModel through a QVXYModelMapper so points appear
 // as the sweep evaluates them, and the dense model's perplexity as a dashed horizontal line.
 // Qt Charts stays behind this QWidget.
-class SparsityChart : public QWidget
+class SparsityChart : public ChartWidget
 {
     Q_OBJECT
 public:
@@ -39,10 +38,6 @@ public:
     void setLogScale(bool log);
     bool logScale() const { return m_log; }
     bool yAxisIsLogarithmic() const;
-    void setTitle(const QString &title);
-    QString title() const;
-    QString xAxisTitle() const;
-    QString yAxisTitle() const;
 
     // PNG, SVG or PDF by the suffix (title, axes and legend).
     bool exportTo(const QString &path, QString *error = nullptr);
@@ -59,16 +54,12 @@ private:
         QString name;
     };
     void attachAxes();
-    void scheduleRescale();
-    void rescale();
+    void rescale() override;
 
-    QChartView *m_view;
-    QChart *m_chart;
     QLineSeries *m_denseLine;
     std::vector<Series> m_series;
     double m_dense;
     bool m_log = false;
-    bool m_rescalePending = false;
 };
 
 } // namespace blockscope::views

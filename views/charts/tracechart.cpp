@@ -23,24 +23,12 @@
 namespace blockscope::views {
 
 TraceChart::TraceChart(QWidget *parent)
-    : QWidget(parent)
-    , m_chart(new QChart)
+    : ChartWidget(parent)
 {
     setObjectName(QStringLiteral("traceChart"));
     m_chart->setTitle(tr("Pruning trace"));
-    QFont titleFont = m_chart->titleFont();
-    titleFont.setBold(true);
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.15);
-    m_chart->setTitleFont(titleFont);
-    m_chart->setAnimationOptions(QChart::NoAnimation); // steps arrive live; animation would lag them
-    m_chart->legend()->setAlignment(Qt::AlignBottom);
     m_chart->legend()->setShowToolTips(true);
-    m_chart->setMargins(QMargins(4, 4, 4, 4));
-    m_view = new QChartView(m_chart, this);
-    m_view->setRenderHint(QPainter::Antialiasing);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_view);
+    showChart();
     attachAxes();
 }
 
@@ -208,26 +196,6 @@ void TraceChart::setLogScale(bool log)
     attachAxes();
 }
 
-void TraceChart::setTitle(const QString &title)
-{
-    m_chart->setTitle(title);
-}
-
-QString TraceChart::title() const
-{
-    return m_chart->title();
-}
-
-QString TraceChart::xAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Horizontal);
-}
-
-QString TraceChart::yAxisTitle() const
-{
-    return axisTitle(m_chart, Qt::Vertical);
-}
-
 QString TraceChart::xTitle() const
 {
     // EvoPress keeps the count fixed and improves it generation by generation: its x is the
@@ -262,11 +230,6 @@ void TraceChart::attachAxes()
             series << r.series;
     addAxes(m_chart, x, makeValueAxis(this, yTitle, QStringLiteral("%.4g"), yAxisIsLogarithmic()), series);
     rescale();
-}
-
-void TraceChart::scheduleRescale()
-{
-    scheduleOnce(&m_rescalePending, this, &TraceChart::rescale);
 }
 
 void TraceChart::rescale()

@@ -1,12 +1,11 @@
 #pragma once
 
-#include "chartsfwd.h"
+#include "chartwidget.h"
 
 #include "chartexport.h"
 
 #include <QList>
 #include <QString>
-#include <QWidget>
 
 #include <vector>
 
@@ -20,7 +19,7 @@ class TraceTableModel;
 // metric) and a QVXYModelMapper: appending a step to the model grows the line. Qt Charts stays
 // behind this QWidget (Qt Charts is deprecated from Qt 6.10; nothing outside views/charts/
 // includes it).
-class TraceChart : public QWidget
+class TraceChart : public ChartWidget
 {
     Q_OBJECT
 public:
@@ -44,16 +43,12 @@ public:
     // A logarithmic y axis; applies to perplexity only (KL and scores can be zero).
     void setLogScale(bool log);
     bool logScale() const { return m_log; }
-    void setTitle(const QString &title);
-    QString title() const;
 
     int runCount() const;
     // Live series only (removed runs leave a gap in the numbering).
     bool hasRun(int run) const;
     int pointCount(int run) const;
     QString runName(int run) const;
-    QString xAxisTitle() const;
-    QString yAxisTitle() const;
     bool yAxisIsLogarithmic() const;
     static QString metricName(Metric metric);
 
@@ -75,18 +70,14 @@ private:
     };
     QString xTitle() const;
     void attachAxes();
-    void scheduleRescale();
-    void rescale();
+    void rescale() override;
     void restyle();
     int metricColumn() const;
 
-    QChartView *m_view;
-    QChart *m_chart;
     std::vector<Run> m_runs; // indexed by run number; removed runs have null members
     QList<int> m_highlighted;
     Metric m_metric = Metric::Perplexity;
     bool m_log = false;
-    bool m_rescalePending = false;
 };
 
 } // namespace blockscope::views
