@@ -1,6 +1,8 @@
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include "common/formaterror.h"
+
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -68,6 +70,21 @@ std::string type(const nlohmann::json &obj, const std::string &file, const std::
 bool isIndex(const nlohmann::json &v);
 // A Replace/Split "pattern": {"String": s} or {"Regex": r}; returns the text and whether it is a regex.
 std::pair<std::string, bool> pattern(const nlohmann::json &obj, const std::string &file, const std::string &where);
+// The parts of a "Sequence" component: each element of the array obj[key] through `make` (the
+// component's own factory), null ones skipped; FormatError when it is not an array.
+template<class Part, class Make>
+std::vector<std::unique_ptr<Part>> sequence(
+    const nlohmann::json &obj, const char *key, const std::string &file, const std::string &where, Make make)
+{
+    const auto &list = member(obj, key, file, where);
+    if (!list.is_array())
+        throw FormatError(file, FormatError::NoOffset, where, std::string("\"") + key + "\" must be an array");
+    std::vector<std::unique_ptr<Part>> parts;
+    for (const auto &element : list)
+        if (auto part = make(element, file))
+            parts.push_back(std::move(part));
+    return parts;
+}
 } // namespace hfjson
 
 } // namespace blockscope

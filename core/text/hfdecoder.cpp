@@ -171,12 +171,7 @@ std::unique_ptr<HfDecoder> makeHfDecoder(const nlohmann::json &j, const std::str
     const std::string type = hfjson::type(j, file, where);
     if (type == "Sequence") {
         auto s = std::make_unique<SequenceDecoder>();
-        const auto &list = hfjson::member(j, "decoders", file, where);
-        if (!list.is_array())
-            throw FormatError(file, FormatError::NoOffset, where, "\"decoders\" must be an array");
-        for (const auto &d : list)
-            if (auto part = makeHfDecoder(d, file))
-                s->parts.push_back(std::move(part));
+        s->parts = hfjson::sequence<HfDecoder>(j, "decoders", file, where, makeHfDecoder);
         return s;
     }
     if (type == "Replace") {

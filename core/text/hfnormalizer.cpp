@@ -170,12 +170,7 @@ std::unique_ptr<HfNormalizer> makeHfNormalizer(const nlohmann::json &j, const st
     const std::string type = hfjson::type(j, file, where);
     if (type == "Sequence") {
         auto s = std::make_unique<SequenceNormalizer>();
-        const auto &list = hfjson::member(j, "normalizers", file, where);
-        if (!list.is_array())
-            throw FormatError(file, FormatError::NoOffset, where, "\"normalizers\" must be an array");
-        for (const auto &n : list)
-            if (auto p = makeHfNormalizer(n, file))
-                s->parts.push_back(std::move(p));
+        s->parts = hfjson::sequence<HfNormalizer>(j, "normalizers", file, where, makeHfNormalizer);
         return s;
     }
     if (type == "Prepend") {

@@ -208,12 +208,7 @@ std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, cons
     const std::string type = hfjson::type(j, file, where);
     if (type == "Sequence") {
         auto s = std::make_unique<SequencePreTokenizer>();
-        const auto &list = hfjson::member(j, "pretokenizers", file, where);
-        if (!list.is_array())
-            throw FormatError(file, FormatError::NoOffset, where, "\"pretokenizers\" must be an array");
-        for (const auto &p : list)
-            if (auto part = makeHfPreTokenizer(p, file))
-                s->parts.push_back(std::move(part));
+        s->parts = hfjson::sequence<HfPreTokenizer>(j, "pretokenizers", file, where, makeHfPreTokenizer);
         return s;
     }
     if (type == "Split") {
