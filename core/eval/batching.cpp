@@ -1,5 +1,8 @@
 #include "batching.h"
 
+#include "jobs/jobcontext.h"
+#include "model/decoder.h"
+
 #include <ATen/ATen.h>
 #include <algorithm>
 #include <map>
@@ -28,6 +31,17 @@ at::Tensor batchTokens(const WindowSet &set, const std::vector<std::size_t> &idx
         for (std::int64_t p = 0; p < T; ++p)
             acc[static_cast<std::int64_t>(b)][p] = set.windows[idx[b]].ids[p];
     return t;
+}
+
+at::Tensor forwardBlocksCancellable(
+    const Decoder &decoder, at::Tensor hidden, int first, int last, const UnitMask &mask, const JobContext *job)
+{
+    for (int block = first; block < last; ++block) {
+        if (job)
+            job->checkpoint();
+        hidden = decoder.forwardBlocks(hidden, block, block + 1, mask);
+    }
+    return hidden;
 }
 
 } // namespace blockscope

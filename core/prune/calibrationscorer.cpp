@@ -1,5 +1,6 @@
 #include "calibrationscorer.h"
 
+#include "eval/batching.h"
 #include "jobs/jobcontext.h"
 #include "model/decoder.h"
 
@@ -146,10 +147,12 @@ at::Tensor CalibrationScorer::runFrom(
             }
             ++block;
         }
-        return block < L ? m_decoder.forwardBlocks(h, block, L, mask) : h;
+        // Block by block, so a cancel is seen within one block's forward, not one candidate's.
+        return forwardBlocksCancellable(m_decoder, h, block, L, mask, &m_job);
     }
     // Sublayer by sublayer, keeping the state at every boundary.
     for (int s = start; s < 2 * L; ++s) {
+        m_job.checkpoint();
         const int l = s / 2;
         const bool attn = s % 2 == 0;
         if (!(attn ? mask.skipAttn[l] : mask.skipMlp[l])) {
@@ -400,7 +403,7 @@ std::int64_t slicePositions(std::int64_t B, std::int64_t V, double tensors)
 // holding the [B, T, V] logits: the LM head, log-softmax and the targets' log-probabilities run a
 // slice of positions at a time, and only each window's NLL sum (float64) is kept.
 void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tokens, std::int64_t firstTarget,
-    const at::Tensor &hidden, double &num, double &den)
+    const at::Tensor &hidden, double &num, double &den, const JobContext &job)
 {
     const std::int64_t B = hidden.size(0), T = hidden.size(1);
     const std::int64_t V = decoder.architecture().vocab;
@@ -409,6 +412,7 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
     const at::Tensor targetsAll = tokens.to(hidden.device());
     // Logits at position t predict token t + 1: positions firstTarget - 1 .. T - 2.
     for (std::int64_t t0 = firstTarget - 1; t0 < T - 1; t0 += slice) {
+        job.checkpoint(); // a large vocabulary's head is seconds of a candidate: stop within a slice
         const std::int64_t len = std::min(slice, T - 1 - t0);
         const at::Tensor lp = at::log_softmax(decoder.logits(hidden.narrow(1, t0, len)), -1);
         const at::Tensor targets = targetsAll.narrow(1, t0 + 1, len);
@@ -428,7 +432,8 @@ void accumulateNll(ScoreKind kind, const Decoder &decoder, const at::Tensor &tok
 // A divergence from the final hidden states: the candidate's logits a slice of positions at a
 // time, each compared with the same positions of the reference.
 void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vector<TeacherRows> &rows,
-    const at::Tensor &hidden, double &num, double &den, const at::Tensor &cachedLogP, const at::Tensor &cachedP)
+    const at::Tensor &hidden, double &num, double &den, const at::Tensor &cachedLogP, const at::Tensor &cachedP,
+    const JobContext &job)
 {
     const std::int64_t B = hidden.size(0), T = hidden.size(1);
     const std::int64_t V = decoder.architecture().vocab;
@@ -437,6 +442,7 @@ void accumulateDivergence(ScoreKind kind, const Decoder &decoder, const std::vec
     const std::int64_t positions = scoredPositions(kind, T);
     at::Tensor normSq = at::zeros({B}, hidden.options().dtype(at::kDouble));
     for (std::int64_t t0 = 0; t0 < positions; t0 += slice) {
+        job.checkpoint();
         const std::int64_t len = std::min(slice, positions - t0);
         divergenceSlice(kind, rows, t0, decoder.logits(hidden.narrow(1, t0, len)), num, normSq, cachedLogP, cachedP);
     }
@@ -522,9 +528,9 @@ double CalibrationScorer::score(const UnitMask &candidate, bool capture, double 
             h = runFrom(c, m_decoder.embed(c.tokens), 0, candidate, nullptr);
         }
         if (m_kind == ScoreKind::NllSumSleb || m_kind == ScoreKind::MeanNll)
-            accumulateNll(m_kind, m_decoder, c.tokens, c.firstTarget, h, num, den);
+            accumulateNll(m_kind, m_decoder, c.tokens, c.firstTarget, h, num, den, m_job);
         else
-            accumulateDivergence(m_kind, m_decoder, c.reference, h, num, den, c.logP, c.P);
+            accumulateDivergence(m_kind, m_decoder, c.reference, h, num, den, c.logP, c.P, m_job);
     }
     m_last = candidate;
     m_lastFrom = start;

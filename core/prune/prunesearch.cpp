@@ -153,11 +153,12 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
         if (g < m_denseEval.size()) {
             denseHidden = m_denseEval[g];
         } else {
-            denseHidden = decoder.forwardBlocks(decoder.embed(tokens), 0, layers, dense);
+            denseHidden = forwardBlocksCancellable(decoder, decoder.embed(tokens), 0, layers, dense, &job);
             if (keepDense && m_denseEval.size() == g)
                 m_denseEval.push_back(denseHidden);
         }
-        const at::Tensor hidden = isDense ? denseHidden : decoder.forwardBlocks(decoder.embed(tokens), 0, layers, mask);
+        const at::Tensor hidden
+            = isDense ? denseHidden : forwardBlocksCancellable(decoder, decoder.embed(tokens), 0, layers, mask, &job);
         const std::int64_t first = set.windows[idx.front()].firstTarget, T = tokens.size(1);
         const auto B = static_cast<std::int64_t>(idx.size());
         // The KL of the dense model to itself is 0: only its NLL is needed.

@@ -98,8 +98,12 @@ int main(int argc, char **argv)
         const int n = candidates;
         const double perCandidate = n > 1 ? (lastCandidate - firstCandidate) / (n - 1) : 0;
         worst = std::max(worst, latency);
-        std::printf("%-8g %10.3f %12d %14.3f %18.2f %10s\n", delays[i], latency, n, perCandidate,
-            perCandidate > 0 ? latency / perCandidate : 0.0, latency < 1.0 ? "yes" : "NO");
+        if (n > 1)
+            std::printf("%-8g %10.3f %12d %14.3f %18.3f %10s\n", delays[i], latency, n, perCandidate,
+                latency / perCandidate, latency < 1.0 ? "yes" : "NO");
+        else // one candidate seen: no baseline in this row (a longer delay gives one)
+            std::printf(
+                "%-8g %10.3f %12d %14s %18s %10s\n", delays[i], latency, n, "-", "-", latency < 1.0 ? "yes" : "NO");
     }
     std::printf("worst latency %.3f s\n", worst);
     return worst < 1.0 ? 0 : 1;
