@@ -2,13 +2,13 @@
 
 #include "ppapointmodel.h"
 
+#include "common/atomicfile.h"
 #include "common/csv.h"
 #include "store/ppajson.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QStringList>
 
 #include <cmath>
@@ -101,10 +101,12 @@ QByteArray ppaPointsJson(const std::vector<PpaExportRun> &runs, const QJsonObjec
 
 bool writeExportFile(const QString &path, const QByteArray &bytes, QString *error)
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+    try {
+        writeFileAtomically(
+            path.toStdString(), std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+    } catch (const std::exception &e) {
         if (error)
-            *error = QCoreApplication::translate("PpaExport", "Could not write %1: %2").arg(path, file.errorString());
+            *error = QString::fromStdString(e.what());
         return false;
     }
     return true;

@@ -1,5 +1,6 @@
 // Exports: the trace chart as PNG, SVG or PDF; a run's steps as CSV or JSON (core's trace export,
 // the same text `blockscope-cli` writes).
+#include "ppaexport.h"
 #include "pruningpage.h"
 
 #include "charts/tracechart.h"
@@ -9,7 +10,6 @@
 
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QSaveFile>
 #include <QStandardPaths>
 
 namespace blockscope::views {
@@ -47,12 +47,9 @@ bool PruningPage::exportTrace(int row, const QString &path, QString *error)
     } catch (const std::exception &e) {
         return fail(QString::fromUtf8(e.what()));
     }
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(tr("Could not write %1: %2").arg(path, file.errorString()));
-    file.write(text.data(), static_cast<qint64>(text.size()));
-    if (!file.commit())
-        return fail(tr("Could not write %1: %2").arg(path, file.errorString()));
+    QString why;
+    if (!writeExportFile(path, QByteArray::fromStdString(text), &why))
+        return fail(why);
     return true;
 }
 

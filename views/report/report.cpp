@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include "common/atomicfile.h"
+
 #include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
@@ -7,12 +9,12 @@
 #include "prune/unit.h"
 #include "store/experimentfile.h"
 
+#include <QBuffer>
 #include <QByteArray>
 #include <QImage>
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QSaveFile>
 #include <QSvgRenderer>
 #include <QTextDocument>
 #include <QUrl>
@@ -367,10 +369,11 @@ void writeReport(const std::string &experimentPath, const Experiment &e, const R
     if (suffix != ".html" && suffix != ".htm" && suffix != ".pdf")
         throw std::invalid_argument("report " + out + ": the name must end in .html or .pdf");
     std::string html = reportHtml(experimentPath, e, o);
-    QSaveFile file(QString::fromStdString(out));
-    if (!file.open(QIODevice::WriteOnly))
-        throw IoError("cannot write " + out + ": " + file.errorString().toStdString());
-    if (suffix == ".pdf") {
+    if (suffix != ".pdf") {
+        writeFileAtomically(out, html);
+        return;
+    }
+    {
         // QTextDocument draws no SVG: every chart becomes an image at the PDF's resolution.
         QTextDocument doc;
         std::string printable;
@@ -404,18 +407,17 @@ void writeReport(const std::string &experimentPath, const Experiment &e, const R
             for (std::size_t p = printable.find(from); p != std::string::npos; p = printable.find(from, p + to.size()))
                 printable.replace(p, from.size(), to);
         doc.setHtml(QString::fromStdString(printable));
-        QPdfWriter writer(&file);
+        QBuffer pdf;
+        pdf.open(QIODevice::WriteOnly);
+        QPdfWriter writer(&pdf);
         writer.setPageSize(QPageSize(QPageSize::A4));
         writer.setResolution(static_cast<int>(o.dpi));
         writer.setTitle(QStringLiteral("Blockscope report: %1")
                             .arg(QString::fromStdString(std::filesystem::path(experimentPath).filename().string())));
         writer.setCreator(QStringLiteral("Blockscope"));
         doc.print(&writer);
-    } else {
-        file.write(html.data(), static_cast<qint64>(html.size()));
+        writeFileAtomically(out, std::string_view(pdf.data().constData(), static_cast<std::size_t>(pdf.size())));
     }
-    if (!file.commit())
-        throw IoError("cannot write " + out + ": " + file.errorString().toStdString());
 }
 
 } // namespace blockscope::report
