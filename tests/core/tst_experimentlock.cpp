@@ -13,6 +13,11 @@
 
 #include <QStandardPaths>
 
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 using namespace blockscope;
 using namespace blockscope::test;
 
@@ -37,20 +42,26 @@ private Q_SLOTS:
         other.start(QStringLiteral("flock"),
             {QStringLiteral("-x"), QStringLiteral("-o"), lockFile, QStringLiteral("sleep"), QStringLiteral("30")});
         QVERIFY(other.waitForStarted());
-        // Wait until it holds the lock: our own attempt is refused from then on.
+        // Wait until it holds the lock. The probe is a bare non-blocking flock on the same file:
+        // a probe through ExperimentWriteLock would remove the lock file on release, and flock(1),
+        // which does not check the inode as Blockscope does, could then hold a lock on an unlinked
+        // file that nobody else sees (a CI run under load saw exactly that).
         QElapsedTimer timer;
         timer.start();
-        bool refused = false;
-        while (!refused && timer.elapsed() < 10000) {
-            try {
-                const ExperimentWriteLock probe(p); // released at once, so that flock can take it
-            } catch (const UsageError &) {
-                refused = true;
+        bool held = false;
+        while (!held && timer.elapsed() < 10000) {
+            const int fd = ::open(lockFile.toLocal8Bit().constData(), O_RDONLY | O_CLOEXEC);
+            if (fd >= 0) {
+                if (::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK)
+                    held = true;
+                else
+                    ::flock(fd, LOCK_UN);
+                ::close(fd);
             }
-            if (!refused)
+            if (!held)
                 QTest::qWait(50);
         }
-        QVERIFY2(refused, "the other process never held the lock");
+        QVERIFY2(held, "the other process never held the lock");
 
         try {
             ExperimentFile::appendStep(p, id, greedyStep(0, 6));
