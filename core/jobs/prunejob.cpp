@@ -104,6 +104,16 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
                 if (resumeKey(it->info.options) != resumeKey(options))
                     throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
                         + ": it was run with other options (" + it->info.options.toJson().dump() + ")");
+                // The same text can still give other windows (another context or protocol, or a
+                // build that cut its pools otherwise): the search would go on with other data.
+                const Protocol &was = it->info.calibrationProtocol;
+                if (was.context != calibration.protocol.context || was.windows != calibration.protocol.windows
+                    || was.tokens != calibration.protocol.tokens
+                    || was.reconstruction != calibration.protocol.reconstruction)
+                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
+                        + ": its calibration windows differ (recorded: " + was.oneLine() + ", "
+                        + std::to_string(was.tokens) + " tokens; now: " + calibration.protocol.oneLine() + ", "
+                        + std::to_string(calibration.protocol.tokens) + " tokens)");
                 report.runId = it->info.id;
                 info = it->info;
                 resume = it->steps;

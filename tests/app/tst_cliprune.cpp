@@ -102,6 +102,27 @@ private Q_SLOTS:
         QCOMPARE(missing.exitCode, 2);
     }
 
+    // A run is resumed only on the calibration windows it was searched on: another context (or a
+    // build that cut the text's pools otherwise) is refused, naming both.
+    void resumeRefusesOtherWindows()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("windows.h5"));
+        const QStringList args = pruneArgs(QStringLiteral("sleb"), QStringLiteral("1"), out)
+            << QStringLiteral("--no-eval") << QStringLiteral("--calib-windows") << QStringLiteral("2");
+        const auto first = runCli(QStringList(args) << QStringLiteral("--context") << QStringLiteral("128"));
+        QVERIFY2(first.exitCode == 0, first.err.constData());
+        ExperimentFile::setStatus(out.toStdString(), "run-0001", "cancelled");
+        const auto other = runCli(
+            QStringList(args) << QStringLiteral("--context") << QStringLiteral("64") << QStringLiteral("--resume"));
+        QCOMPARE(other.exitCode, 2);
+        QVERIFY2(
+            other.err.contains("calibration windows differ") && other.err.contains("T=128"), other.err.constData());
+        const auto same = runCli(
+            QStringList(args) << QStringLiteral("--context") << QStringLiteral("128") << QStringLiteral("--resume"));
+        QVERIFY2(same.exitCode == 0, same.err.constData());
+        QCOMPARE(int(ExperimentFile::read(out.toStdString()).runs.size()), 1);
+    }
+
     // Killing the process mid-search loses at most the step in flight; the file opens and the
     // search resumes to the same result as an uninterrupted run.
     void killThenResume()
