@@ -6,7 +6,7 @@
 namespace blockscope::views {
 
 BlockShareModel::BlockShareModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(ColumnCount, parent)
 {
 }
 
@@ -143,14 +143,9 @@ double BlockShareModel::value(int row, int column) const
     }
 }
 
-int BlockShareModel::rowCount(const QModelIndex &parent) const
+int BlockShareModel::rows() const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_units.size());
-}
-
-int BlockShareModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return static_cast<int>(m_units.size());
 }
 
 QVariant BlockShareModel::data(const QModelIndex &index, int role) const
@@ -193,7 +188,7 @@ QVariant BlockShareModel::data(const QModelIndex &index, int role) const
 QVariant BlockShareModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
+        return QAbstractItemModel::headerData(section, orientation, role);
     switch (section) {
     case Unit: return tr("Unit");
     case Share: return metricTitle(m_metric);

@@ -2,7 +2,7 @@
 
 #include "ppa/ppa.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 namespace blockscope::views {
 
@@ -14,7 +14,7 @@ using BlockShareMetric = ppa::ShareMetric; // the metrics of ppa.h's unit shares
 // (modelled, the cost model), prefill time (measured per unit on this machine) and prefill energy
 // per token (the measured total split by measured time, else modelled: each unit says). Removed units
 // keep their row with a share of 0 and a marker for the chart. Holds a copy of the point's units.
-class BlockShareModel : public QAbstractTableModel
+class BlockShareModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -61,12 +61,11 @@ public:
     QString figureProvenance(int row, BlockShareMetric metric) const;
     double value(int row, int column) const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     double share(int row, BlockShareMetric metric) const;
 
     void rebuild();

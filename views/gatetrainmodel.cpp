@@ -1,7 +1,5 @@
 #include "gatetrainmodel.h"
 
-#include "columnheader.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -10,6 +8,23 @@
 namespace blockscope::views {
 
 namespace {
+const char *const gateTrainModelNames[] = {"Step", "Loss", "Learning rate", "Tokens", "Seconds"};
+const char *const gateTrainModelTips[] = {"Optimiser step (0-based)",
+    "Training loss: 10 \u00d7 the sum over layers of the KL between the true block attention and the gate",
+    "Learning rate of the step (warm-up, then cosine)", "Tokens seen so far", "Wall time so far"};
+static_assert(std::size(gateTrainModelNames) == GateTrainModel::ColumnCount
+    && std::size(gateTrainModelTips) == GateTrainModel::ColumnCount);
+
+const char *const gateEvalModelNames[] = {"Step", "Held-out loss", "KL (mean)", "Recall", "Recall (static)", "Density"};
+const char *const gateEvalModelTips[] = {"Step after which the gates were evaluated",
+    "10 \u00d7 the sum over layers of the held-out KL: the training loss's scale",
+    "Held-out KL between the true block attention and the gate, mean over layers",
+    "Mean attention-mass recall at the evaluation density (0.5 by default)",
+    "The same for the static pattern (sink + local window) at that density: what the gates must beat",
+    "Realised tile density at the evaluation threshold (2e-3 by default)"};
+static_assert(std::size(gateEvalModelNames) == GateEvalModel::ColumnCount
+    && std::size(gateEvalModelTips) == GateEvalModel::ColumnCount);
+
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 QVariant numberData(double v, int role, bool integral)
@@ -30,31 +45,19 @@ QVariant numberData(double v, int role, bool integral)
 } // namespace
 
 GateTrainModel::GateTrainModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(gateTrainModelNames, gateTrainModelTips, parent)
 {
 }
 
 void GateTrainModel::appendStep(sparse::GateTrainStep step)
 {
-    const auto from = std::find_if(
-        m_steps.begin(), m_steps.end(), [&](const sparse::GateTrainStep &s) { return s.step >= step.step; });
-    if (from != m_steps.end()) {
-        const int first = static_cast<int>(from - m_steps.begin());
-        beginRemoveRows({}, first, rowCount() - 1);
-        m_steps.erase(from, m_steps.end());
-        endRemoveRows();
-    }
-    const int row = rowCount();
-    beginInsertRows({}, row, row);
-    m_steps.push_back(std::move(step));
-    endInsertRows();
+    const auto from = step.step;
+    appendRowDropping(m_steps, std::move(step), [from](const sparse::GateTrainStep &s) { return s.step >= from; });
 }
 
 void GateTrainModel::clear()
 {
-    beginResetModel();
-    m_steps.clear();
-    endResetModel();
+    replaceRows(m_steps, {});
 }
 
 double GateTrainModel::value(int row, int column) const
@@ -72,60 +75,33 @@ double GateTrainModel::value(int row, int column) const
     }
 }
 
-int GateTrainModel::rowCount(const QModelIndex &parent) const
+int GateTrainModel::rows() const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_steps.size());
-}
-
-int GateTrainModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return static_cast<int>(m_steps.size());
 }
 
 QVariant GateTrainModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const int column = index.column();
     return numberData(value(index.row(), column), role, column == Step || column == Tokens);
 }
 
-QVariant GateTrainModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[] = {"Step", "Loss", "Learning rate", "Tokens", "Seconds"};
-    static const char *const tips[] = {"Optimiser step (0-based)",
-        "Training loss: 10 \u00d7 the sum over layers of the KL between the true block attention and the gate",
-        "Learning rate of the step (warm-up, then cosine)", "Tokens seen so far", "Wall time so far"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
-}
-
 GateEvalModel::GateEvalModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(gateEvalModelNames, gateEvalModelTips, parent)
 {
 }
 
 void GateEvalModel::appendPoint(sparse::GateEvalPoint point)
 {
-    const auto from = std::find_if(
-        m_points.begin(), m_points.end(), [&](const sparse::GateEvalPoint &p) { return p.step >= point.step; });
-    if (from != m_points.end()) {
-        const int first = static_cast<int>(from - m_points.begin());
-        beginRemoveRows({}, first, rowCount() - 1);
-        m_points.erase(from, m_points.end());
-        endRemoveRows();
-    }
-    const int row = rowCount();
-    beginInsertRows({}, row, row);
-    m_points.push_back(std::move(point));
-    endInsertRows();
+    const auto from = point.step;
+    appendRowDropping(m_points, std::move(point), [from](const sparse::GateEvalPoint &p) { return p.step >= from; });
 }
 
 void GateEvalModel::clear()
 {
-    beginResetModel();
-    m_points.clear();
-    endResetModel();
+    replaceRows(m_points, {});
 }
 
 double GateEvalModel::value(int row, int column) const
@@ -148,35 +124,17 @@ double GateEvalModel::value(int row, int column) const
     }
 }
 
-int GateEvalModel::rowCount(const QModelIndex &parent) const
+int GateEvalModel::rows() const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_points.size());
-}
-
-int GateEvalModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return static_cast<int>(m_points.size());
 }
 
 QVariant GateEvalModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const int column = index.column();
     return numberData(value(index.row(), column), role, column == Step);
-}
-
-QVariant GateEvalModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[] = {"Step", "Held-out loss", "KL (mean)", "Recall", "Recall (static)", "Density"};
-    static const char *const tips[] = {"Step after which the gates were evaluated",
-        "10 \u00d7 the sum over layers of the held-out KL: the training loss's scale",
-        "Held-out KL between the true block attention and the gate, mean over layers",
-        "Mean attention-mass recall at the evaluation density (0.5 by default)",
-        "The same for the static pattern (sink + local window) at that density: what the gates must beat",
-        "Realised tile density at the evaluation threshold (2e-3 by default)"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

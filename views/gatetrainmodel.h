@@ -2,7 +2,7 @@
 
 #include "sparse/gatetraining.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace blockscope::views {
 // The steps of a gate training run, one row per optimiser step: what the loss chart plots and
 // the step table lists. A resumed run continues from an earlier step: appending a step at or
 // before the last one drops the rows from there on first, so the curve never doubles back.
-class GateTrainModel : public QAbstractTableModel
+class GateTrainModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -25,19 +25,17 @@ public:
     const std::vector<sparse::GateTrainStep> &steps() const { return m_steps; }
     double value(int row, int column) const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     std::vector<sparse::GateTrainStep> m_steps;
 };
 
 // The held-out evaluations of a gate training run (at step 0, every evalEvery steps and at the
 // end), one row each. HeldOutLoss is 10 x the sum of the per-layer KL, the training loss's scale,
 // so both lines share the loss chart's axis; Kl is the mean over layers as the trace reports it.
-class GateEvalModel : public QAbstractTableModel
+class GateEvalModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -52,12 +50,10 @@ public:
     const std::vector<sparse::GateEvalPoint> &points() const { return m_points; }
     double value(int row, int column) const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     std::vector<sparse::GateEvalPoint> m_points;
 };
 

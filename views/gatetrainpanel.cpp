@@ -170,7 +170,7 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
             tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"));
         QString error;
         if (!path.isEmpty())
-            setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
+            m_controls->setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
     });
     auto *bar = new QHBoxLayout;
     bar->addWidget(logScale);
@@ -202,16 +202,13 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     layout->addWidget(m_banner);
     layout->addLayout(body, 1);
 
-    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
-        if (id == m_job && m_lastStep < 0)
-            setStatus(tr("Running: %1").arg(stage));
+    connect(m_controls, &JobControls::stage, this, [this](const QString &stage) {
+        if (m_lastStep < 0)
+            m_controls->setStatus(tr("Running: %1").arg(stage));
     });
-    connect(m_runner, &JobRunner::jobFinished, this, [this](JobId id, JobOutcome outcome, const QString &) {
-        if (id == m_job && (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded))
-            endRun(QStringLiteral("cancelled"), QString());
-    });
+    connect(m_controls, &JobControls::stopped, this, [this] { endRun(QStringLiteral("cancelled"), QString()); });
     updateButtons();
-    setStatus(tr("Gates learn which blocks of each layer's attention matter; the model stays frozen."));
+    m_controls->setStatus(tr("Gates learn which blocks of each layer's attention matter; the model stays frozen."));
 }
 
 GateTrainPanel::~GateTrainPanel()
@@ -319,18 +316,12 @@ QString GateTrainPanel::missing() const
 
 bool GateTrainPanel::isRunning() const
 {
-    return m_job != 0 && m_runner->isRunning(m_job);
+    return m_controls->isRunning();
 }
 
 void GateTrainPanel::updateButtons()
 {
-    const bool running = isRunning();
-    m_controls->refresh(running, !m_modelPath.isEmpty());
-}
-
-void GateTrainPanel::setStatus(const QString &text)
-{
-    m_controls->setStatus(text);
+    m_controls->refresh(!m_modelPath.isEmpty());
 }
 
 QString GateTrainPanel::statusText() const
@@ -345,7 +336,7 @@ void GateTrainPanel::train()
     const QString why = missing();
     if (!why.isEmpty()) {
         m_banner->showMessage(MessageBanner::Kind::Error, why);
-        setStatus(why);
+        m_controls->setStatus(why);
         return;
     }
     m_banner->hide();
@@ -367,7 +358,7 @@ void GateTrainPanel::train()
         trainTag, this, [this](const sparse::GateTrainStep &step) { appendStep(step); });
     request.onEval = m_runner->partials<sparse::GateEvalPoint>(
         trainTag, this, [this](const sparse::GateEvalPoint &point) { appendEval(point); });
-    m_job = m_runner->run<Trained>(
+    const JobId job = m_runner->run<Trained>(
         trainTag, tr("Gate training: %1").arg(QFileInfo(out).fileName()),
         [request](JobContext &job) {
             QElapsedTimer timer;
@@ -379,17 +370,14 @@ void GateTrainPanel::train()
         },
         this, [this](Trained t) { finish(t.result, t.seconds); },
         [this](const QString &message) { endRun(QStringLiteral("failed"), message); }, Lane::Engine);
-    m_controls->follow(m_job);
-    setStatus(request.resume ? tr("Resuming\u2026") : tr("Preparing the feature cache\u2026"));
+    m_controls->follow(job);
+    m_controls->setStatus(request.resume ? tr("Resuming\u2026") : tr("Preparing the feature cache\u2026"));
     updateButtons();
 }
 
 void GateTrainPanel::cancel()
 {
-    if (isRunning()) {
-        m_runner->cancel(m_job);
-        setStatus(tr("Cancelling\u2026"));
-    }
+    m_controls->cancel();
 }
 
 void GateTrainPanel::appendStep(const sparse::GateTrainStep &step)
@@ -400,12 +388,12 @@ void GateTrainPanel::appendStep(const sparse::GateTrainStep &step)
     if (isRunning()) {
         m_controls->progressBar()->setValue(
             static_cast<int>(1000.0 * static_cast<double>(step.step + 1) / std::max<qint64>(total, 1)));
-        setStatus(tr("Step %1 of %2 \u00b7 loss %3 \u00b7 lr %4 \u00b7 %5")
-                      .arg(step.step + 1)
-                      .arg(total)
-                      .arg(step.loss, 0, 'g', 4)
-                      .arg(step.lr, 0, 'g', 3)
-                      .arg(formatDuration(step.seconds)));
+        m_controls->setStatus(tr("Step %1 of %2 \u00b7 loss %3 \u00b7 lr %4 \u00b7 %5")
+                                  .arg(step.step + 1)
+                                  .arg(total)
+                                  .arg(step.loss, 0, 'g', 4)
+                                  .arg(step.lr, 0, 'g', 3)
+                                  .arg(formatDuration(step.seconds)));
     }
     Q_EMIT stepShown(step.step);
 }
@@ -430,8 +418,8 @@ void GateTrainPanel::finish(const sparse::GateTrainResult &result, double second
                     .arg(last.recallAtDensity, 0, 'f', 3)
                     .arg(last.recallStaticAtDensity, 0, 'f', 3);
     }
-    setStatus(text + tr("; saved to %1").arg(out));
-    m_job = 0;
+    m_controls->setStatus(text + tr("; saved to %1").arg(out));
+    m_controls->release();
     m_resume->setChecked(false);
     updateButtons();
     Q_EMIT gatesWritten(out);
@@ -440,21 +428,20 @@ void GateTrainPanel::finish(const sparse::GateTrainResult &result, double second
 
 void GateTrainPanel::endRun(const QString &status, const QString &message)
 {
-    if (m_job == 0)
+    if (!m_controls->release())
         return;
-    m_job = 0;
     updateButtons();
     if (status == QLatin1String("cancelled")) {
         // The engine saved its state on the way out: resuming is one click away.
         m_resume->setChecked(true);
-        setStatus(m_lastStep >= 0
+        m_controls->setStatus(m_lastStep >= 0
                 ? tr("Cancelled after step %1; the state is saved beside %2: Train with Resume ticked continues")
                       .arg(m_lastStep + 1)
                       .arg(QFileInfo(m_output->text()).fileName())
                 : tr("Cancelled before the first step"));
     } else {
         m_banner->showMessage(MessageBanner::Kind::Error, tr("Gate training failed: %1").arg(message));
-        setStatus(tr("Failed: %1").arg(message));
+        m_controls->setStatus(tr("Failed: %1").arg(message));
     }
     Q_EMIT trainingEnded(status);
 }

@@ -76,13 +76,11 @@ private:
     void finish(const sparse::GateTrainResult &result, double seconds);
     void endRun(const QString &status, const QString &message);
     void updateButtons();
-    void setStatus(const QString &text);
     QString defaultOutputPath() const;
 
     JobRunner *m_runner;
     QString m_modelPath;
     bool m_outputEdited = false;
-    JobId m_job = 0;
     qint64 m_lastStep = -1;
 
     MessageBanner *m_banner;

@@ -1,7 +1,5 @@
 #include "headstatsmodel.h"
 
-#include "columnheader.h"
-
 #include <QFont>
 
 #include <cmath>
@@ -9,8 +7,19 @@
 
 namespace blockscope::views {
 
+namespace {
+const char *const headStatsModelNames[]
+    = {"Head", "Tile density", "Pair density", "Recall (mean)", "Recall (p5)", "Recall (min)", "Empty rows"};
+const char *const headStatsModelTips[] = {"Query head of the layer shown (the last row: their mean)",
+    "Selected causal tiles / nb(nb+1)/2, forced rows included", "Causal token pairs inside selected tiles / N(N+1)/2",
+    "Mean over tokens of the true attention mass the mask keeps", "5th percentile of that recall over tokens",
+    "Minimum of that recall over tokens", "Tokens with no selected key (their output is 0)"};
+static_assert(std::size(headStatsModelNames) == HeadStatsModel::ColumnCount
+    && std::size(headStatsModelTips) == HeadStatsModel::ColumnCount);
+} // namespace
+
 HeadStatsModel::HeadStatsModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(headStatsModelNames, headStatsModelTips, parent)
 {
 }
 
@@ -62,19 +71,14 @@ double HeadStatsModel::value(int row, int column) const
     }
 }
 
-int HeadStatsModel::rowCount(const QModelIndex &parent) const
+int HeadStatsModel::rows() const
 {
-    return parent.isValid() || m_heads.empty() ? 0 : headCount() + 1;
-}
-
-int HeadStatsModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return m_heads.empty() ? 0 : headCount() + 1;
 }
 
 QVariant HeadStatsModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const int row = index.row(), column = index.column();
     const bool meanRow = row == headCount();
@@ -100,19 +104,6 @@ QVariant HeadStatsModel::data(const QModelIndex &index, int role) const
         return bold;
     }
     return {};
-}
-
-QVariant HeadStatsModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[]
-        = {"Head", "Tile density", "Pair density", "Recall (mean)", "Recall (p5)", "Recall (min)", "Empty rows"};
-    static const char *const tips[] = {"Query head of the layer shown (the last row: their mean)",
-        "Selected causal tiles / nb(nb+1)/2, forced rows included",
-        "Causal token pairs inside selected tiles / N(N+1)/2",
-        "Mean over tokens of the true attention mass the mask keeps", "5th percentile of that recall over tokens",
-        "Minimum of that recall over tokens", "Tokens with no selected key (their output is 0)"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

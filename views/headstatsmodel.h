@@ -2,7 +2,7 @@
 
 #include "sparse/blockmask.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace blockscope::views {
 // What the current mask keeps in each head of the layer shown, one row per head and a last row
 // for their mean (the attention page's per-head table; selecting a row shows that head). It holds
 // copies of the statistics the page computed; the snapshot is the truth.
-class HeadStatsModel : public QAbstractTableModel
+class HeadStatsModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -29,12 +29,10 @@ public:
     int rowForHead(int head) const;
     double value(int row, int column) const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     const sparse::MaskStats *statsAt(int row) const;
 
     std::vector<sparse::MaskStats> m_heads;

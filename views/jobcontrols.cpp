@@ -38,6 +38,14 @@ JobControls::JobControls(JobRunner *runner, const QString &runText, const Names 
         if (id == m_job && m_job != 0)
             m_progress->setValue(static_cast<int>(fraction * 1000));
     });
+    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &text) {
+        if (id == m_job && m_job != 0)
+            Q_EMIT stage(text);
+    });
+    connect(m_runner, &JobRunner::jobFinished, this, [this](JobId id, JobOutcome outcome, const QString &) {
+        if (id == m_job && m_job != 0 && (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded))
+            Q_EMIT stopped();
+    });
 }
 
 void JobControls::follow(JobId job)
@@ -46,8 +54,30 @@ void JobControls::follow(JobId job)
     m_progress->setValue(0);
 }
 
-void JobControls::refresh(bool running, bool runnable)
+bool JobControls::isRunning() const
 {
+    return m_job != 0 && m_runner->isRunning(m_job);
+}
+
+void JobControls::cancel()
+{
+    if (!isRunning())
+        return;
+    m_runner->cancel(m_job);
+    setStatus(tr("Cancelling\u2026"));
+}
+
+bool JobControls::release()
+{
+    if (m_job == 0)
+        return false;
+    m_job = 0;
+    return true;
+}
+
+void JobControls::refresh(bool runnable)
+{
+    const bool running = isRunning();
     m_run->setEnabled(!running && runnable);
     m_cancel->setEnabled(running);
     m_progress->setVisible(running);

@@ -77,7 +77,7 @@ QString figureText(const Figure &f, double scale, const QString &unit)
 } // namespace
 
 PpaPointModel::PpaPointModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(ColumnCount, parent)
 {
 }
 
@@ -85,9 +85,7 @@ void PpaPointModel::setPoints(std::vector<PpaPoint> points)
 {
     std::stable_sort(
         points.begin(), points.end(), [](const PpaPoint &a, const PpaPoint &b) { return a.step < b.step; });
-    beginResetModel();
-    m_points = std::move(points);
-    endResetModel();
+    replaceRows(m_points, std::move(points));
 }
 
 void PpaPointModel::setModelledDevice(const QString &device)
@@ -243,14 +241,9 @@ QString PpaPointModel::qualityName(PpaQuality quality)
     return {};
 }
 
-int PpaPointModel::rowCount(const QModelIndex &parent) const
+int PpaPointModel::rows() const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_points.size());
-}
-
-int PpaPointModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return static_cast<int>(m_points.size());
 }
 
 QString PpaPointModel::cellText(int row, int column) const
@@ -377,7 +370,7 @@ QVariant PpaPointModel::data(const QModelIndex &index, int role) const
 QVariant PpaPointModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal)
-        return QAbstractTableModel::headerData(section, orientation, role);
+        return QAbstractItemModel::headerData(section, orientation, role);
     const QString measured = tr("measured");
     const QString modelled = tr("modelled,\n%1").arg(m_device.isEmpty() ? tr("this machine") : m_device);
     if (role == Qt::ToolTipRole) {

@@ -2,7 +2,7 @@
 
 #include "ppa/ppa.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -22,7 +22,7 @@ enum class PpaQuality { Perplexity, KlToDense, SearchScore };
 // model stays out of it and says why in its tooltip). The modelled columns show the roofline
 // prediction of one device: this machine (calibrated) unless setModelledDevice chose another.
 // Holds a copy of the immutable points.
-class PpaPointModel : public QAbstractTableModel
+class PpaPointModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -88,12 +88,11 @@ public:
     // The modelled figures of an axis come from the roofline (true) or the cost model (stored size).
     static bool fromRoofline(PpaAxis axis);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     QString cellText(int row, int column) const;
     QString cellToolTip(int row, int column) const;
 

@@ -3,15 +3,13 @@
 namespace blockscope::views {
 
 PpaRunListModel::PpaRunListModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(ColumnCount, parent)
 {
 }
 
 void PpaRunListModel::setEntries(std::vector<Entry> entries)
 {
-    beginResetModel();
-    m_entries = std::move(entries);
-    endResetModel();
+    replaceRows(m_entries, std::move(entries));
 }
 
 void PpaRunListModel::updateEntry(int row, Entry entry)
@@ -39,14 +37,9 @@ void PpaRunListModel::setShown(int row, bool shown)
     Q_EMIT shownChanged(row, shown);
 }
 
-int PpaRunListModel::rowCount(const QModelIndex &parent) const
+int PpaRunListModel::rows() const
 {
-    return parent.isValid() ? 0 : entryCount();
-}
-
-int PpaRunListModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return entryCount();
 }
 
 QVariant PpaRunListModel::data(const QModelIndex &index, int role) const
@@ -93,7 +86,7 @@ Qt::ItemFlags PpaRunListModel::flags(const QModelIndex &index) const
 QVariant PpaRunListModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
-        return QAbstractTableModel::headerData(section, orientation, role);
+        return QAbstractItemModel::headerData(section, orientation, role);
     switch (section) {
     case Name: return tr("Run or sweep");
     case Points: return tr("Points");

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 #include <QString>
 
 #include <vector>
@@ -9,7 +9,7 @@ namespace blockscope::views {
 
 // The runs and sweeps of the open experiment on the PPA page, one row each, with a check box for
 // "drawn on the chart". It shows summaries the page hands it; the page keeps the points.
-class PpaRunListModel : public QAbstractTableModel
+class PpaRunListModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -34,8 +34,6 @@ public:
     int rowForId(const QString &id) const;
     void setShown(int row, bool shown);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     bool setData(const QModelIndex &index, const QVariant &value, int role = Qt::EditRole) override;
     Qt::ItemFlags flags(const QModelIndex &index) const override;
@@ -45,6 +43,7 @@ Q_SIGNALS:
     void shownChanged(int row, bool shown);
 
 private:
+    int rows() const override;
     std::vector<Entry> m_entries;
 };
 

@@ -125,12 +125,14 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     layout->addWidget(m_banner);
     layout->addLayout(body, 1);
 
-    connect(m_runner, &JobRunner::jobFinished, this, &PruningPage::onJobFinished);
-    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
-        if (id == m_job) {
-            m_runStage = stage;
-            setStatus(tr("Running: %1").arg(stage));
-        }
+    connect(m_controls, &JobControls::stopped, this, [this] {
+        // Finished and failed jobs have been handled by their callbacks already.
+        if (m_liveKey != 0)
+            endRun(m_liveKey, QStringLiteral("cancelled"), QString());
+    });
+    connect(m_controls, &JobControls::stage, this, [this](const QString &stage) {
+        m_runStage = stage;
+        m_controls->setStatus(tr("Running: %1").arg(stage));
     });
 
     connect(m_map, &LayerMap::unitToggled, m_whatIf, &WhatIfController::toggle);
@@ -144,7 +146,7 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
 
     m_map->setData(LayerMapData::dense(0));
     updateButtons();
-    setStatus(tr("Choose a method and press Run."));
+    m_controls->setStatus(tr("Choose a method and press Run."));
 }
 
 PruningPage::~PruningPage()
@@ -305,13 +307,8 @@ void PruningPage::configureWhatIf()
 void PruningPage::updateButtons()
 {
     const bool running = isRunning();
-    m_controls->refresh(running, !m_modelPath.isEmpty());
+    m_controls->refresh(!m_modelPath.isEmpty());
     m_form->setEnabled(!running);
-}
-
-void PruningPage::setStatus(const QString &text)
-{
-    m_controls->setStatus(text);
 }
 
 QString PruningPage::statusText() const

@@ -144,7 +144,6 @@ private:
     QWidget *createRunsPanel();
     void updateSelectionView();
     void updateButtons();
-    void setStatus(const QString &text);
     void configureWhatIf();
     void showLayerMapFor(int row);
     void setMapPage(int page);
@@ -157,7 +156,6 @@ private:
     void runAnnounced(int key, const RunInfo &info);
     void finishRun(int key, const PruneJobReport &report);
     void endRun(int key, const QString &status, const QString &message);
-    void onJobFinished(JobId id, JobOutcome outcome, const QString &message);
 
     // pruningpage_runs.cpp
     int addRun(RunInfo info, std::vector<TraceStep> steps, const QString &file, bool live);
@@ -180,7 +178,6 @@ private:
     int m_layers = 0;
     std::vector<PageRun> m_runs;
     int m_nextKey = 1;
-    JobId m_job = 0;
     int m_liveKey = 0;
     QString m_runStage;
 

@@ -69,7 +69,7 @@ void PruningPage::exportChartDialog()
                                                           : QStringLiteral(".png");
     QString error;
     if (exportChart(target, &error))
-        setStatus(tr("Chart saved to %1").arg(target));
+        m_controls->setStatus(tr("Chart saved to %1").arg(target));
     else
         m_banner->showMessage(MessageBanner::Kind::Error, error);
 }
@@ -90,7 +90,7 @@ void PruningPage::exportTraceDialog(const QString &suffix)
         return;
     QString error;
     if (exportTrace(rows.front(), path, &error))
-        setStatus(tr("Trace saved to %1").arg(path));
+        m_controls->setStatus(tr("Trace saved to %1").arg(path));
     else
         m_banner->showMessage(MessageBanner::Kind::Error, error);
 }

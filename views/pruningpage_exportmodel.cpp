@@ -41,7 +41,7 @@ bool PruningPage::exportReport(const QString &out, QString *error)
         return false;
     }
     const std::string file = source.toStdString();
-    setStatus(tr("Writing a report of %1\u2026").arg(QFileInfo(source).fileName()));
+    m_controls->setStatus(tr("Writing a report of %1\u2026").arg(QFileInfo(source).fileName()));
     m_runner->run<std::shared_ptr<const Experiment>>(
         exportReportTag, tr("Report %1").arg(QFileInfo(out).fileName()),
         [file](JobContext &job) {
@@ -56,16 +56,16 @@ bool PruningPage::exportReport(const QString &out, QString *error)
             } catch (const std::exception &e) {
                 const QString message = QString::fromUtf8(e.what());
                 m_banner->showMessage(MessageBanner::Kind::Error, tr("Could not write the report\n%1").arg(message));
-                setStatus(tr("Report failed"));
+                m_controls->setStatus(tr("Report failed"));
                 Q_EMIT reportExportFailed(out, message);
                 return;
             }
-            setStatus(tr("Wrote the report %1").arg(out));
+            m_controls->setStatus(tr("Wrote the report %1").arg(out));
             Q_EMIT reportExported(out);
         },
         [this, out](const QString &message) {
             m_banner->showMessage(MessageBanner::Kind::Error, tr("Could not write the report\n%1").arg(message));
-            setStatus(tr("Report failed"));
+            m_controls->setStatus(tr("Report failed"));
             Q_EMIT reportExportFailed(out, message);
         });
     return true;
@@ -112,7 +112,7 @@ bool PruningPage::exportModel(const QString &folder, bool force, QString *error)
     if (whatIf.skippedUnits() > 0 && whatIf.layers() == r.info.layers)
         pick.whatIf = whatIf;
     const std::string file = r.file.toStdString(), out = folder.toStdString();
-    setStatus(tr("Exporting %1 into %2\u2026").arg(exportModelDescription(), folder));
+    m_controls->setStatus(tr("Exporting %1 into %2\u2026").arg(exportModelDescription(), folder));
     m_runner->run<std::shared_ptr<const HfExportResult>>(
         exportModelTag, tr("Export model to %1").arg(QFileInfo(folder).fileName()),
         [file, out, pick, force](JobContext &job) {
@@ -138,13 +138,13 @@ bool PruningPage::exportModel(const QString &folder, bool force, QString *error)
             for (const std::string &n : r->notes)
                 lines << QString::fromStdString(n);
             m_banner->showMessage(MessageBanner::Kind::Info, lines.join(QLatin1Char('\n')));
-            setStatus(summary);
+            m_controls->setStatus(summary);
             Q_EMIT modelExported(folder, summary);
         },
         [this, folder](const QString &message) {
             m_banner->showMessage(
                 MessageBanner::Kind::Error, tr("Could not export the model into %1\n%2").arg(folder, message));
-            setStatus(tr("Export failed"));
+            m_controls->setStatus(tr("Export failed"));
             Q_EMIT modelExportFailed(folder, message);
         });
     return true;

@@ -26,7 +26,7 @@ const QString pruneTag = QStringLiteral("prune");
 
 bool PruningPage::isRunning() const
 {
-    return m_job != 0 && m_runner->isRunning(m_job);
+    return m_controls->isRunning();
 }
 
 void PruningPage::run()
@@ -36,7 +36,7 @@ void PruningPage::run()
     const QString missing = m_form->missing(m_modelPath);
     if (!missing.isEmpty()) {
         m_banner->showMessage(MessageBanner::Kind::Error, missing);
-        setStatus(missing);
+        m_controls->setStatus(missing);
         return;
     }
     m_banner->hide();
@@ -67,24 +67,21 @@ void PruningPage::run()
         pruneTag, this, [this, key](const CandidateRecord &c) { candidateScored(key, c); });
     const auto onStep
         = m_runner->partials<TraceStep>(pruneTag, this, [this, key](const TraceStep &step) { appendStep(key, step); });
-    m_job = m_runner->run<PruneJobReport>(
+    const JobId job = m_runner->run<PruneJobReport>(
         pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
         [request, onStep](JobContext &job) { return runPruneJob(request, job, onStep); }, this,
         [this, key](PruneJobReport report) { finishRun(key, report); },
         [this, key](const QString &message) { endRun(key, QStringLiteral("failed"), message); }, Lane::Engine);
-    m_controls->follow(m_job);
+    m_controls->follow(job);
     m_runStage.clear();
-    setStatus(tr("Running %1\u2026").arg(method));
+    m_controls->setStatus(tr("Running %1\u2026").arg(method));
     updateButtons();
     Q_EMIT runStarted(row);
 }
 
 void PruningPage::cancel()
 {
-    if (isRunning()) {
-        m_runner->cancel(m_job);
-        setStatus(tr("Cancelling\u2026"));
-    }
+    m_controls->cancel();
 }
 
 void PruningPage::appendStep(int key, const TraceStep &step)
@@ -108,7 +105,7 @@ void PruningPage::appendStep(int key, const TraceStep &step)
         QString text = tr("Step %1: removed %2").arg(step.index + 1).arg(TraceTableModel::unitsText(step.chosen));
         if (!std::isnan(step.perplexity))
             text += tr(" \u00b7 PPL %1").arg(step.perplexity, 0, 'g', 4);
-        setStatus(text);
+        m_controls->setStatus(text);
     }
     Q_EMIT stepShown(row, steps);
 }
@@ -135,11 +132,12 @@ void PruningPage::candidateScored(int key, const CandidateRecord &c)
     if (selectedRuns() == QList<int>{row})
         showLayerMapFor(row);
     if (key == m_liveKey && isRunning())
-        setStatus(tr("Step %1: %2 scored, the last %3 (%4)")
-                      .arg(c.step + 1)
-                      .arg(r.candidatesInFlight.size())
-                      .arg(QString::fromStdString(c.what))
-                      .arg((c.lowerBound ? QStringLiteral("\u2265 ") : QString()) + QString::number(c.score, 'g', 6)));
+        m_controls->setStatus(
+            tr("Step %1: %2 scored, the last %3 (%4)")
+                .arg(c.step + 1)
+                .arg(r.candidatesInFlight.size())
+                .arg(QString::fromStdString(c.what))
+                .arg((c.lowerBound ? QStringLiteral("\u2265 ") : QString()) + QString::number(c.score, 'g', 6)));
     Q_EMIT candidateShown(row, c.step, static_cast<int>(r.candidatesInFlight.size()));
 }
 
@@ -177,10 +175,10 @@ void PruningPage::finishRun(int key, const PruneJobReport &report)
                      .arg(report.resumedSteps)
                      .arg(report.resumedCandidates);
     const QString removed = TraceTableModel::unitsText(report.result.removalOrder);
-    setStatus(tr("%1 complete: removed %2 in %3 s; %4")
-                  .arg(m_runList->run(row).method, removed.isEmpty() ? tr("nothing") : removed)
-                  .arg(report.seconds, 0, 'f', 1)
-                  .arg(where));
+    m_controls->setStatus(tr("%1 complete: removed %2 in %3 s; %4")
+                              .arg(m_runList->run(row).method, removed.isEmpty() ? tr("nothing") : removed)
+                              .arg(report.seconds, 0, 'f', 1)
+                              .arg(where));
     endRun(key, QStringLiteral("complete"), QString());
 }
 
@@ -189,7 +187,7 @@ void PruningPage::endRun(int key, const QString &status, const QString &message)
     const int row = rowForKey(key);
     if (key == m_liveKey) {
         m_liveKey = 0;
-        m_job = 0;
+        m_controls->release();
     }
     updateButtons();
     if (row < 0)
@@ -201,11 +199,11 @@ void PruningPage::endRun(int key, const QString &status, const QString &message)
     r.info.status = status.toStdString();
     const int steps = static_cast<int>(r.trace->steps().size());
     if (status == QLatin1String("cancelled")) {
-        setStatus(r.file.isEmpty() ? tr("Cancelled after %1 steps (not saved)").arg(steps)
-                                   : tr("Cancelled after %1 steps; saved in %2").arg(steps).arg(r.file));
+        m_controls->setStatus(r.file.isEmpty() ? tr("Cancelled after %1 steps (not saved)").arg(steps)
+                                               : tr("Cancelled after %1 steps; saved in %2").arg(steps).arg(r.file));
     } else if (status == QLatin1String("failed")) {
         m_banner->showMessage(MessageBanner::Kind::Error, tr("The search failed: %1").arg(message));
-        setStatus(tr("Failed after %1 steps: %2").arg(steps).arg(message));
+        m_controls->setStatus(tr("Failed after %1 steps: %2").arg(steps).arg(message));
     }
     refreshRow(row);
     if (selectedRuns().contains(row))
@@ -214,15 +212,6 @@ void PruningPage::endRun(int key, const QString &status, const QString &message)
     // The file has what the engine recorded (protocols, hashes, the run id of a cancelled run).
     if (!r.file.isEmpty() && status != QLatin1String("failed"))
         reloadAfterRun(r.file);
-}
-
-void PruningPage::onJobFinished(JobId id, JobOutcome outcome, const QString &)
-{
-    if (id != m_job || m_liveKey == 0)
-        return;
-    // Finished and failed jobs have been handled by their callbacks already.
-    if (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded)
-        endRun(m_liveKey, QStringLiteral("cancelled"), QString());
 }
 
 } // namespace blockscope::views

@@ -109,7 +109,7 @@ void PruningPage::openExperimentDialog()
 
 void PruningPage::openExperiment(const QString &path)
 {
-    setStatus(tr("Reading %1\u2026").arg(QFileInfo(path).fileName()));
+    m_controls->setStatus(tr("Reading %1\u2026").arg(QFileInfo(path).fileName()));
     m_document->open(path);
 }
 
@@ -140,7 +140,7 @@ void PruningPage::documentLoaded(const QString &path, ExperimentDocument::Read h
         m_form->setExperimentPath(path);
     m_banner->hide();
     const int n = static_cast<int>(experiment->runs.size());
-    setStatus(tr("%1: %n run(s)", nullptr, n).arg(QFileInfo(path).fileName()));
+    m_controls->setStatus(tr("%1: %n run(s)", nullptr, n).arg(QFileInfo(path).fileName()));
     if (selectedRuns().isEmpty() && runCount() > 0)
         selectRuns({runCount() - 1});
     Q_EMIT experimentLoaded(path, n);
@@ -155,7 +155,7 @@ void PruningPage::documentFailed(const QString &path, const QString &message, Ex
     }
     m_banner->showMessage(MessageBanner::Kind::Error,
         tr("Could not open the experiment %1\n%2").arg(QFileInfo(path).fileName(), message));
-    setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
+    m_controls->setStatus(tr("Could not open %1").arg(QFileInfo(path).fileName()));
     Q_EMIT experimentFailed(path, message);
 }
 

@@ -1,7 +1,5 @@
 #include "runlistmodel.h"
 
-#include "columnheader.h"
-
 #include "format.h"
 
 #include <QColor>
@@ -10,25 +8,31 @@
 
 namespace blockscope::views {
 
+namespace {
+const char *const runListModelNames[]
+    = {"Run", "Method", "Status", "Steps", "Final PPL", "Final KL", "Removed", "Label"};
+const char *const runListModelTips[]
+    = {"Run id in the experiment file", "Pruning method", "running, complete, cancelled or failed", "Steps recorded",
+        "Perplexity after the last evaluated step", "KL to dense after the last evaluated step (nats per token)",
+        "Units removed, in removal order", "Label given when the run was started"};
+static_assert(std::size(runListModelNames) == RunListModel::ColumnCount
+    && std::size(runListModelTips) == RunListModel::ColumnCount);
+} // namespace
+
 RunListModel::RunListModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(runListModelNames, runListModelTips, parent)
 {
 }
 
 void RunListModel::setRuns(std::vector<RunSummary> runs)
 {
-    beginResetModel();
-    m_runs = std::move(runs);
-    endResetModel();
+    replaceRows(m_runs, std::move(runs));
 }
 
 int RunListModel::appendRun(RunSummary run)
 {
-    const int row = rowCount();
-    beginInsertRows({}, row, row);
-    m_runs.push_back(std::move(run));
-    endInsertRows();
-    return row;
+    appendRow(m_runs, std::move(run));
+    return runCount() - 1;
 }
 
 void RunListModel::updateRun(int row, RunSummary run)
@@ -48,19 +52,14 @@ void RunListModel::removeRun(int row)
     endRemoveRows();
 }
 
-int RunListModel::rowCount(const QModelIndex &parent) const
+int RunListModel::rows() const
 {
-    return parent.isValid() ? 0 : runCount();
-}
-
-int RunListModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return runCount();
 }
 
 QVariant RunListModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const RunSummary &r = m_runs[static_cast<std::size_t>(index.row())];
     if (role == Qt::DisplayRole || role == SortRole) {
@@ -100,18 +99,6 @@ QVariant RunListModel::data(const QModelIndex &index, int role) const
         && (index.column() == Steps || index.column() == FinalPerplexity || index.column() == FinalKl))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
-}
-
-QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[]
-        = {"Run", "Method", "Status", "Steps", "Final PPL", "Final KL", "Removed", "Label"};
-    static const char *const tips[] = {"Run id in the experiment file", "Pruning method",
-        "running, complete, cancelled or failed", "Steps recorded", "Perplexity after the last evaluated step",
-        "KL to dense after the last evaluated step (nats per token)", "Units removed, in removal order",
-        "Label given when the run was started"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

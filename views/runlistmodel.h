@@ -2,7 +2,7 @@
 
 #include "runsummary.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -10,7 +10,7 @@ namespace blockscope::views {
 
 // The runs on the pruning page, one row each: live searches and the runs of the open experiment.
 // It shows summaries the page hands it; the page (and the experiment file) keeps the runs.
-class RunListModel : public QAbstractTableModel
+class RunListModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -27,12 +27,10 @@ public:
     const RunSummary &run(int row) const { return m_runs[static_cast<std::size_t>(row)]; }
     int runCount() const { return static_cast<int>(m_runs.size()); }
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     std::vector<RunSummary> m_runs;
 };
 

@@ -124,17 +124,12 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     layout->addWidget(left);
     layout->addLayout(right, 1);
 
-    connect(m_runner, &JobRunner::jobStage, this, [this](JobId id, const QString &stage) {
-        if (id == m_job)
-            setStatus(tr("Running: %1").arg(stage));
-    });
-    connect(m_runner, &JobRunner::jobFinished, this, [this](JobId id, JobOutcome outcome, const QString &) {
-        if (id == m_job && (outcome == JobOutcome::Cancelled || outcome == JobOutcome::Superseded))
-            endSweep(QStringLiteral("cancelled"), QString());
-    });
+    connect(m_controls, &JobControls::stage, this,
+        [this](const QString &stage) { m_controls->setStatus(tr("Running: %1").arg(stage)); });
+    connect(m_controls, &JobControls::stopped, this, [this] { endSweep(QStringLiteral("cancelled"), QString()); });
     setGates(QString());
     updateButtons();
-    setStatus(tr("Choose the rules and press Run sweep."));
+    m_controls->setStatus(tr("Choose the rules and press Run sweep."));
 }
 
 SparsityPanel::~SparsityPanel()
@@ -230,18 +225,12 @@ SparsityPointModel *SparsityPanel::points(sparse::MaskSource source) const
 
 bool SparsityPanel::isRunning() const
 {
-    return m_job != 0 && m_runner->isRunning(m_job);
+    return m_controls->isRunning();
 }
 
 void SparsityPanel::updateButtons()
 {
-    const bool running = isRunning();
-    m_controls->refresh(running, !m_modelPath.isEmpty());
-}
-
-void SparsityPanel::setStatus(const QString &text)
-{
-    m_controls->setStatus(text);
+    m_controls->refresh(!m_modelPath.isEmpty());
 }
 
 QString SparsityPanel::statusText() const
@@ -263,7 +252,7 @@ void SparsityPanel::run()
     else if (error.isEmpty() && sourceList.empty())
         error = tr("Nothing to compare: load gates or tick a baseline");
     if (!error.isEmpty()) {
-        setStatus(error);
+        m_controls->setStatus(error);
         return;
     }
 
@@ -288,7 +277,7 @@ void SparsityPanel::run()
     base.rules = ruleList;
     const auto onPoint = m_runner->partials<std::pair<int, sparse::SparseEvalResult>>(
         sweepTag, this, [this](const std::pair<int, sparse::SparseEvalResult> &p) { addPoint(p.first, p.second); });
-    m_job = m_runner->start(
+    const JobId job = m_runner->start(
         sweepTag, tr("Sparsity sweep (%1 rules \u00d7 %2 masks)").arg(ruleList.size()).arg(sourceList.size()),
         [base, sourceList, onPoint](JobContext &job) {
             for (std::size_t i = 0; i < sourceList.size(); ++i) {
@@ -302,17 +291,14 @@ void SparsityPanel::run()
         },
         this, [this] { endSweep(QStringLiteral("complete"), QString()); },
         [this](const QString &message) { endSweep(QStringLiteral("failed"), message); }, Lane::Engine);
-    m_controls->follow(m_job);
-    setStatus(tr("Sweeping %1 rules\u2026").arg(ruleList.size()));
+    m_controls->follow(job);
+    m_controls->setStatus(tr("Sweeping %1 rules\u2026").arg(ruleList.size()));
     updateButtons();
 }
 
 void SparsityPanel::cancel()
 {
-    if (isRunning()) {
-        m_runner->cancel(m_job);
-        setStatus(tr("Cancelling\u2026"));
-    }
+    m_controls->cancel();
 }
 
 void SparsityPanel::addPoint(int series, const sparse::SparseEvalResult &result)
@@ -323,28 +309,28 @@ void SparsityPanel::addPoint(int series, const sparse::SparseEvalResult &result)
     s.points->appendResult(result);
     if (!std::isfinite(m_chart->densePerplexity()) && std::isfinite(result.densePerplexity))
         m_chart->setDensePerplexity(result.densePerplexity);
-    setStatus(tr("%1, %2: PPL %3 at sparsity %4")
-                  .arg(sourceName(s.source), SparsityPointModel::ruleText(result.rule))
-                  .arg(result.perplexity, 0, 'g', 5)
-                  .arg(1.0 - result.mean.tileDensity, 0, 'f', 3));
+    m_controls->setStatus(tr("%1, %2: PPL %3 at sparsity %4")
+                              .arg(sourceName(s.source), SparsityPointModel::ruleText(result.rule))
+                              .arg(result.perplexity, 0, 'g', 5)
+                              .arg(1.0 - result.mean.tileDensity, 0, 'f', 3));
     Q_EMIT pointShown(series, s.points->rowCount());
 }
 
 void SparsityPanel::endSweep(const QString &status, const QString &message)
 {
-    if (m_job == 0)
+    if (!m_controls->release())
         return;
-    m_job = 0;
     updateButtons();
     int points = 0;
     for (const Series &s : m_series)
         points += s.points->rowCount();
     if (status == QLatin1String("complete"))
-        setStatus(tr("Sweep complete: %1 points; dense PPL %2").arg(points).arg(m_chart->densePerplexity(), 0, 'g', 5));
+        m_controls->setStatus(
+            tr("Sweep complete: %1 points; dense PPL %2").arg(points).arg(m_chart->densePerplexity(), 0, 'g', 5));
     else if (status == QLatin1String("cancelled"))
-        setStatus(tr("Cancelled after %1 points").arg(points));
+        m_controls->setStatus(tr("Cancelled after %1 points").arg(points));
     else
-        setStatus(tr("The sweep failed: %1").arg(message));
+        m_controls->setStatus(tr("The sweep failed: %1").arg(message));
     Q_EMIT sweepEnded(status);
 }
 
@@ -355,7 +341,7 @@ void SparsityPanel::exportChartDialog()
     if (path.isEmpty())
         return;
     QString error;
-    setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
+    m_controls->setStatus(m_chart->exportTo(path, &error) ? tr("Exported %1").arg(path) : error);
 }
 
 void SparsityPanel::exportPointsDialog(const QString &suffix)
@@ -365,7 +351,7 @@ void SparsityPanel::exportPointsDialog(const QString &suffix)
     if (path.isEmpty())
         return;
     QString error;
-    setStatus(m_chart->exportPoints(path, &error) ? tr("Exported %1").arg(path) : error);
+    m_controls->setStatus(m_chart->exportPoints(path, &error) ? tr("Exported %1").arg(path) : error);
 }
 
 } // namespace blockscope::views

@@ -69,14 +69,12 @@ private:
     void addPoint(int series, const sparse::SparseEvalResult &result);
     void endSweep(const QString &status, const QString &message);
     void updateButtons();
-    void setStatus(const QString &text);
     void exportChartDialog();
     void exportPointsDialog(const QString &suffix);
 
     JobRunner *m_runner;
     QString m_modelPath;
     QString m_gatesPath;
-    JobId m_job = 0;
     std::vector<Series> m_series;
 
     QLineEdit *m_text;

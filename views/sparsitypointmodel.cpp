@@ -1,30 +1,36 @@
 #include "sparsitypointmodel.h"
 
-#include "columnheader.h"
-
 #include <cmath>
 #include <limits>
 
 namespace blockscope::views {
 
+namespace {
+const char *const sparsityPointModelNames[]
+    = {"Rule", "Sparsity", "Tile density", "Pair density", "Perplexity", "Recall (mean)", "Recall (min)", "Empty rows"};
+const char *const sparsityPointModelTips[] = {"Mask rule: top-k density or threshold",
+    "1 \u2212 tile density (forced rows included), mean over layers: the chart's x axis",
+    "Selected causal tiles / nb(nb+1)/2, mean over layers and heads",
+    "Causal token pairs inside selected tiles / N(N+1)/2 (proportional to attention FLOPs)",
+    "Perplexity of the model with block-sparse prefill attention", "Mean attention-mass recall per token",
+    "Minimum attention-mass recall over tokens", "Tokens with no selected key (output 0), summed over layers"};
+static_assert(std::size(sparsityPointModelNames) == SparsityPointModel::ColumnCount
+    && std::size(sparsityPointModelTips) == SparsityPointModel::ColumnCount);
+} // namespace
+
 SparsityPointModel::SparsityPointModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(sparsityPointModelNames, sparsityPointModelTips, parent)
 {
 }
 
 void SparsityPointModel::appendResult(sparse::SparseEvalResult result)
 {
-    const int row = rowCount();
-    beginInsertRows({}, row, row);
-    m_results.push_back(std::move(result));
-    endInsertRows();
+    appendRow(m_results, std::move(result));
 }
 
 void SparsityPointModel::setResults(std::vector<sparse::SparseEvalResult> results)
 {
-    beginResetModel();
-    m_results = std::move(results);
-    endResetModel();
+    replaceRows(m_results, std::move(results));
 }
 
 double SparsityPointModel::densePerplexity() const
@@ -57,19 +63,14 @@ double SparsityPointModel::value(int row, int column) const
     }
 }
 
-int SparsityPointModel::rowCount(const QModelIndex &parent) const
+int SparsityPointModel::rows() const
 {
-    return parent.isValid() ? 0 : static_cast<int>(m_results.size());
-}
-
-int SparsityPointModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
+    return static_cast<int>(m_results.size());
 }
 
 QVariant SparsityPointModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const int row = index.row(), column = index.column();
     if (column == Rule) {
@@ -92,20 +93,6 @@ QVariant SparsityPointModel::data(const QModelIndex &index, int role) const
     if (role == Qt::TextAlignmentRole)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
-}
-
-QVariant SparsityPointModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[] = {"Rule", "Sparsity", "Tile density", "Pair density", "Perplexity",
-        "Recall (mean)", "Recall (min)", "Empty rows"};
-    static const char *const tips[] = {"Mask rule: top-k density or threshold",
-        "1 \u2212 tile density (forced rows included), mean over layers: the chart's x axis",
-        "Selected causal tiles / nb(nb+1)/2, mean over layers and heads",
-        "Causal token pairs inside selected tiles / N(N+1)/2 (proportional to attention FLOPs)",
-        "Perplexity of the model with block-sparse prefill attention", "Mean attention-mass recall per token",
-        "Minimum attention-mass recall over tokens", "Tokens with no selected key (output 0), summed over layers"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

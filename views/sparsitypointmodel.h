@@ -2,7 +2,7 @@
 
 #include "sparse/sparseeval.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace blockscope::views {
 // The points of one sparsity sweep (one mask source: gates, static baseline, ...), one row per
 // rule, in the order they were evaluated: what the sparsity chart plots (perplexity against
 // realised sparsity) and what its CSV/JSON export writes. Holds copies of the immutable results.
-class SparsityPointModel : public QAbstractTableModel
+class SparsityPointModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -40,12 +40,10 @@ public:
     double value(int row, int column) const;
     static QString ruleText(const sparse::MaskRule &rule);
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
 private:
+    int rows() const override;
     std::vector<sparse::SparseEvalResult> m_results;
 };
 

@@ -1,7 +1,5 @@
 #include "tracetablemodel.h"
 
-#include "columnheader.h"
-
 #include "format.h"
 
 #include <QStringList>
@@ -10,8 +8,21 @@
 
 namespace blockscope::views {
 
+namespace {
+const char *const traceTableModelNames[] = {"Step", "Units removed", "Kind", "Chosen", "Score", "Perplexity",
+    "KL to dense", "Evaluations", "Tokens", "Seconds"};
+const char *const traceTableModelTips[] = {"Step index in the run", "Units removed after the step (the chart's x axis)",
+    "Step kind: phase (SLEB), step (FinerCut), generation (EvoPress), one-shot", "Units the step removed",
+    "Score of the chosen candidate (the method's own metric)",
+    "Perplexity of the configuration after the step (run protocol)",
+    "KL divergence to the dense model, nats per predicted token", "Candidate evaluations so far",
+    "Tokens pushed through the model so far", "Wall time since the run started"};
+static_assert(std::size(traceTableModelNames) == TraceTableModel::ColumnCount
+    && std::size(traceTableModelTips) == TraceTableModel::ColumnCount);
+} // namespace
+
 TraceTableModel::TraceTableModel(QObject *parent)
-    : QAbstractTableModel(parent)
+    : ColumnTableModel(traceTableModelNames, traceTableModelTips, parent)
 {
 }
 
@@ -62,16 +73,9 @@ const TraceStep *TraceTableModel::stepAt(int row) const
     return &m_steps[static_cast<std::size_t>(i)];
 }
 
-int TraceTableModel::rowCount(const QModelIndex &parent) const
+int TraceTableModel::rows() const
 {
-    if (parent.isValid())
-        return 0;
     return static_cast<int>(m_steps.size()) + (hasDenseRow() ? 1 : 0);
-}
-
-int TraceTableModel::columnCount(const QModelIndex &parent) const
-{
-    return parent.isValid() ? 0 : ColumnCount;
 }
 
 QString TraceTableModel::unitsText(const std::vector<Unit> &units)
@@ -110,7 +114,7 @@ double TraceTableModel::value(int row, int column) const
 
 QVariant TraceTableModel::data(const QModelIndex &index, int role) const
 {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+    if (!isCell(index))
         return {};
     const int row = index.row(), column = index.column();
     const TraceStep *s = stepAt(row);
@@ -144,20 +148,6 @@ QVariant TraceTableModel::data(const QModelIndex &index, int role) const
     if (role == Qt::TextAlignmentRole && column != Kind && column != Chosen)
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return {};
-}
-
-QVariant TraceTableModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
-    static const char *const names[] = {"Step", "Units removed", "Kind", "Chosen", "Score", "Perplexity", "KL to dense",
-        "Evaluations", "Tokens", "Seconds"};
-    static const char *const tips[] = {"Step index in the run", "Units removed after the step (the chart's x axis)",
-        "Step kind: phase (SLEB), step (FinerCut), generation (EvoPress), one-shot", "Units the step removed",
-        "Score of the chosen candidate (the method's own metric)",
-        "Perplexity of the configuration after the step (run protocol)",
-        "KL divergence to the dense model, nats per predicted token", "Candidate evaluations so far",
-        "Tokens pushed through the model so far", "Wall time since the run started"};
-    static_assert(std::size(names) == ColumnCount && std::size(tips) == ColumnCount);
-    return columnHeader(*this, names, tips, section, orientation, role);
 }
 
 } // namespace blockscope::views

@@ -2,7 +2,7 @@
 
 #include "prune/trace.h"
 
-#include <QAbstractTableModel>
+#include "columntablemodel.h"
 
 #include <vector>
 
@@ -11,7 +11,7 @@ namespace blockscope::views {
 // The steps of one run as a table, one row per step, with the dense model first once its
 // perplexity is known (0 units removed): what the trace chart plots and the step table lists.
 // It holds copies of immutable trace steps; the run (live search or experiment file) is the truth.
-class TraceTableModel : public QAbstractTableModel
+class TraceTableModel : public ColumnTableModel
 {
     Q_OBJECT
 public:
@@ -45,15 +45,13 @@ public:
     const TraceStep *stepAt(int row) const;
     bool hasDenseRow() const;
 
-    int rowCount(const QModelIndex &parent = {}) const override;
-    int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
     // "attn 2, mlp 1": the units a step removed.
     static QString unitsText(const std::vector<Unit> &units);
 
 private:
+    int rows() const override;
     double value(int row, int column) const;
 
     std::vector<TraceStep> m_steps;
