@@ -32,7 +32,6 @@ public:
         Removed, // 1 / 0
         ColumnCount
     };
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit BlockShareModel(QObject *parent = nullptr);
 

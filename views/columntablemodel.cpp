@@ -2,6 +2,8 @@
 
 #include <QCoreApplication>
 
+#include <cmath>
+
 namespace blockscope::views {
 
 ColumnTableModel::ColumnTableModel(int columns, QObject *parent)
@@ -36,6 +38,22 @@ QVariant ColumnTableModel::headerData(int section, Qt::Orientation orientation, 
 bool ColumnTableModel::isCell(const QModelIndex &index) const
 {
     return checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid);
+}
+
+QVariant ColumnTableModel::numberCell(double v, int role, bool integral)
+{
+    if (role == Qt::UserRole + 1)
+        return v;
+    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
+        if (std::isnan(v))
+            return {};
+        if (role == Qt::ToolTipRole)
+            return QString::number(v, 'g', 17);
+        return integral ? QVariant(static_cast<qlonglong>(v)) : QVariant(v);
+    }
+    if (role == Qt::TextAlignmentRole)
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return {};
 }
 
 } // namespace blockscope::views

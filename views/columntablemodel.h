@@ -18,6 +18,9 @@ namespace blockscope::views {
 class ColumnTableModel : public QAbstractTableModel
 {
 public:
+    // The number behind a numeric cell (numberCell), for charts and sorting.
+    static constexpr int ValueRole = Qt::UserRole + 1;
+
     template<std::size_t N>
     ColumnTableModel(const char *const (&names)[N], const char *const (&tips)[N], QObject *parent)
         : QAbstractTableModel(parent)
@@ -36,6 +39,10 @@ protected:
     virtual int rows() const = 0;
     // A valid index of this flat table (row and column in range, no parent).
     bool isCell(const QModelIndex &index) const;
+    // A numeric cell: the number itself under ValueRole, nothing
+    // shown for NaN, whole numbers without decimals when `integral`, every digit in the tooltip,
+    // right-aligned.
+    static QVariant numberCell(double v, int role, bool integral);
 
     // The row edits of a model whose rows are one vector, with the notifications views need.
     template<class Row>

@@ -1,5 +1,7 @@
 #include "evaluationpanel.h"
 
+#include "formwidgets.h"
+
 #include "eval/evaluation.h"
 #include "jobs/jobcontext.h"
 
@@ -43,11 +45,8 @@ EvaluationPanel::EvaluationPanel(JobRunner *runner, QWidget *parent)
     , m_result(new QPlainTextEdit(this))
 {
     m_text->setPlaceholderText(tr("UTF-8 text, WikiText .raw or JSONL"));
-    auto *browse = new QPushButton(tr("Browse\u2026"), this);
-    connect(browse, &QPushButton::clicked, this, &EvaluationPanel::browse);
-    auto *textRow = new QHBoxLayout;
-    textRow->addWidget(m_text, 1);
-    textRow->addWidget(browse);
+    QHBoxLayout *textRow
+        = openFileRow(m_text, tr("Evaluation text"), tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"));
     for (const char *p : {"tiny-ts", "sleb", "evopress", "sliding", "finercut"})
         m_protocol->addItem(QString::fromLatin1(p));
     m_maxWindows->setRange(0, 1000000);
@@ -102,13 +101,6 @@ void EvaluationPanel::setSkips(const QString &attn, const QString &mlp, const QS
 QString EvaluationPanel::resultText() const
 {
     return m_result->toPlainText();
-}
-
-void EvaluationPanel::browse()
-{
-    const QString path = QFileDialog::getOpenFileName(this, tr("Evaluation text"), QFileInfo(m_text->text()).path());
-    if (!path.isEmpty())
-        m_text->setText(path);
 }
 
 void EvaluationPanel::run()

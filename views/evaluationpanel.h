@@ -37,8 +37,6 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
-    void browse();
-
     JobRunner *m_runner;
     QString m_modelPath;
     QLineEdit *m_text;

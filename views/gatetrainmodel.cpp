@@ -12,8 +12,6 @@ const char *const gateTrainModelNames[] = {"Step", "Loss", "Learning rate", "Tok
 const char *const gateTrainModelTips[] = {"Optimiser step (0-based)",
     "Training loss: 10 \u00d7 the sum over layers of the KL between the true block attention and the gate",
     "Learning rate of the step (warm-up, then cosine)", "Tokens seen so far", "Wall time so far"};
-static_assert(std::size(gateTrainModelNames) == GateTrainModel::ColumnCount
-    && std::size(gateTrainModelTips) == GateTrainModel::ColumnCount);
 
 const char *const gateEvalModelNames[] = {"Step", "Held-out loss", "KL (mean)", "Recall", "Recall (static)", "Density"};
 const char *const gateEvalModelTips[] = {"Step after which the gates were evaluated",
@@ -22,26 +20,8 @@ const char *const gateEvalModelTips[] = {"Step after which the gates were evalua
     "Mean attention-mass recall at the evaluation density (0.5 by default)",
     "The same for the static pattern (sink + local window) at that density: what the gates must beat",
     "Realised tile density at the evaluation threshold (2e-3 by default)"};
-static_assert(std::size(gateEvalModelNames) == GateEvalModel::ColumnCount
-    && std::size(gateEvalModelTips) == GateEvalModel::ColumnCount);
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
-
-QVariant numberData(double v, int role, bool integral)
-{
-    if (role == Qt::UserRole + 1)
-        return v;
-    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
-        if (std::isnan(v))
-            return {};
-        if (role == Qt::ToolTipRole)
-            return QString::number(v, 'g', 17);
-        return integral ? QVariant(static_cast<qlonglong>(v)) : QVariant(v);
-    }
-    if (role == Qt::TextAlignmentRole)
-        return int(Qt::AlignRight | Qt::AlignVCenter);
-    return {};
-}
 } // namespace
 
 GateTrainModel::GateTrainModel(QObject *parent)
@@ -85,7 +65,7 @@ QVariant GateTrainModel::data(const QModelIndex &index, int role) const
     if (!isCell(index))
         return {};
     const int column = index.column();
-    return numberData(value(index.row(), column), role, column == Step || column == Tokens);
+    return numberCell(value(index.row(), column), role, column == Step || column == Tokens);
 }
 
 GateEvalModel::GateEvalModel(QObject *parent)
@@ -134,7 +114,7 @@ QVariant GateEvalModel::data(const QModelIndex &index, int role) const
     if (!isCell(index))
         return {};
     const int column = index.column();
-    return numberData(value(index.row(), column), role, column == Step);
+    return numberCell(value(index.row(), column), role, column == Step);
 }
 
 } // namespace blockscope::views

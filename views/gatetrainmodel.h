@@ -16,7 +16,6 @@ class GateTrainModel : public ColumnTableModel
     Q_OBJECT
 public:
     enum Column { Step, Loss, LearningRate, Tokens, Seconds, ColumnCount };
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit GateTrainModel(QObject *parent = nullptr);
 
@@ -40,7 +39,6 @@ class GateEvalModel : public ColumnTableModel
     Q_OBJECT
 public:
     enum Column { Step, HeldOutLoss, Kl, Recall, RecallStatic, Density, ColumnCount };
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit GateEvalModel(QObject *parent = nullptr);
 

@@ -1,5 +1,7 @@
 #include "gatetrainpanel.h"
 
+#include "formwidgets.h"
+
 #include "charts/losschart.h"
 #include "eval/protocol.h"
 #include "format.h"
@@ -42,14 +44,6 @@ struct Trained
     sparse::GateTrainResult result;
     double seconds = 0;
 };
-
-QHBoxLayout *withBrowse(QLineEdit *edit, QToolButton *button)
-{
-    auto *row = new QHBoxLayout;
-    row->addWidget(edit, 1);
-    row->addWidget(button);
-    return row;
-}
 } // namespace
 
 GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
@@ -78,19 +72,12 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     const sparse::GateTrainOptions defaults;
     m_text->setObjectName(QStringLiteral("gateCalibText"));
     m_text->setPlaceholderText(tr("Calibration text (.txt)"));
-    auto *browseText = new QToolButton(this);
-    browseText->setText(QStringLiteral("\u2026"));
-    connect(browseText, &QToolButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Calibration Text"), m_text->text(), tr("Text files (*.txt *.raw);;All files (*)"));
-        if (!path.isEmpty())
-            m_text->setText(path);
-    });
+    QHBoxLayout *textRow
+        = openFileRow(m_text, tr("Calibration Text"), tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"));
     m_output->setObjectName(QStringLiteral("gateOutput"));
     m_output->setPlaceholderText(tr("Gate file to write (.seergate.safetensors)"));
     connect(m_output, &QLineEdit::textEdited, this, [this] { m_outputEdited = true; });
-    auto *browseOutput = new QToolButton(this);
-    browseOutput->setText(QStringLiteral("\u2026"));
+    QToolButton *browseOutput = browseButton(this);
     connect(browseOutput, &QToolButton::clicked, this, [this] {
         const QString path = QFileDialog::getSaveFileName(
             this, tr("Gate File"), m_output->text(), tr("SeerAttention gates (*.seergate.safetensors);;All files (*)"));
@@ -136,8 +123,8 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     connect(m_controls->cancelButton(), &QPushButton::clicked, this, &GateTrainPanel::cancel);
 
     auto *form = new QFormLayout;
-    form->addRow(tr("Calibration text"), withBrowse(m_text, browseText));
-    form->addRow(tr("Gate file"), withBrowse(m_output, browseOutput));
+    form->addRow(tr("Calibration text"), textRow);
+    form->addRow(tr("Gate file"), pathRow(m_output, browseOutput));
     form->addRow(tr("Protocol"), m_protocol);
     form->addRow(tr("Steps"), m_stepsBox);
     form->addRow(tr("Batch"), m_batch);

@@ -14,8 +14,6 @@ const char *const headStatsModelTips[] = {"Query head of the layer shown (the la
     "Selected causal tiles / nb(nb+1)/2, forced rows included", "Causal token pairs inside selected tiles / N(N+1)/2",
     "Mean over tokens of the true attention mass the mask keeps", "5th percentile of that recall over tokens",
     "Minimum of that recall over tokens", "Tokens with no selected key (their output is 0)"};
-static_assert(std::size(headStatsModelNames) == HeadStatsModel::ColumnCount
-    && std::size(headStatsModelTips) == HeadStatsModel::ColumnCount);
 } // namespace
 
 HeadStatsModel::HeadStatsModel(QObject *parent)

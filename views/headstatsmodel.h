@@ -16,7 +16,6 @@ class HeadStatsModel : public ColumnTableModel
     Q_OBJECT
 public:
     enum Column { Head, TileDensity, PairDensity, RecallMean, RecallP5, RecallMin, EmptyRows, ColumnCount };
-    static constexpr int ValueRole = Qt::UserRole + 1;
     static constexpr int HeadRole = Qt::UserRole + 2; // the head number; -1 for the mean row
 
     explicit HeadStatsModel(QObject *parent = nullptr);

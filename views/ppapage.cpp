@@ -1,5 +1,7 @@
 #include "ppapage.h"
 
+#include "formwidgets.h"
+
 #include "blocksharemodel.h"
 #include "charts/blockshareschart.h"
 #include "charts/ppachart.h"
@@ -26,30 +28,6 @@
 #include <QVBoxLayout>
 
 namespace blockscope::views {
-
-namespace {
-QTableView *makeTable(QWidget *parent)
-{
-    auto *t = new QTableView(parent);
-    t->setSelectionBehavior(QAbstractItemView::SelectRows);
-    t->setSelectionMode(QAbstractItemView::SingleSelection);
-    t->setAlternatingRowColors(true);
-    t->verticalHeader()->setVisible(false);
-    t->verticalHeader()->setDefaultSectionSize(t->fontMetrics().height() + 6);
-    t->horizontalHeader()->setHighlightSections(false);
-    t->setWordWrap(false);
-    return t;
-}
-
-QLabel *caption(const QString &text, QWidget *parent)
-{
-    auto *label = new QLabel(text, parent);
-    QFont bold = label->font();
-    bold.setBold(true);
-    label->setFont(bold);
-    return label;
-}
-} // namespace
 
 PpaPage::PpaPage(JobRunner *runner, QWidget *parent)
     : QWidget(parent)

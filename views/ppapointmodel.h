@@ -49,7 +49,6 @@ public:
     };
     // The number behind a cell (double, NaN when there is none); the same role number as the
     // trace table's, so MetricFilterProxy filters either.
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit PpaPointModel(QObject *parent = nullptr);
 

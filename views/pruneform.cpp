@@ -1,5 +1,7 @@
 #include "pruneform.h"
 
+#include "formwidgets.h"
+
 #include "eval/protocol.h"
 
 #include <QCheckBox>
@@ -32,15 +34,6 @@ const char *methodTitle(PruneMethod m)
     case PruneMethod::Angular: return "Angular distance: one shot, the most redundant run of blocks";
     }
     return "";
-}
-
-QHBoxLayout *pathRow(QLineEdit *edit, QToolButton *browse)
-{
-    auto *row = new QHBoxLayout;
-    row->setContentsMargins(0, 0, 0, 0);
-    row->addWidget(edit, 1);
-    row->addWidget(browse);
-    return row;
 }
 } // namespace
 
@@ -113,10 +106,8 @@ PruneForm::PruneForm(QWidget *parent)
 
     m_text->setObjectName(QStringLiteral("calibrationText"));
     m_text->setPlaceholderText(tr("UTF-8 text, WikiText .raw or JSONL"));
-    auto *browseText = new QToolButton(this);
-    browseText->setText(QStringLiteral("\u2026"));
-    browseText->setToolTip(tr("Choose the calibration text"));
-    connect(browseText, &QToolButton::clicked, this, &PruneForm::browseText);
+    QHBoxLayout *textRow = openFileRow(m_text, tr("Calibration text"),
+        tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"), tr("Choose the calibration text"));
     connect(m_text, &QLineEdit::textChanged, this, &PruneForm::changed);
     for (const QString &p : QString::fromStdString(protocolPresetNames()).split(QLatin1Char(','), Qt::SkipEmptyParts))
         m_protocol->addItem(p.trimmed());
@@ -124,9 +115,8 @@ PruneForm::PruneForm(QWidget *parent)
     connect(m_protocol, &QComboBox::currentTextChanged, this, &PruneForm::changed);
     m_experiment->setObjectName(QStringLiteral("experimentPath"));
     m_experiment->setPlaceholderText(tr("experiment file (.h5); empty: not saved"));
-    auto *browseExperiment = new QToolButton(this);
-    browseExperiment->setText(QStringLiteral("\u2026"));
-    browseExperiment->setToolTip(tr("Choose the experiment file (a new run is added to an existing one)"));
+    QToolButton *browseExperiment
+        = browseButton(this, tr("Choose the experiment file (a new run is added to an existing one)"));
     connect(browseExperiment, &QToolButton::clicked, this, &PruneForm::browseExperiment);
     m_label->setPlaceholderText(tr("optional, shown in the run list"));
     m_protected->setPlaceholderText(tr("blocks never removed, e.g. 0, 1"));
@@ -142,7 +132,7 @@ PruneForm::PruneForm(QWidget *parent)
     form->addRow(tr("Method"), m_method);
     form->addRow(tr("Remove"), targetRow);
     form->addRow(tr("Options"), m_methodOptions);
-    form->addRow(tr("Calibration text"), pathRow(m_text, browseText));
+    form->addRow(tr("Calibration text"), textRow);
     form->addRow(tr("Protocol"), m_protocol);
     form->addRow(tr("Calibration windows"), m_calibrationWindows);
     form->addRow(tr("Evaluation windows"), m_evaluationWindows);
@@ -257,14 +247,6 @@ void PruneForm::setProtectedBlocks(const QString &blocks)
 void PruneForm::setResume(bool resume)
 {
     m_resume->setChecked(resume);
-}
-
-void PruneForm::browseText()
-{
-    const QString path = QFileDialog::getOpenFileName(this, tr("Calibration text"), QFileInfo(calibrationText()).path(),
-        tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"));
-    if (!path.isEmpty())
-        m_text->setText(path);
 }
 
 void PruneForm::browseExperiment()

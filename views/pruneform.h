@@ -58,7 +58,6 @@ private:
     QWidget *finercutOptions();
     QWidget *evopressOptions();
     QWidget *oneShotOptions(bool angular);
-    void browseText();
     void browseExperiment();
     void updateTargetMode();
 

@@ -1,5 +1,7 @@
 #include "pruningpage.h"
 
+#include "formwidgets.h"
+
 #include "charts/tracechart.h"
 #include "layermap.h"
 #include "messagebanner.h"
@@ -39,18 +41,6 @@ QString defaultExperimentPath()
         = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/experiments");
     return dir + QLatin1Char('/') + QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))
         + QStringLiteral(".h5");
-}
-
-QTableView *makeTable(QWidget *parent)
-{
-    auto *t = new QTableView(parent);
-    t->setSelectionBehavior(QAbstractItemView::SelectRows);
-    t->setAlternatingRowColors(true);
-    t->verticalHeader()->setVisible(false);
-    t->verticalHeader()->setDefaultSectionSize(t->fontMetrics().height() + 6);
-    t->horizontalHeader()->setHighlightSections(false);
-    t->setWordWrap(false);
-    return t;
 }
 } // namespace
 

@@ -15,8 +15,6 @@ const char *const runListModelTips[]
     = {"Run id in the experiment file", "Pruning method", "running, complete, cancelled or failed", "Steps recorded",
         "Perplexity after the last evaluated step", "KL to dense after the last evaluated step (nats per token)",
         "Units removed, in removal order", "Label given when the run was started"};
-static_assert(std::size(runListModelNames) == RunListModel::ColumnCount
-    && std::size(runListModelTips) == RunListModel::ColumnCount);
 } // namespace
 
 RunListModel::RunListModel(QObject *parent)

@@ -1,5 +1,7 @@
 #include "sparsitypanel.h"
 
+#include "formwidgets.h"
+
 #include "charts/sparsitychart.h"
 #include "jobs/jobcontext.h"
 #include "sparsitypointmodel.h"
@@ -47,17 +49,8 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     setObjectName(QStringLiteral("sparsityPanel"));
     m_text->setObjectName(QStringLiteral("sweepText"));
     m_text->setPlaceholderText(tr("Evaluation text (.txt)"));
-    auto *browse = new QToolButton(this);
-    browse->setText(QStringLiteral("\u2026"));
-    connect(browse, &QToolButton::clicked, this, [this] {
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Evaluation Text"), m_text->text(), tr("Text files (*.txt *.raw);;All files (*)"));
-        if (!path.isEmpty())
-            m_text->setText(path);
-    });
-    auto *textRow = new QHBoxLayout;
-    textRow->addWidget(m_text, 1);
-    textRow->addWidget(browse);
+    QHBoxLayout *textRow
+        = openFileRow(m_text, tr("Evaluation Text"), tr("Text (*.txt *.raw *.jsonl *.json);;All files (*)"));
     m_windows->setRange(0, 100000);
     m_windows->setValue(8);
     m_windows->setSpecialValueText(tr("all"));

@@ -14,8 +14,6 @@ const char *const sparsityPointModelTips[] = {"Mask rule: top-k density or thres
     "Causal token pairs inside selected tiles / N(N+1)/2 (proportional to attention FLOPs)",
     "Perplexity of the model with block-sparse prefill attention", "Mean attention-mass recall per token",
     "Minimum attention-mass recall over tokens", "Tokens with no selected key (output 0), summed over layers"};
-static_assert(std::size(sparsityPointModelNames) == SparsityPointModel::ColumnCount
-    && std::size(sparsityPointModelTips) == SparsityPointModel::ColumnCount);
 } // namespace
 
 SparsityPointModel::SparsityPointModel(QObject *parent)
@@ -78,21 +76,7 @@ QVariant SparsityPointModel::data(const QModelIndex &index, int role) const
             return ruleText(m_results[static_cast<std::size_t>(row)].rule);
         return {};
     }
-    const double v = value(row, column);
-    if (role == ValueRole)
-        return v;
-    if (role == Qt::DisplayRole || role == Qt::ToolTipRole) {
-        if (std::isnan(v))
-            return {};
-        if (role == Qt::ToolTipRole)
-            return QString::number(v, 'g', 17);
-        if (column == EmptyRows)
-            return static_cast<qlonglong>(v);
-        return v;
-    }
-    if (role == Qt::TextAlignmentRole)
-        return int(Qt::AlignRight | Qt::AlignVCenter);
-    return {};
+    return numberCell(value(row, column), role, column == EmptyRows);
 }
 
 } // namespace blockscope::views

@@ -26,7 +26,6 @@ public:
         EmptyRows,
         ColumnCount
     };
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit SparsityPointModel(QObject *parent = nullptr);
 

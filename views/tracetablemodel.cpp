@@ -17,8 +17,6 @@ const char *const traceTableModelTips[] = {"Step index in the run", "Units remov
     "Perplexity of the configuration after the step (run protocol)",
     "KL divergence to the dense model, nats per predicted token", "Candidate evaluations so far",
     "Tokens pushed through the model so far", "Wall time since the run started"};
-static_assert(std::size(traceTableModelNames) == TraceTableModel::ColumnCount
-    && std::size(traceTableModelTips) == TraceTableModel::ColumnCount);
 } // namespace
 
 TraceTableModel::TraceTableModel(QObject *parent)
@@ -131,23 +129,11 @@ QVariant TraceTableModel::data(const QModelIndex &index, int role) const
         }
         if (column == Step && !s)
             return role == Qt::DisplayRole ? QVariant() : QVariant(tr("the dense model"));
-        const double v = value(row, column);
-        if (std::isnan(v))
-            return {};
-        if (role == Qt::ToolTipRole)
-            return QString::number(v, 'g', 17);
-        if (column == Step || column == UnitsRemoved || column == Evaluations || column == Tokens)
-            return static_cast<qlonglong>(v);
-        return v;
     }
-    if (role == ValueRole) {
-        if (column == Kind || column == Chosen)
-            return {};
-        return value(row, column);
-    }
-    if (role == Qt::TextAlignmentRole && column != Kind && column != Chosen)
-        return int(Qt::AlignRight | Qt::AlignVCenter);
-    return {};
+    if (column == Kind || column == Chosen)
+        return {};
+    return numberCell(value(row, column), role,
+        column == Step || column == UnitsRemoved || column == Evaluations || column == Tokens);
 }
 
 } // namespace blockscope::views

@@ -30,7 +30,6 @@ public:
     };
     // The column's number as a double (NaN where there is none); Qt::DisplayRole gives the same
     // number, or nothing for NaN, so that QVXYModelMapper reads it directly.
-    static constexpr int ValueRole = Qt::UserRole + 1;
 
     explicit TraceTableModel(QObject *parent = nullptr);
 
