@@ -63,4 +63,12 @@ QString ChartWidget::yAxisTitle() const
     return axisTitle(m_chart, Qt::Vertical);
 }
 
+void ChartWidget::setLogScale(bool log)
+{
+    if (log == m_log)
+        return;
+    m_log = log;
+    applyLogScale();
+}
+
 } // namespace blockscope::views

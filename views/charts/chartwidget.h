@@ -19,6 +19,9 @@ public:
     QString title() const;
     QString xAxisTitle() const;
     QString yAxisTitle() const;
+    // A logarithmic y axis, for the charts that offer one (where the metric is positive).
+    void setLogScale(bool log);
+    bool logScale() const { return m_log; }
 
 protected:
     explicit ChartWidget(QWidget *parent = nullptr, double titleScale = 1.15);
@@ -27,10 +30,15 @@ protected:
     void scheduleRescale();
     // Fits the axes to the data; the charts that follow their data override it.
     virtual void rescale() { }
+    // Builds the axes for the series shown (the charts with axes of their own override it).
+    virtual void attachAxes() { }
+    // Redraws after setLogScale changed the scale: new axes by default.
+    virtual void applyLogScale() { attachAxes(); }
 
     QChart *m_chart;
     QChartView *m_view = nullptr;
     bool m_rescalePending = false;
+    bool m_log = false;
 };
 
 } // namespace blockscope::views

@@ -80,14 +80,6 @@ void LossChart::setTotalSteps(qint64 steps)
     rescale();
 }
 
-void LossChart::setLogScale(bool log)
-{
-    if (log == m_log)
-        return;
-    m_log = log;
-    attachAxes();
-}
-
 int LossChart::trainingPointCount() const
 {
     return static_cast<int>(m_loss->count());

@@ -21,8 +21,6 @@ public:
     // The models must outlive the chart or be replaced first; null detaches.
     void setModels(GateTrainModel *steps, GateEvalModel *evals);
     void setTotalSteps(qint64 steps);
-    void setLogScale(bool log);
-    bool logScale() const { return m_log; }
 
     int trainingPointCount() const;
     int evalPointCount() const;
@@ -31,7 +29,7 @@ public:
     bool exportTo(const QString &path, QString *error = nullptr);
 
 private:
-    void attachAxes();
+    void attachAxes() override;
     void rescale() override;
 
     QLineSeries *m_loss;
@@ -39,7 +37,6 @@ private:
     QVXYModelMapper *m_lossMapper;
     QVXYModelMapper *m_heldOutMapper;
     qint64 m_totalSteps = 0;
-    bool m_log = false;
 };
 
 } // namespace blockscope::views

@@ -105,7 +105,7 @@ private:
     bool sourceActive(Source source) const;
     Source primarySource() const;
     void configureSeries();
-    void attachAxes();
+    void attachAxes() override;
     void scheduleRefresh();
     void refresh();
     void rescale() override;

@@ -151,14 +151,6 @@ std::vector<QPointF> SparsityChart::denseLinePoints() const
     return std::vector<QPointF>(points.begin(), points.end());
 }
 
-void SparsityChart::setLogScale(bool log)
-{
-    if (log == m_log)
-        return;
-    m_log = log;
-    attachAxes();
-}
-
 bool SparsityChart::yAxisIsLogarithmic() const
 {
     return m_log;

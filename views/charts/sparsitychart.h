@@ -35,8 +35,6 @@ public:
     // The dense line's two ends (it spans the x axis).
     std::vector<QPointF> denseLinePoints() const;
 
-    void setLogScale(bool log);
-    bool logScale() const { return m_log; }
     bool yAxisIsLogarithmic() const;
 
     // PNG, SVG or PDF by the suffix (title, axes and legend).
@@ -53,13 +51,12 @@ private:
         QVXYModelMapper *mapper = nullptr;
         QString name;
     };
-    void attachAxes();
+    void attachAxes() override;
     void rescale() override;
 
     QLineSeries *m_denseLine;
     std::vector<Series> m_series;
     double m_dense;
-    bool m_log = false;
 };
 
 } // namespace blockscope::views

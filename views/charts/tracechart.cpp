@@ -185,11 +185,8 @@ void TraceChart::setMetric(Metric metric)
     rescale();
 }
 
-void TraceChart::setLogScale(bool log)
+void TraceChart::applyLogScale()
 {
-    if (log == m_log)
-        return;
-    m_log = log;
     for (Run &r : m_runs)
         if (r.series)
             r.proxy->setPositiveOnly(yAxisIsLogarithmic());

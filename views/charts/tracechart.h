@@ -41,8 +41,6 @@ public:
     void setMetric(Metric metric);
     Metric metric() const { return m_metric; }
     // A logarithmic y axis; applies to perplexity only (KL and scores can be zero).
-    void setLogScale(bool log);
-    bool logScale() const { return m_log; }
 
     int runCount() const;
     // Live series only (removed runs leave a gap in the numbering).
@@ -69,7 +67,8 @@ private:
         bool byGeneration = false;
     };
     QString xTitle() const;
-    void attachAxes();
+    void attachAxes() override;
+    void applyLogScale() override;
     void rescale() override;
     void restyle();
     int metricColumn() const;
@@ -77,7 +76,6 @@ private:
     std::vector<Run> m_runs; // indexed by run number; removed runs have null members
     QList<int> m_highlighted;
     Metric m_metric = Metric::Perplexity;
-    bool m_log = false;
 };
 
 } // namespace blockscope::views
