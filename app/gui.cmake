@@ -2,16 +2,9 @@
 # can link it), and the `blockscope` executable around it. Included from app/CMakeLists.txt when
 # BLOCKSCOPE_BUILD_GUI is on.
 add_library(blockscope_gui STATIC
-  gui/commandline.cpp gui/commandline.h
-  gui/defaultmodel.cpp gui/defaultmodel.h
-  gui/logsetup.cpp gui/logsetup.h
-  gui/mainwindow.cpp gui/mainwindow.h
-  gui/mainwindow_attention.cpp
-  gui/mainwindow_open.cpp
-  gui/mainwindow_ppa.cpp
-  gui/mainwindow_pruning.cpp
-  gui/recentfiles.cpp gui/recentfiles.h
-  gui/screenshot.cpp gui/screenshot.h
+  gui/commandline.cpp gui/commandline.h gui/defaultmodel.cpp gui/defaultmodel.h gui/logsetup.cpp gui/logsetup.h
+  gui/mainwindow.cpp gui/mainwindow.h gui/mainwindow_attention.cpp gui/mainwindow_open.cpp gui/mainwindow_ppa.cpp
+  gui/mainwindow_pruning.cpp gui/recentfiles.cpp gui/recentfiles.h gui/screenshot.cpp gui/screenshot.h
   ${PROJECT_SOURCE_DIR}/resources/blockscope.qrc)
 target_include_directories(blockscope_gui PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/gui)
 target_compile_definitions(blockscope_gui PRIVATE BLOCKSCOPE_SOURCE_DEMO_MODEL="${PROJECT_SOURCE_DIR}/resources/demo-model"

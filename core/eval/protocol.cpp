@@ -143,49 +143,59 @@ std::string Protocol::oneLine() const
     return s.str();
 }
 
+namespace {
+// The presets of the specs (pruning.md §2): how each paper reconstructs, windows and scores its text.
+struct Preset
+{
+    const char *name;
+    const char *reconstruction;
+    BosPolicy bos;
+    int context, stride;
+    PplFormula formula;
+    const char *selection; // null: the default (all full windows)
+};
+
+constexpr const char *notOverlapping = "floor(tokens/T) non-overlapping windows, tail dropped";
+
+const Preset presets[] = {
+    {"tiny-ts",
+        "paragraphs split on blank lines, stripped, space runs collapsed, empty dropped; "
+        "each encoded without BOS and concatenated",
+        BosPolicy::EachWindow, 512, 512, PplFormula::F2TokenWeighted, nullptr},
+    {"sleb", "whole text, rows joined as in the file", BosPolicy::StreamStart, 2048, 2048,
+        PplFormula::F1MeanOfWindows, notOverlapping},
+    {"evopress", "whole text", BosPolicy::None, 4096, 4096, PplFormula::F2TokenWeighted, nullptr},
+    {"sliding", "whole text", BosPolicy::StreamStart, 512, 256, PplFormula::F4Strided,
+        "windows at 0, S, 2S, ...; each target scored once"},
+    {"finercut", "whole text", BosPolicy::StreamStart, 256, 256, PplFormula::F3MeanOfWindowPpl, notOverlapping},
+};
+} // namespace
+
 Protocol protocolPreset(const std::string &name)
 {
-    Protocol p;
-    p.preset = name;
-    if (name == "tiny-ts") {
-        p.reconstruction = "paragraphs split on blank lines, stripped, space runs collapsed, empty dropped; "
-                           "each encoded without BOS and concatenated";
-        p.bos = BosPolicy::EachWindow;
-        p.context = p.stride = 512;
-        p.formula = PplFormula::F2TokenWeighted;
-    } else if (name == "sleb") {
-        p.reconstruction = "whole text, rows joined as in the file";
-        p.bos = BosPolicy::StreamStart;
-        p.context = p.stride = 2048;
-        p.formula = PplFormula::F1MeanOfWindows;
-        p.selection = "floor(tokens/T) non-overlapping windows, tail dropped";
-    } else if (name == "evopress") {
-        p.reconstruction = "whole text";
-        p.bos = BosPolicy::None;
-        p.context = p.stride = 4096;
-        p.formula = PplFormula::F2TokenWeighted;
-    } else if (name == "sliding") {
-        p.reconstruction = "whole text";
-        p.bos = BosPolicy::StreamStart;
-        p.context = 512;
-        p.stride = 256;
-        p.formula = PplFormula::F4Strided;
-        p.selection = "windows at 0, S, 2S, ...; each target scored once";
-    } else if (name == "finercut") {
-        p.reconstruction = "whole text";
-        p.bos = BosPolicy::StreamStart;
-        p.context = p.stride = 256;
-        p.formula = PplFormula::F3MeanOfWindowPpl;
-        p.selection = "floor(tokens/T) non-overlapping windows, tail dropped";
-    } else {
-        throw std::invalid_argument("unknown protocol \"" + name + "\" (known: " + protocolPresetNames() + ")");
+    for (const Preset &preset : presets) {
+        if (name != preset.name)
+            continue;
+        Protocol p;
+        p.preset = name;
+        p.reconstruction = preset.reconstruction;
+        p.bos = preset.bos;
+        p.context = preset.context;
+        p.stride = preset.stride;
+        p.formula = preset.formula;
+        if (preset.selection)
+            p.selection = preset.selection;
+        return p;
     }
-    return p;
+    throw std::invalid_argument("unknown protocol \"" + name + "\" (known: " + protocolPresetNames() + ")");
 }
 
 std::string protocolPresetNames()
 {
-    return "tiny-ts, sleb, evopress, sliding, finercut";
+    std::string names;
+    for (const Preset &preset : presets)
+        names += (names.empty() ? "" : ", ") + std::string(preset.name);
+    return names;
 }
 
 } // namespace blockscope

@@ -123,14 +123,21 @@ Dims checkAttentionInputs(const at::Tensor &q, const at::Tensor &k, const at::Te
     return d;
 }
 
+// A selection tensor (mask or index lists): defined, on the query's device, of one of two dtypes.
+void checkSelection(const at::Tensor &t, const at::Tensor &q, const std::string &what, at::ScalarType first,
+    at::ScalarType second, const char *expected)
+{
+    if (!t.defined())
+        fail(what, "undefined tensor");
+    checkSameDevice(t, q, what);
+    if (t.scalar_type() != first && t.scalar_type() != second)
+        fail(what, std::string("dtype ") + c10::toString(t.scalar_type()) + ", expected " + expected);
+}
+
 void checkMask(const at::Tensor &mask, const at::Tensor &q, const Dims &d)
 {
     const std::string what = "block mask";
-    if (!mask.defined())
-        fail(what, "undefined tensor");
-    checkSameDevice(mask, q, what);
-    if (mask.scalar_type() != at::kBool && mask.scalar_type() != at::kByte)
-        fail(what, std::string("dtype ") + c10::toString(mask.scalar_type()) + ", expected bool or uint8");
+    checkSelection(mask, q, what, at::kBool, at::kByte, "bool or uint8");
     const std::vector<std::int64_t> want{d.batch, d.qHeads, d.nb, d.nb};
     if (mask.sizes() != at::IntArrayRef(want))
         fail(what, "shape " + shapeText(mask.sizes()) + ", expected " + shapeText(want));
@@ -151,11 +158,7 @@ at::Tensor indicesToMask(const at::Tensor &indices, std::int64_t nb)
 void checkIndices(const at::Tensor &indices, const at::Tensor &q, const Dims &d)
 {
     const std::string what = "block indices";
-    if (!indices.defined())
-        fail(what, "undefined tensor");
-    checkSameDevice(indices, q, what);
-    if (indices.scalar_type() != at::kInt && indices.scalar_type() != at::kLong)
-        fail(what, std::string("dtype ") + c10::toString(indices.scalar_type()) + ", expected int32");
+    checkSelection(indices, q, what, at::kInt, at::kLong, "int32");
     if (indices.dim() != 4 || indices.size(0) != d.batch || indices.size(1) != d.qHeads || indices.size(2) != d.nb)
         fail(what,
             "shape " + shapeText(indices.sizes()) + ", expected [" + std::to_string(d.batch) + ","

@@ -85,6 +85,15 @@ std::vector<std::unique_ptr<Part>> sequence(
             parts.push_back(std::move(part));
     return parts;
 }
+// A "Sequence" component of type Seq (with its `parts`) from obj[key].
+template<class Seq, class Make>
+std::unique_ptr<Seq> makeSequence(
+    const nlohmann::json &obj, const char *key, const std::string &file, const std::string &where, Make make)
+{
+    auto s = std::make_unique<Seq>();
+    s->parts = sequence<typename decltype(s->parts)::value_type::element_type>(obj, key, file, where, make);
+    return s;
+}
 } // namespace hfjson
 
 } // namespace blockscope

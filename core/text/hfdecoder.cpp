@@ -169,11 +169,12 @@ std::unique_ptr<HfDecoder> makeHfDecoder(const nlohmann::json &j, const std::str
         return nullptr;
     const std::string where = "decoder";
     const std::string type = hfjson::type(j, file, where);
-    if (type == "Sequence") {
-        auto s = std::make_unique<SequenceDecoder>();
-        s->parts = hfjson::sequence<HfDecoder>(j, "decoders", file, where, makeHfDecoder);
-        return s;
-    }
+    if (type == "Sequence")
+        return hfjson::makeSequence<SequenceDecoder>(j, "decoders", file, where, makeHfDecoder);
+    if (type == "ByteFallback")
+        return std::make_unique<ByteFallbackDecoder>();
+    if (type == "Fuse")
+        return std::make_unique<FuseDecoder>();
     if (type == "Replace") {
         auto r = std::make_unique<ReplaceDecoder>();
         const auto [pattern, isRegex] = hfjson::pattern(j, file, where);
@@ -183,10 +184,6 @@ std::unique_ptr<HfDecoder> makeHfDecoder(const nlohmann::json &j, const std::str
         r->to = hfjson::string(j, "content", file, where);
         return r;
     }
-    if (type == "ByteFallback")
-        return std::make_unique<ByteFallbackDecoder>();
-    if (type == "Fuse")
-        return std::make_unique<FuseDecoder>();
     if (type == "Strip") {
         auto s = std::make_unique<StripDecoder>();
         s->content = hfjson::string(j, "content", file, where);

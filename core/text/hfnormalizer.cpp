@@ -168,11 +168,8 @@ std::unique_ptr<HfNormalizer> makeHfNormalizer(const nlohmann::json &j, const st
         return nullptr;
     const std::string where = "normalizer";
     const std::string type = hfjson::type(j, file, where);
-    if (type == "Sequence") {
-        auto s = std::make_unique<SequenceNormalizer>();
-        s->parts = hfjson::sequence<HfNormalizer>(j, "normalizers", file, where, makeHfNormalizer);
-        return s;
-    }
+    if (type == "Sequence")
+        return hfjson::makeSequence<SequenceNormalizer>(j, "normalizers", file, where, makeHfNormalizer);
     if (type == "Prepend") {
         auto p = std::make_unique<PrependNormalizer>();
         p->prefix = hfjson::string(j, "prepend", file, where);

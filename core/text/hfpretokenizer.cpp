@@ -206,11 +206,8 @@ std::unique_ptr<HfPreTokenizer> makeHfPreTokenizer(const nlohmann::json &j, cons
         return nullptr;
     const std::string where = "pre_tokenizer";
     const std::string type = hfjson::type(j, file, where);
-    if (type == "Sequence") {
-        auto s = std::make_unique<SequencePreTokenizer>();
-        s->parts = hfjson::sequence<HfPreTokenizer>(j, "pretokenizers", file, where, makeHfPreTokenizer);
-        return s;
-    }
+    if (type == "Sequence")
+        return hfjson::makeSequence<SequencePreTokenizer>(j, "pretokenizers", file, where, makeHfPreTokenizer);
     if (type == "Split") {
         auto s = std::make_unique<SplitPreTokenizer>();
         const auto [pattern, isRegex] = hfjson::pattern(j, file, where);
