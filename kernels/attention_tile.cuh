@@ -13,8 +13,6 @@
 // Thread layout: 256 threads. For the score tile and P·V, (ty, tx) = (tid / 16, tid % 16) owns rows
 // ty + 16a; for row-wise passes, P = 256 / B consecutive lanes share a row and reduce with shuffles.
 
-#include "attention_types.cuh"
-
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -406,51 +404,6 @@ cudaError_t launch_tile_for_block(const tile_params &p, std::int64_t batch, int 
     case 64: return launch_tile<T, 64, MODE>(p, batch, with_o, stream);
     default: return cudaErrorInvalidValue;
     }
-}
-
-template<int MODE>
-cudaError_t launch_tile_for(
-    bs_attn_dtype dtype, const tile_params &p, std::int64_t batch, int B, bool with_o, cudaStream_t stream)
-{
-    switch (dtype) {
-    case bs_attn_dtype::f32: return launch_tile_for_block<float, MODE>(p, batch, B, with_o, stream);
-    case bs_attn_dtype::f16: return launch_tile_for_block<__half, MODE>(p, batch, B, with_o, stream);
-    case bs_attn_dtype::bf16: return launch_tile_for_block<__nv_bfloat16, MODE>(p, batch, B, with_o, stream);
-    }
-    return cudaErrorInvalidValue;
-}
-
-// The shape checks and tile parameters the attention entry points share; `a` is one of their
-// argument structs (q, k, v, o, batch, q_heads, kv_heads, tokens, head_dim, block_size, scale).
-// cudaErrorInvalidValue for a shape the kernels cannot run; `empty` when there is nothing to do.
-template<typename Args>
-cudaError_t shape_params(const Args &a, tile_params &p, bool &empty)
-{
-    empty = false;
-    if (a.q == nullptr || a.k == nullptr || a.batch < 0 || a.q_heads <= 0 || a.kv_heads <= 0
-        || a.q_heads % a.kv_heads != 0 || a.tokens < 0 || a.head_dim <= 0)
-        return cudaErrorInvalidValue;
-    if (a.block_size != 16 && a.block_size != 32 && a.block_size != 64)
-        return cudaErrorInvalidValue;
-    if (a.batch == 0 || a.tokens == 0) {
-        empty = true;
-        return cudaSuccess;
-    }
-    const std::int64_t nb = (a.tokens + a.block_size - 1) / a.block_size;
-    if (nb > 0x7fffffff || a.q_heads > 65535 || a.batch > 65535)
-        return cudaErrorInvalidValue;
-    p.q = a.q;
-    p.k = a.k;
-    p.v = a.v;
-    p.o = a.o;
-    p.heads = a.q_heads;
-    p.kv_heads = a.kv_heads;
-    p.tokens = a.tokens;
-    p.head_dim = a.head_dim;
-    p.padded_dim = (a.head_dim + 3) / 4 * 4;
-    p.nb = (int)nb;
-    p.scale = a.scale;
-    return cudaSuccess;
 }
 
 } // namespace bs_attn
