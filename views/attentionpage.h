@@ -6,23 +6,23 @@
 #include "sparse/blockmask.h"
 #include "sparse/masksource.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
 #include <QWidget>
 
 #include <memory>
 #include <vector>
 
-class QCheckBox;
-class QComboBox;
 class QDoubleSpinBox;
-class QLabel;
-class QPlainTextEdit;
 class QPushButton;
 class QSlider;
-class QSpinBox;
 class QSplitter;
-class QTabWidget;
-class QTableView;
-class QTimer;
 
 namespace blockscope::views {
 
@@ -161,21 +161,21 @@ private:
     bool m_splitSized = false;
 
     MessageBanner *m_banner;
-    QPlainTextEdit *m_text;
-    QTimer *m_textDebounce;
-    QSpinBox *m_layer;
-    QComboBox *m_head;
-    QComboBox *m_blockSize;
-    QLabel *m_gatesLabel;
+    QPlainTextEdit *m_text = new QPlainTextEdit(this);
+    QTimer *m_textDebounce = new QTimer(this);
+    QSpinBox *m_layer = new QSpinBox(this);
+    QComboBox *m_head = new QComboBox(this);
+    QComboBox *m_blockSize = new QComboBox(this);
+    QLabel *m_gatesLabel = new QLabel(this);
     MaskRuleControls *m_maskControls;
-    QCheckBox *m_tokenMask;
-    QLabel *m_tileDensity;
-    QLabel *m_pairDensity;
-    QLabel *m_sparsity;
-    QLabel *m_recall;
-    QLabel *m_emptyRows;
-    QLabel *m_status;
-    QTabWidget *m_tabs;
+    QCheckBox *m_tokenMask = new QCheckBox(tr("Show the block mask on the tokens"), this);
+    QLabel *m_tileDensity = new QLabel(this);
+    QLabel *m_pairDensity = new QLabel(this);
+    QLabel *m_sparsity = new QLabel(this);
+    QLabel *m_recall = new QLabel(this);
+    QLabel *m_emptyRows = new QLabel(this);
+    QLabel *m_status = new QLabel(this);
+    QTabWidget *m_tabs = new QTabWidget(this);
     QSplitter *m_heatmapSplit = nullptr;
     QSplitter *m_heatmapColumn = nullptr;
     QWidget *m_tokenTab;
@@ -184,7 +184,7 @@ private:
     HeatmapView *m_maskView;
     HeatmapView *m_tokenView;
     HeadStatsModel *m_headStats;
-    QTableView *m_headTable;
+    QTableView *m_headTable = new QTableView(this);
     SparsityPanel *m_sweep;
     GateTrainPanel *m_train;
 };

@@ -35,14 +35,9 @@ std::vector<int> parseList(const QString &s)
 EvaluationPanel::EvaluationPanel(JobRunner *runner, QWidget *parent)
     : QWidget(parent)
     , m_runner(runner)
-    , m_text(new QLineEdit(this))
-    , m_protocol(new QComboBox(this))
-    , m_maxWindows(new QSpinBox(this))
     , m_skipAttn(new QLineEdit(this))
     , m_skipMlp(new QLineEdit(this))
     , m_skipBlock(new QLineEdit(this))
-    , m_run(new QPushButton(tr("Evaluate"), this))
-    , m_result(new QPlainTextEdit(this))
 {
     m_text->setPlaceholderText(tr("UTF-8 text, WikiText .raw or JSONL"));
     QHBoxLayout *textRow

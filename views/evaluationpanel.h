@@ -2,13 +2,12 @@
 
 #include "jobrunner.h"
 
+#include <QComboBox>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
 #include <QWidget>
-
-class QComboBox;
-class QLineEdit;
-class QPlainTextEdit;
-class QPushButton;
-class QSpinBox;
 
 namespace blockscope::views {
 
@@ -39,12 +38,12 @@ Q_SIGNALS:
 private:
     JobRunner *m_runner;
     QString m_modelPath;
-    QLineEdit *m_text;
-    QComboBox *m_protocol;
-    QSpinBox *m_maxWindows;
+    QLineEdit *m_text = new QLineEdit(this);
+    QComboBox *m_protocol = new QComboBox(this);
+    QSpinBox *m_maxWindows = new QSpinBox(this);
     QLineEdit *m_skipAttn, *m_skipMlp, *m_skipBlock;
-    QPushButton *m_run;
-    QPlainTextEdit *m_result;
+    QPushButton *m_run = new QPushButton(tr("Evaluate"), this);
+    QPlainTextEdit *m_result = new QPlainTextEdit(this);
 };
 
 } // namespace blockscope::views

@@ -50,23 +50,11 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     : QWidget(parent)
     , m_runner(runner)
     , m_banner(new MessageBanner(this))
-    , m_text(new QLineEdit(this))
-    , m_output(new QLineEdit(this))
-    , m_protocol(new QComboBox(this))
-    , m_stepsBox(new QSpinBox(this))
-    , m_batch(new QSpinBox(this))
-    , m_lr(new QDoubleSpinBox(this))
-    , m_blockSize(new QComboBox(this))
-    , m_seed(new QSpinBox(this))
-    , m_heldOut(new QSpinBox(this))
-    , m_trainWindows(new QSpinBox(this))
-    , m_resume(new QCheckBox(tr("Resume from the saved training state"), this))
     , m_controls(new JobControls(runner, tr("Train"),
           {QStringLiteral("trainGates"), QStringLiteral("cancelGates"), QStringLiteral("gateTrainStatus")}, this))
     , m_steps(new GateTrainModel(this))
     , m_evals(new GateEvalModel(this))
     , m_chart(new LossChart(this))
-    , m_evalTable(new QTableView(this))
 {
     setObjectName(QStringLiteral("gateTrainPanel"));
     const sparse::GateTrainOptions defaults;

@@ -4,17 +4,17 @@
 #include "jobrunner.h"
 #include "jobs/sparsejobs.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QTableView>
 #include <QWidget>
 
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
 class QLabel;
-class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
-class QTableView;
 
 namespace blockscope::views {
 
@@ -84,22 +84,22 @@ private:
     qint64 m_lastStep = -1;
 
     MessageBanner *m_banner;
-    QLineEdit *m_text;
-    QLineEdit *m_output;
-    QComboBox *m_protocol;
-    QSpinBox *m_stepsBox;
-    QSpinBox *m_batch;
-    QDoubleSpinBox *m_lr;
-    QComboBox *m_blockSize;
-    QSpinBox *m_seed;
-    QSpinBox *m_heldOut;
-    QSpinBox *m_trainWindows;
-    QCheckBox *m_resume;
+    QLineEdit *m_text = new QLineEdit(this);
+    QLineEdit *m_output = new QLineEdit(this);
+    QComboBox *m_protocol = new QComboBox(this);
+    QSpinBox *m_stepsBox = new QSpinBox(this);
+    QSpinBox *m_batch = new QSpinBox(this);
+    QDoubleSpinBox *m_lr = new QDoubleSpinBox(this);
+    QComboBox *m_blockSize = new QComboBox(this);
+    QSpinBox *m_seed = new QSpinBox(this);
+    QSpinBox *m_heldOut = new QSpinBox(this);
+    QSpinBox *m_trainWindows = new QSpinBox(this);
+    QCheckBox *m_resume = new QCheckBox(tr("Resume from the saved training state"), this);
     JobControls *m_controls;
     GateTrainModel *m_steps;
     GateEvalModel *m_evals;
     LossChart *m_chart;
-    QTableView *m_evalTable;
+    QTableView *m_evalTable = new QTableView(this);
 };
 
 } // namespace blockscope::views

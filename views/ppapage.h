@@ -4,18 +4,18 @@
 #include "jobrunner.h"
 #include "store/experimentfile.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QToolButton>
 #include <QWidget>
 
 #include <vector>
 
-class QCheckBox;
-class QComboBox;
-class QLabel;
 class QMenu;
-class QPushButton;
-class QSpinBox;
 class QTableView;
-class QToolButton;
 
 namespace blockscope::ppa {
 struct PpaReport;
@@ -157,15 +157,15 @@ private:
     QString m_statusAfterLoad; // what the next read of the file reports instead of its run count
 
     MessageBanner *m_banner;
-    QLabel *m_file;
-    QLabel *m_status;
-    QComboBox *m_quality;
-    QComboBox *m_axis;
-    QComboBox *m_shown;
-    QComboBox *m_device;
-    QCheckBox *m_logQuality;
-    QComboBox *m_share;
-    QCheckBox *m_byBlock;
+    QLabel *m_file = new QLabel(this);
+    QLabel *m_status = new QLabel(this);
+    QComboBox *m_quality = new QComboBox(this);
+    QComboBox *m_axis = new QComboBox(this);
+    QComboBox *m_shown = new QComboBox(this);
+    QComboBox *m_device = new QComboBox(this);
+    QCheckBox *m_logQuality = new QCheckBox(tr("Log scale"), this);
+    QComboBox *m_share = new QComboBox(this);
+    QCheckBox *m_byBlock = new QCheckBox(tr("By block"), this);
     bool m_byBlockChosen = false; // the user set "By block"; until then it follows the model's depth
     PpaChart *m_chart;
     BlockShareModel *m_blockModel;
@@ -173,13 +173,13 @@ private:
     PpaRunListModel *m_runList;
     QTableView *m_runTable;
     QTableView *m_pointTable;
-    QComboBox *m_computeDevice;
-    QSpinBox *m_batch;
-    QSpinBox *m_seq;
-    QSpinBox *m_threads;
-    QToolButton *m_predictButton;
-    QPushButton *m_computeButton;
-    QPushButton *m_cancelButton;
+    QComboBox *m_computeDevice = new QComboBox(this);
+    QSpinBox *m_batch = new QSpinBox(this);
+    QSpinBox *m_seq = new QSpinBox(this);
+    QSpinBox *m_threads = new QSpinBox(this);
+    QToolButton *m_predictButton = new QToolButton(this);
+    QPushButton *m_computeButton = new QPushButton(tr("Compute PPA"), this);
+    QPushButton *m_cancelButton = new QPushButton(tr("Cancel"), this);
 };
 
 } // namespace blockscope::views

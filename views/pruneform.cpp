@@ -39,22 +39,6 @@ const char *methodTitle(PruneMethod m)
 
 PruneForm::PruneForm(QWidget *parent)
     : QWidget(parent)
-    , m_method(new QComboBox(this))
-    , m_targetMode(new QComboBox(this))
-    , m_target(new QDoubleSpinBox(this))
-    , m_seed(new QSpinBox(this))
-    , m_calibrationWindows(new QSpinBox(this))
-    , m_evaluationWindows(new QSpinBox(this))
-    , m_cached(new QCheckBox(tr("Cache block inputs"), this))
-    , m_evaluateSteps(new QCheckBox(tr("Evaluate every step"), this))
-    , m_device(new QComboBox(this))
-    , m_methodOptions(new QStackedWidget(this))
-    , m_text(new QLineEdit(this))
-    , m_protocol(new QComboBox(this))
-    , m_experiment(new QLineEdit(this))
-    , m_label(new QLineEdit(this))
-    , m_protected(new QLineEdit(this))
-    , m_resume(new QCheckBox(tr("Resume the last unfinished run"), this))
 {
     const PruneOptions defaults;
     for (PruneMethod m : methods) {

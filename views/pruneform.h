@@ -2,14 +2,13 @@
 
 #include "jobs/prunejob.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStackedWidget>
 #include <QWidget>
-
-class QCheckBox;
-class QComboBox;
-class QDoubleSpinBox;
-class QLineEdit;
-class QSpinBox;
-class QStackedWidget;
 
 namespace blockscope::views {
 
@@ -61,16 +60,16 @@ private:
     void browseExperiment();
     void updateTargetMode();
 
-    QComboBox *m_method;
-    QComboBox *m_targetMode;
-    QDoubleSpinBox *m_target;
-    QSpinBox *m_seed;
-    QSpinBox *m_calibrationWindows;
-    QSpinBox *m_evaluationWindows;
-    QCheckBox *m_cached;
-    QCheckBox *m_evaluateSteps;
-    QComboBox *m_device;
-    QStackedWidget *m_methodOptions;
+    QComboBox *m_method = new QComboBox(this);
+    QComboBox *m_targetMode = new QComboBox(this);
+    QDoubleSpinBox *m_target = new QDoubleSpinBox(this);
+    QSpinBox *m_seed = new QSpinBox(this);
+    QSpinBox *m_calibrationWindows = new QSpinBox(this);
+    QSpinBox *m_evaluationWindows = new QSpinBox(this);
+    QCheckBox *m_cached = new QCheckBox(tr("Cache block inputs"), this);
+    QCheckBox *m_evaluateSteps = new QCheckBox(tr("Evaluate every step"), this);
+    QComboBox *m_device = new QComboBox(this);
+    QStackedWidget *m_methodOptions = new QStackedWidget(this);
     QSpinBox *m_earlyBarrier = nullptr, *m_latterBarrier = nullptr;
     QCheckBox *m_earlyStop = nullptr;
     QComboBox *m_finercutLevel = nullptr, *m_finercutMetric = nullptr;
@@ -79,12 +78,12 @@ private:
     QComboBox *m_evoFitness = nullptr, *m_teacher = nullptr;
     QSpinBox *m_teacherTopK = nullptr, *m_teacherBudget = nullptr;
     QCheckBox *m_angularAllTokens = nullptr;
-    QLineEdit *m_text;
-    QComboBox *m_protocol;
-    QLineEdit *m_experiment;
-    QLineEdit *m_label;
-    QLineEdit *m_protected;
-    QCheckBox *m_resume;
+    QLineEdit *m_text = new QLineEdit(this);
+    QComboBox *m_protocol = new QComboBox(this);
+    QLineEdit *m_experiment = new QLineEdit(this);
+    QLineEdit *m_label = new QLineEdit(this);
+    QLineEdit *m_protected = new QLineEdit(this);
+    QCheckBox *m_resume = new QCheckBox(tr("Resume the last unfinished run"), this);
 };
 
 } // namespace blockscope::views

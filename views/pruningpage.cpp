@@ -51,11 +51,9 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     , m_form(new PruneForm(this))
     , m_controls(new JobControls(runner, tr("Run"),
           {QStringLiteral("runPruning"), QStringLiteral("cancelPruning"), QStringLiteral("pruningStatus")}, this))
-    , m_whatIfLabel(new QLabel(this))
     , m_compare(new RunCompareModel(this))
     , m_runList(new RunListModel(this))
     , m_whatIf(new WhatIfController(runner, this))
-    , m_whatIfDebounce(new QTimer(this))
 {
     setObjectName(QStringLiteral("pruningPage"));
     setDocument(new ExperimentDocument(runner, this));

@@ -5,7 +5,9 @@
 #include "jobrunner.h"
 #include "store/experimentfile.h"
 
+#include <QLabel>
 #include <QList>
+#include <QTimer>
 #include <QWidget>
 
 #include <memory>
@@ -13,14 +15,12 @@
 
 class QComboBox;
 class QCheckBox;
-class QLabel;
 class QProgressBar;
 class QPushButton;
 class QSplitter;
 class QStackedWidget;
 class QTableView;
 class QTabWidget;
-class QTimer;
 
 namespace blockscope {
 struct PruneJobReport;
@@ -184,7 +184,7 @@ private:
     MessageBanner *m_banner;
     PruneForm *m_form;
     JobControls *m_controls;
-    QLabel *m_whatIfLabel;
+    QLabel *m_whatIfLabel = new QLabel(this);
     TraceChart *m_chart;
     QComboBox *m_metric;
     QCheckBox *m_logScale;
@@ -200,7 +200,7 @@ private:
     QTableView *m_stepTable;
     QTabWidget *m_tabs;
     WhatIfController *m_whatIf;
-    QTimer *m_whatIfDebounce;
+    QTimer *m_whatIfDebounce = new QTimer(this);
 };
 
 } // namespace blockscope::views

@@ -4,17 +4,17 @@
 #include "jobrunner.h"
 #include "jobs/sparsejobs.h"
 
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
 #include <QWidget>
 
 #include <vector>
 
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
 class QProgressBar;
 class QPushButton;
-class QSpinBox;
 
 namespace blockscope::views {
 
@@ -77,14 +77,14 @@ private:
     QString m_gatesPath;
     std::vector<Series> m_series;
 
-    QLineEdit *m_text;
-    QSpinBox *m_windows;
-    QComboBox *m_kind;
-    QLineEdit *m_values;
-    QCheckBox *m_static;
-    QCheckBox *m_oracle;
-    QCheckBox *m_random;
-    QLabel *m_gatesLabel;
+    QLineEdit *m_text = new QLineEdit(this);
+    QSpinBox *m_windows = new QSpinBox(this);
+    QComboBox *m_kind = new QComboBox(this);
+    QLineEdit *m_values = new QLineEdit(this);
+    QCheckBox *m_static = new QCheckBox(tr("Static (sink + local window)"), this);
+    QCheckBox *m_oracle = new QCheckBox(tr("Oracle (ground-truth top-k)"), this);
+    QCheckBox *m_random = new QCheckBox(tr("Random (seeded)"), this);
+    QLabel *m_gatesLabel = new QLabel(this);
     JobControls *m_controls;
     SparsityChart *m_chart;
 };
