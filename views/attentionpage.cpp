@@ -1,5 +1,7 @@
 #include "attentionpage.h"
 
+#include "formwidgets.h"
+
 #include "attentioncontroller.h"
 #include "gatetrainpanel.h"
 #include "headstatsmodel.h"
@@ -93,13 +95,7 @@ AttentionPage::AttentionPage(JobRunner *runner, QWidget *parent)
     controls->setMinimumWidth(300);
     controls->setMaximumWidth(360);
 
-    auto *body = new QHBoxLayout;
-    body->addWidget(controls);
-    body->addWidget(m_tabs, 1);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(m_banner);
-    layout->addLayout(body, 1);
+    layOutPage(this, m_banner, controls, m_tabs);
 
     m_textDebounce->setSingleShot(true);
     m_textDebounce->setInterval(700);

@@ -8,6 +8,7 @@
 #include <QLineEdit>
 #include <QTableView>
 #include <QToolButton>
+#include <QVBoxLayout>
 
 namespace blockscope::views {
 
@@ -59,6 +60,32 @@ QHBoxLayout *openFileRow(QLineEdit *edit, const QString &title, const QString &f
             edit->setText(path);
     });
     return pathRow(edit, browse);
+}
+
+namespace {
+void layOut(QWidget *page, QWidget *banner, QWidget *form, QHBoxLayout *body)
+{
+    body->insertWidget(0, form);
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(4, 4, 4, 4);
+    if (banner)
+        layout->addWidget(banner);
+    layout->addLayout(body, 1);
+}
+} // namespace
+
+void layOutPage(QWidget *page, QWidget *banner, QWidget *form, QWidget *results)
+{
+    auto *body = new QHBoxLayout;
+    body->addWidget(results, 1);
+    layOut(page, banner, form, body);
+}
+
+void layOutPage(QWidget *page, QWidget *banner, QWidget *form, QLayout *results)
+{
+    auto *body = new QHBoxLayout;
+    body->addLayout(results, 1);
+    layOut(page, banner, form, body);
 }
 
 } // namespace blockscope::views

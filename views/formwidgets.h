@@ -8,6 +8,7 @@
 class QAbstractButton;
 class QHBoxLayout;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QTableView;
 class QToolButton;
@@ -26,5 +27,9 @@ QHBoxLayout *pathRow(QLineEdit *edit, QAbstractButton *browse);
 // A path field of a file to read: its button opens a file dialog in the field's folder and puts
 // the chosen file in the field.
 QHBoxLayout *openFileRow(QLineEdit *edit, const QString &title, const QString &filter, const QString &tip = {});
+// The layout of a page: its form column at the left, its results taking the rest of the width,
+// and its message banner (none: null) above both.
+void layOutPage(QWidget *page, QWidget *banner, QWidget *form, QWidget *results);
+void layOutPage(QWidget *page, QWidget *banner, QWidget *form, QLayout *results);
 
 } // namespace blockscope::views

@@ -169,13 +169,7 @@ GateTrainPanel::GateTrainPanel(JobRunner *runner, QWidget *parent)
     split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
 
-    auto *body = new QHBoxLayout;
-    body->addWidget(left);
-    body->addWidget(split, 1);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(m_banner);
-    layout->addLayout(body, 1);
+    layOutPage(this, m_banner, left, split);
 
     connect(m_controls, &JobControls::stage, this, [this](const QString &stage) {
         if (m_lastStep < 0)

@@ -105,13 +105,7 @@ PruningPage::PruningPage(JobRunner *runner, QWidget *parent)
     right->setSizes({5000, 4000}); // proportions: the chart gets the larger share
     right->setChildrenCollapsible(false);
 
-    auto *body = new QHBoxLayout;
-    body->addWidget(left);
-    body->addWidget(right, 1);
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(m_banner);
-    layout->addLayout(body, 1);
+    layOutPage(this, m_banner, left, right);
 
     connect(m_controls, &JobControls::stopped, this, [this] {
         // Finished and failed jobs have been handled by their callbacks already.

@@ -104,10 +104,7 @@ SparsityPanel::SparsityPanel(JobRunner *runner, QWidget *parent)
     right->addLayout(bar);
     right->addWidget(m_chart, 1);
 
-    auto *layout = new QHBoxLayout(this);
-    layout->setContentsMargins(4, 4, 4, 4);
-    layout->addWidget(left);
-    layout->addLayout(right, 1);
+    layOutPage(this, nullptr, left, right);
 
     connect(m_controls, &JobControls::stage, this,
         [this](const QString &stage) { m_controls->setStatus(tr("Running: %1").arg(stage)); });
