@@ -25,26 +25,16 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 } // namespace
 
 GateTrainModel::GateTrainModel(QObject *parent)
-    : ColumnTableModel(gateTrainModelNames, gateTrainModelTips, parent)
+    : StepRowsModel(gateTrainModelNames, gateTrainModelTips, parent)
 {
-}
-
-void GateTrainModel::appendStep(sparse::GateTrainStep step)
-{
-    const auto from = step.step;
-    appendRowDropping(m_steps, std::move(step), [from](const sparse::GateTrainStep &s) { return s.step >= from; });
-}
-
-void GateTrainModel::clear()
-{
-    replaceRows(m_steps, {});
 }
 
 double GateTrainModel::value(int row, int column) const
 {
-    if (row < 0 || row >= rowCount())
+    const sparse::GateTrainStep *step = at(row);
+    if (!step)
         return nan;
-    const auto &s = m_steps[static_cast<std::size_t>(row)];
+    const auto &s = *step;
     switch (column) {
     case Step: return static_cast<double>(s.step);
     case Loss: return s.loss;
@@ -53,11 +43,6 @@ double GateTrainModel::value(int row, int column) const
     case Seconds: return s.seconds;
     default: return nan;
     }
-}
-
-int GateTrainModel::rows() const
-{
-    return static_cast<int>(m_steps.size());
 }
 
 QVariant GateTrainModel::data(const QModelIndex &index, int role) const
@@ -69,26 +54,16 @@ QVariant GateTrainModel::data(const QModelIndex &index, int role) const
 }
 
 GateEvalModel::GateEvalModel(QObject *parent)
-    : ColumnTableModel(gateEvalModelNames, gateEvalModelTips, parent)
+    : StepRowsModel(gateEvalModelNames, gateEvalModelTips, parent)
 {
-}
-
-void GateEvalModel::appendPoint(sparse::GateEvalPoint point)
-{
-    const auto from = point.step;
-    appendRowDropping(m_points, std::move(point), [from](const sparse::GateEvalPoint &p) { return p.step >= from; });
-}
-
-void GateEvalModel::clear()
-{
-    replaceRows(m_points, {});
 }
 
 double GateEvalModel::value(int row, int column) const
 {
-    if (row < 0 || row >= rowCount())
+    const sparse::GateEvalPoint *point = at(row);
+    if (!point)
         return nan;
-    const auto &p = m_points[static_cast<std::size_t>(row)];
+    const auto &p = *point;
     switch (column) {
     case Step: return static_cast<double>(p.step);
     case HeldOutLoss: {
@@ -102,11 +77,6 @@ double GateEvalModel::value(int row, int column) const
     case Density: return p.densityAtThreshold;
     default: return nan;
     }
-}
-
-int GateEvalModel::rows() const
-{
-    return static_cast<int>(m_points.size());
 }
 
 QVariant GateEvalModel::data(const QModelIndex &index, int role) const

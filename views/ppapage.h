@@ -12,6 +12,7 @@
 #include <QToolButton>
 #include <QWidget>
 
+#include <functional>
 #include <vector>
 
 class QMenu;
@@ -143,6 +144,9 @@ private:
     QMenu *createExportMenu();
     void exportChartDialog(bool blocks);
     void exportDataDialog(bool blocks);
+    // A save dialog beside the experiment (its name + suffix suggested); `write` saves to the path.
+    void exportDialog(const QString &title, const QString &suffix, const QString &filter,
+        const std::function<bool(const QString &, QString *)> &write);
 
     JobRunner *m_runner;
     ExperimentDocument *m_document = nullptr;

@@ -65,34 +65,38 @@ bool PpaPage::exportBlockShares(const QString &path, QString *error) const
     return m_blocks->exportData(path, error);
 }
 
-void PpaPage::exportChartDialog(bool blocks)
+void PpaPage::exportDialog(const QString &title, const QString &suffix, const QString &filter,
+    const std::function<bool(const QString &, QString *)> &write)
 {
     const QString base = QFileInfo(m_path).completeBaseName();
-    const QString suggested = QFileInfo(m_path).dir().filePath(base + (blocks ? "-blocks.png" : "-ppa.png"));
-    const QString path = QFileDialog::getSaveFileName(this, blocks ? tr("Export block shares") : tr("Export PPA chart"),
-        suggested, tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"));
+    const QString suggested = QFileInfo(m_path).dir().filePath(base + suffix);
+    const QString path = QFileDialog::getSaveFileName(this, title, suggested, filter);
     if (path.isEmpty())
         return;
     QString error;
-    if (!(blocks ? exportBlockChart(path, &error) : exportChart(path, &error)))
+    if (!write(path, &error))
         m_banner->showMessage(MessageBanner::Kind::Error, error);
     else
         setStatus(tr("Saved %1").arg(QFileInfo(path).fileName()));
 }
 
+void PpaPage::exportChartDialog(bool blocks)
+{
+    exportDialog(blocks ? tr("Export block shares") : tr("Export PPA chart"),
+        blocks ? QStringLiteral("-blocks.png") : QStringLiteral("-ppa.png"),
+        tr("PNG image (*.png);;SVG image (*.svg);;PDF document (*.pdf)"),
+        [this, blocks](const QString &path, QString *error) {
+            return blocks ? exportBlockChart(path, error) : exportChart(path, error);
+        });
+}
+
 void PpaPage::exportDataDialog(bool blocks)
 {
-    const QString base = QFileInfo(m_path).completeBaseName();
-    const QString suggested = QFileInfo(m_path).dir().filePath(base + (blocks ? "-blocks.csv" : "-ppa.csv"));
-    const QString path = QFileDialog::getSaveFileName(this,
-        blocks ? tr("Export block shares") : tr("Export PPA points"), suggested, tr("CSV (*.csv);;JSON (*.json)"));
-    if (path.isEmpty())
-        return;
-    QString error;
-    if (!(blocks ? exportBlockShares(path, &error) : exportPoints(path, &error)))
-        m_banner->showMessage(MessageBanner::Kind::Error, error);
-    else
-        setStatus(tr("Saved %1").arg(QFileInfo(path).fileName()));
+    exportDialog(blocks ? tr("Export block shares") : tr("Export PPA points"),
+        blocks ? QStringLiteral("-blocks.csv") : QStringLiteral("-ppa.csv"), tr("CSV (*.csv);;JSON (*.json)"),
+        [this, blocks](const QString &path, QString *error) {
+            return blocks ? exportBlockShares(path, error) : exportPoints(path, error);
+        });
 }
 
 } // namespace blockscope::views
