@@ -283,6 +283,26 @@ void checkLaunch(cudaError_t err, const char *what)
         throw std::runtime_error(std::string(what) + " kernel failed: " + cudaGetErrorString(err));
 }
 
+// The arguments both kernels share (contiguous q, k, v and their shape); the rest is the caller's.
+template<class Args>
+Args kernelArgs(
+    const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const Dims &d, int blockSize, double scale)
+{
+    Args a{};
+    a.q = q.data_ptr();
+    a.k = k.data_ptr();
+    a.v = v.data_ptr();
+    a.batch = d.batch;
+    a.q_heads = d.qHeads;
+    a.kv_heads = d.kvHeads;
+    a.tokens = d.tokens;
+    a.head_dim = static_cast<int>(d.headDim);
+    a.block_size = blockSize;
+    a.scale = static_cast<float>(scale);
+    a.dtype = kernelDtype(q);
+    return a;
+}
+
 SparseAttentionResult sparseAttentionCuda(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
     const at::Tensor &mask, const at::Tensor &indices, const Dims &d, int blockSize, double scale)
 {
@@ -296,23 +316,12 @@ SparseAttentionResult sparseAttentionCuda(const at::Tensor &q, const at::Tensor 
     SparseAttentionResult res;
     res.output = at::empty_like(qc);
     res.lse = at::empty({d.batch, d.qHeads, d.tokens}, q.options().dtype(at::kFloat));
-    bs_block_sparse_args a{};
-    a.q = qc.data_ptr();
-    a.k = kc.data_ptr();
-    a.v = vc.data_ptr();
+    auto a = kernelArgs<bs_block_sparse_args>(qc, kc, vc, d, blockSize, scale);
     a.o = res.output.data_ptr();
     a.lse = res.lse.data_ptr<float>();
     a.mask = maskBytes.defined() ? maskBytes.data_ptr<std::uint8_t>() : nullptr;
     a.indices = idx.defined() ? idx.data_ptr<std::int32_t>() : nullptr;
     a.max_sel = idx.defined() ? static_cast<int>(idx.size(3)) : 0;
-    a.batch = d.batch;
-    a.q_heads = d.qHeads;
-    a.kv_heads = d.kvHeads;
-    a.tokens = d.tokens;
-    a.head_dim = static_cast<int>(d.headDim);
-    a.block_size = blockSize;
-    a.scale = static_cast<float>(scale);
-    a.dtype = kernelDtype(q);
     if (idx.defined() && idx.size(3) == 0) {
         // Nothing selected anywhere: the kernel would need a non-null list; the answer is known.
         res.output.zero_();
@@ -340,24 +349,13 @@ BlockAttentionMaps blockAttentionMapsCuda(const at::Tensor &q, const at::Tensor 
         maps.mass = at::empty({d.batch, d.qHeads, d.tokens, d.nb}, f32);
     if (withOutput)
         maps.output = at::empty_like(qc);
-    bs_attention_blockmax_args a{};
-    a.q = qc.data_ptr();
-    a.k = kc.data_ptr();
-    a.v = vc.data_ptr();
+    auto a = kernelArgs<bs_attention_blockmax_args>(qc, kc, vc, d, blockSize, scale);
     a.o = withOutput ? maps.output.data_ptr() : nullptr;
     a.tile_max = tileMax.data_ptr();
     a.row_max = rowMax.data_ptr<float>();
     a.row_sum = rowSum.data_ptr<float>();
     a.block_max = maps.blockMax.data_ptr<float>();
     a.mass = withMass ? maps.mass.data_ptr<float>() : nullptr;
-    a.batch = d.batch;
-    a.q_heads = d.qHeads;
-    a.kv_heads = d.kvHeads;
-    a.tokens = d.tokens;
-    a.head_dim = static_cast<int>(d.headDim);
-    a.block_size = blockSize;
-    a.scale = static_cast<float>(scale);
-    a.dtype = kernelDtype(q);
     a.bf16_intermediates = bf16Parity;
     checkLaunch(bs_attention_blockmax(a, at::cuda::getCurrentCUDAStream().stream()), "attention block-max");
     maps.truth = maps.blockMax / maps.blockMax.sum(-1, true);

@@ -1,5 +1,7 @@
 #include "ggufexport.h"
 
+#include "common/atomicfile.h"
+
 #include "common/formaterror.h"
 #include "exportplan.h"
 #include "model/checkpointexport.h"
@@ -13,11 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <unistd.h>
 
 namespace blockscope {
 
@@ -77,7 +75,7 @@ GgufValue str(std::string v)
 class GgufOut
 {
 public:
-    explicit GgufOut(std::ofstream &out)
+    explicit GgufOut(std::ostream &out)
         : m_out(out)
     {
     }
@@ -131,7 +129,7 @@ private:
             break;
         }
     }
-    std::ofstream &m_out;
+    std::ostream &m_out;
 };
 
 // Architecture and tokenizer keys for a source that is not a GGUF: what convert_hf_to_gguf.py
@@ -383,23 +381,8 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
     }
 
     fs::create_directories(dest.parent_path());
-    const fs::path tmp
-        = dest.parent_path() / ("." + dest.filename().string() + ".partial-" + std::to_string(::getpid()));
-    struct Remove
-    {
-        fs::path path;
-        bool keep = false;
-        ~Remove()
-        {
-            std::error_code ec;
-            if (!keep)
-                fs::remove(path, ec);
-        }
-    } cleanup{tmp};
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw IoError("cannot write " + tmp.string() + ": " + std::strerror(errno));
+    // Into a temporary beside the destination, renamed over it once complete (common/atomicfile.h).
+    writeFileAtomically(dest.string(), [&](std::ostream &out) {
         GgufOut g(out);
         g.bytes("GGUF", 4);
         g.pod<std::uint32_t>(3);
@@ -429,13 +412,8 @@ GgufExportResult exportGguf(const std::shared_ptr<const ModelHandle> &model, con
             if (!out)
                 break;
         }
-        out.flush();
-        if (!out)
-            throw IoError("writing " + tmp.string() + " failed: " + std::strerror(errno));
         r.bytes = static_cast<std::uint64_t>(out.tellp());
-    }
-    fs::rename(tmp, dest);
-    cleanup.keep = true;
+    });
     return r;
 }
 
