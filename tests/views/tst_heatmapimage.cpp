@@ -6,6 +6,7 @@
 #include "render/heatmapimage.h"
 #include "testdata.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFontMetrics>
@@ -272,6 +273,7 @@ private Q_SLOTS:
             for (int j = 0; j < 5; ++j)
                 g.at(i, j) = static_cast<float>(std::exp(-0.37 * (i * 5 + j)) / 3.0);
         g.at(3, 1) = missing;
+        g.at(4, 0) = -std::numeric_limits<float>::infinity(); // a log map's empty tile
         std::vector<QString> names;
         if (labels)
             names = {"<s>", "a,b", "say \"hi\"", "line\nbreak", "\u2581x"};
@@ -289,6 +291,17 @@ private Q_SLOTS:
                 else
                     QCOMPARE(back.at(i, j), expected); // bit-exact: nine significant digits
             }
+    }
+
+    // The CSV goes through core's atomic writer: a folder that does not exist is an error naming
+    // the file, and nothing (no temporary either) is left behind.
+    void csvWriteFailuresNameTheFile()
+    {
+        const QString dir = test::freshTempDir(QStringLiteral("heatmap-csv-fail"));
+        QString error;
+        QVERIFY(!writeGridCsv(sparse::BlockGrid(2, 0.25f), dir + "/missing/grid.csv", &error));
+        QVERIFY2(error.contains(dir + "/missing/grid.csv"), qPrintable(error));
+        QVERIFY(QDir(dir).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).isEmpty());
     }
 
     void csvReadErrorsNameTheRow()

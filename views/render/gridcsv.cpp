@@ -1,8 +1,9 @@
 #include "gridcsv.h"
 
+#include "common/atomicfile.h"
+#include "common/csv.h"
+
 #include <QFile>
-#include <QSaveFile>
-#include <QTextStream>
 
 #include <cmath>
 #include <limits>
@@ -10,21 +11,12 @@
 namespace blockscope::render {
 
 namespace {
-QString quoted(const QString &field)
+// Nine significant digits read every float back exactly; NaN is empty, infinities as strtod reads them.
+std::string cell(float v)
 {
-    if (!field.contains(QLatin1Char(',')) && !field.contains(QLatin1Char('"')) && !field.contains(QLatin1Char('\n'))
-        && !field.contains(QLatin1Char('\r')))
-        return field;
-    QString q = field;
-    q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
-    return QLatin1Char('"') + q + QLatin1Char('"');
-}
-
-QString header(int index, const std::vector<QString> &labels)
-{
-    if (index < static_cast<int>(labels.size()))
-        return quoted(QStringLiteral("%1:%2").arg(index).arg(labels[static_cast<std::size_t>(index)]));
-    return QString::number(index);
+    if (std::isinf(v))
+        return v > 0 ? "inf" : "-inf";
+    return csv::number(v, 9);
 }
 
 // One CSV record from `text` starting at `pos`; quoted fields may hold line breaks.
@@ -69,31 +61,26 @@ bool readRecord(const QString &text, qsizetype &pos, QStringList *fields)
 bool writeGridCsv(
     const sparse::BlockGrid &grid, const QString &path, QString *error, bool causal, const std::vector<QString> &labels)
 {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
-        if (error)
-            *error = QStringLiteral("could not write %1: %2").arg(path, file.errorString());
-        return false;
-    }
-    QTextStream out(&file);
-    out << "row\\col";
+    const auto header = [&](int index) {
+        if (index < static_cast<int>(labels.size()))
+            return QStringLiteral("%1:%2").arg(index).arg(labels[static_cast<std::size_t>(index)]).toStdString();
+        return std::to_string(index);
+    };
+    std::vector<std::string> fields{"row\\col"};
     for (int j = 0; j < grid.nb; ++j)
-        out << ',' << header(j, labels);
-    out << '\n';
+        fields.push_back(csv::field(header(j)));
+    csv::Writer table(fields);
     for (int i = 0; i < grid.nb; ++i) {
-        out << header(i, labels);
-        for (int j = 0; j < grid.nb; ++j) {
-            out << ',';
-            const float v = grid.at(i, j);
-            if (!(causal && j > i) && !std::isnan(v))
-                out << QString::number(v, 'g', 9);
-        }
-        out << '\n';
+        fields = {csv::field(header(i))};
+        for (int j = 0; j < grid.nb; ++j)
+            fields.push_back(causal && j > i ? std::string() : cell(grid.at(i, j)));
+        table.row(fields);
     }
-    out.flush();
-    if (!file.commit()) {
+    try {
+        writeFileAtomically(path.toStdString(), table.text());
+    } catch (const std::exception &e) {
         if (error)
-            *error = QStringLiteral("could not write %1: %2").arg(path, file.errorString());
+            *error = QString::fromStdString(e.what());
         return false;
     }
     return true;
