@@ -162,7 +162,7 @@ void addAttentionCommand(CLI::App &app, int &exitCode)
     auto cmd = app.add_subcommand("attention",
         "Render a block-level attention heatmap (ground truth, gate prediction or token level) to PNG/SVG/PDF "
         "and its matrix to CSV");
-    cmd->add_option("path", a->session.modelPath, "Model")->required();
+    addModelArgument(cmd, a->session.modelPath);
     cmd->add_option("--text", a->textPath, "Text file whose attention to show")->required();
     cmd->add_option("--layer", a->layer, "Layer (0-based)")->required();
     cmd->add_option("--head", a->head, "Query head, or \"mean\" for the mean over heads")->capture_default_str();
@@ -175,9 +175,7 @@ void addAttentionCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--density", a->density, "Overlay the mask of top-k density ρ");
     cmd->add_flag("--no-last-block-dense", a->noLastDense, "Do not force the last two query-block rows");
     cmd->add_option("--max-tokens", a->session.maxTokens, "Cut the text to this many tokens")->capture_default_str();
-    cmd->add_option("--device", a->session.device, "cpu or cuda")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, a->session.device);
     cmd->add_option("--tokenizer", a->session.tokenizerPath, "Tokenizer file");
     cmd->add_option("--png", a->png, "Figure to write (.png, .svg or .pdf)");
     cmd->add_option("--csv", a->csv, "The shown matrix as CSV");

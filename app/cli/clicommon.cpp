@@ -4,6 +4,7 @@
 #include "jobs/jobcontext.h"
 #include "sparse/gates.h"
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -85,6 +86,19 @@ int guarded(const std::string &command, const std::function<int()> &body)
         std::cerr << "blockscope-cli " << command << ": internal error: " << e.what() << "\n";
         return ExitInternalError;
     }
+}
+
+CLI::Option *addModelArgument(CLI::App *cmd, std::string &path)
+{
+    return cmd->add_option("path", path, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
+        ->required();
+}
+
+CLI::Option *addDeviceOption(CLI::App *cmd, std::string &device)
+{
+    return cmd->add_option("--device", device, "cpu or cuda")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
 }
 
 } // namespace blockscope::cli

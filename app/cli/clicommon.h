@@ -3,12 +3,23 @@
 #include "jobs/jobcontext.h"
 #include "progressbar.h"
 
+#include <cstdint>
 #include <functional>
 #include <stop_token>
 #include <string>
 #include <thread>
 
+namespace CLI {
+class App;
+class Option;
+} // namespace CLI
+
 namespace blockscope::cli {
+
+// The options several commands take, worded once: the model path (positional, required), and
+// --device (cpu or cuda).
+CLI::Option *addModelArgument(CLI::App *cmd, std::string &path);
+CLI::Option *addDeviceOption(CLI::App *cmd, std::string &device);
 
 // Exit codes of blockscope-cli: scripts tell a bad command line from a bad file from a bug.
 enum ExitCode : int {

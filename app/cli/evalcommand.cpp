@@ -20,8 +20,7 @@ void addEvalCommand(CLI::App &app, int &exitCode)
     auto cmd = app.add_subcommand("eval",
         "Perplexity of a model (optionally with units skipped) with its protocol card, "
         "and the distance of a masked configuration to the dense model");
-    cmd->add_option("path", o->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
-        ->required();
+    addModelArgument(cmd, o->modelPath);
     cmd->add_option("--text", o->textPath, "Evaluation text: UTF-8 text, WikiText .raw, or JSONL with a \"text\" field")
         ->required();
     cmd->add_option("--protocol", o->protocol, "Protocol preset: tiny-ts, sleb, evopress, sliding, finercut")
@@ -37,7 +36,7 @@ void addEvalCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--skip-attn", o->skipAttn, "Attention sublayers to skip, e.g. 3,5")->delimiter(',');
     cmd->add_option("--skip-mlp", o->skipMlp, "MLP sublayers to skip")->delimiter(',');
     cmd->add_option("--skip-block", o->skipBlock, "Whole blocks to skip")->delimiter(',');
-    cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, o->device);
     cmd->add_option("--dtype", o->dtype, "float32, bfloat16 or float16")
         ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));

@@ -27,8 +27,7 @@ void addTrain(CLI::App &gates, int &exitCode)
     auto cmd = gates.add_subcommand("train",
         "Train SeerAttention gates on a frozen model (distillation from the block-level attention map, "
         "seerattention.md §3-4) and write a .seergate.safetensors file");
-    cmd->add_option("path", r->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
-        ->required();
+    addModelArgument(cmd, r->modelPath);
     cmd->add_option("--calib", r->calibPath,
            "Training text: its calibration paragraphs train, its evaluation "
            "paragraphs are held out")
@@ -53,7 +52,7 @@ void addTrain(CLI::App &gates, int &exitCode)
     cmd->add_option("--protocol", r->protocol, "Protocol preset for the windows (tiny-ts, sleb, ...)")
         ->capture_default_str();
     cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
-    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, r->device);
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
     cmd->add_flag("--resume", r->resume, "Continue from the training state saved beside --out");
     cmd->add_option("--print-every", *every, "Print the loss every N steps")->capture_default_str();
@@ -125,7 +124,7 @@ void addEval(CLI::App &gates, int &exitCode)
     auto cmd = gates.add_subcommand("eval",
         "Perplexity, sparsity and attention-mass recall per layer with block-sparse prefill chosen by gates "
         "(or a baseline) at thresholds or densities");
-    cmd->add_option("path", r->modelPath, "Model")->required();
+    addModelArgument(cmd, r->modelPath);
     cmd->add_option("--gates", r->gatesPath, "Gate file (.seergate.safetensors)");
     cmd->add_option("--text", r->textPath, "Evaluation text (its evaluation paragraphs under the protocol)")
         ->required();
@@ -142,7 +141,7 @@ void addEval(CLI::App &gates, int &exitCode)
     cmd->add_option("--windows", r->windows, "Evaluation windows (0: all)")->capture_default_str();
     cmd->add_option("--protocol", r->protocol, "Protocol preset")->capture_default_str();
     cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
-    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, r->device);
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file");
     cmd->add_option("--experiment", r->experimentPath,
         "Add the sweep, with a PPA point per setting, to this experiment file (created if absent)");

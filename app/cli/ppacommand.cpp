@@ -164,10 +164,10 @@ void addPpaCommand(CLI::App &app, int &exitCode)
     auto cmd = app.add_subcommand("ppa",
         "Power, performance and area of the dense model and of every step of a pruning run: measured here, "
         "modelled for named devices, written to the experiment file");
-    cmd->add_option("path", r->modelPath, "Model")->required();
+    addModelArgument(cmd, r->modelPath);
     cmd->add_option("--experiment", r->experimentPath, "Experiment file whose run's steps get PPA points");
     cmd->add_option("--run", r->runId, "Run id (default: the last run of --experiment)");
-    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, r->device);
     cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
         ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));

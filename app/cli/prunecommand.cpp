@@ -36,8 +36,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     auto cmd = app.add_subcommand("prune",
         "Run a layer-pruning search (SLEB, FinerCut, EvoPress, ShortGPT, angular distance) and write every step "
         "to an experiment file as it is produced");
-    cmd->add_option("path", r->modelPath, "Model: Hugging Face folder, .safetensors, .gguf or llama2.c .bin")
-        ->required();
+    addModelArgument(cmd, r->modelPath);
     cmd->add_option("--method", *method, "sleb, finercut, evopress, shortgpt or angular")
         ->capture_default_str()
         ->check(CLI::IsMember({"sleb", "finercut", "evopress", "shortgpt", "angular"}));
@@ -110,7 +109,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
         ->capture_default_str();
     cmd->add_flag(
         "--drop-entire-block", r->options.dropEntireBlock, "EvoPress: the MLP genome copies the attention one");
-    cmd->add_option("--device", r->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+    addDeviceOption(cmd, r->device);
     cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
         ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));

@@ -16,6 +16,14 @@ QAbstractAxis *firstAxis(const QChart *chart, Qt::Orientation orientation)
     return axes.isEmpty() ? nullptr : axes.front();
 }
 
+std::pair<QValueAxis *, QAbstractAxis *> lineAxes(const QChart *chart)
+{
+    QAbstractAxis *x = firstAxis(chart, Qt::Horizontal), *y = firstAxis(chart, Qt::Vertical);
+    if (!x || !y)
+        return {nullptr, nullptr};
+    return {static_cast<QValueAxis *>(x), y};
+}
+
 QString axisTitle(const QChart *chart, Qt::Orientation orientation)
 {
     const QAbstractAxis *axis = firstAxis(chart, orientation);

@@ -5,6 +5,8 @@
 #include <QTimer>
 #include <Qt>
 
+#include <utility>
+
 QT_BEGIN_NAMESPACE
 class QAbstractAxis;
 class QAbstractSeries;
@@ -18,6 +20,8 @@ namespace blockscope::views {
 
 // The chart's first axis along `orientation`, or null before any is attached.
 QAbstractAxis *firstAxis(const QChart *chart, Qt::Orientation orientation);
+// A line chart's x value axis and its y axis (value or log); both null until they are attached.
+std::pair<QValueAxis *, QAbstractAxis *> lineAxes(const QChart *chart);
 // That axis's title, empty when there is none.
 QString axisTitle(const QChart *chart, Qt::Orientation orientation);
 // Takes every axis off the chart and deletes it.

@@ -120,10 +120,9 @@ void LossChart::rescale()
                 yMax = std::max(yMax, p.y());
             }
         }
-    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
-    if (!hAxis || !vAxis)
+    const auto [x, vAxis] = lineAxes(m_chart);
+    if (!x)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxis);
     // The run's own span (not rounded up to a nice 400 for 300 steps), labels at a round step.
     const double raw = xMax / 6.0;
     const double magnitude = std::pow(10.0, std::floor(std::log10(std::max(raw, 1.0))));

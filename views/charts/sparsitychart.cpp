@@ -199,10 +199,9 @@ void SparsityChart::rescale()
     xMax = any ? std::min(1.0, std::ceil(xMax * 10.0 + 1e-9) / 10.0) : 1.0;
     if (xMax <= xMin)
         xMax = 1.0;
-    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
-    if (!hAxis || !vAxis)
+    const auto [x, vAxis] = lineAxes(m_chart);
+    if (!x)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxis);
     x->setRange(xMin - 0.02, xMax + 0.02);
     if (std::isfinite(m_dense)) {
         m_denseLine->replace(QList<QPointF>{{xMin - 0.02, m_dense}, {xMax + 0.02, m_dense}});

@@ -242,10 +242,9 @@ void TraceChart::rescale()
             yMax = std::max(yMax, p.y());
         }
     }
-    QAbstractAxis *hAxis = firstAxis(m_chart, Qt::Horizontal), *vAxis = firstAxis(m_chart, Qt::Vertical);
-    if (!hAxis || !vAxis)
+    const auto [x, vAxis] = lineAxes(m_chart);
+    if (!x)
         return;
-    auto *x = static_cast<QValueAxis *>(hAxis);
     // Whole units on the x axis, about ten labels at most.
     const double step = std::max(1.0, std::ceil(xMax / 10.0));
     x->setTickInterval(step);
