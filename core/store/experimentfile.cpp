@@ -1,6 +1,7 @@
 // The experiment file's HDF5 layout (README, "Experiment file format"); writes go through
 // experimenttransaction.
 #include "experimentfile.h"
+#include "numberednames.h"
 
 #include "common/formaterror.h"
 #include "experimentjournal.h"
@@ -42,23 +43,13 @@ const std::set<std::string> statuses = {"running", "complete", "cancelled", "fai
 
 std::string runName(int number)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "run-%04d", number);
-    return buf;
+    return h5::numberedName("run-", number, 4);
 }
 
 // "run-0012" -> 12; -1 when the name is not a run id.
 int runNumber(const std::string &name)
 {
-    if (name.size() < 8 || name.compare(0, 4, "run-") != 0 || name.size() > 13)
-        return -1;
-    int n = 0;
-    for (std::size_t i = 4; i < name.size(); ++i) {
-        if (name[i] < '0' || name[i] > '9')
-            return -1;
-        n = n * 10 + (name[i] - '0');
-    }
-    return runName(n) == name ? n : -1;
+    return h5::nameNumber(name, "run-", 4);
 }
 
 void writeInfo(const Location &at, const RunInfo &info)
@@ -416,15 +407,7 @@ Experiment ExperimentFile::read(const std::string &path)
     e.formatVersion = checkRoot(root);
     const h5::Group runsGroup = root.openGroup("runs");
     const Location runs = root.at(runsGroup, "runs");
-    std::vector<std::pair<int, std::string>> ids;
-    for (const auto &name : runs.children()) {
-        const int number = runNumber(name);
-        if (number < 0)
-            runs.fail(runs.child(name), "is not a run (expected run-NNNN)", false);
-        ids.emplace_back(number, name);
-    }
-    std::sort(ids.begin(), ids.end());
-    for (const auto &[number, id] : ids)
+    for (const auto &id : h5::numberedChildren(runs, "run-", 4, "run (expected run-NNNN)", false))
         e.runs.push_back(readRun(runs, id));
     e.sweeps = sweepstore::readSweeps(root);
     mergeJournal(e, pending, path);

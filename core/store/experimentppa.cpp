@@ -1,6 +1,7 @@
 // PPA points in the experiment file: /runs/<id>/ppa/point-NNN and /sweeps/<id>/ppa/point-NNN (README,
 // "Experiment file format").
 #include "experimentppa.h"
+#include "numberednames.h"
 
 #include "common/formaterror.h"
 
@@ -16,44 +17,14 @@ using h5::Location;
 
 std::string numbered(const std::string &prefix, std::size_t index)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%03zu", index);
-    return prefix + buf;
-}
-
-// "point-012" -> 12 for prefix "point-"; -1 when the name is not one of ours.
-long numberOf(const std::string &name, const std::string &prefix)
-{
-    if (name.size() <= prefix.size() || name.size() > prefix.size() + 6 || name.compare(0, prefix.size(), prefix) != 0)
-        return -1;
-    long n = 0;
-    for (std::size_t i = prefix.size(); i < name.size(); ++i) {
-        if (name[i] < '0' || name[i] > '9')
-            return -1;
-        n = n * 10 + (name[i] - '0');
-    }
-    return numbered(prefix, std::size_t(n)) == name ? n : -1;
+    return h5::numberedName(prefix, static_cast<int>(index), 3);
 }
 
 // The children of a group named prefix000, prefix001, ... in index order; anything else, or a gap,
 // is damage.
 std::vector<std::string> numberedChildren(const Location &at, const std::string &prefix)
 {
-    std::vector<std::pair<long, std::string>> found;
-    for (const auto &name : at.children()) {
-        const long n = numberOf(name, prefix);
-        if (n < 0)
-            at.fail(at.child(name), "is not a " + prefix + "NNN group", false);
-        found.emplace_back(n, name);
-    }
-    std::sort(found.begin(), found.end());
-    std::vector<std::string> names;
-    for (std::size_t i = 0; i < found.size(); ++i) {
-        if (found[i].first != long(i))
-            at.fail(at.child(numbered(prefix, i)), "missing group (the numbering has a gap)", false);
-        names.push_back(found[i].second);
-    }
-    return names;
+    return h5::numberedChildren(at, prefix, 3, prefix + "NNN group", true);
 }
 
 // --- writing --------------------------------------------------------------------------------

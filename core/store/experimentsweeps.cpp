@@ -4,6 +4,7 @@
 
 #include "common/formaterror.h"
 #include "experimentppa.h"
+#include "numberednames.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -23,23 +24,13 @@ bool knownRuleKind(const std::string &kind)
 
 std::string sweepName(int number)
 {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "sweep-%04d", number);
-    return buf;
+    return h5::numberedName("sweep-", number, 4);
 }
 
 // "sweep-0012" -> 12; -1 when the name is not a sweep id.
 int sweepNumber(const std::string &name)
 {
-    if (name.size() < 10 || name.size() > 15 || name.compare(0, 6, "sweep-") != 0)
-        return -1;
-    int n = 0;
-    for (std::size_t i = 6; i < name.size(); ++i) {
-        if (name[i] < '0' || name[i] > '9')
-            return -1;
-        n = n * 10 + (name[i] - '0');
-    }
-    return sweepName(n) == name ? n : -1;
+    return h5::nameNumber(name, "sweep-", 4);
 }
 
 template<class T>
@@ -216,16 +207,8 @@ std::vector<SweepRecord> readSweeps(const Location &root)
         return {};
     const h5::Group g = root.openGroup("sweeps");
     const Location sweeps = root.at(g, "sweeps");
-    std::vector<std::pair<int, std::string>> ids;
-    for (const auto &name : sweeps.children()) {
-        const int number = sweepNumber(name);
-        if (number < 0)
-            sweeps.fail(sweeps.child(name), "is not a sweep (expected sweep-NNNN)", false);
-        ids.emplace_back(number, name);
-    }
-    std::sort(ids.begin(), ids.end());
     std::vector<SweepRecord> result;
-    for (const auto &[number, id] : ids)
+    for (const auto &id : h5::numberedChildren(sweeps, "sweep-", 4, "sweep (expected sweep-NNNN)", false))
         result.push_back(readSweep(sweeps, id));
     return result;
 }
