@@ -131,7 +131,7 @@ JobId JobRunner::start(const QString &tag, const QString &title, Work work, QObj
     m_jobs.emplace(id, std::move(job));
     if (lane == Lane::Engine)
         m_engine->wake.notify_one();
-    log::jobs()->debug("started job {} ({})", id, title.toStdString());
+    log::logger(log::Subsystem::Jobs)->debug("started job {} ({})", id, title.toStdString());
     Q_EMIT jobStarted(id, tag, title);
     if (queued)
         Q_EMIT jobStage(id, tr("waiting for the engine (one model job at a time)"));
@@ -197,9 +197,9 @@ void JobRunner::finish(JobId id, JobOutcome outcome, const QString &message)
         outcome = JobOutcome::Superseded;
 
     if (outcome == JobOutcome::Failed)
-        log::jobs()->warn("{} failed: {}", job->title.toStdString(), message.toStdString());
+        log::logger(log::Subsystem::Jobs)->warn("{} failed: {}", job->title.toStdString(), message.toStdString());
     else
-        log::jobs()->debug("job {} ({}) ended", id, job->title.toStdString());
+        log::logger(log::Subsystem::Jobs)->debug("job {} ({}) ended", id, job->title.toStdString());
 
     if (job->receiver && !job->superseded) {
         if (outcome == JobOutcome::Finished && job->onDone)

@@ -35,7 +35,7 @@ LogSetup::LogSetup()
         } catch (const spdlog::spdlog_ex &e) {
             // A read-only home must not stop the application; the console and the view still log.
             m_logFile.clear();
-            log::jobs()->warn("no log file: {}", e.what());
+            log::logger(log::Subsystem::Jobs)->warn("no log file: {}", e.what());
         }
     }
     log::sink()->add_sink(m_qt);

@@ -44,39 +44,6 @@ std::shared_ptr<spdlog::logger> logger(Subsystem s)
     return loggers[static_cast<int>(s)];
 }
 
-std::shared_ptr<spdlog::logger> model()
-{
-    return logger(Subsystem::Model);
-}
-std::shared_ptr<spdlog::logger> text()
-{
-    return logger(Subsystem::Text);
-}
-std::shared_ptr<spdlog::logger> eval()
-{
-    return logger(Subsystem::Eval);
-}
-std::shared_ptr<spdlog::logger> prune()
-{
-    return logger(Subsystem::Prune);
-}
-std::shared_ptr<spdlog::logger> sparse()
-{
-    return logger(Subsystem::Sparse);
-}
-std::shared_ptr<spdlog::logger> ppa()
-{
-    return logger(Subsystem::Ppa);
-}
-std::shared_ptr<spdlog::logger> store()
-{
-    return logger(Subsystem::Store);
-}
-std::shared_ptr<spdlog::logger> jobs()
-{
-    return logger(Subsystem::Jobs);
-}
-
 void line(Subsystem s, Level level, std::string_view message)
 {
     std::shared_ptr<spdlog::logger> l = logger(s);

@@ -192,7 +192,7 @@ std::shared_ptr<const ModelHandle> ModelHandle::fromContents(Contents c)
     }
 
     for (const auto &w : c.warnings)
-        log::model()->warn("{}: {}", c.path, w);
+        log::logger(log::Subsystem::Model)->warn("{}: {}", c.path, w);
     return std::shared_ptr<const ModelHandle>(new ModelHandle(std::move(c)));
 }
 
@@ -246,7 +246,7 @@ std::shared_ptr<const ModelHandle> ModelHandle::open(const std::string &path, co
     const fs::path p(path);
     if (!fs::exists(p, ec))
         throw UsageError("no such file or folder: " + path);
-    log::model()->info("opening {}", path);
+    log::logger(log::Subsystem::Model)->info("opening {}", path);
     if (fs::is_directory(p, ec)) {
         if (fs::exists(p / "config.json", ec))
             return readHuggingFaceFolder(path);

@@ -160,7 +160,8 @@ void checkExistingExperiment(const std::string &path)
     case ExperimentCheck::Outcome::Unchecked: {
         static std::atomic<bool> warned{false};
         if (!warned.exchange(true))
-            log::store()->warn("blockscope-h5check not found: experiment files are read without a crash guard");
+            log::logger(log::Subsystem::Store)
+                ->warn("blockscope-h5check not found: experiment files are read without a crash guard");
         return;
     }
     case ExperimentCheck::Outcome::Crashed:

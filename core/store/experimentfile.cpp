@@ -209,7 +209,8 @@ JournalEntry parseRecord(const journal::Record &r, std::uint64_t offset, int lay
 void warnDamage(const journal::Contents &j, const std::string &experiment)
 {
     if (!j.damage.empty())
-        log::store()->warn("{}: {}; the records before it are used", journal::pathFor(experiment), j.damage);
+        log::logger(log::Subsystem::Store)
+            ->warn("{}: {}; the records before it are used", journal::pathFor(experiment), j.damage);
 }
 
 // One transaction that changes /runs/<id> (or says there is no such run).
@@ -289,8 +290,9 @@ std::vector<journal::Record> h5tx::foldJournal(const Location &root, const journ
         if (e.step.index < s.steps)
             continue; // folded before
         if (e.step.index > s.steps) {
-            log::store()->warn("{}: run {} has no step {}; its step {} is dropped", journal::pathFor(path), r.run,
-                s.steps, e.step.index);
+            log::logger(log::Subsystem::Store)
+                ->warn("{}: run {} has no step {}; its step {} is dropped", journal::pathFor(path), r.run, s.steps,
+                    e.step.index);
             continue;
         }
         const h5::Group runGroup = runs.openGroup(r.run);
@@ -333,8 +335,9 @@ void mergeJournal(Experiment &e, const journal::Contents &j, const std::string &
         if (entry.step.index < next)
             continue;
         if (entry.step.index > next) {
-            log::store()->warn("{}: run {} has no step {}; its step {} is not shown", journal::pathFor(path), r.run,
-                next, entry.step.index);
+            log::logger(log::Subsystem::Store)
+                ->warn("{}: run {} has no step {}; its step {} is not shown", journal::pathFor(path), r.run, next,
+                    entry.step.index);
             continue;
         }
         run->steps.push_back(std::move(entry.step));

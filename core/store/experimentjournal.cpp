@@ -147,7 +147,8 @@ void syncFolder(const std::string &file)
     if (fd < 0)
         return;
     if (::fsync(fd) != 0)
-        log::store()->warn("{}: cannot sync the folder: {}", parent.string(), std::strerror(errno));
+        log::logger(log::Subsystem::Store)
+            ->warn("{}: cannot sync the folder: {}", parent.string(), std::strerror(errno));
     ::close(fd);
 }
 
@@ -250,7 +251,8 @@ void append(const std::string &experiment, const Record &record)
         const Contents c = read(experiment);
         remember(path, f.fd, &c.records, nullptr);
         if (c.goodBytes < c.fileBytes) {
-            log::store()->warn("{}: {}; dropped its last {} bytes", path, c.damage, c.fileBytes - c.goodBytes);
+            log::logger(log::Subsystem::Store)
+                ->warn("{}: {}; dropped its last {} bytes", path, c.damage, c.fileBytes - c.goodBytes);
             if (::ftruncate(f.fd, static_cast<off_t>(c.goodBytes)) != 0)
                 throw UsageError(path + ": cannot cut a damaged record: " + std::strerror(errno));
         }

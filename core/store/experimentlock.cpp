@@ -92,8 +92,8 @@ void removeStaleCopies(const std::string &path)
             continue;
         std::error_code removed;
         if (fs::remove(it->path(), removed))
-            log::store()->info(
-                "removed {}, left by a writer (process {}) that did not finish", it->path().string(), pid);
+            log::logger(log::Subsystem::Store)
+                ->info("removed {}, left by a writer (process {}) that did not finish", it->path().string(), pid);
     }
 }
 
@@ -130,8 +130,9 @@ ExperimentWriteLock::ExperimentWriteLock(const std::string &path)
         fd = ::open(lockFile.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0) {
             // No place for locks (a read-only /tmp, say): write unguarded rather than not at all.
-            log::store()->warn("cannot create the lock file {} ({}): {} is written without a writer lock", lockFile,
-                std::strerror(errno), path);
+            log::logger(log::Subsystem::Store)
+                ->warn("cannot create the lock file {} ({}): {} is written without a writer lock", lockFile,
+                    std::strerror(errno), path);
             registry().erase(m_key);
             m_key.clear();
             return;

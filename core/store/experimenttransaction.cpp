@@ -150,7 +150,7 @@ void transaction(
     try {
         fsyncPath(parent.empty() ? "." : parent.string(), true);
     } catch (const UsageError &e) {
-        log::store()->warn("{}", e.what());
+        log::logger(log::Subsystem::Store)->warn("{}", e.what());
     }
     // The file holds the journal's steps now; a journal that cannot be shortened still reads the
     // same, because folding and merging skip the steps a file already has.
@@ -158,7 +158,7 @@ void transaction(
         try {
             journal::rewrite(path, keep);
         } catch (const UsageError &e) {
-            log::store()->warn("{}", e.what());
+            log::logger(log::Subsystem::Store)->warn("{}", e.what());
         }
     }
 }

@@ -90,7 +90,8 @@ std::unique_ptr<HfTokenizer> HfTokenizer::fromJson(
     const HfPostProcessor post = readHfPostProcessor(member("post_processor"), file);
     for (const char *key : {"truncation", "padding"})
         if (!member(key).is_null())
-            log::text()->warn("{}: \"{}\" is set and ignored: Blockscope never truncates or pads", file, key);
+            log::logger(log::Subsystem::Text)
+                ->warn("{}: \"{}\" is set and ignored: Blockscope never truncates or pads", file, key);
 
     t->m_vocabSize = t->m_model->idEnd();
     for (const auto &a : added)

@@ -28,7 +28,7 @@ Llama2cTokenizer::Llama2cTokenizer(const Llama2cVocab &vocab, std::string path)
         m_vocab.byteIds[b] = b + 3 < static_cast<int>(vocab.pieces.size()) ? b + 3 : -1;
     m_vocab.unkId = 0;
     for (const auto &w : m_warnings)
-        log::text()->warn("{}", w);
+        log::logger(log::Subsystem::Text)->warn("{}", w);
 }
 
 std::unique_ptr<Llama2cTokenizer> Llama2cTokenizer::load(const std::string &path, std::int64_t vocabSize)

@@ -32,7 +32,7 @@ private Q_SLOTS:
     {
         LogView view;
         view.follow(m_sink->relay());
-        log::model()->info("opened {} tensors", 48);
+        log::logger(log::Subsystem::Model)->info("opened {} tensors", 48);
         QTRY_VERIFY_WITH_TIMEOUT(view.toPlainText().contains(QStringLiteral("[model] info: opened 48 tensors")), 5000);
     }
 
@@ -41,7 +41,7 @@ private Q_SLOTS:
         LogView view;
         view.follow(m_sink->relay());
         QSignalSpy spy(m_sink->relay(), &LogRelay::lineLogged);
-        std::thread worker([] { log::jobs()->warn("from a worker"); });
+        std::thread worker([] { log::logger(log::Subsystem::Jobs)->warn("from a worker"); });
         worker.join();
         QCOMPARE(spy.count(), 1); // emitted at once on the worker thread...
         QVERIFY(!view.toPlainText().contains(QStringLiteral("from a worker")));
@@ -53,8 +53,8 @@ private Q_SLOTS:
     {
         LogView view;
         view.follow(m_sink->relay());
-        log::model()->debug("too chatty");
-        log::model()->error("broken");
+        log::logger(log::Subsystem::Model)->debug("too chatty");
+        log::logger(log::Subsystem::Model)->error("broken");
         QTRY_VERIFY_WITH_TIMEOUT(view.toPlainText().contains(QStringLiteral("broken")), 5000);
         QVERIFY(!view.toPlainText().contains(QStringLiteral("too chatty")));
     }
