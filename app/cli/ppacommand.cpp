@@ -2,6 +2,7 @@
 
 #include "clicommon.h"
 #include "common/formaterror.h"
+#include "common/numbertext.h"
 #include "jobs/jobcontext.h"
 #include "jobs/ppajob.h"
 #include "progressbar.h"
@@ -26,11 +27,7 @@ using nlohmann::json;
 
 std::string num(double v, const char *fmt = "%.4g")
 {
-    if (!std::isfinite(v))
-        return "-";
-    char b[64];
-    std::snprintf(b, sizeof b, fmt, v);
-    return b;
+    return numberText(v, fmt, "-");
 }
 
 // "1234 (1200-1260) measured" style cell.

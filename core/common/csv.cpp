@@ -1,5 +1,7 @@
 #include "csv.h"
 
+#include "numbertext.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -31,11 +33,8 @@ std::string number(double value)
 
 std::string number(double value, int digits)
 {
-    if (!std::isfinite(value))
-        return {};
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*g", digits, value);
-    return buf;
+    const std::string format = "%." + std::to_string(digits) + "g";
+    return numberText(value, format.c_str());
 }
 
 Writer::Writer(const std::vector<std::string> &header)

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -147,43 +148,29 @@ struct Location
     }
 };
 
-// File and memory types of the element types the experiment file uses.
+// File (little-endian) and memory types of the element types the experiment file uses.
 template<class T>
-struct Type;
-template<>
-struct Type<std::int8_t>
+struct Type
 {
-    static hid_t file() { return H5T_STD_I8LE; }
-    static hid_t memory() { return H5T_NATIVE_INT8; }
-    static constexpr H5T_class_t typeClass = H5T_INTEGER;
-};
-template<>
-struct Type<std::uint8_t>
-{
-    static hid_t file() { return H5T_STD_U8LE; }
-    static hid_t memory() { return H5T_NATIVE_UINT8; }
-    static constexpr H5T_class_t typeClass = H5T_INTEGER;
-};
-template<>
-struct Type<std::int32_t>
-{
-    static hid_t file() { return H5T_STD_I32LE; }
-    static hid_t memory() { return H5T_NATIVE_INT32; }
-    static constexpr H5T_class_t typeClass = H5T_INTEGER;
-};
-template<>
-struct Type<std::int64_t>
-{
-    static hid_t file() { return H5T_STD_I64LE; }
-    static hid_t memory() { return H5T_NATIVE_INT64; }
-    static constexpr H5T_class_t typeClass = H5T_INTEGER;
-};
-template<>
-struct Type<double>
-{
-    static hid_t file() { return H5T_IEEE_F64LE; }
-    static hid_t memory() { return H5T_NATIVE_DOUBLE; }
-    static constexpr H5T_class_t typeClass = H5T_FLOAT;
+    static constexpr int index = std::is_same_v<T, std::int8_t> ? 0
+        : std::is_same_v<T, std::uint8_t>                       ? 1
+        : std::is_same_v<T, std::int32_t>                       ? 2
+        : std::is_same_v<T, std::int64_t>                       ? 3
+        : std::is_same_v<T, double>                             ? 4
+                                                                : -1;
+    static_assert(index >= 0, "not an element type of the experiment file");
+    static constexpr H5T_class_t typeClass = std::is_floating_point_v<T> ? H5T_FLOAT : H5T_INTEGER;
+    static hid_t file()
+    {
+        const hid_t types[] = {H5T_STD_I8LE, H5T_STD_U8LE, H5T_STD_I32LE, H5T_STD_I64LE, H5T_IEEE_F64LE};
+        return types[index];
+    }
+    static hid_t memory()
+    {
+        const hid_t types[]
+            = {H5T_NATIVE_INT8, H5T_NATIVE_UINT8, H5T_NATIVE_INT32, H5T_NATIVE_INT64, H5T_NATIVE_DOUBLE};
+        return types[index];
+    }
 };
 
 inline const char *typeName(H5T_class_t c)

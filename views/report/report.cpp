@@ -4,6 +4,7 @@
 
 #include "common/contenthash.h"
 #include "common/formaterror.h"
+#include "common/numbertext.h"
 #include "common/timestamp.h"
 #include "ppa/ppa.h"
 #include "prune/unit.h"
@@ -33,11 +34,7 @@ namespace {
 
 std::string fmt(double v, const char *f = "%.4g")
 {
-    if (!std::isfinite(v))
-        return "&#8211;";
-    char b[48];
-    std::snprintf(b, sizeof b, f, v);
-    return b;
+    return numberText(v, f, "&#8211;");
 }
 
 std::string esc(const std::string &s)

@@ -1,5 +1,7 @@
 #include "svgchart.h"
 
+#include "common/numbertext.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -36,9 +38,7 @@ const Palette &paletteFor(ChartStyle::Theme theme)
 
 std::string num(double v)
 {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.2f", v);
-    return b;
+    return numberText(v, "%.2f", "nan");
 }
 
 // Tick label: short, without trailing zeros.
@@ -46,9 +46,7 @@ std::string tickLabel(double v)
 {
     if (std::abs(v) < 1e-12)
         return "0";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.4g", v);
-    return b;
+    return numberText(v, "%.4g", "nan");
 }
 
 // "Nice" ticks (1, 2, 5 x 10^k) covering [lo, hi].
