@@ -17,7 +17,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
   libhdf5-dev libspdlog-dev nlohmann-json3-dev libsentencepiece-dev libcli11-dev libpcre2-dev libicu-dev
-  libopenblas0-pthread libclang-rt-14-dev clang-14
+  libopenblas0-pthread libclang-rt-14-dev clang-14 libgloo-dev
   xvfb xauth python3 python3-venv
 )
 

@@ -1,0 +1,65 @@
+#pragma once
+
+// A group of processes that share one search (issue 16): torchrun's rendezvous (RANK, WORLD_SIZE,
+// LOCAL_RANK, MASTER_ADDR, MASTER_PORT), a TCPStore served by rank 0 and a Gloo process group
+// from LibTorch's own c10d. LibTorch stays out of this header.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace blockscope::dist {
+
+// A rank could not join, a peer died or the ranks disagree: the message names the address, the
+// field or the ranks at fault.
+class GroupError : public std::runtime_error
+{
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Where this process stands in the group.
+struct Rendezvous
+{
+    int rank = 0;
+    int world = 1;
+    int localRank = 0;
+    std::string address = "127.0.0.1";
+    int port = 29500;
+    std::chrono::seconds timeout{60};
+
+    // From torchrun's variables; nullopt when WORLD_SIZE is unset (a single process). A malformed
+    // or inconsistent variable is a GroupError naming it.
+    static std::optional<Rendezvous> fromEnvironment();
+};
+
+class Group
+{
+public:
+    // Joins the group: rank 0 serves the store. A GroupError naming address:port, and how many
+    // ranks had arrived, when the group is not complete within the timeout.
+    static std::unique_ptr<Group> join(const Rendezvous &where);
+    ~Group();
+    Group(const Group &) = delete;
+    Group &operator=(const Group &) = delete;
+
+    int rank() const;
+    int world() const;
+
+    // Every rank passes its own value of `field` (a model or calibration hash, say); a GroupError on
+    // every rank naming the field and each rank's value when they differ.
+    void requireSame(const std::string &field, const std::string &value);
+    // Element-wise sum over the ranks, in Gloo's fixed ring order (the same order every run).
+    void sum(std::vector<double> &values);
+    void barrier();
+
+private:
+    struct Impl;
+    explicit Group(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m;
+};
+
+} // namespace blockscope::dist
