@@ -1,7 +1,6 @@
 #include "gatetrainmodel.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <numeric>
 

@@ -162,8 +162,8 @@ const Preset presets[] = {
         "paragraphs split on blank lines, stripped, space runs collapsed, empty dropped; "
         "each encoded without BOS and concatenated",
         BosPolicy::EachWindow, 512, 512, PplFormula::F2TokenWeighted, nullptr},
-    {"sleb", "whole text, rows joined as in the file", BosPolicy::StreamStart, 2048, 2048,
-        PplFormula::F1MeanOfWindows, notOverlapping},
+    {"sleb", "whole text, rows joined as in the file", BosPolicy::StreamStart, 2048, 2048, PplFormula::F1MeanOfWindows,
+        notOverlapping},
     {"evopress", "whole text", BosPolicy::None, 4096, 4096, PplFormula::F2TokenWeighted, nullptr},
     {"sliding", "whole text", BosPolicy::StreamStart, 512, 256, PplFormula::F4Strided,
         "windows at 0, S, 2S, ...; each target scored once"},

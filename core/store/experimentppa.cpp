@@ -6,7 +6,6 @@
 #include "common/formaterror.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 namespace blockscope::ppastore {

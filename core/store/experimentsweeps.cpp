@@ -7,7 +7,6 @@
 #include "numberednames.h"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace blockscope::sweepstore {
 

@@ -21,7 +21,6 @@
 #include <QUrl>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
