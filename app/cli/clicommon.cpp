@@ -1,6 +1,7 @@
 #include "clicommon.h"
 
 #include "common/formaterror.h"
+#include "dist/processgroup.h"
 #include "jobs/jobcontext.h"
 #include "sparse/gates.h"
 
@@ -77,6 +78,9 @@ int guarded(const std::string &command, const std::function<int()> &body)
     } catch (const JobCancelled &) {
         std::cerr << "blockscope-cli " << command << ": cancelled\n";
         return ExitCancelled;
+    } catch (const dist::GroupError &e) {
+        std::cerr << "blockscope-cli " << command << ": " << e.what() << "\n";
+        return ExitRanks;
     } catch (const std::invalid_argument &e) {
         // Core raises invalid_argument for requests it cannot run as asked (e.g. CUDA without a
         // device, a model that cannot compute): the user's to fix, not a bug.

@@ -28,6 +28,7 @@ enum ExitCode : int {
     ExitUsage = 2,
     ExitBadInput = 3,
     ExitCannotWrite = 4,
+    ExitRanks = 5, // the ranks of a multi-process run disagreed, or one of them stopped answering
     ExitCancelled = 130,
 };
 

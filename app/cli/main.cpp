@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "common/device.h"
 #include "log/logging.h"
+#include "ranks.h"
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -15,9 +16,10 @@ int main(int argc, char **argv)
     // A file-size limit (ulimit -f) then fails the write with EFBIG, which the writers report as a
     // clear error naming the file, as they do a full disk, instead of killing the process.
     std::signal(SIGXFSZ, SIG_IGN);
+    cli::setCommandLine(argc, argv);
     CLI::App app{"Blockscope: compress and understand language models block by block.\n"
-                 "Exit codes: 0 success, 2 usage error, 3 bad input file, 4 cannot write a file, 1 internal error, 130 "
-                 "cancelled.",
+                 "Exit codes: 0 success, 2 usage error, 3 bad input file, 4 cannot write a file, 5 the ranks of a "
+                 "multi-process run disagreed or one stopped answering, 1 internal error, 130 cancelled.",
         "blockscope-cli"};
     app.require_subcommand(1);
     app.set_version_flag(

@@ -1,5 +1,7 @@
 #include "progressbar.h"
 
+#include "ranks.h"
+
 #include <cstdio>
 #include <unistd.h>
 
@@ -7,6 +9,7 @@ namespace blockscope::cli {
 
 ProgressBar::ProgressBar()
     : m_enabled(::isatty(STDERR_FILENO))
+    , m_lines(reportsProgressAsLines())
     , m_start(std::chrono::steady_clock::now())
 {
 }
@@ -18,7 +21,10 @@ ProgressBar::~ProgressBar()
 
 void ProgressBar::setStage(std::string_view stage)
 {
+    const bool changed = m_stage != stage;
     m_stage = stage;
+    if (changed)
+        m_lastLine = {};
     draw();
 }
 
@@ -31,6 +37,15 @@ void ProgressBar::update(double fraction)
 
 void ProgressBar::draw()
 {
+    if (m_lines) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - m_lastLine < std::chrono::milliseconds(200))
+            return;
+        m_lastLine = now;
+        std::fprintf(stderr, "@progress %.4f %s\n", m_fraction, m_stage.c_str());
+        std::fflush(stderr);
+        return;
+    }
     if (!m_enabled)
         return;
     constexpr int width = 30;

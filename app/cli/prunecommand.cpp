@@ -2,11 +2,13 @@
 
 #include "clicommon.h"
 #include "common/formaterror.h"
+#include "dist/processgroup.h"
 #include "jobs/jobcontext.h"
 #include "jobs/ppajob.h"
 #include "jobs/prunejob.h"
 #include "ppa/ppa.h"
 #include "progressbar.h"
+#include "ranks.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/traceexport.h"
@@ -23,6 +25,7 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 namespace blockscope::cli {
 
@@ -33,6 +36,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     auto protect = std::make_shared<std::vector<int>>();
     auto quiet = std::make_shared<bool>(false);
     auto withPpa = std::make_shared<bool>(false);
+    auto nproc = std::make_shared<int>(1);
     auto cmd = app.add_subcommand("prune",
         "Run a layer-pruning search (SLEB, FinerCut, EvoPress, ShortGPT, angular distance) and write every step "
         "to an experiment file as it is produced");
@@ -113,6 +117,15 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--dtype", r->dtype, "float32, bfloat16 or float16")
         ->capture_default_str()
         ->check(CLI::IsMember({"float32", "bfloat16", "float16"}));
+    cmd->add_option("--threads", r->threads, "CPU threads of each process (0: LibTorch's default)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 4096));
+    cmd->add_option("--nproc", *nproc,
+           "Run the search as N processes on this machine, the candidates dealt over them (each gets its share "
+           "of the cores unless --threads is given). Under torchrun (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT "
+           "set) leave it out: each process is one rank")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
     cmd->add_option("--out", r->experimentPath, "Experiment file (HDF5); created or added to")->required();
     cmd->add_flag("--resume", r->resume, "Continue the last unfinished run of this method in --out");
@@ -120,9 +133,24 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_flag("--quiet", *quiet, "Print only the summary");
     cmd->add_flag("--ppa", *withPpa,
         "Afterwards, give the dense model and every step a PPA point (measured here and modelled; see `ppa`)");
-    cmd->callback([r, method, protect, quiet, withPpa, cmd, &exitCode] {
-        exitCode = guarded("prune", [&] {
+    cmd->callback([r, method, protect, quiet, withPpa, nproc, cmd, &exitCode] {
+        exitCode = guarded("prune", [&]() -> int {
+            if (*nproc > 1) {
+                if (std::getenv("WORLD_SIZE") != nullptr)
+                    throw UsageError(
+                        "--nproc starts its own processes; under torchrun (WORLD_SIZE is set) leave it out");
+                const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+                return launchRanks(*nproc, static_cast<int>(cores) / *nproc);
+            }
+            // Under torchrun (or --nproc's launcher) this process is one rank of the search.
+            const std::unique_ptr<dist::Group> group = joinGroupFromEnvironment();
+            const bool root = group == nullptr || group->isRoot();
             PruneRequest req = *r;
+            req.group = group.get();
+            if (!root) { // rank 0 prints the steps and the summary, and gives the points
+                *quiet = true;
+                *withPpa = false;
+            }
             req.options.method = pruneMethodFromName(*method);
             req.options.protectedBlocks = *protect;
             // The EvoPress budgets of tiny-ts (§2) unless the user set them.
@@ -152,6 +180,8 @@ void addPruneCommand(CLI::App &app, int &exitCode)
             try {
                 const PruneJobReport report = runPruneJob(req, job, printStep);
                 bar.finish();
+                if (!root)
+                    return ExitOk;
                 std::cout << "run " << report.runId << " in " << req.experimentPath << ": "
                           << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
                           << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")

@@ -4,7 +4,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 namespace blockscope::dist {
@@ -74,6 +76,13 @@ struct Group::Impl
     c10::intrusive_ptr<c10d::TCPStore> store;
     c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
     long calls = 0;
+
+    // The watch thread and what it found.
+    std::thread watcher;
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    std::optional<std::string> lost;
 };
 
 Group::Group(std::unique_ptr<Impl> impl)
@@ -81,7 +90,10 @@ Group::Group(std::unique_ptr<Impl> impl)
 {
 }
 
-Group::~Group() = default;
+Group::~Group()
+{
+    stopWatching();
+}
 
 std::unique_ptr<Group> Group::join(const Rendezvous &r)
 {
@@ -134,17 +146,44 @@ int Group::world() const
     return m->where.world;
 }
 
+std::string Group::describe() const
+{
+    return "rank " + std::to_string(rank()) + " of " + std::to_string(world());
+}
+
+// Waits for `key` in the store; gives up when the watch finds a rank lost (a rank that failed
+// before it wrote its part) or after the group's timeout.
+std::vector<std::uint8_t> Group::fetch(const std::string &key, const std::string &what)
+{
+    const auto deadline = std::chrono::steady_clock::now() + m->where.timeout;
+    try {
+        while (!m->store->check({key})) {
+            if (const auto gone = lost())
+                throw GroupError(what + ": " + *gone);
+            if (std::chrono::steady_clock::now() > deadline)
+                throw GroupError(what + ": no answer within " + std::to_string(m->where.timeout.count()) + " s");
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return m->store->get(key);
+    } catch (const GroupError &) {
+        throw;
+    } catch (const std::exception &e) {
+        throw GroupError(what + ": a rank stopped answering (" + e.what() + ")");
+    }
+}
+
 void Group::requireSame(const std::string &field, const std::string &value)
 {
     const std::string prefix = "blockscope/same/" + std::to_string(m->calls++) + "/";
     std::vector<std::string> values(static_cast<std::size_t>(world()));
     try {
         m->store->set(prefix + std::to_string(rank()), bytes(value));
-        for (int r = 0; r < world(); ++r)
-            values[static_cast<std::size_t>(r)] = text(m->store->get(prefix + std::to_string(r)));
     } catch (const std::exception &e) {
-        throw GroupError("comparing " + field + " across the ranks: a rank stopped answering (" + e.what() + ")");
+        throw GroupError("comparing " + field + " across the ranks: rank 0 stopped answering (" + e.what() + ")");
     }
+    for (int r = 0; r < world(); ++r)
+        values[static_cast<std::size_t>(r)]
+            = text(fetch(prefix + std::to_string(r), "comparing " + field + " across the ranks"));
     for (const std::string &v : values)
         if (v != values.front()) {
             std::string message = "the ranks disagree on " + field + ":";
@@ -165,6 +204,122 @@ void Group::sum(std::vector<double> &values)
     }
     const double *p = t[0].data_ptr<double>();
     values.assign(p, p + values.size());
+}
+
+void Group::sum(at::Tensor &values)
+{
+    std::vector<at::Tensor> t{values.is_contiguous() ? values : values.contiguous()};
+    try {
+        m->group->allreduce(t)->wait();
+    } catch (const std::exception &e) {
+        throw GroupError("summing over the ranks: a rank stopped answering (" + std::string(e.what()) + ")");
+    }
+    if (!t[0].is_same(values))
+        values.copy_(t[0]);
+}
+
+std::string Group::broadcast(const std::string &value)
+{
+    const std::string key = "blockscope/broadcast/" + std::to_string(m->calls++);
+    if (!isRoot())
+        return text(fetch(key, "waiting for rank 0"));
+    try {
+        m->store->set(key, bytes(value));
+    } catch (const std::exception &e) {
+        throw GroupError("sending to the ranks: the store stopped answering (" + std::string(e.what()) + ")");
+    }
+    return value;
+}
+
+void Group::watch(std::function<void(const std::string &)> onLost)
+{
+    stopWatching();
+    {
+        std::lock_guard lock(m->mutex);
+        m->stopping = false;
+    }
+    // A connection of its own: the collectives' store calls never wait on this thread's.
+    c10d::TCPStoreOptions options;
+    options.port = static_cast<std::uint16_t>(m->where.port);
+    options.isServer = false;
+    options.waitWorkers = false;
+    options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::min<std::chrono::milliseconds>(m->where.lostAfter, std::chrono::seconds(5)));
+    c10::intrusive_ptr<c10d::TCPStore> client;
+    try {
+        client = c10::make_intrusive<c10d::TCPStore>(m->where.address, options);
+    } catch (const std::exception &e) {
+        throw GroupError("watching the ranks: cannot reach the store at " + where(m->where) + " (" + e.what() + ")");
+    }
+    m->watcher = std::thread([this, client, onLost = std::move(onLost)] {
+        const auto beat = [](int r) { return "blockscope/beat/" + std::to_string(r); };
+        const auto done = [](int r) { return "blockscope/done/" + std::to_string(r); };
+        const int W = world(), me = rank();
+        std::vector<std::int64_t> last(static_cast<std::size_t>(W), -1);
+        std::vector<std::chrono::steady_clock::time_point> moved(
+            static_cast<std::size_t>(W), std::chrono::steady_clock::now());
+        std::optional<std::string> found;
+        std::unique_lock lock(m->mutex);
+        while (!m->stopping && !found) {
+            lock.unlock();
+            try {
+                client->add(beat(me), 1);
+                const auto now = std::chrono::steady_clock::now();
+                for (int r = 0; r < W && !found; ++r) {
+                    const auto i = static_cast<std::size_t>(r);
+                    if (r == me || client->check({done(r)}))
+                        continue;
+                    const std::int64_t v = client->add(beat(r), 0);
+                    if (v != last[i]) {
+                        last[i] = v;
+                        moved[i] = now;
+                    } else if (now - moved[i] > m->where.lostAfter) {
+                        found = "rank " + std::to_string(r) + " of " + std::to_string(W) + " stopped answering (no "
+                            + "heartbeat for "
+                            + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - moved[i]).count())
+                            + " s)";
+                    }
+                }
+            } catch (const std::exception &e) {
+                found = "rank 0 of " + std::to_string(W) + " stopped answering: its store at " + where(m->where)
+                    + " is gone (" + e.what() + ")";
+            }
+            lock.lock();
+            if (found) {
+                m->lost = found;
+                break;
+            }
+            m->wake.wait_for(lock, std::chrono::milliseconds(250), [this] { return m->stopping; });
+        }
+        const bool finished = m->stopping && !found;
+        lock.unlock();
+        if (found && onLost)
+            onLost(*found);
+        if (finished) {
+            try {
+                client->set(done(me), bytes("1"));
+            } catch (const std::exception &) {
+                // the store is gone with rank 0, which has finished too
+            }
+        }
+    });
+}
+
+void Group::stopWatching()
+{
+    {
+        std::lock_guard lock(m->mutex);
+        m->stopping = true;
+    }
+    m->wake.notify_all();
+    if (m->watcher.joinable())
+        m->watcher.join();
+}
+
+std::optional<std::string> Group::lost() const
+{
+    std::lock_guard lock(m->mutex);
+    return m->lost;
 }
 
 void Group::barrier()

@@ -5,11 +5,17 @@
 // from LibTorch's own c10d. LibTorch stays out of this header.
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+namespace at {
+class Tensor;
+}
 
 namespace blockscope::dist {
 
@@ -30,6 +36,8 @@ struct Rendezvous
     std::string address = "127.0.0.1";
     int port = 29500;
     std::chrono::seconds timeout{60};
+    // A rank whose heartbeat has not moved for this long is taken for dead (Group::watch).
+    std::chrono::milliseconds lostAfter{10000};
 
     // From torchrun's variables; nullopt when WORLD_SIZE is unset (a single process). A malformed
     // or inconsistent variable is a GroupError naming it.
@@ -48,17 +56,35 @@ public:
 
     int rank() const;
     int world() const;
+    bool isRoot() const { return rank() == 0; }
+    // "rank 1 of 2"
+    std::string describe() const;
 
     // Every rank passes its own value of `field` (a model or calibration hash, say); a GroupError on
     // every rank naming the field and each rank's value when they differ.
     void requireSame(const std::string &field, const std::string &value);
     // Element-wise sum over the ranks, in Gloo's fixed ring order (the same order every run).
     void sum(std::vector<double> &values);
+    // The same for a tensor, in place (gradients); float tensors sum in their own precision.
+    void sum(at::Tensor &values);
+    // Rank 0's `value` on every rank (the others' arguments are ignored).
+    std::string broadcast(const std::string &value);
     void barrier();
+
+    // Watches the other ranks while a search runs: every rank beats in the store every few hundred
+    // milliseconds from a thread of its own, so a rank busy in a long step still counts as alive. A
+    // rank that stops beating for Rendezvous::lostAfter, or a store that stops answering (rank 0 is
+    // gone), calls `onLost` once, from that thread, with a message naming the rank; lost() keeps it.
+    // The collectives notice a dead peer at once; this catches one between them. stopWatching (and
+    // the destructor) tells the others this rank finished on purpose.
+    void watch(std::function<void(const std::string &)> onLost);
+    void stopWatching();
+    std::optional<std::string> lost() const;
 
 private:
     struct Impl;
     explicit Group(std::unique_ptr<Impl> impl);
+    std::vector<std::uint8_t> fetch(const std::string &key, const std::string &what);
     std::unique_ptr<Impl> m;
 };
 

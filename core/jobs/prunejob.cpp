@@ -3,6 +3,7 @@
 #include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
+#include "dist/processgroup.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
 #include "log/logline.h"
@@ -12,12 +13,15 @@
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
 #include "store/experimentlock.h"
+#include "store/stepjson.h"
 #include "text/tokenizer.h"
 
+#include <ATen/Parallel.h>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <optional>
+#include <stop_token>
 
 namespace blockscope {
 
@@ -32,21 +36,86 @@ nlohmann::json resumeKey(const PruneOptions &o)
     return j;
 }
 
+// What rank 0 sends the other ranks once it has read the experiment file: the run a resume
+// continues (steps and pending candidates, every double bit for bit), or why it cannot.
+struct Continuation
+{
+    std::string runId;
+    std::vector<TraceStep> resume;
+    std::vector<CandidateRecord> pending;
+    std::string error;
+};
+
+std::string continuationText(const Continuation &c)
+{
+    nlohmann::json j;
+    j["run"] = c.runId;
+    j["error"] = c.error;
+    j["steps"] = nlohmann::json::array();
+    for (const TraceStep &s : c.resume)
+        j["steps"].push_back(stepjson::step(s, true));
+    j["pending"] = nlohmann::json::array();
+    for (const CandidateRecord &r : c.pending)
+        j["pending"].push_back({{"step", r.step}, {"stage", r.stage}, {"index", r.index}, {"what", r.what},
+            {"score", stepjson::exactNumber(r.score)}, {"lowerBound", r.lowerBound}, {"tokens", r.tokens}});
+    return j.dump();
+}
+
+Continuation continuationFrom(const std::string &text)
+{
+    const nlohmann::json j = nlohmann::json::parse(text);
+    Continuation c;
+    c.runId = j.at("run").get<std::string>();
+    c.error = j.at("error").get<std::string>();
+    for (const nlohmann::json &s : j.at("steps"))
+        c.resume.push_back(stepjson::parse(s));
+    for (const nlohmann::json &r : j.at("pending"))
+        c.pending.push_back({r.at("step").get<int>(), r.at("stage").get<int>(), r.at("index").get<int>(),
+            r.at("what").get<std::string>(), stepjson::readNumber(r.at("score"), "score"),
+            r.at("lowerBound").get<bool>(), r.at("tokens").get<std::int64_t>()});
+    return c;
+}
+
 } // namespace
 
 PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
 {
     const auto start = std::chrono::steady_clock::now();
+    dist::Group *const group = req.group != nullptr && req.group->world() > 1 ? req.group : nullptr;
+    const bool root = group == nullptr || group->isRoot();
+    // The file is rank 0's alone: the other ranks neither read nor write it.
+    const std::string experimentPath = root ? req.experimentPath : std::string();
+    // With ranks, a rank that stops answering between two collectives stops this one's search (the
+    // collectives themselves fail at once): the search runs under a stop source of its own.
+    std::stop_source groupStop;
+    std::optional<std::stop_callback<std::function<void()>>> forwardStop;
+    std::optional<JobContext> groupJob;
+    if (group != nullptr) {
+        forwardStop.emplace(job.stopToken(), std::function<void()>([&groupStop] { groupStop.request_stop(); }));
+        groupJob.emplace(
+            groupStop.get_token(), [&job](std::string_view s) { job.stage(s); },
+            [&job](double f) { job.progress(f, 1.0); });
+        group->watch([&groupStop](const std::string &) { groupStop.request_stop(); });
+    }
+    JobContext &work = groupJob ? *groupJob : job;
+    // A stop caused by a lost rank is that rank's error, not a cancel.
+    const auto lostRank = [&] {
+        if (group != nullptr)
+            if (const auto lost = group->lost())
+                throw dist::GroupError(*lost + " (" + group->describe() + " stops here)");
+    };
     // A damaged file to add to is refused before any work, and never opened here if it would crash.
-    if (!req.experimentPath.empty()) {
-        job.stage("checking the experiment file");
-        checkExistingExperiment(req.experimentPath);
+    if (!experimentPath.empty()) {
+        work.stage("checking the experiment file");
+        checkExistingExperiment(experimentPath);
     }
     // The run's file is this process's to write until the search ends (experimentlock.h).
     std::optional<ExperimentWriteLock> writeLock;
-    if (!req.experimentPath.empty())
-        writeLock.emplace(req.experimentPath);
-    job.stage("opening the model");
+    if (!experimentPath.empty())
+        writeLock.emplace(experimentPath);
+    if (req.threads > 0)
+        at::set_num_threads(req.threads);
+    work.stage("opening the model");
     auto model = ModelHandle::open(req.modelPath);
     const Architecture &a = model->architecture();
 
@@ -60,7 +129,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     if (options.calibrationWindows == 0)
         options.calibrationWindows = PruneOptions::calibrationBudget(options.method, req.protocol, protocol.context);
 
-    job.stage("tokenizing");
+    work.stage("tokenizing");
     const auto tokenizer = loadTokenizerFor(*model, req.tokenizerPath);
     // One text gives both pools, disjoint; two texts are used whole (textstreams.h).
     const TextPools pools = poolsFor(protocol, req.calibrationPath, req.evaluationPath);
@@ -72,7 +141,7 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     if (options.evaluateSteps)
         evaluation = windowsForText(req.evaluationPath.empty() ? req.calibrationPath : req.evaluationPath, *tokenizer,
             protocol, pools.evaluation, req.evaluationWindows);
-    job.checkpoint();
+    work.checkpoint();
     // Options that cannot run on this model are refused before a run is added to the file.
     checkSearchOptions(options, static_cast<int>(a.layers), a.vocab, calibration);
 
@@ -86,75 +155,107 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     std::vector<CandidateRecord> pending;
     std::string modelHash, calibrationHash;
     RunInfo info; // what the run is, for the file and for onRunStarted
-    if (!req.experimentPath.empty()) {
-        job.stage("hashing the model");
+    if (!experimentPath.empty() || group != nullptr) {
+        work.stage("hashing the model");
         modelHash = contentHash(req.modelPath);
         calibrationHash = contentHash(req.calibrationPath);
-        if (req.resume && std::filesystem::exists(req.experimentPath)) {
-            const Experiment e = ExperimentFile::read(req.experimentPath);
-            for (auto it = e.runs.rbegin(); it != e.runs.rend(); ++it) {
-                if (it->info.options.method != options.method || it->info.status == "complete")
-                    continue;
-                if (it->info.modelHash != modelHash)
-                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
-                        + ": it was run on a different model (" + it->info.modelPath + ")");
-                if (it->info.calibrationHash != calibrationHash)
-                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
-                        + ": its calibration text differs (" + it->info.calibrationPath + ")");
-                if (resumeKey(it->info.options) != resumeKey(options))
-                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
-                        + ": it was run with other options (" + it->info.options.toJson().dump() + ")");
-                // The same text can still give other windows (another context or protocol, or a
-                // build that cut its pools otherwise): the search would go on with other data.
-                const Protocol &was = it->info.calibrationProtocol;
-                if (was.context != calibration.protocol.context || was.windows != calibration.protocol.windows
-                    || was.tokens != calibration.protocol.tokens
-                    || was.reconstruction != calibration.protocol.reconstruction)
-                    throw UsageError("cannot resume " + it->info.id + " in " + req.experimentPath
-                        + ": its calibration windows differ (recorded: " + was.oneLine() + ", "
-                        + std::to_string(was.tokens) + " tokens; now: " + calibration.protocol.oneLine() + ", "
-                        + std::to_string(calibration.protocol.tokens) + " tokens)");
-                report.runId = it->info.id;
-                info = it->info;
-                resume = it->steps;
-                pending = it->pending;
-                break;
+    }
+    if (group != nullptr) {
+        // Ranks that would search different things are refused on every rank, before any work.
+        work.stage("checking that the ranks agree");
+        group->requireSame("the model's content hash", modelHash);
+        group->requireSame("the calibration text's content hash", calibrationHash);
+        group->requireSame("the evaluation text's content hash",
+            req.evaluationPath.empty() ? std::string("(the calibration text)") : contentHash(req.evaluationPath));
+        group->requireSame("the calibration windows",
+            calibration.protocol.oneLine() + ", " + std::to_string(calibration.protocol.tokens) + " tokens");
+        group->requireSame("the search options", options.toJson().dump());
+        group->requireSame("the device and dtype", req.device + " " + req.dtype);
+    }
+    Continuation continuation;
+    try {
+        if (!experimentPath.empty()) {
+            if (req.resume && std::filesystem::exists(experimentPath)) {
+                const Experiment e = ExperimentFile::read(experimentPath);
+                for (auto it = e.runs.rbegin(); it != e.runs.rend(); ++it) {
+                    if (it->info.options.method != options.method || it->info.status == "complete")
+                        continue;
+                    if (it->info.modelHash != modelHash)
+                        throw UsageError("cannot resume " + it->info.id + " in " + experimentPath
+                            + ": it was run on a different model (" + it->info.modelPath + ")");
+                    if (it->info.calibrationHash != calibrationHash)
+                        throw UsageError("cannot resume " + it->info.id + " in " + experimentPath
+                            + ": its calibration text differs (" + it->info.calibrationPath + ")");
+                    if (resumeKey(it->info.options) != resumeKey(options))
+                        throw UsageError("cannot resume " + it->info.id + " in " + experimentPath
+                            + ": it was run with other options (" + it->info.options.toJson().dump() + ")");
+                    // The same text can still give other windows (another context or protocol, or a
+                    // build that cut its pools otherwise): the search would go on with other data.
+                    const Protocol &was = it->info.calibrationProtocol;
+                    if (was.context != calibration.protocol.context || was.windows != calibration.protocol.windows
+                        || was.tokens != calibration.protocol.tokens
+                        || was.reconstruction != calibration.protocol.reconstruction)
+                        throw UsageError("cannot resume " + it->info.id + " in " + experimentPath
+                            + ": its calibration windows differ (recorded: " + was.oneLine() + ", "
+                            + std::to_string(was.tokens) + " tokens; now: " + calibration.protocol.oneLine() + ", "
+                            + std::to_string(calibration.protocol.tokens) + " tokens)");
+                    report.runId = it->info.id;
+                    info = it->info;
+                    resume = it->steps;
+                    pending = it->pending;
+                    break;
+                }
+                if (report.runId.empty())
+                    log::line(log::Subsystem::Prune, log::Level::Info,
+                        "no unfinished " + pruneMethodName(options.method) + " run in " + experimentPath
+                            + "; starting a new one");
             }
-            if (report.runId.empty())
-                log::line(log::Subsystem::Prune, log::Level::Info,
-                    "no unfinished " + pruneMethodName(options.method) + " run in " + req.experimentPath
-                        + "; starting a new one");
+            if (report.runId.empty()) {
+                info.label = req.label;
+                info.options = options;
+                info.layers = static_cast<int>(a.layers);
+                info.modelPath = std::filesystem::absolute(req.modelPath).string();
+                info.modelHash = modelHash;
+                info.calibrationPath = std::filesystem::absolute(req.calibrationPath).string();
+                info.calibrationHash = calibrationHash;
+                info.calibrationProtocol = report.calibration;
+                if (options.evaluateSteps)
+                    info.evaluationProtocol = evaluation.protocol;
+                info.started = utcTimestamp();
+                info.status = "running";
+                info.blockscopeVersion = BLOCKSCOPE_VERSION;
+                report.runId = ExperimentFile::addRun(experimentPath, info);
+                info.id = report.runId;
+            } else {
+                ExperimentFile::setStatus(experimentPath, report.runId, "running");
+            }
         }
-        if (report.runId.empty()) {
-            info.label = req.label;
-            info.options = options;
-            info.layers = static_cast<int>(a.layers);
-            info.modelPath = std::filesystem::absolute(req.modelPath).string();
-            info.modelHash = modelHash;
-            info.calibrationPath = std::filesystem::absolute(req.calibrationPath).string();
-            info.calibrationHash = calibrationHash;
-            info.calibrationProtocol = report.calibration;
-            if (options.evaluateSteps)
-                info.evaluationProtocol = evaluation.protocol;
-            info.started = utcTimestamp();
-            info.status = "running";
-            info.blockscopeVersion = BLOCKSCOPE_VERSION;
-            report.runId = ExperimentFile::addRun(req.experimentPath, info);
-            info.id = report.runId;
-        } else {
-            ExperimentFile::setStatus(req.experimentPath, report.runId, "running");
+    } catch (const std::exception &e) {
+        // The other ranks wait for what rank 0 read: they stop with its error.
+        if (group != nullptr)
+            group->broadcast(continuationText({{}, {}, {}, e.what()}));
+        throw;
+    }
+    if (group != nullptr) {
+        continuation = continuationFrom(group->broadcast(continuationText({report.runId, resume, pending, {}})));
+        if (!continuation.error.empty())
+            throw UsageError("rank 0: " + continuation.error);
+        if (!root) {
+            report.runId = info.id = continuation.runId;
+            resume = std::move(continuation.resume);
+            pending = std::move(continuation.pending);
         }
     }
     report.resumedSteps = static_cast<int>(resume.size());
 
     Decoder decoder(model, decoderOptions);
     auto persist = [&](const TraceStep &step) {
-        if (!req.experimentPath.empty())
-            ExperimentFile::appendStep(req.experimentPath, report.runId, step);
+        if (!experimentPath.empty())
+            ExperimentFile::appendStep(experimentPath, report.runId, step);
         if (onStep)
             onStep(step);
     };
-    if (req.experimentPath.empty()) { // nothing written: describe the run all the same
+    if (experimentPath.empty()) { // nothing written: describe the run all the same
         info.label = req.label;
         info.options = options;
         info.layers = static_cast<int>(a.layers);
@@ -178,27 +279,36 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
     // The dense perplexity goes into the file before step 0, so an interrupted run keeps it too.
     auto dense = [&](double perplexity) {
         info.densePerplexity = perplexity;
-        if (!req.experimentPath.empty())
-            ExperimentFile::setDensePerplexity(req.experimentPath, report.runId, perplexity);
+        if (!experimentPath.empty())
+            ExperimentFile::setDensePerplexity(experimentPath, report.runId, perplexity);
         announce();
     };
     auto candidate = [&](const CandidateRecord &c) {
-        if (!req.experimentPath.empty())
-            ExperimentFile::appendCandidate(req.experimentPath, report.runId, c);
+        if (!experimentPath.empty())
+            ExperimentFile::appendCandidate(experimentPath, report.runId, c);
         if (req.onCandidate)
             req.onCandidate(c);
     };
     try {
         report.result = runPruneSearch(decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options,
-            job, persistAndAnnounce, resume, dense, pending, candidate);
+            work, persistAndAnnounce, resume, dense, pending, candidate, group);
+        if (group != nullptr) { // every rank is done: none of them is lost from here on
+            group->stopWatching();
+            group->barrier();
+        }
     } catch (const JobCancelled &) {
-        if (!req.experimentPath.empty())
-            ExperimentFile::setStatus(req.experimentPath, report.runId, "cancelled");
+        if (group != nullptr && group->lost()) {
+            if (!experimentPath.empty())
+                ExperimentFile::setStatus(experimentPath, report.runId, "failed");
+            lostRank();
+        }
+        if (!experimentPath.empty())
+            ExperimentFile::setStatus(experimentPath, report.runId, "cancelled");
         throw;
     } catch (...) {
-        if (!req.experimentPath.empty()) {
+        if (!experimentPath.empty()) {
             try {
-                ExperimentFile::setStatus(req.experimentPath, report.runId, "failed");
+                ExperimentFile::setStatus(experimentPath, report.runId, "failed");
             } catch (...) {
                 // the original error matters more
             }
@@ -206,8 +316,8 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         throw;
     }
     announce();
-    if (!req.experimentPath.empty())
-        ExperimentFile::setStatus(req.experimentPath, report.runId, "complete");
+    if (!experimentPath.empty())
+        ExperimentFile::setStatus(experimentPath, report.runId, "complete");
     report.resumedCandidates = report.result.recalledCandidates;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;

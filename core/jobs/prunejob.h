@@ -10,6 +10,10 @@
 
 namespace blockscope {
 
+namespace dist {
+class Group;
+}
+
 class JobContext;
 
 // A whole pruning job as the CLI and the app ask for it: model, calibration text and protocol,
@@ -25,6 +29,7 @@ struct PruneRequest
     std::int64_t evaluationWindows = 0; // 0: all evaluation windows
     std::string device = "cpu";
     std::string dtype = "float32";
+    int threads = 0; // CPU threads of this process; 0: LibTorch's default
     PruneOptions options; // calibrationWindows 0 takes the tiny-ts budget of the method
     std::string experimentPath; // empty: nothing is written
     bool resume = false; // continue the last unfinished run of this method in experimentPath
@@ -35,6 +40,11 @@ struct PruneRequest
     // Called on the worker thread for every candidate as soon as it is scored (after it is in the
     // file): the live view of a step.
     CandidateCallback onCandidate;
+    // Processes sharing the search (issue 16), joined by the caller; null or one rank: this
+    // process alone. Every rank runs runPruneJob with the same request; rank 0 alone checks, locks
+    // and writes the experiment file and reads what a resume continues from, and sends it to the
+    // others. Every rank checks that the ranks agree on the model, the texts and the options.
+    dist::Group *group = nullptr;
 };
 
 struct PruneJobReport
@@ -50,7 +60,9 @@ struct PruneJobReport
 
 // Opens the model, cuts the windows, runs the search, writes the experiment file step by step and
 // candidate by candidate (a resumed run continues inside the step it was stopped in).
-// On cancel the run is marked "cancelled" in the file and JobCancelled propagates.
+// On cancel the run is marked "cancelled" in the file and JobCancelled propagates. With ranks, a
+// rank that dies or stops answering makes the others stop within seconds with a dist::GroupError
+// naming it (the run is marked "failed", its steps and candidates kept for --resume).
 PruneJobReport runPruneJob(const PruneRequest &request, JobContext &job, const StepCallback &onStep = {});
 
 } // namespace blockscope

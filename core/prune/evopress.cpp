@@ -203,24 +203,39 @@ private:
         CalibrationScorer scorer(
             m_ctx.decoder, minibatch(tokens, s.sequenceIds), m_kind, m_o.batch, m_o.cached, m_ctx.job);
         scorer.setBase(base);
+        // With ranks each scores every world-th candidate; the others' fitness arrives in share().
+        const SearchContext::Work setUp = SearchContext::Work::of(scorer);
+        std::vector<SearchContext::Shared> outcome(candidates.size());
+        std::vector<bool> own(candidates.size(), false);
         for (std::size_t i = 0; i < candidates.size(); ++i) {
+            if (!m_ctx.mine(i))
+                continue;
+            own[i] = true;
             const UnitMask &c = candidates[i];
             const std::string what = genomeText(c);
             if (const auto known = m_ctx.recall(step, stage, static_cast<int>(i), what)) {
                 scorer.credit(c);
-                s.fitness.push_back(*known);
+                outcome[i] = {*known};
                 continue;
             }
-            s.fitness.push_back(scorer.score(c));
-            m_ctx.scored(step, stage, static_cast<int>(i), what, s.fitness.back());
+            outcome[i] = {scorer.score(c), false, 0, true};
+            m_ctx.scored(step, stage, static_cast<int>(i), what, outcome[i].score);
+        }
+        const SearchContext::Work ownWork = SearchContext::Work::of(scorer) - setUp;
+        const SearchContext::Work all = m_ctx.share(outcome, own, ownWork);
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
+            s.fitness.push_back(outcome[i].score);
+            if (!own[i] && outcome[i].fresh)
+                m_ctx.scored(step, stage, static_cast<int>(i), genomeText(candidates[i]), outcome[i].score);
         }
         s.order.resize(candidates.size());
         std::iota(s.order.begin(), s.order.end(), 0);
         std::stable_sort(
             s.order.begin(), s.order.end(), [&](std::size_t a, std::size_t b) { return s.fitness[a] < s.fitness[b]; });
-        m_evaluations += scorer.evaluations();
-        m_forwards += scorer.sublayerForwards();
-        m_tokens += scorer.tokens();
+        // The base's forward once (as one process counts it), and every rank's candidates.
+        m_evaluations += setUp.evaluations + all.evaluations;
+        m_forwards += setUp.forwards + all.forwards;
+        m_tokens += setUp.tokens + all.tokens;
         return s;
     }
 

@@ -20,6 +20,7 @@ namespace {
 struct Counters
 {
     std::int64_t evaluations = 0, unitForwards = 0, tokens = 0;
+
     static Counters from(const std::vector<TraceStep> &steps)
     {
         if (steps.empty())
@@ -40,38 +41,45 @@ bool anyNearTie(const std::vector<CandidateScore> &candidates, std::size_t chose
 // Records what every greedy step records once its unit is chosen, and hands the step out.
 // `sublayersPerUnit` converts the scorer's sublayer count into the method's unit (SLEB: blocks).
 void emitGreedyStep(SearchContext &ctx, TraceStep step, const Unit &chosen, std::size_t chosenCandidate,
-    const UnitMask &mask, const std::vector<Unit> &removed, const Counters &base, const CalibrationScorer &scorer,
-    int sublayersPerUnit)
+    const UnitMask &mask, const std::vector<Unit> &removed, const Counters &base, const Counters &others,
+    const CalibrationScorer &scorer, int sublayersPerUnit)
 {
     step.chosen = {chosen};
     step.chosenScore = step.candidates[chosenCandidate].score;
     step.nearTie = anyNearTie(step.candidates, chosenCandidate);
     step.mask = mask;
     step.removedSoFar = removed;
-    step.evaluations = base.evaluations + scorer.evaluations();
-    step.unitForwards = base.unitForwards + scorer.sublayerForwards() / sublayersPerUnit;
-    step.tokens = base.tokens + scorer.tokens();
+    // `others` counts sublayers, as the scorer does: the sum is divided once, as one process would.
+    step.evaluations = base.evaluations + others.evaluations + scorer.evaluations();
+    step.unitForwards = base.unitForwards + (others.unitForwards + scorer.sublayerForwards()) / sublayersPerUnit;
+    step.tokens = base.tokens + others.tokens + scorer.tokens();
     ctx.emit(std::move(step));
 }
 
 // Scores one candidate of a greedy step, or takes its score from the interrupted run (crediting
-// the work it stands for); the best candidate's states are kept as they come.
+// the work it stands for); the best candidate's states are kept as they come. With ranks, each
+// scores its own candidates and finish() brings in the others'.
 struct GreedyStep
 {
     SearchContext &ctx;
     CalibrationScorer &scorer;
     int step;
+    Counters &others; // work the other ranks did on their candidates, all steps so far (sublayers)
     bool earlyStop = false; // SLEB with PruneOptions::earlyStop
     double best = std::numeric_limits<double>::infinity();
     int bestIndex = -1;
     bool bestRecalled = false;
+    std::vector<bool> own = {}; // candidates this rank scored
+    std::vector<SearchContext::Shared> outcome = {}; // theirs, as the ranks exchange them
+    SearchContext::Work ownWork = {};
 
     // Scores candidate `index` of the step's list (t.candidates has room for all of them; they may
-    // be scored in any order). True when it is the best so far: the lowest score, and on equal
-    // scores the lowest index, so the choice is the first minimum in list order whatever the order.
-    bool score(TraceStep &t, int index, const UnitMask &candidate, const Unit &unit, int position)
+    // be scored in any order). The best so far is the lowest score, and on equal scores the lowest
+    // index, so the choice is the first minimum in list order whatever the order.
+    void score(TraceStep &t, int index, const UnitMask &candidate, const Unit &unit, int position)
     {
         const std::string what = unit.label();
+        const SearchContext::Work before = SearchContext::Work::of(scorer);
         double s;
         bool bound = false;
         const std::optional<CandidateRecord> known = ctx.recallRecord(step, 0, index, what);
@@ -84,19 +92,61 @@ struct GreedyStep
             bound = scorer.lastWasLowerBound();
             ctx.scored({step, 0, index, what, s, bound, bound ? scorer.lastTokens() : 0});
         }
-        t.candidates[static_cast<std::size_t>(index)] = {unit, s, position, bound};
+        ownWork = ownWork + (SearchContext::Work::of(scorer) - before);
+        const auto i = static_cast<std::size_t>(index);
+        own.resize(t.candidates.size());
+        outcome.resize(t.candidates.size());
+        own[i] = true;
+        outcome[i] = {s, bound, bound ? (known ? known->tokens : scorer.lastTokens()) : 0, !known};
+        t.candidates[i] = {unit, s, position, bound};
         if (bound || !(s < best || (s == best && index < bestIndex)))
-            return false;
+            return;
         best = s;
         bestIndex = index;
         bestRecalled = known.has_value();
         if (!known)
             scorer.keepLast();
-        return true;
+    }
+
+    // Completes the step's candidates with the other ranks' scores (their units and positions are
+    // filled in already) and returns the index of the chosen one, -1 when none could be.
+    int finish(TraceStep &t)
+    {
+        if (ctx.group() == nullptr)
+            return bestIndex;
+        const std::size_t n = t.candidates.size();
+        own.resize(n);
+        outcome.resize(n);
+        const SearchContext::Work all = ctx.share(outcome, own, ownWork);
+        others.evaluations += all.evaluations - ownWork.evaluations;
+        others.unitForwards += all.forwards - ownWork.forwards;
+        others.tokens += all.tokens - ownWork.tokens;
+        int chosen = -1;
+        double low = std::numeric_limits<double>::infinity();
+        for (std::size_t i = 0; i < n; ++i) {
+            CandidateScore &c = t.candidates[i];
+            if (!own[i]) {
+                c.score = outcome[i].score;
+                c.lowerBound = outcome[i].lowerBound;
+                if (outcome[i].fresh)
+                    ctx.scored(
+                        {step, 0, static_cast<int>(i), c.unit.label(), c.score, c.lowerBound, outcome[i].tokens});
+            }
+            if (!c.lowerBound && c.score < low) {
+                low = c.score;
+                chosen = static_cast<int>(i);
+            }
+        }
+        // This rank's kept states are the chosen candidate's only when it scored it itself.
+        if (chosen != bestIndex)
+            bestRecalled = true;
+        bestIndex = chosen;
+        return chosen;
     }
 
     // Makes the configuration after the step the scorer's base: the kept states, or (when the best
-    // candidate's score came from the interrupted run) a rebuild not counted as search work.
+    // candidate's score came from the interrupted run or another rank) a rebuild not counted as
+    // search work.
     void adopt(const UnitMask &after)
     {
         if (bestRecalled)
@@ -235,14 +285,13 @@ void runSleb(SearchContext &ctx)
 
     ctx.job.stage("SLEB: removing blocks");
     WorkMeter meter(ctx, "SLEB", K);
+    Counters others; // the other ranks' candidates, when ranks share the search
     for (int phase = static_cast<int>(ctx.resume.size()); phase < K; ++phase) {
         const int n = static_cast<int>(alive.size());
         TraceStep step;
         step.index = phase;
         step.kind = "phase";
-        GreedyStep greedy{ctx, scorer, phase, o.earlyStop};
-        int bestPos = -1;
-        std::size_t bestCandidate = 0;
+        GreedyStep greedy{ctx, scorer, phase, others, o.earlyStop};
         const int lastPos = n - o.latterBarrier - 1;
         std::vector<int> positions;
         std::vector<UnitMask> masks;
@@ -255,7 +304,8 @@ void runSleb(SearchContext &ctx)
         }
         // With early stop, the candidates go from the best of the previous step to the worst: the
         // first complete scores are then low and the hopeless candidates stop soon. The trace keeps
-        // position order, and the choice is the same in any order (GreedyStep::score).
+        // position order, and the choice is the same in any order (GreedyStep::score). Ranks take
+        // every world-th candidate of this order, so each gets some of the promising ones.
         std::vector<std::size_t> order(positions.size());
         std::iota(order.begin(), order.end(), 0);
         if (o.earlyStop && !ctx.result.steps.empty()) {
@@ -270,27 +320,37 @@ void runSleb(SearchContext &ctx)
                 [&](std::size_t a, std::size_t b) { return previousScore(a) < previousScore(b); });
         }
         step.candidates.resize(positions.size());
-        meter.beginStep(phase, mask, masks);
-        for (const std::size_t i : order) {
-            const int j = positions[i];
+        std::vector<UnitMask> ownMasks;
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            const std::size_t i = order[k];
+            step.candidates[i] = {Unit{UnitKind::Block, alive[positions[i]]}, std::numeric_limits<double>::quiet_NaN(),
+                positions[i], false};
+            if (ctx.mine(k))
+                ownMasks.push_back(masks[i]);
+        }
+        meter.beginStep(phase, mask, ownMasks);
+        for (std::size_t k = 0; k < order.size(); ++k) {
+            if (!ctx.mine(k))
+                continue;
+            const std::size_t i = order[k];
             const int before = ctx.recalled();
-            if (greedy.score(step, static_cast<int>(i), masks[i], Unit{UnitKind::Block, alive[j]}, j)) {
-                bestPos = j; // the lowest alive position wins ties
-                bestCandidate = i;
-            }
+            greedy.score(step, static_cast<int>(i), masks[i], step.candidates[i].unit, positions[i]);
             meter.candidateDone(ctx.recalled() == before);
         }
         meter.endStep();
-        if (bestPos < 0)
+        const int best = greedy.finish(step);
+        if (best < 0)
             throw UsageError("SLEB has no block left to remove at phase " + std::to_string(phase)
                 + ": every alive block is a barrier or protected");
+        const int bestPos = positions[static_cast<std::size_t>(best)]; // the lowest alive position wins ties
+        const auto bestCandidate = static_cast<std::size_t>(best);
         const Unit chosen{UnitKind::Block, alive[bestPos]};
         chosen.applyTo(mask);
         greedy.adopt(mask);
         removed.push_back(chosen);
         alive.erase(alive.begin() + bestPos);
 
-        emitGreedyStep(ctx, std::move(step), chosen, bestCandidate, mask, removed, base, scorer, 2);
+        emitGreedyStep(ctx, std::move(step), chosen, bestCandidate, mask, removed, base, others, scorer, 2);
     }
 }
 
@@ -354,6 +414,7 @@ void runFinerCut(SearchContext &ctx)
 
     ctx.job.stage("FinerCut: removing sublayers");
     WorkMeter meter(ctx, "FinerCut", S);
+    Counters others; // the other ranks' candidates, when ranks share the search
     for (int step = static_cast<int>(ctx.resume.size()); step < S; ++step) {
         if (candidates.empty() && !readmitted)
             readmit();
@@ -362,22 +423,26 @@ void runFinerCut(SearchContext &ctx)
         TraceStep t;
         t.index = step;
         t.kind = "step";
-        GreedyStep greedy{ctx, scorer, step};
-        std::size_t k = 0;
-        std::vector<UnitMask> masks;
-        for (const Unit &u : candidates) {
+        GreedyStep greedy{ctx, scorer, step, others};
+        std::vector<UnitMask> masks, ownMasks;
+        for (std::size_t i = 0; i < candidates.size(); ++i) {
             masks.push_back(mask);
-            u.applyTo(masks.back());
+            candidates[i].applyTo(masks.back());
+            if (ctx.mine(i))
+                ownMasks.push_back(masks.back());
         }
-        meter.beginStep(step, mask, masks);
+        meter.beginStep(step, mask, ownMasks);
         t.candidates.resize(candidates.size());
         for (std::size_t i = 0; i < candidates.size(); ++i) {
+            t.candidates[i] = {candidates[i], std::numeric_limits<double>::quiet_NaN(), static_cast<int>(i), false};
+            if (!ctx.mine(i))
+                continue;
             const int before = ctx.recalled();
-            if (greedy.score(t, static_cast<int>(i), masks[i], candidates[i], static_cast<int>(i)))
-                k = i; // the first minimum in list order wins
+            greedy.score(t, static_cast<int>(i), masks[i], candidates[i], static_cast<int>(i));
             meter.candidateDone(ctx.recalled() == before);
         }
         meter.endStep();
+        const auto k = static_cast<std::size_t>(greedy.finish(t)); // the first minimum in list order
         const Unit chosen = candidates[k];
         {
             UnitMask after = mask;
@@ -391,7 +456,7 @@ void runFinerCut(SearchContext &ctx)
             readmit();
             t.readmitted = true;
         }
-        emitGreedyStep(ctx, std::move(t), chosen, k, mask, pruned, base, scorer, 1);
+        emitGreedyStep(ctx, std::move(t), chosen, k, mask, pruned, base, others, scorer, 1);
     }
 }
 

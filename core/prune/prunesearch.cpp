@@ -1,6 +1,7 @@
 #include "prunesearch.h"
 
 #include "common/formaterror.h"
+#include "dist/processgroup.h"
 #include "eval/batching.h"
 #include "eval/perplexity.h"
 #include "eval/windows.h"
@@ -26,7 +27,7 @@ constexpr double DenseEvalCacheBytes = 512.0 * 1024 * 1024;
 SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const WindowSet *evaluation,
     const PruneOptions &o, JobContext &j, const std::function<void(const TraceStep &)> &onStep, PruneResult &r,
     const std::vector<TraceStep> &resumeSteps, const std::vector<CandidateRecord> &pending,
-    const std::function<void(const CandidateRecord &)> &onCandidate)
+    const std::function<void(const CandidateRecord &)> &onCandidate, dist::Group *group)
     : decoder(d)
     , calibration(calib)
     , options(o)
@@ -39,6 +40,7 @@ SearchContext::SearchContext(const Decoder &d, const WindowSet &calib, const Win
     , m_start(std::chrono::steady_clock::now())
     , m_offset(resumeSteps.empty() ? 0.0 : resumeSteps.back().seconds)
     , m_onCandidate(onCandidate)
+    , m_group(group != nullptr && group->world() > 1 ? group : nullptr)
 {
     result.steps = resumeSteps;
     const auto next = static_cast<int>(resumeSteps.size());
@@ -87,6 +89,47 @@ void SearchContext::scored(const CandidateRecord &record) const
 {
     if (m_onCandidate)
         m_onCandidate(record);
+}
+
+bool SearchContext::isRoot() const
+{
+    return m_group == nullptr || m_group->isRoot();
+}
+
+bool SearchContext::mine(std::size_t place) const
+{
+    return m_group == nullptr
+        || place % static_cast<std::size_t>(m_group->world()) == static_cast<std::size_t>(m_group->rank());
+}
+
+SearchContext::Work SearchContext::share(std::vector<Shared> &scores, const std::vector<bool> &own, const Work &ownWork)
+{
+    if (m_group == nullptr)
+        return ownWork;
+    // Four numbers a candidate, then the work: zeros where another rank has the entry.
+    constexpr std::size_t Fields = 4;
+    std::vector<double> v(scores.size() * Fields + 3, 0.0);
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+        if (!own[i])
+            continue;
+        v[i * Fields] = scores[i].score;
+        v[i * Fields + 1] = scores[i].lowerBound ? 1.0 : 0.0;
+        v[i * Fields + 2] = static_cast<double>(scores[i].tokens);
+        v[i * Fields + 3] = scores[i].fresh ? 1.0 : 0.0;
+    }
+    const std::size_t w = scores.size() * Fields;
+    v[w] = static_cast<double>(ownWork.evaluations);
+    v[w + 1] = static_cast<double>(ownWork.forwards);
+    v[w + 2] = static_cast<double>(ownWork.tokens);
+    m_group->sum(v);
+    for (std::size_t i = 0; i < scores.size(); ++i) {
+        if (own[i])
+            continue;
+        scores[i] = {v[i * Fields], v[i * Fields + 1] != 0, static_cast<std::int64_t>(v[i * Fields + 2]),
+            v[i * Fields + 3] != 0};
+        m_recalled += !scores[i].fresh;
+    }
+    return {static_cast<std::int64_t>(v[w]), static_cast<std::int64_t>(v[w + 1]), static_cast<std::int64_t>(v[w + 2])};
 }
 
 bool SearchContext::isProtected(int layer) const
@@ -141,37 +184,50 @@ SearchContext::Quality SearchContext::evaluate(const UnitMask &mask)
     const bool keepDense = cacheBytes <= DenseEvalCacheBytes;
     std::vector<double> sums(set.windows.size());
     std::vector<std::int64_t> counts(set.windows.size());
-    double klSum = 0;
+    // Per batch, so that the KL adds up in batch order whichever rank ran a batch.
+    std::vector<double> klParts(groups.size(), 0.0);
     std::int64_t klTokens = 0;
     const UnitMask dense = UnitMask::dense(layers);
     job.stage("evaluating the configuration");
     for (std::size_t g = 0; g < groups.size(); ++g) {
-        job.checkpoint();
         const auto &idx = groups[g];
+        const std::int64_t first = set.windows[idx.front()].firstTarget;
+        const auto T = static_cast<std::int64_t>(set.windows[idx.front()].ids.size());
+        for (std::size_t b = 0; b < idx.size(); ++b)
+            counts[idx[b]] = T - first;
+        klTokens += static_cast<std::int64_t>(idx.size()) * (T - 1);
+        if (!mine(g))
+            continue;
+        job.checkpoint();
         const at::Tensor tokens = batchTokens(set, idx);
         at::Tensor denseHidden;
-        if (g < m_denseEval.size()) {
-            denseHidden = m_denseEval[g];
+        if (const auto kept = m_denseEval.find(g); kept != m_denseEval.end()) {
+            denseHidden = kept->second;
         } else {
             denseHidden = forwardBlocksCancellable(decoder, decoder.embed(tokens), 0, layers, dense, &job);
-            if (keepDense && m_denseEval.size() == g)
-                m_denseEval.push_back(denseHidden);
+            if (keepDense)
+                m_denseEval.emplace(g, denseHidden);
         }
         const at::Tensor hidden
             = isDense ? denseHidden : forwardBlocksCancellable(decoder, decoder.embed(tokens), 0, layers, mask, &job);
-        const std::int64_t first = set.windows[idx.front()].firstTarget, T = tokens.size(1);
-        const auto B = static_cast<std::int64_t>(idx.size());
         // The KL of the dense model to itself is 0: only its NLL is needed.
         const HiddenQuality part
             = qualityFromHidden(decoder, tokens, first, hidden, isDense ? at::Tensor() : denseHidden);
-        klSum += part.klSum;
+        klParts[g] = part.klSum;
         const at::Tensor nllCpu = part.nllSums.cpu();
-        for (std::size_t b = 0; b < idx.size(); ++b) {
+        for (std::size_t b = 0; b < idx.size(); ++b)
             sums[idx[b]] = nllCpu[static_cast<std::int64_t>(b)].item<double>();
-            counts[idx[b]] = T - first;
-        }
-        klTokens += B * (T - 1);
     }
+    if (m_group != nullptr) { // each entry comes from one rank: the sum is exact
+        std::vector<double> all = sums;
+        all.insert(all.end(), klParts.begin(), klParts.end());
+        m_group->sum(all);
+        std::copy(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(sums.size()), sums.begin());
+        std::copy(all.begin() + static_cast<std::ptrdiff_t>(sums.size()), all.end(), klParts.begin());
+    }
+    double klSum = 0;
+    for (double k : klParts)
+        klSum += k;
     Quality q{reducePerplexity(set.protocol.formula, sums, counts), klTokens ? klSum / klTokens : 0.0};
     m_memo.emplace(key, q);
     return q;
@@ -212,7 +268,8 @@ void checkSearchOptions(const PruneOptions &options, int layers, std::int64_t vo
 
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep, const std::vector<TraceStep> &resume,
-    const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate)
+    const DenseCallback &onDense, const std::vector<CandidateRecord> &pending, const CandidateCallback &onCandidate,
+    dist::Group *group)
 {
     checkSearchOptions(options, decoder.layers(), decoder.architecture().vocab, calibration);
     for (const TraceStep &s : resume)
@@ -223,7 +280,8 @@ PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration,
     PruneResult result;
     result.options = options;
     result.layers = decoder.layers();
-    SearchContext ctx(decoder, calibration, evaluation, options, job, onStep, result, resume, pending, onCandidate);
+    SearchContext ctx(
+        decoder, calibration, evaluation, options, job, onStep, result, resume, pending, onCandidate, group);
     if (onDense && !std::isnan(result.densePerplexity))
         onDense(result.densePerplexity);
     switch (options.method) {

@@ -8,6 +8,10 @@
 
 namespace blockscope {
 
+namespace dist {
+class Group;
+}
+
 class Decoder;
 class JobContext;
 struct WindowSet;
@@ -26,12 +30,16 @@ using CandidateCallback = std::function<void(const CandidateRecord &)>;
 // with the next step, so the trace equals an uninterrupted run's. `pending` holds the candidates
 // that run had already scored inside that next step (records of other steps are ignored): they are
 // not scored again, and a record that does not match the candidate the search now draws is refused.
-// Every candidate scored here goes to `onCandidate`. Throws UsageError for invalid options,
+// Every candidate scored here goes to `onCandidate`. With a `group`, every rank calls this with the
+// same arguments and the candidates and evaluation batches are dealt over the ranks (SearchContext);
+// each rank's result is the whole search's, and `onStep`/`onCandidate` see every candidate on every
+// rank (the caller lets rank 0 alone persist them). Throws UsageError for invalid options,
 // JobCancelled when stopped (the steps and candidates already handed out stay valid).
 PruneResult runPruneSearch(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
     const PruneOptions &options, JobContext &job, const StepCallback &onStep = {},
     const std::vector<TraceStep> &resume = {}, const DenseCallback &onDense = {},
-    const std::vector<CandidateRecord> &pending = {}, const CandidateCallback &onCandidate = {});
+    const std::vector<CandidateRecord> &pending = {}, const CandidateCallback &onCandidate = {},
+    dist::Group *group = nullptr);
 
 // Checks the options against a model of `layers` blocks and `vocab` tokens and the calibration
 // windows the search would use, the teacher's memory budget included; throws UsageError naming

@@ -15,6 +15,10 @@
 
 namespace blockscope {
 
+namespace dist {
+class Group;
+}
+
 class Decoder;
 class JobContext;
 struct WindowSet;
@@ -25,7 +29,7 @@ public:
     SearchContext(const Decoder &decoder, const WindowSet &calibration, const WindowSet *evaluation,
         const PruneOptions &options, JobContext &job, const std::function<void(const TraceStep &)> &onStep,
         PruneResult &result, const std::vector<TraceStep> &resume, const std::vector<CandidateRecord> &pending = {},
-        const std::function<void(const CandidateRecord &)> &onCandidate = {});
+        const std::function<void(const CandidateRecord &)> &onCandidate = {}, dist::Group *group = nullptr);
 
     const Decoder &decoder;
     const WindowSet &calibration;
@@ -56,6 +60,41 @@ public:
     // Candidates taken from the interrupted run instead of being scored again.
     int recalled() const { return m_recalled; }
 
+    // Processes sharing the search (issue 16). Every rank runs the same search, draws the same
+    // candidates and makes the same choices; each scores the candidates dealt to it, and one sum
+    // per step hands every rank the others' scores. Alone (no group), every candidate is its own.
+    dist::Group *group() const { return m_group; }
+    bool isRoot() const;
+    // Candidate `place` of a list (in the order it is scored) is this rank's: place mod world.
+    bool mine(std::size_t place) const;
+    // Work a scorer did, as the trace counts it.
+    struct Work
+    {
+        std::int64_t evaluations = 0, forwards = 0, tokens = 0;
+        static Work of(const CalibrationScorer &s) { return {s.evaluations(), s.sublayerForwards(), s.tokens()}; }
+        Work operator-(const Work &o) const
+        {
+            return {evaluations - o.evaluations, forwards - o.forwards, tokens - o.tokens};
+        }
+        Work operator+(const Work &o) const
+        {
+            return {evaluations + o.evaluations, forwards + o.forwards, tokens + o.tokens};
+        }
+    };
+    // One candidate's outcome as the ranks exchange it.
+    struct Shared
+    {
+        double score = 0;
+        bool lowerBound = false;
+        std::int64_t tokens = 0;
+        bool fresh = false; // scored now, not recalled from an interrupted run
+    };
+    // Completes `scores` with the entries other ranks scored (`own[i]`: this rank scored i) and
+    // returns the work all ranks did on their candidates, `own` work included. The exchange is a
+    // sum where each entry is nonzero on one rank only, so every value arrives bit for bit. Alone:
+    // returns `ownWork`. Candidates other ranks recalled count in recalled().
+    Work share(std::vector<Shared> &scores, const std::vector<bool> &own, const Work &ownWork);
+
 private:
     struct Quality
     {
@@ -69,10 +108,12 @@ private:
     std::chrono::steady_clock::time_point m_start;
     double m_offset = 0;
     std::map<std::pair<std::vector<bool>, std::vector<bool>>, Quality> m_memo;
-    std::vector<at::Tensor> m_denseEval; // dense final hidden states of the evaluation batches, when they fit
+    std::map<std::size_t, at::Tensor>
+        m_denseEval; // dense final hidden states of (this rank's) evaluation batches, when they fit
     std::map<std::tuple<int, int, int>, CandidateRecord> m_pending;
     std::function<void(const CandidateRecord &)> m_onCandidate;
     int m_recalled = 0;
+    dist::Group *m_group = nullptr;
 };
 
 // The searches, one per file.
