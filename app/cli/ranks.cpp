@@ -162,6 +162,8 @@ int launchRanks(int nproc, int threadsPerRank, int graceSeconds)
         env.push_back("MASTER_ADDR=127.0.0.1");
         env.push_back("MASTER_PORT=" + masterPort);
         env.emplace_back("BLOCKSCOPE_PROGRESS_LINES=1");
+        if (std::getenv("TORCH_CPP_LOG_LEVEL") == nullptr) // c10d's warnings repeat the errors the ranks report
+            env.emplace_back("TORCH_CPP_LOG_LEVEL=ERROR");
         std::vector<char *> envp;
         for (std::string &e : env)
             envp.push_back(e.data());
@@ -271,6 +273,12 @@ int launchRanks(int nproc, int threadsPerRank, int graceSeconds)
             if (::waitpid(k.pid, &status, WNOHANG) == k.pid) {
                 k.running = false;
                 k.code = exitCodeOf(status);
+                if (WIFSIGNALED(status)) {
+                    clearBar();
+                    std::fprintf(stderr, "[rank %td] ended by signal %d (%s)\n", &k - ranks.data(), WTERMSIG(status),
+                        ::strsignal(WTERMSIG(status)));
+                    lastDraw = {};
+                }
                 if (k.code != 0 && !failedAt)
                     failedAt = std::chrono::steady_clock::now();
             } else {
@@ -287,8 +295,10 @@ int launchRanks(int nproc, int threadsPerRank, int graceSeconds)
                     "blockscope-cli: a rank failed and %d did not stop within %d s; terminating them\n", running,
                     graceSeconds);
                 for (const Rank &k : ranks)
-                    if (k.running)
+                    if (k.running) {
                         ::kill(k.pid, SIGTERM);
+                        ::kill(k.pid, SIGCONT); // a stopped rank takes the signal too
+                    }
                 terminated = true;
             } else if (!killed && waited > std::chrono::seconds(graceSeconds + 5)) {
                 for (const Rank &k : ranks)

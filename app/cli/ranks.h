@@ -34,6 +34,6 @@ bool reportsProgressAsLines();
 // "@progress R FRACTION STAGE"). Ctrl-C and SIGTERM are passed to every rank. When a rank fails,
 // the others are given `grace` seconds to stop on their own (they notice within seconds), then
 // terminated. Returns rank 0's exit code, or the first failing rank's when rank 0 succeeded.
-int launchRanks(int nproc, int threadsPerRank, int graceSeconds = 20);
+int launchRanks(int nproc, int threadsPerRank, int graceSeconds = 10);
 
 } // namespace blockscope::cli

@@ -26,6 +26,14 @@ std::optional<long> envNumber(const char *name, long low, long high)
     return v;
 }
 
+// An exception's message without the C++ backtrace c10 appends to its own.
+std::string reason(const std::exception &e)
+{
+    if (const auto *c = dynamic_cast<const c10::Error *>(&e))
+        return c->what_without_backtrace();
+    return e.what();
+}
+
 std::string where(const Rendezvous &r)
 {
     return r.address + ":" + std::to_string(r.port);
@@ -48,6 +56,25 @@ std::shared_ptr<::gloo::transport::Device> device(const std::string &address)
     if (address == "127.0.0.1" || address == "localhost")
         return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
     return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+// Waits for a collective. A dead peer fails it at once; a silent one (stopped, or its machine
+// gone without closing the connection) would hold it until the group's timeout, so the watch's
+// verdict ends the wait too.
+void complete(const Group &group, const c10::intrusive_ptr<c10d::Work> &work, const std::string &what)
+{
+    try {
+        while (!work->isCompleted()) {
+            if (const auto gone = group.lost())
+                throw GroupError(what + ": " + *gone);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+        work->wait();
+    } catch (const GroupError &) {
+        throw;
+    } catch (const std::exception &e) {
+        throw GroupError(what + ": a rank stopped answering (" + reason(e) + ")");
+    }
 }
 
 } // namespace
@@ -82,7 +109,9 @@ struct Group::Impl
     std::mutex mutex;
     std::condition_variable wake;
     bool stopping = false;
+    bool finished = false; // stopped on purpose: the others are told
     std::optional<std::string> lost;
+    bool broken = false; // a collective failed: its work may never finish
 };
 
 Group::Group(std::unique_ptr<Impl> impl)
@@ -92,7 +121,11 @@ Group::Group(std::unique_ptr<Impl> impl)
 
 Group::~Group()
 {
-    stopWatching();
+    endWatch(false);
+    // Gloo's destructor waits for unfinished work, which a silent peer holds until the group's
+    // timeout: a broken group is left to the process's exit instead.
+    if (m->broken)
+        (void)m->group.release();
 }
 
 std::unique_ptr<Group> Group::join(const Rendezvous &r)
@@ -112,7 +145,7 @@ std::unique_ptr<Group> Group::join(const Rendezvous &r)
     } catch (const std::exception &e) {
         throw GroupError("rendezvous at " + where(r) + ": "
             + (r.rank == 0 ? std::string("cannot serve the store") : std::string("cannot reach rank 0")) + " within "
-            + std::to_string(r.timeout.count()) + " s (" + e.what() + ")");
+            + std::to_string(r.timeout.count()) + " s (" + reason(e) + ")");
     }
     const std::string joined = "blockscope/joined";
     std::int64_t arrived = impl->store->add(joined, 1);
@@ -131,7 +164,7 @@ std::unique_ptr<Group> Group::join(const Rendezvous &r)
         impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(
             c10::make_intrusive<c10d::PrefixStore>("gloo", impl->store), r.rank, r.world, gloo);
     } catch (const std::exception &e) {
-        throw GroupError("rendezvous at " + where(r) + ": the process group did not form (" + e.what() + ")");
+        throw GroupError("rendezvous at " + where(r) + ": the process group did not form (" + reason(e) + ")");
     }
     return std::unique_ptr<Group>(new Group(std::move(impl)));
 }
@@ -168,7 +201,7 @@ std::vector<std::uint8_t> Group::fetch(const std::string &key, const std::string
     } catch (const GroupError &) {
         throw;
     } catch (const std::exception &e) {
-        throw GroupError(what + ": a rank stopped answering (" + e.what() + ")");
+        throw GroupError(what + ": a rank stopped answering (" + reason(e) + ")");
     }
 }
 
@@ -179,7 +212,7 @@ void Group::requireSame(const std::string &field, const std::string &value)
     try {
         m->store->set(prefix + std::to_string(rank()), bytes(value));
     } catch (const std::exception &e) {
-        throw GroupError("comparing " + field + " across the ranks: rank 0 stopped answering (" + e.what() + ")");
+        throw GroupError("comparing " + field + " across the ranks: rank 0 stopped answering (" + reason(e) + ")");
     }
     for (int r = 0; r < world(); ++r)
         values[static_cast<std::size_t>(r)]
@@ -198,9 +231,10 @@ void Group::sum(std::vector<double> &values)
 {
     std::vector<at::Tensor> t{at::tensor(values, at::kDouble)};
     try {
-        m->group->allreduce(t)->wait();
-    } catch (const std::exception &e) {
-        throw GroupError("summing over the ranks: a rank stopped answering (" + std::string(e.what()) + ")");
+        complete(*this, m->group->allreduce(t), "summing over the ranks");
+    } catch (const GroupError &) {
+        m->broken = true;
+        throw;
     }
     const double *p = t[0].data_ptr<double>();
     values.assign(p, p + values.size());
@@ -210,9 +244,10 @@ void Group::sum(at::Tensor &values)
 {
     std::vector<at::Tensor> t{values.is_contiguous() ? values : values.contiguous()};
     try {
-        m->group->allreduce(t)->wait();
-    } catch (const std::exception &e) {
-        throw GroupError("summing over the ranks: a rank stopped answering (" + std::string(e.what()) + ")");
+        complete(*this, m->group->allreduce(t), "summing over the ranks");
+    } catch (const GroupError &) {
+        m->broken = true;
+        throw;
     }
     if (!t[0].is_same(values))
         values.copy_(t[0]);
@@ -226,7 +261,7 @@ std::string Group::broadcast(const std::string &value)
     try {
         m->store->set(key, bytes(value));
     } catch (const std::exception &e) {
-        throw GroupError("sending to the ranks: the store stopped answering (" + std::string(e.what()) + ")");
+        throw GroupError("sending to the ranks: the store stopped answering (" + reason(e) + ")");
     }
     return value;
 }
@@ -249,11 +284,12 @@ void Group::watch(std::function<void(const std::string &)> onLost)
     try {
         client = c10::make_intrusive<c10d::TCPStore>(m->where.address, options);
     } catch (const std::exception &e) {
-        throw GroupError("watching the ranks: cannot reach the store at " + where(m->where) + " (" + e.what() + ")");
+        throw GroupError("watching the ranks: cannot reach the store at " + where(m->where) + " (" + reason(e) + ")");
     }
     m->watcher = std::thread([this, client, onLost = std::move(onLost)] {
         const auto beat = [](int r) { return "blockscope/beat/" + std::to_string(r); };
         const auto done = [](int r) { return "blockscope/done/" + std::to_string(r); };
+        const auto failed = [](int r) { return "blockscope/failed/" + std::to_string(r); };
         const int W = world(), me = rank();
         std::vector<std::int64_t> last(static_cast<std::size_t>(W), -1);
         std::vector<std::chrono::steady_clock::time_point> moved(
@@ -269,6 +305,11 @@ void Group::watch(std::function<void(const std::string &)> onLost)
                     const auto i = static_cast<std::size_t>(r);
                     if (r == me || client->check({done(r)}))
                         continue;
+                    if (client->check({failed(r)})) {
+                        found = "rank " + std::to_string(r) + " of " + std::to_string(W)
+                            + " failed: " + text(client->get(failed(r)));
+                        break;
+                    }
                     const std::int64_t v = client->add(beat(r), 0);
                     if (v != last[i]) {
                         last[i] = v;
@@ -282,7 +323,7 @@ void Group::watch(std::function<void(const std::string &)> onLost)
                 }
             } catch (const std::exception &e) {
                 found = "rank 0 of " + std::to_string(W) + " stopped answering: its store at " + where(m->where)
-                    + " is gone (" + e.what() + ")";
+                    + " is gone (" + reason(e) + ")";
             }
             lock.lock();
             if (found) {
@@ -291,7 +332,7 @@ void Group::watch(std::function<void(const std::string &)> onLost)
             }
             m->wake.wait_for(lock, std::chrono::milliseconds(250), [this] { return m->stopping; });
         }
-        const bool finished = m->stopping && !found;
+        const bool finished = m->stopping && m->finished && !found;
         lock.unlock();
         if (found && onLost)
             onLost(*found);
@@ -307,9 +348,24 @@ void Group::watch(std::function<void(const std::string &)> onLost)
 
 void Group::stopWatching()
 {
+    endWatch(true);
+}
+
+void Group::reportFailure(const std::string &why)
+{
+    try {
+        m->store->set("blockscope/failed/" + std::to_string(rank()), bytes(why));
+    } catch (const std::exception &) {
+        // the store went with rank 0: the others see that for themselves
+    }
+}
+
+void Group::endWatch(bool finished)
+{
     {
         std::lock_guard lock(m->mutex);
         m->stopping = true;
+        m->finished = finished;
     }
     m->wake.notify_all();
     if (m->watcher.joinable())
@@ -325,9 +381,10 @@ std::optional<std::string> Group::lost() const
 void Group::barrier()
 {
     try {
-        m->group->barrier()->wait();
-    } catch (const std::exception &e) {
-        throw GroupError("waiting for the ranks: a rank stopped answering (" + std::string(e.what()) + ")");
+        complete(*this, m->group->barrier(), "waiting for the ranks");
+    } catch (const GroupError &) {
+        m->broken = true;
+        throw;
     }
 }
 

@@ -75,16 +75,20 @@ public:
     // milliseconds from a thread of its own, so a rank busy in a long step still counts as alive. A
     // rank that stops beating for Rendezvous::lostAfter, or a store that stops answering (rank 0 is
     // gone), calls `onLost` once, from that thread, with a message naming the rank; lost() keeps it.
-    // The collectives notice a dead peer at once; this catches one between them. stopWatching (and
-    // the destructor) tells the others this rank finished on purpose.
+    // The collectives notice a dead peer at once; this catches one between them. stopWatching tells
+    // the others this rank finished on purpose (a group destroyed without it has not).
     void watch(std::function<void(const std::string &)> onLost);
     void stopWatching();
     std::optional<std::string> lost() const;
+    // Tells the other ranks' watches why this rank stops (an error it cannot go on from): they stop
+    // with "rank R of W failed: <why>" instead of waiting for its heartbeat to go quiet.
+    void reportFailure(const std::string &why);
 
 private:
     struct Impl;
     explicit Group(std::unique_ptr<Impl> impl);
     std::vector<std::uint8_t> fetch(const std::string &key, const std::string &what);
+    void endWatch(bool finished);
     std::unique_ptr<Impl> m;
 };
 

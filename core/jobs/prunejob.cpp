@@ -78,7 +78,30 @@ Continuation continuationFrom(const std::string &text)
 
 } // namespace
 
+PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const StepCallback &onStep);
+
 PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
+{
+    try {
+        return runPruneJobHere(req, job, onStep);
+    } catch (const dist::GroupError &) {
+        throw; // the group's own trouble: the other ranks see it for themselves
+    } catch (const JobCancelled &) {
+        // Stopped because another rank was lost: that rank's error, not a cancel.
+        if (req.group != nullptr && req.group->world() > 1)
+            if (const auto lost = req.group->lost())
+                throw dist::GroupError(*lost + " (" + req.group->describe() + " stops here)");
+        throw;
+    } catch (const std::exception &e) {
+        // The other ranks stop with this rank's reason instead of waiting for it to go quiet.
+        if (req.group != nullptr && req.group->world() > 1)
+            req.group->reportFailure(e.what());
+        throw;
+    }
+}
+
+// The job in this process (one rank's share of it, with a group).
+PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
 {
     const auto start = std::chrono::steady_clock::now();
     dist::Group *const group = req.group != nullptr && req.group->world() > 1 ? req.group : nullptr;
@@ -98,12 +121,6 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
         group->watch([&groupStop](const std::string &) { groupStop.request_stop(); });
     }
     JobContext &work = groupJob ? *groupJob : job;
-    // A stop caused by a lost rank is that rank's error, not a cancel.
-    const auto lostRank = [&] {
-        if (group != nullptr)
-            if (const auto lost = group->lost())
-                throw dist::GroupError(*lost + " (" + group->describe() + " stops here)");
-    };
     // A damaged file to add to is refused before any work, and never opened here if it would crash.
     if (!experimentPath.empty()) {
         work.stage("checking the experiment file");
@@ -297,13 +314,9 @@ PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepC
             group->barrier();
         }
     } catch (const JobCancelled &) {
-        if (group != nullptr && group->lost()) {
-            if (!experimentPath.empty())
-                ExperimentFile::setStatus(experimentPath, report.runId, "failed");
-            lostRank();
-        }
-        if (!experimentPath.empty())
-            ExperimentFile::setStatus(experimentPath, report.runId, "cancelled");
+        if (!experimentPath.empty()) // a lost rank's stop is a failure (runPruneJob says which rank)
+            ExperimentFile::setStatus(
+                experimentPath, report.runId, group != nullptr && group->lost() ? "failed" : "cancelled");
         throw;
     } catch (...) {
         if (!experimentPath.empty()) {
