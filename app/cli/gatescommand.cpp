@@ -2,9 +2,11 @@
 
 #include "clicommon.h"
 #include "common/formaterror.h"
+#include "dist/processgroup.h"
 #include "jobs/jobcontext.h"
 #include "jobs/sparsejobs.h"
 #include "progressbar.h"
+#include "ranks.h"
 #include "sparse/gates.h"
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,7 @@ void addTrain(CLI::App &gates, int &exitCode)
     auto r = std::make_shared<GateTrainJob>();
     auto quiet = std::make_shared<bool>(false);
     auto every = std::make_shared<int>(10);
+    auto nproc = std::make_shared<int>(1);
     auto cmd = gates.add_subcommand("train",
         "Train SeerAttention gates on a frozen model (distillation from the block-level attention map, "
         "seerattention.md §3-4) and write a .seergate.safetensors file");
@@ -54,12 +57,25 @@ void addTrain(CLI::App &gates, int &exitCode)
     cmd->add_option("--context", r->context, "Tokens per window (default: the preset's)");
     addDeviceOption(cmd, r->device);
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
-    cmd->add_flag("--resume", r->resume, "Continue from the training state saved beside --out");
+    cmd->add_flag("--resume", r->resume,
+        "Continue from the training state saved beside --out (with ranks, every rank reads it there)");
+    cmd->add_option("--threads", r->threads, "CPU threads of each process (0: LibTorch's default)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 4096));
+    addNprocOption(cmd, *nproc);
     cmd->add_option("--print-every", *every, "Print the loss every N steps")->capture_default_str();
     cmd->add_flag("--quiet", *quiet, "Print only the summary");
-    cmd->callback([r, quiet, every, &exitCode] {
-        exitCode = guarded("gates train", [&] {
+    cmd->callback([r, quiet, every, nproc, &exitCode] {
+        exitCode = guarded("gates train", [&]() -> int {
+            // Data parallel over windows: --nproc launches the ranks, torchrun's variables make this one.
+            std::unique_ptr<dist::Group> group;
+            if (const auto launched = launchOrJoin(*nproc, group))
+                return *launched;
+            const bool root = group == nullptr || group->isRoot();
+            if (!root)
+                *quiet = true; // rank 0 prints the losses and the summary
             GateTrainJob req = *r;
+            req.group = group.get();
             CommandJob command;
             ProgressBar &bar = command.bar();
             JobContext &job = command.context();
@@ -87,6 +103,8 @@ void addTrain(CLI::App &gates, int &exitCode)
             try {
                 const GateTrainResult res = runGateTrainJob(req, job);
                 bar.finish();
+                if (!root)
+                    return static_cast<int>(ExitOk);
                 const GateConfig cfg = GateSet::readConfig(req.outPath);
                 std::cout << "gates: " << req.outPath << " (" << gateParameterCount(cfg) << " parameters, block "
                           << cfg.blockSize << ", d_g " << cfg.gateDim << ")" << (res.resumed ? ", resumed" : "")

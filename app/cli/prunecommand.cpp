@@ -25,7 +25,6 @@
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <thread>
 
 namespace blockscope::cli {
 
@@ -120,12 +119,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
     cmd->add_option("--threads", r->threads, "CPU threads of each process (0: LibTorch's default)")
         ->capture_default_str()
         ->check(CLI::Range(0, 4096));
-    cmd->add_option("--nproc", *nproc,
-           "Run the search as N processes on this machine, the candidates dealt over them (each gets its share "
-           "of the cores unless --threads is given). Under torchrun (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT "
-           "set) leave it out: each process is one rank")
-        ->capture_default_str()
-        ->check(CLI::Range(1, 1024));
+    addNprocOption(cmd, *nproc);
     cmd->add_option("--tokenizer", r->tokenizerPath, "Tokenizer file (default: the one beside or inside the model)");
     cmd->add_option("--out", r->experimentPath, "Experiment file (HDF5); created or added to")->required();
     cmd->add_flag("--resume", r->resume, "Continue the last unfinished run of this method in --out");
@@ -135,15 +129,10 @@ void addPruneCommand(CLI::App &app, int &exitCode)
         "Afterwards, give the dense model and every step a PPA point (measured here and modelled; see `ppa`)");
     cmd->callback([r, method, protect, quiet, withPpa, nproc, cmd, &exitCode] {
         exitCode = guarded("prune", [&]() -> int {
-            if (*nproc > 1) {
-                if (std::getenv("WORLD_SIZE") != nullptr)
-                    throw UsageError(
-                        "--nproc starts its own processes; under torchrun (WORLD_SIZE is set) leave it out");
-                const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-                return launchRanks(*nproc, static_cast<int>(cores) / *nproc);
-            }
-            // Under torchrun (or --nproc's launcher) this process is one rank of the search.
-            const std::unique_ptr<dist::Group> group = joinGroupFromEnvironment();
+            // With --nproc this process launches the ranks; under torchrun (or that launcher) it is one.
+            std::unique_ptr<dist::Group> group;
+            if (const auto launched = launchOrJoin(*nproc, group))
+                return *launched;
             const bool root = group == nullptr || group->isRoot();
             PruneRequest req = *r;
             req.group = group.get();

@@ -1,6 +1,9 @@
 #include "ranks.h"
 
+#include "common/formaterror.h"
 #include "dist/processgroup.h"
+
+#include <CLI/CLI.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -10,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -99,6 +103,28 @@ std::unique_ptr<dist::Group> joinGroupFromEnvironment()
     where->timeout = std::chrono::seconds(envSeconds("BLOCKSCOPE_DIST_TIMEOUT", 60));
     where->lostAfter = std::chrono::seconds(envSeconds("BLOCKSCOPE_DIST_LOST", 10));
     return dist::Group::join(*where);
+}
+
+std::optional<int> launchOrJoin(int nproc, std::unique_ptr<dist::Group> &group)
+{
+    if (nproc > 1) {
+        if (std::getenv("WORLD_SIZE") != nullptr)
+            throw UsageError("--nproc starts its own processes; under torchrun (WORLD_SIZE is set) leave it out");
+        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        return launchRanks(nproc, static_cast<int>(cores) / nproc);
+    }
+    group = joinGroupFromEnvironment();
+    return std::nullopt;
+}
+
+void addNprocOption(CLI::App *cmd, int &nproc)
+{
+    cmd->add_option("--nproc", nproc,
+           "Run as N processes on this machine sharing the work (each gets its share of the cores unless "
+           "--threads is given). Under torchrun (WORLD_SIZE, RANK, MASTER_ADDR, MASTER_PORT set) leave it out: "
+           "each process is one rank")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1024));
 }
 
 bool reportsProgressAsLines()

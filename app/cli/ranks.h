@@ -4,8 +4,13 @@
 // describe, and `--nproc N`, which starts the N ranks on this machine itself.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}
 
 namespace blockscope::dist {
 class Group;
@@ -35,5 +40,13 @@ bool reportsProgressAsLines();
 // the others are given `grace` seconds to stop on their own (they notice within seconds), then
 // terminated. Returns rank 0's exit code, or the first failing rank's when rank 0 succeeded.
 int launchRanks(int nproc, int threadsPerRank, int graceSeconds = 10);
+
+// What a command that can run as ranks does first: with `nproc` > 1, starts the ranks itself and
+// returns the launcher's exit code (refused under torchrun); otherwise nullopt, and `group` holds
+// this process's group when torchrun's variables are set (null when it runs alone).
+std::optional<int> launchOrJoin(int nproc, std::unique_ptr<dist::Group> &group);
+
+// The option every such command takes.
+void addNprocOption(CLI::App *cmd, int &nproc);
 
 } // namespace blockscope::cli

@@ -16,6 +16,15 @@ bool cudaAvailable()
 #endif
 }
 
+int cudaDeviceCount()
+{
+#ifdef BLOCKSCOPE_HAVE_CUDA
+    return at::globalContext().hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().deviceCount()) : 0;
+#else
+    return 0;
+#endif
+}
+
 std::string deviceSummary()
 {
     std::string s = "LibTorch " + torchVersion() + ", CPU threads " + std::to_string(at::get_num_threads());

@@ -7,6 +7,9 @@ namespace blockscope {
 // Whether this build has CUDA support and a usable device is present right now.
 bool cudaAvailable();
 
+// CUDA devices this process sees (0 without CUDA).
+int cudaDeviceCount();
+
 // A one-line description of the compute devices, for logs and --version output.
 std::string deviceSummary();
 

@@ -179,6 +179,11 @@ int Group::world() const
     return m->where.world;
 }
 
+int Group::localRank() const
+{
+    return m->where.localRank;
+}
+
 std::string Group::describe() const
 {
     return "rank " + std::to_string(rank()) + " of " + std::to_string(world());

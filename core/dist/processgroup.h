@@ -56,6 +56,7 @@ public:
 
     int rank() const;
     int world() const;
+    int localRank() const; // this rank's place on its machine: which GPU it takes
     bool isRoot() const { return rank() == 0; }
     // "rank 1 of 2"
     std::string describe() const;

@@ -1,9 +1,11 @@
 #include "prunejob.h"
 
 #include "common/contenthash.h"
+#include "common/device.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
 #include "dist/processgroup.h"
+#include "dist/rankjob.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
 #include "log/logline.h"
@@ -17,11 +19,11 @@
 #include "text/tokenizer.h"
 
 #include <ATen/Parallel.h>
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <optional>
-#include <stop_token>
 
 namespace blockscope {
 
@@ -78,49 +80,16 @@ Continuation continuationFrom(const std::string &text)
 
 } // namespace
 
-PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const StepCallback &onStep);
+// The job in this process (one rank's share of it, with a group; runPruneJob wraps it).
+namespace {
 
-PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
-{
-    try {
-        return runPruneJobHere(req, job, onStep);
-    } catch (const dist::GroupError &) {
-        throw; // the group's own trouble: the other ranks see it for themselves
-    } catch (const JobCancelled &) {
-        // Stopped because another rank was lost: that rank's error, not a cancel.
-        if (req.group != nullptr && req.group->world() > 1)
-            if (const auto lost = req.group->lost())
-                throw dist::GroupError(*lost + " (" + req.group->describe() + " stops here)");
-        throw;
-    } catch (const std::exception &e) {
-        // The other ranks stop with this rank's reason instead of waiting for it to go quiet.
-        if (req.group != nullptr && req.group->world() > 1)
-            req.group->reportFailure(e.what());
-        throw;
-    }
-}
-
-// The job in this process (one rank's share of it, with a group).
-PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
+PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &work, const StepCallback &onStep)
 {
     const auto start = std::chrono::steady_clock::now();
     dist::Group *const group = req.group != nullptr && req.group->world() > 1 ? req.group : nullptr;
     const bool root = group == nullptr || group->isRoot();
     // The file is rank 0's alone: the other ranks neither read nor write it.
     const std::string experimentPath = root ? req.experimentPath : std::string();
-    // With ranks, a rank that stops answering between two collectives stops this one's search (the
-    // collectives themselves fail at once): the search runs under a stop source of its own.
-    std::stop_source groupStop;
-    std::optional<std::stop_callback<std::function<void()>>> forwardStop;
-    std::optional<JobContext> groupJob;
-    if (group != nullptr) {
-        forwardStop.emplace(job.stopToken(), std::function<void()>([&groupStop] { groupStop.request_stop(); }));
-        groupJob.emplace(
-            groupStop.get_token(), [&job](std::string_view s) { job.stage(s); },
-            [&job](double f) { job.progress(f, 1.0); });
-        group->watch([&groupStop](const std::string &) { groupStop.request_stop(); });
-    }
-    JobContext &work = groupJob ? *groupJob : job;
     // A damaged file to add to is refused before any work, and never opened here if it would crash.
     if (!experimentPath.empty()) {
         work.stage("checking the experiment file");
@@ -139,7 +108,11 @@ PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const S
     Protocol protocol = resolveProtocol(req.protocol, req.context, 0, a.context);
     protocol.dtype = req.dtype;
     protocol.device = req.device;
-    const DecoderOptions decoderOptions = decoderOptionsFor(req.device, req.dtype);
+    DecoderOptions decoderOptions = decoderOptionsFor(req.device, req.dtype);
+    // Ranks on one machine take its GPUs in turn (torchrun's LOCAL_RANK).
+    if (group != nullptr && decoderOptions.device.is_cuda())
+        decoderOptions.device = c10::Device(
+            c10::kCUDA, static_cast<c10::DeviceIndex>(group->localRank() % std::max(1, cudaDeviceCount())));
 
     PruneOptions options = req.options;
     // The protocol's own budget when the user gave none (0 from it: every window of the text).
@@ -309,10 +282,6 @@ PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const S
     try {
         report.result = runPruneSearch(decoder, calibration, options.evaluateSteps ? &evaluation : nullptr, options,
             work, persistAndAnnounce, resume, dense, pending, candidate, group);
-        if (group != nullptr) { // every rank is done: none of them is lost from here on
-            group->stopWatching();
-            group->barrier();
-        }
     } catch (const JobCancelled &) {
         if (!experimentPath.empty()) // a lost rank's stop is a failure (runPruneJob says which rank)
             ExperimentFile::setStatus(
@@ -334,6 +303,13 @@ PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &job, const S
     report.resumedCandidates = report.result.recalledCandidates;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
+}
+
+} // namespace
+
+PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
+{
+    return dist::runAsRank(req.group, job, [&](JobContext &work) { return runPruneJobHere(req, work, onStep); });
 }
 
 } // namespace blockscope

@@ -5,6 +5,7 @@
 #include "common/contenthash.h"
 #include "common/formaterror.h"
 #include "common/timestamp.h"
+#include "dist/rankjob.h"
 #include "eval/perplexity.h"
 #include "eval/runsetup.h"
 #include "jobs/jobcontext.h"
@@ -17,6 +18,7 @@
 #include "store/traceexport.h"
 #include "text/tokenizer.h"
 
+#include <ATen/Parallel.h>
 #include <algorithm>
 #include <optional>
 
@@ -47,10 +49,26 @@ Opened openFor(const std::string &modelPath, const std::string &tokenizerPath, c
 
 } // namespace
 
-GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
+namespace {
+
+// One process's part of the training: all of it, or one rank's.
+GateTrainResult trainHere(const GateTrainJob &r, JobContext &job)
 {
-    if (const std::string why = r.options.validate(); !why.empty())
-        throw UsageError(why);
+    if (r.threads > 0)
+        at::set_num_threads(r.threads);
+    if (r.group != nullptr && r.group->world() > 1) {
+        job.stage("checking that the ranks agree");
+        const GateTrainOptions &p = r.options;
+        r.group->requireSame("the model's content hash", contentHash(r.modelPath));
+        r.group->requireSame("the training text's content hash", contentHash(r.calibPath));
+        r.group->requireSame("the training options",
+            "steps " + std::to_string(p.steps) + " batch " + std::to_string(p.batch) + " lr " + std::to_string(p.lr)
+                + " min-lr " + std::to_string(p.minLr) + " warmup " + std::to_string(p.warmup) + " decay "
+                + std::to_string(p.weightDecay) + " block " + std::to_string(p.blockSize) + " d_g "
+                + std::to_string(p.gateDim) + " seed " + std::to_string(p.seed) + " protocol " + r.protocol
+                + " context " + std::to_string(r.context) + " windows " + std::to_string(r.calibrationWindows)
+                + " device " + r.device + (r.resume ? " resume" : ""));
+    }
     Opened o = openFor(r.modelPath, r.tokenizerPath, r.protocol, r.context, r.device, job);
     job.stage("tokenizing");
     const WindowSet calib
@@ -67,7 +85,17 @@ GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
     q.resume = r.resume;
     q.onStep = r.onStep;
     q.onEval = r.onEval;
+    q.group = r.group;
     return trainGates(q, job);
+}
+
+} // namespace
+
+GateTrainResult runGateTrainJob(const GateTrainJob &r, JobContext &job)
+{
+    if (const std::string why = r.options.validate(); !why.empty())
+        throw UsageError(why);
+    return dist::runAsRank(r.group, job, [&](JobContext &work) { return trainHere(r, work); });
 }
 
 SparsitySweepReport runSparsitySweep(const SparsitySweepJob &r, JobContext &job)

@@ -31,8 +31,12 @@ struct GateTrainJob
     std::int64_t calibrationWindows = 0; // calibration-pool windows to train on (0: all)
     std::int64_t heldOutWindows = 16; // eval-pool windows for the held-out evaluation (0: none)
     std::string device = "cpu";
+    int threads = 0; // CPU threads of this process; 0: LibTorch's default
     GateTrainOptions options;
-    bool resume = false;
+    bool resume = false; // with ranks, every rank reads the state at outPath (a disk they share, or each a copy)
+    // Ranks training data-parallel (GateTrainRequest::group): they first agree on the model, the
+    // text and the options; rank 0 alone writes the gate file.
+    dist::Group *group = nullptr;
     std::function<void(const GateTrainStep &)> onStep;
     std::function<void(const GateEvalPoint &)> onEval;
 };

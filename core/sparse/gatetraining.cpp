@@ -4,6 +4,7 @@
 #include "attentionkernels.h"
 #include "common/formaterror.h"
 #include "common/mappedfile.h"
+#include "dist/processgroup.h"
 #include "eval/batching.h"
 #include "eval/windows.h"
 #include "gateimpl.h"
@@ -64,8 +65,10 @@ struct FeatureCache
     std::int64_t windows = 0, tokensPerWindow = 0;
 };
 
-FeatureCache extractFeatures(
-    const Decoder &decoder, const WindowSet &set, int blockSize, bool withMass, JobContext &job, const char *stage)
+// With ranks (`group`), each runs every world-th batch of windows and one sum per tensor gives every
+// rank the whole cache: each row comes from one rank, the others add zeros, so it is exact.
+FeatureCache extractFeatures(const Decoder &decoder, const WindowSet &set, int blockSize, bool withMass,
+    JobContext &job, const char *stage, dist::Group *group = nullptr)
 {
     c10::NoGradGuard noGrad;
     const int L = decoder.layers();
@@ -84,9 +87,17 @@ FeatureCache extractFeatures(
     const UnitMask dense = UnitMask::dense(L);
     job.stage(stage);
     const auto groups = equalShapeBatches(set, 8);
+    if (group != nullptr && groups.size() < static_cast<std::size_t>(group->world()))
+        group = nullptr; // fewer batches than ranks: every rank runs them all
+    std::vector<bool> own(groups.size(), true);
     std::size_t done = 0;
     std::int64_t T = -1;
-    for (const auto &idx : groups) {
+    for (std::size_t b = 0; b < groups.size(); ++b) {
+        const auto &idx = groups[b];
+        if (group != nullptr && static_cast<int>(b % static_cast<std::size_t>(group->world())) != group->rank()) {
+            own[b] = false;
+            continue;
+        }
         job.checkpoint();
         at::Tensor tokens = batchTokens(set, idx);
         if (T >= 0 && tokens.size(1) != T)
@@ -97,15 +108,39 @@ FeatureCache extractFeatures(
         done += idx.size();
         job.progress(static_cast<double>(done), static_cast<double>(set.windows.size()));
     }
+    // Rows in window order: this rank's batches, zeros of the same shape for the others'.
+    const auto rows = [&](std::vector<at::Tensor> &mine) {
+        if (group == nullptr)
+            return at::cat(mine);
+        std::vector<at::Tensor> all;
+        std::size_t next = 0;
+        for (std::size_t b = 0; b < groups.size(); ++b) {
+            if (own[b]) {
+                all.push_back(mine[next++]);
+                continue;
+            }
+            std::vector<std::int64_t> shape = mine.front().sizes().vec();
+            shape[0] = static_cast<std::int64_t>(groups[b].size());
+            all.push_back(at::zeros(shape, mine.front().options()));
+        }
+        at::Tensor whole = at::cat(all);
+        group->sum(whole);
+        return whole;
+    };
+    if (group != nullptr) { // the window length, from a rank that ran one
+        std::vector<double> t{static_cast<double>(group->isRoot() ? T : 0)};
+        group->sum(t);
+        T = static_cast<std::int64_t>(t.front());
+    }
     FeatureCache c;
     c.windows = static_cast<std::int64_t>(set.windows.size());
     c.tokensPerWindow = T;
     for (int l = 0; l < L; ++l) {
-        c.qPool.push_back(at::cat(q[l]));
-        c.kPool.push_back(at::cat(k[l]));
-        c.truth.push_back(at::cat(g[l]));
+        c.qPool.push_back(rows(q[l]));
+        c.kPool.push_back(rows(k[l]));
+        c.truth.push_back(rows(g[l]));
         if (withMass)
-            c.mass.push_back(at::cat(m[l]));
+            c.mass.push_back(rows(m[l]));
     }
     return c;
 }
@@ -366,13 +401,16 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
         checkNoSlidingWindow(
             decoder, static_cast<std::int64_t>(request.calibration->windows.front().ids.size()), "gate training");
     const FeatureCache train
-        = extractFeatures(decoder, *request.calibration, o.blockSize, false, job, "gates: caching training features");
+        = extractFeatures(decoder, *request.calibration, o.blockSize, false, job, "gates: caching training features",
+            request.group != nullptr && request.group->world() > 1 ? request.group : nullptr);
     std::optional<FeatureCache> held;
-    if (request.heldOut && !request.heldOut->windows.empty())
+    if (request.heldOut && !request.heldOut->windows.empty() && (request.group == nullptr || request.group->isRoot()))
         held = extractFeatures(decoder, *request.heldOut, o.blockSize, true, job, "gates: caching held-out features");
 
+    dist::Group *const group = request.group != nullptr && request.group->world() > 1 ? request.group : nullptr;
+    const bool root = group == nullptr || group->isRoot();
     auto evaluate = [&](std::int64_t step) {
-        if (!held)
+        if (!held || !root)
             return;
         GateEvalPoint e = evaluateGates(gates, *held, o, step);
         result.evals.push_back(e);
@@ -381,6 +419,8 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
             request.onEval(e);
     };
     auto persist = [&](std::int64_t nextStep) {
+        if (!root)
+            return;
         json recipe = {{"data", request.calibration->protocol.oneLine()},
             {"text", request.calibration->protocol.textSource}, {"windows", train.windows},
             {"tokens_per_window", train.tokensPerWindow}, {"steps", o.steps}, {"batch", o.batch}, {"lr", o.lr},
@@ -396,32 +436,76 @@ GateTrainResult trainGates(const GateTrainRequest &request, JobContext &job)
     job.stage("gates: training");
     const double lossScale = o.lossScale;
     for (std::int64_t step = firstStep; step < o.steps; ++step) {
-        if (job.stopRequested()) {
+        if (group == nullptr && job.stopRequested()) {
             // Keep everything up to here, so that --resume continues from this very step.
             persist(step);
             throw JobCancelled();
         }
-        const auto idx = batchFor(step, o.batch, train.windows, o.seed);
-        at::Tensor index = at::tensor(idx, at::kLong).to(train.qPool.front().device());
-        std::vector<at::Tensor> layerLosses;
-        at::Tensor total;
-        for (std::size_t l = 0; l < g.layers.size(); ++l) {
-            at::Tensor S = gateLogitsFromPooled(train.qPool[l].index_select(0, index),
-                train.kPool[l].index_select(0, index), g.layers[l], g.geometry());
-            at::Tensor loss = gateDistillationLoss(S, train.truth[l].index_select(0, index));
-            layerLosses.push_back(loss);
-            total = total.defined() ? total + loss : loss;
+        const auto batch = batchFor(step, o.batch, train.windows, o.seed);
+        // With ranks, this rank's share of the batch; the loss is a mean over the batch, so a
+        // share's mean weighted by its size sums over the ranks to the whole batch's.
+        std::vector<std::int64_t> idx;
+        for (std::size_t i = 0; i < batch.size(); ++i)
+            if (group == nullptr || static_cast<int>(i % static_cast<std::size_t>(group->world())) == group->rank())
+                idx.push_back(batch[i]);
+        const double share = static_cast<double>(idx.size()) / static_cast<double>(batch.size());
+        // Per layer, then the total; with ranks, then whether this rank was asked to stop.
+        std::vector<double> losses(g.layers.size() + (group != nullptr ? 2 : 1), 0.0);
+        if (!idx.empty()) {
+            at::Tensor index = at::tensor(idx, at::kLong).to(train.qPool.front().device());
+            std::vector<at::Tensor> layerLosses;
+            at::Tensor total;
+            for (std::size_t l = 0; l < g.layers.size(); ++l) {
+                at::Tensor S = gateLogitsFromPooled(train.qPool[l].index_select(0, index),
+                    train.kPool[l].index_select(0, index), g.layers[l], g.geometry());
+                at::Tensor loss = gateDistillationLoss(S, train.truth[l].index_select(0, index));
+                if (group != nullptr)
+                    loss = loss * share;
+                layerLosses.push_back(loss);
+                total = total.defined() ? total + loss : loss;
+            }
+            total = total * lossScale;
+            torch::autograd::backward({total});
+            for (std::size_t l = 0; l < layerLosses.size(); ++l)
+                losses[l] = layerLosses[l].item<double>();
+            losses[layerLosses.size()] = total.item<double>();
         }
-        total = total * lossScale;
-        torch::autograd::backward({total});
+        if (group != nullptr) {
+            // One exchange a step: every gradient, flattened (a rank with no window adds zeros).
+            c10::NoGradGuard noGrad;
+            std::vector<at::Tensor> grads;
+            for (const at::Tensor &p : adam.params)
+                grads.push_back(p.grad().defined() ? p.grad().reshape(-1) : at::zeros({p.numel()}, p.options()));
+            at::Tensor flat = at::cat(grads).to(at::kFloat).cpu().contiguous();
+            losses.back() = job.stopRequested() ? 1.0 : 0.0;
+            group->sum(flat);
+            group->sum(losses);
+            std::int64_t offset = 0;
+            for (at::Tensor &p : adam.params) {
+                at::Tensor summed = flat.narrow(0, offset, p.numel()).view(p.sizes()).to(p.options());
+                if (p.grad().defined())
+                    p.mutable_grad().copy_(summed);
+                else
+                    p.mutable_grad() = summed.clone();
+                offset += p.numel();
+            }
+            // A stop asked of any rank stops them all at the same step, before its update.
+            if (losses.back() > 0) {
+                for (at::Tensor &p : adam.params)
+                    if (p.grad().defined())
+                        p.mutable_grad().zero_();
+                persist(step);
+                throw JobCancelled();
+            }
+            losses.pop_back();
+        }
         const double lr = scheduledLr(o, step);
         adamwStep(adam, o, lr);
         GateTrainStep st;
         st.step = step;
         st.lr = lr;
-        st.loss = total.item<double>();
-        for (const auto &l : layerLosses)
-            st.layerLoss.push_back(l.item<double>());
+        st.loss = losses.back();
+        st.layerLoss.assign(losses.begin(), losses.end() - 1);
         st.tokens = (step + 1) * o.batch * train.tokensPerWindow;
         st.seconds = seconds();
         result.steps.push_back(st);

@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+namespace blockscope::dist {
+class Group;
+}
+
 namespace blockscope::sparse {
 
 struct GateTrainOptions
@@ -73,6 +77,12 @@ struct GateTrainRequest
     bool resume = false; // continue from outPath's training state when it exists
     std::function<void(const GateTrainStep &)> onStep;
     std::function<void(const GateEvalPoint &)> onEval;
+    // Data parallel over ranks (issue 16): every rank runs trainGates with the same request; each
+    // takes every world-th window of a step's batch, its loss weighted by its share, and the
+    // gradients (and the losses reported) are summed over the ranks before every rank takes the
+    // same AdamW step. The weights equal one process's up to float32 summation order. Rank 0 alone
+    // evaluates on the held-out windows and writes the gate file and its training state.
+    dist::Group *group = nullptr;
 };
 
 // Builds the exact feature cache (§3) once, then trains with AdamW, warm-up and cosine. Writes the
