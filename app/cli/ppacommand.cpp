@@ -3,9 +3,11 @@
 #include "clicommon.h"
 #include "common/formaterror.h"
 #include "common/numbertext.h"
+#include "dist/processgroup.h"
 #include "jobs/jobcontext.h"
 #include "jobs/ppajob.h"
 #include "progressbar.h"
+#include "ranks.h"
 
 #include "store/ppajson.h"
 #include <CLI/CLI.hpp>
@@ -158,6 +160,7 @@ void addPpaCommand(CLI::App &app, int &exitCode)
     auto noMeasure = std::make_shared<bool>(false);
     auto noCalibrate = std::make_shared<bool>(false);
     auto noBreakdown = std::make_shared<bool>(false);
+    auto nproc = std::make_shared<int>(1);
     auto cmd = app.add_subcommand("ppa",
         "Power, performance and area of the dense model and of every step of a pruning run: measured here, "
         "modelled for named devices, written to the experiment file");
@@ -188,7 +191,8 @@ void addPpaCommand(CLI::App &app, int &exitCode)
     cmd->add_flag(
         "--no-write", [r](std::int64_t) { r->writeToExperiment = false; }, "Do not write the points into --experiment");
     cmd->add_flag("--json", *json, "Print JSON");
-    cmd->callback([r, predict, json, list, noMeasure, noCalibrate, noBreakdown, &exitCode] {
+    addNprocOption(cmd, *nproc);
+    cmd->callback([r, predict, json, list, noMeasure, noCalibrate, noBreakdown, nproc, &exitCode] {
         exitCode = guarded("ppa", [&] {
             if (*list) {
                 const DeviceTable t
@@ -205,7 +209,12 @@ void addPpaCommand(CLI::App &app, int &exitCode)
                 }
                 return static_cast<int>(ExitOk);
             }
+            // Each rank measures a share of the configurations; rank 0 prints and writes.
+            std::unique_ptr<dist::Group> group;
+            if (const auto launched = launchOrJoin(*nproc, group))
+                return *launched;
             PpaRequest req = *r;
+            req.group = group.get();
             req.predictFor = *predict;
             req.measure = !*noMeasure;
             req.calibrate = !*noCalibrate && !*noMeasure;
@@ -215,6 +224,8 @@ void addPpaCommand(CLI::App &app, int &exitCode)
             JobContext &job = command.context();
             const PpaReport report = runPpaJob(req, job);
             bar.finish();
+            if (group != nullptr && !group->isRoot())
+                return static_cast<int>(ExitOk);
             if (*json) {
                 nlohmann::json out = nlohmann::json::array();
                 for (const PpaPoint &p : report.points)

@@ -210,18 +210,23 @@ std::vector<std::uint8_t> Group::fetch(const std::string &key, const std::string
     }
 }
 
-void Group::requireSame(const std::string &field, const std::string &value)
+std::vector<std::string> Group::gather(const std::string &value)
 {
-    const std::string prefix = "blockscope/same/" + std::to_string(m->calls++) + "/";
-    std::vector<std::string> values(static_cast<std::size_t>(world()));
+    const std::string prefix = "blockscope/gather/" + std::to_string(m->calls++) + "/";
     try {
         m->store->set(prefix + std::to_string(rank()), bytes(value));
     } catch (const std::exception &e) {
-        throw GroupError("comparing " + field + " across the ranks: rank 0 stopped answering (" + reason(e) + ")");
+        throw GroupError("exchanging with the ranks: rank 0 stopped answering (" + reason(e) + ")");
     }
+    std::vector<std::string> values(static_cast<std::size_t>(world()));
     for (int r = 0; r < world(); ++r)
-        values[static_cast<std::size_t>(r)]
-            = text(fetch(prefix + std::to_string(r), "comparing " + field + " across the ranks"));
+        values[static_cast<std::size_t>(r)] = text(fetch(prefix + std::to_string(r), "exchanging with the ranks"));
+    return values;
+}
+
+void Group::requireSame(const std::string &field, const std::string &value)
+{
+    const std::vector<std::string> values = gather(value);
     for (const std::string &v : values)
         if (v != values.front()) {
             std::string message = "the ranks disagree on " + field + ":";

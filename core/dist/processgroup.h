@@ -68,6 +68,8 @@ public:
     void sum(std::vector<double> &values);
     // The same for a tensor, in place (gradients); float tensors sum in their own precision.
     void sum(at::Tensor &values);
+    // Every rank's `value`, in rank order, on every rank.
+    std::vector<std::string> gather(const std::string &value);
     // Rank 0's `value` on every rank (the others' arguments are ignored).
     std::string broadcast(const std::string &value);
     void barrier();

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace blockscope::dist {
+class Group;
+}
+
 namespace blockscope::ppa {
 
 struct PpaRequest
@@ -30,6 +34,11 @@ struct PpaRequest
     std::string powercapRoot = "/sys/class/powercap";
     bool writeToExperiment = true;
     std::function<void(const PpaPoint &)> onPoint;
+    // Ranks sharing the measurement (issue 16): each measures every world-th configuration on its
+    // own device (so put ranks on separate GPUs or machines: on one CPU they share its cores and
+    // its package energy counter); rank 0 alone reads the run, writes the points and gets
+    // `onPoint`, once every rank's measurements are in.
+    dist::Group *group = nullptr;
 };
 
 struct PpaReport

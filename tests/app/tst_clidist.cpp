@@ -234,6 +234,46 @@ private Q_SLOTS:
         QVERIFY(a.out.contains("held-out KL:") && b.out.contains("held-out KL:"));
     }
 
+    // PPA measurement shared by two ranks: each measures every other configuration, rank 0 writes
+    // all of them once; the modelled figures and the qualities equal one process's.
+    void ppaMeasuredByTwoRanks()
+    {
+        const QString out = m_dir.filePath(QStringLiteral("ppa.h5"));
+        const auto searched = runCli(pruneArgs(QStringLiteral("sleb"), QStringLiteral("3"), out)
+            << QStringLiteral("--no-eval") << QStringLiteral("--threads") << QStringLiteral("1"));
+        QVERIFY2(searched.exitCode == 0, searched.err.constData());
+        const QString copy = m_dir.filePath(QStringLiteral("ppa-1.h5"));
+        QVERIFY(QFile::copy(out, copy));
+        const QStringList measure{QStringLiteral("--runs"), QStringLiteral("1"), QStringLiteral("--warmup"),
+            QStringLiteral("0"), QStringLiteral("--seq"), QStringLiteral("32"), QStringLiteral("--decode-tokens"),
+            QStringLiteral("2"), QStringLiteral("--no-calibrate")};
+        const auto one = runCli(QStringList{QStringLiteral("ppa"), m_model, QStringLiteral("--experiment"), copy}
+            << measure << QStringLiteral("--threads") << QStringLiteral("1"));
+        QVERIFY2(one.exitCode == 0, one.err.constData());
+        const auto two = runCli(QStringList{QStringLiteral("ppa"), m_model, QStringLiteral("--experiment"), out}
+            << measure << QStringLiteral("--nproc") << QStringLiteral("2"));
+        QVERIFY2(two.exitCode == 0, two.err.constData());
+        QCOMPARE(two.out.count("wrote 4 PPA points"), 1);
+        const auto a = ExperimentFile::read(copy.toStdString()).runs.back().ppa;
+        const auto b = ExperimentFile::read(out.toStdString()).runs.back().ppa;
+        QCOMPARE(b.size(), std::size_t(4)); // dense and three steps
+        QCOMPARE(b.size(), a.size());
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            QCOMPARE(QString::fromStdString(b[i].label), QString::fromStdString(a[i].label));
+            // Measured by one of the ranks (points 1 and 3 by rank 1), with its unit times.
+            QVERIFY2(b[i].measured && b[i].measured->prefillTokensPerSecond.known()
+                    && b[i].measured->decodeMsPerToken.known(),
+                b[i].label.c_str());
+            int timedUnits = 0;
+            for (const auto &u : b[i].costs.units)
+                timedUnits += u.seconds.known();
+            QVERIFY2(timedUnits > 0, b[i].label.c_str());
+            QCOMPARE(b[i].costs.prefillFlopsPerToken, a[i].costs.prefillFlopsPerToken);
+            QCOMPARE(b[i].costs.storedBytes, a[i].costs.storedBytes);
+            QCOMPARE(b[i].mask.skipAttn, a[i].mask.skipAttn);
+        }
+    }
+
     // SLEB's early stop runs on each rank's own best score, so which losing candidates stop early
     // (and their lower bounds) may differ; the choices and the chosen scores may not.
     void earlyStopChoosesTheSame()
