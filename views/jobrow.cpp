@@ -17,6 +17,7 @@ JobRow::JobRow(JobId id, const QString &title, QWidget *parent)
     , m_id(id)
     , m_title(new QLabel(title, this))
     , m_stage(new QLabel(tr("starting"), this))
+    , m_ranks(new QLabel(this))
     , m_times(new QLabel(this))
     , m_bar(new QProgressBar(this))
     , m_cancel(new QToolButton(this))
@@ -28,6 +29,9 @@ JobRow::JobRow(JobId id, const QString &title, QWidget *parent)
     m_stage->setObjectName(QStringLiteral("stage"));
     // A long stage or error text is clipped (full text in the tooltip) rather than widening the panel.
     m_stage->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_ranks->setObjectName(QStringLiteral("ranks"));
+    m_ranks->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_ranks->hide();
     m_times->setObjectName(QStringLiteral("times"));
     // Ten thousand steps so that slow jobs still move the bar visibly.
     m_bar->setRange(0, 10000);
@@ -51,6 +55,7 @@ JobRow::JobRow(JobId id, const QString &title, QWidget *parent)
     layout->addWidget(m_stage, 0, 1);
     layout->addWidget(m_times, 0, 2, Qt::AlignRight);
     layout->addWidget(m_bar, 1, 0, 1, 3);
+    layout->addWidget(m_ranks, 2, 0, 1, 3);
     layout->addWidget(m_cancel, 0, 3, 2, 1);
     layout->setColumnStretch(1, 1);
     updateTimes();
@@ -58,8 +63,18 @@ JobRow::JobRow(JobId id, const QString &title, QWidget *parent)
 
 void JobRow::setStage(const QString &stage)
 {
-    if (m_running && m_cancel->isEnabled())
+    if (!m_running || !m_cancel->isEnabled())
+        return;
+    const qsizetype lines = stage.count(QLatin1Char('\n')) + 1;
+    if (lines == 1) {
         m_stage->setText(stage);
+        m_ranks->hide();
+        return;
+    }
+    m_stage->setText(tr("%1 ranks").arg(lines));
+    m_ranks->setText(stage);
+    m_ranks->setToolTip(stage);
+    m_ranks->show();
 }
 
 void JobRow::setProgress(double fraction)
@@ -76,6 +91,7 @@ void JobRow::setFinished(JobOutcome outcome, const QString &message)
     m_running = false;
     m_cancel->setEnabled(false);
     m_cancel->hide();
+    m_ranks->hide();
     switch (outcome) {
     case JobOutcome::Finished:
         m_stage->setText(tr("done"));

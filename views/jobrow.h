@@ -22,6 +22,8 @@ public:
 
     JobId id() const { return m_id; }
     bool isRunning() const { return m_running; }
+    // A stage of several lines (a job of several processes, one line a rank: "rank 1 · …  45%")
+    // shows them under the bar, one a line.
     void setStage(const QString &stage);
     void setProgress(double fraction);
     void setFinished(JobOutcome outcome, const QString &message);
@@ -39,6 +41,7 @@ private:
     QElapsedTimer m_clock;
     QLabel *m_title;
     QLabel *m_stage;
+    QLabel *m_ranks; // a job of several processes: one line a rank, under the bar
     QLabel *m_times;
     QProgressBar *m_bar;
     QToolButton *m_cancel;

@@ -65,6 +65,14 @@ PruneForm::PruneForm(QWidget *parent)
     m_evaluateSteps->setChecked(defaults.evaluateSteps);
     m_evaluateSteps->setToolTip(tr("Perplexity and KL to dense of the configuration after every step"));
     m_device->addItems({QStringLiteral("cpu"), QStringLiteral("cuda")});
+    m_processes->setObjectName(QStringLiteral("processes"));
+    m_processes->setRange(1, 64);
+    m_processes->setValue(1);
+    m_processes->setSpecialValueText(tr("1 process"));
+    m_processes->setSuffix(tr(" processes"));
+    m_processes->setToolTip(tr("Run the search as this many local processes that share its candidates (the "
+                               "trace is the same, bit for bit); each shows its progress in the jobs panel. "
+                               "With cuda, process k takes GPU k."));
 
     m_methodOptions->addWidget(slebOptions());
     m_methodOptions->addWidget(finercutOptions());
@@ -124,7 +132,10 @@ PruneForm::PruneForm(QWidget *parent)
     form->addRow(tr("Protect"), m_protected);
     form->addRow(QString(), m_cached);
     form->addRow(QString(), m_evaluateSteps);
-    form->addRow(tr("Device"), m_device);
+    auto *deviceRow = new QHBoxLayout;
+    deviceRow->addWidget(m_device, 1);
+    deviceRow->addWidget(m_processes);
+    form->addRow(tr("Device"), deviceRow);
     form->addRow(tr("Experiment file"), pathRow(m_experiment, browseExperiment));
     form->addRow(tr("Label"), m_label);
     form->addRow(QString(), m_resume);
@@ -294,6 +305,16 @@ PruneRequest PruneForm::request(const QString &modelPath) const
         o.protectedBlocks.push_back(ok ? block : -1); // -1 is refused by validate(), naming the option
     }
     return r;
+}
+
+int PruneForm::processes() const
+{
+    return m_processes->value();
+}
+
+void PruneForm::setProcesses(int n)
+{
+    m_processes->setValue(n);
 }
 
 QString PruneForm::missing(const QString &modelPath) const

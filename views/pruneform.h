@@ -48,6 +48,10 @@ public:
     PruneRequest request(const QString &modelPath) const;
     // What stops a run, in words ("Choose a calibration text"); empty when nothing does.
     QString missing(const QString &modelPath) const;
+    // Local processes the search runs as (1: inside the app; more: ranks of blockscope-cli that
+    // share its candidates, issue 16).
+    int processes() const;
+    void setProcesses(int n);
 
 Q_SIGNALS:
     void changed();
@@ -69,6 +73,7 @@ private:
     QCheckBox *m_cached = new QCheckBox(tr("Cache block inputs"), this);
     QCheckBox *m_evaluateSteps = new QCheckBox(tr("Evaluate every step"), this);
     QComboBox *m_device = new QComboBox(this);
+    QSpinBox *m_processes = new QSpinBox(this);
     QStackedWidget *m_methodOptions = new QStackedWidget(this);
     QSpinBox *m_earlyBarrier = nullptr, *m_latterBarrier = nullptr;
     QCheckBox *m_earlyStop = nullptr;

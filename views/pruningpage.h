@@ -60,6 +60,8 @@ public:
     void run();
     // Stops the search; the steps already shown stay, and so does the file.
     void cancel();
+    // The blockscope-cli a search of several processes runs (default: the one beside the app).
+    void setCli(const QString &path) { m_cli = path; }
     bool isRunning() const;
     QString statusText() const;
 
@@ -173,6 +175,7 @@ private:
     void exportTraceDialog(const QString &suffix);
 
     JobRunner *m_runner;
+    QString m_cli;
     ExperimentDocument *m_document = nullptr;
     QString m_modelPath;
     int m_layers = 0;

@@ -6,6 +6,7 @@
 #include "jobs/prunejob.h"
 #include "layermap.h"
 #include "messagebanner.h"
+#include "processprune.h"
 #include "pruneform.h"
 #include "runlistmodel.h"
 #include "tracetablemodel.h"
@@ -67,10 +68,19 @@ void PruningPage::run()
         pruneTag, this, [this, key](const CandidateRecord &c) { candidateScored(key, c); });
     const auto onStep
         = m_runner->partials<TraceStep>(pruneTag, this, [this, key](const TraceStep &step) { appendStep(key, step); });
+    // More than one process: ranks of blockscope-cli beside the app share the candidates.
+    const int processes = m_form->processes();
+    const QString cli = m_cli.isEmpty() ? cliBesideApp() : m_cli;
+    const QString title = processes > 1
+        ? tr("Pruning: %1 on %2, %3 processes").arg(method, QFileInfo(m_modelPath).fileName()).arg(processes)
+        : tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName());
     const JobId job = m_runner->run<PruneJobReport>(
-        pruneTag, tr("Pruning: %1 on %2").arg(method, QFileInfo(m_modelPath).fileName()),
-        [request, onStep](JobContext &job) { return runPruneJob(request, job, onStep); }, this,
-        [this, key](PruneJobReport report) { finishRun(key, report); },
+        pruneTag, title,
+        [request, onStep, processes, cli](JobContext &job) {
+            return processes > 1 ? runPruneInProcesses(request, processes, job, onStep, cli)
+                                 : runPruneJob(request, job, onStep);
+        },
+        this, [this, key](PruneJobReport report) { finishRun(key, report); },
         [this, key](const QString &message) { endRun(key, QStringLiteral("failed"), message); }, Lane::Engine);
     m_controls->follow(job);
     m_runStage.clear();

@@ -11,6 +11,7 @@
 #include "ranks.h"
 #include "store/experimentcheck.h"
 #include "store/experimentfile.h"
+#include "store/stepjson.h"
 #include "store/traceexport.h"
 
 #ifdef BLOCKSCOPE_CLI_RENDER
@@ -22,11 +23,113 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 namespace blockscope::cli {
+
+namespace {
+
+// The search as `prune` and `prune-json` run it, in this process (alone or as one rank). In a
+// rank a launcher started for the app (reportsProgressAsLines), rank 0 also prints the run, every
+// step and every candidate as "@run", "@step" and "@candidate" JSON lines for the app to follow.
+int runPrune(PruneRequest req, bool quiet, bool withPpa, int nproc)
+{
+    // With --nproc this process launches the ranks; under torchrun (or that launcher) it is one.
+    std::unique_ptr<dist::Group> group;
+    if (const auto launched = launchOrJoin(nproc, group))
+        return *launched;
+    const bool root = group == nullptr || group->isRoot();
+    req.group = group.get();
+    if (!root) { // rank 0 prints the steps and the summary, and gives the points
+        quiet = true;
+        withPpa = false;
+    }
+    const bool lines = root && reportsProgressAsLines();
+    if (lines) {
+        req.onRunStarted = [](const RunInfo &info) {
+            std::cout << "@run "
+                      << nlohmann::json{{"id", info.id},
+                             {"dense_perplexity", stepjson::exactNumber(info.densePerplexity)}}
+                             .dump()
+                      << std::endl;
+        };
+        req.onCandidate = [](const CandidateRecord &c) {
+            std::cout << "@candidate "
+                      << nlohmann::json{{"step", c.step}, {"stage", c.stage}, {"index", c.index}, {"what", c.what},
+                             {"score", stepjson::exactNumber(c.score)}, {"lower_bound", c.lowerBound}}
+                             .dump()
+                      << std::endl;
+        };
+    }
+    CommandJob command;
+    ProgressBar &bar = command.bar();
+    JobContext &job = command.context();
+    auto printStep = [&](const TraceStep &s) {
+        if (lines)
+            std::cout << "@step " << stepjson::step(s, true).dump() << std::endl;
+        if (quiet)
+            return;
+        bar.finish();
+        char line[512];
+        std::snprintf(line, sizeof line, "step %3d  %-28s score %-12.6g ppl %-10.4f kl %-9.5f %6.1f s%s\n", s.index,
+            unitsLabel(s.chosen).substr(0, 28).c_str(), s.chosenScore, s.perplexity, s.klToDense, s.seconds,
+            s.nearTie ? "  (near tie)" : "");
+        std::cout << line << std::flush;
+    };
+    int rc = ExitOk;
+    try {
+        const PruneJobReport report = runPruneJob(req, job, printStep);
+        bar.finish();
+        if (!root)
+            return ExitOk;
+        std::cout << "run " << report.runId << " in " << req.experimentPath << ": "
+                  << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
+                  << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")
+                  << (report.resumedCandidates
+                             ? ", " + std::to_string(report.resumedCandidates) + " candidate scores reused"
+                             : "")
+                  << ", " << report.seconds << " s\n";
+        if (req.options.evaluateSteps)
+            std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
+        std::cout << "removal order: " << unitsLabel(report.result.removalOrder) << "\n";
+        if (req.options.earlyStop && req.options.method == PruneMethod::Sleb) {
+            int stopped = 0, scored = 0;
+            for (const TraceStep &s : report.result.steps)
+                for (const CandidateScore &c : s.candidates) {
+                    ++scored;
+                    stopped += c.lowerBound;
+                }
+            std::cout << "early stop: " << stopped << " of " << scored
+                      << " candidates stopped once they could not win (their scores are lower bounds)\n";
+        }
+        std::cout << "calibration: " << report.calibration.oneLine() << "\n";
+        if (req.options.evaluateSteps)
+            std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";
+        if (withPpa) {
+            ppa::PpaRequest p;
+            p.modelPath = req.modelPath;
+            p.experimentPath = req.experimentPath;
+            p.runId = report.runId;
+            p.device = req.device;
+            p.dtype = req.dtype;
+            const ppa::PpaReport points = ppa::runPpaJob(p, job);
+            bar.finish();
+            std::cout << "\nPPA points (written next to the run):\n";
+            printPpaTable(points.points);
+        }
+    } catch (const JobCancelled &) {
+        bar.finish();
+        std::cerr << "prune: cancelled; the completed steps are in " << req.experimentPath
+                  << " (continue with --resume)\n";
+        rc = ExitCancelled;
+    }
+    return rc;
+}
+
+} // namespace
 
 void addPruneCommand(CLI::App &app, int &exitCode)
 {
@@ -129,17 +232,7 @@ void addPruneCommand(CLI::App &app, int &exitCode)
         "Afterwards, give the dense model and every step a PPA point (measured here and modelled; see `ppa`)");
     cmd->callback([r, method, protect, quiet, withPpa, nproc, cmd, &exitCode] {
         exitCode = guarded("prune", [&]() -> int {
-            // With --nproc this process launches the ranks; under torchrun (or that launcher) it is one.
-            std::unique_ptr<dist::Group> group;
-            if (const auto launched = launchOrJoin(*nproc, group))
-                return *launched;
-            const bool root = group == nullptr || group->isRoot();
             PruneRequest req = *r;
-            req.group = group.get();
-            if (!root) { // rank 0 prints the steps and the summary, and gives the points
-                *quiet = true;
-                *withPpa = false;
-            }
             req.options.method = pruneMethodFromName(*method);
             req.options.protectedBlocks = *protect;
             // The EvoPress budgets of tiny-ts (§2) unless the user set them.
@@ -152,67 +245,34 @@ void addPruneCommand(CLI::App &app, int &exitCode)
                 if (cmd->count("--offspring") == 0)
                     req.options.offspring = tiny.offspring;
             }
-            CommandJob command;
-            ProgressBar &bar = command.bar();
-            JobContext &job = command.context();
-            auto printStep = [&](const TraceStep &s) {
-                if (*quiet)
-                    return;
-                bar.finish();
-                char line[512];
-                std::snprintf(line, sizeof line, "step %3d  %-28s score %-12.6g ppl %-10.4f kl %-9.5f %6.1f s%s\n",
-                    s.index, unitsLabel(s.chosen).substr(0, 28).c_str(), s.chosenScore, s.perplexity, s.klToDense,
-                    s.seconds, s.nearTie ? "  (near tie)" : "");
-                std::cout << line << std::flush;
-            };
-            int rc = ExitOk;
+            return runPrune(std::move(req), *quiet, *withPpa, *nproc);
+        });
+    });
+
+    // The same search from a request file, as the app starts it in several processes.
+    auto file = std::make_shared<std::string>();
+    auto jsonProcs = std::make_shared<int>(1);
+    auto fromJson = app.add_subcommand("prune-json",
+        "Run the search a JSON request file describes (what the app writes to run a search as several "
+        "processes); the same output as prune");
+    fromJson->add_option("request", *file, "Request file (JSON)")->required();
+    addNprocOption(fromJson, *jsonProcs);
+    fromJson->add_option("--threads", r->threads, "CPU threads of each process (0: the request's)");
+    fromJson->callback([file, jsonProcs, r, &exitCode] {
+        exitCode = guarded("prune-json", [&]() -> int {
+            std::ifstream in(*file);
+            if (!in)
+                throw UsageError(*file + ": cannot read the request file");
+            nlohmann::json j;
             try {
-                const PruneJobReport report = runPruneJob(req, job, printStep);
-                bar.finish();
-                if (!root)
-                    return ExitOk;
-                std::cout << "run " << report.runId << " in " << req.experimentPath << ": "
-                          << pruneMethodName(req.options.method) << ", " << report.result.steps.size() << " steps"
-                          << (report.resumedSteps ? " (" + std::to_string(report.resumedSteps) + " resumed)" : "")
-                          << (report.resumedCandidates
-                                     ? ", " + std::to_string(report.resumedCandidates) + " candidate scores reused"
-                                     : "")
-                          << ", " << report.seconds << " s\n";
-                if (req.options.evaluateSteps)
-                    std::cout << "dense perplexity: " << report.result.densePerplexity << "\n";
-                std::cout << "removal order: " << unitsLabel(report.result.removalOrder) << "\n";
-                if (req.options.earlyStop && req.options.method == PruneMethod::Sleb) {
-                    int stopped = 0, scored = 0;
-                    for (const TraceStep &s : report.result.steps)
-                        for (const CandidateScore &c : s.candidates) {
-                            ++scored;
-                            stopped += c.lowerBound;
-                        }
-                    std::cout << "early stop: " << stopped << " of " << scored
-                              << " candidates stopped once they could not win (their scores are lower bounds)\n";
-                }
-                std::cout << "calibration: " << report.calibration.oneLine() << "\n";
-                if (req.options.evaluateSteps)
-                    std::cout << "evaluation:  " << report.evaluation.oneLine() << "\n";
-                if (*withPpa) {
-                    ppa::PpaRequest p;
-                    p.modelPath = req.modelPath;
-                    p.experimentPath = req.experimentPath;
-                    p.runId = report.runId;
-                    p.device = req.device;
-                    p.dtype = req.dtype;
-                    const ppa::PpaReport points = ppa::runPpaJob(p, job);
-                    bar.finish();
-                    std::cout << "\nPPA points (written next to the run):\n";
-                    printPpaTable(points.points);
-                }
-            } catch (const JobCancelled &) {
-                bar.finish();
-                std::cerr << "prune: cancelled; the completed steps are in " << req.experimentPath
-                          << " (continue with --resume)\n";
-                rc = ExitCancelled;
+                j = nlohmann::json::parse(in);
+            } catch (const nlohmann::json::exception &e) {
+                throw UsageError(*file + ": not a JSON request (" + e.what() + ")");
             }
-            return rc;
+            PruneRequest req = pruneRequestFrom(j);
+            if (r->threads > 0)
+                req.threads = r->threads;
+            return runPrune(std::move(req), false, false, *jsonProcs);
         });
     });
 }

@@ -307,6 +307,43 @@ PruneJobReport runPruneJobHere(const PruneRequest &req, JobContext &work, const 
 
 } // namespace
 
+nlohmann::json pruneRequestJson(const PruneRequest &r)
+{
+    return {{"model", r.modelPath}, {"calibration", r.calibrationPath}, {"evaluation", r.evaluationPath},
+        {"tokenizer", r.tokenizerPath}, {"protocol", r.protocol}, {"context", r.context},
+        {"evaluation_windows", r.evaluationWindows}, {"device", r.device}, {"dtype", r.dtype}, {"threads", r.threads},
+        {"options", r.options.toJson()}, {"experiment", r.experimentPath}, {"resume", r.resume}, {"label", r.label}};
+}
+
+PruneRequest pruneRequestFrom(const nlohmann::json &j)
+{
+    PruneRequest r;
+    const auto field = [&](const char *name, auto &into) {
+        try {
+            into = j.at(name).get<std::remove_reference_t<decltype(into)>>();
+        } catch (const nlohmann::json::exception &) {
+            throw UsageError(std::string("the prune request's \"") + name + "\" is missing or of the wrong type");
+        }
+    };
+    field("model", r.modelPath);
+    field("calibration", r.calibrationPath);
+    field("evaluation", r.evaluationPath);
+    field("tokenizer", r.tokenizerPath);
+    field("protocol", r.protocol);
+    field("context", r.context);
+    field("evaluation_windows", r.evaluationWindows);
+    field("device", r.device);
+    field("dtype", r.dtype);
+    field("threads", r.threads);
+    field("experiment", r.experimentPath);
+    field("resume", r.resume);
+    field("label", r.label);
+    if (!j.contains("options"))
+        throw UsageError("the prune request has no \"options\"");
+    r.options = PruneOptions::fromJson(j.at("options"));
+    return r;
+}
+
 PruneJobReport runPruneJob(const PruneRequest &req, JobContext &job, const StepCallback &onStep)
 {
     return dist::runAsRank(req.group, job, [&](JobContext &work) { return runPruneJobHere(req, work, onStep); });

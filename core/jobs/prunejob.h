@@ -65,4 +65,10 @@ struct PruneJobReport
 // naming it (the run is marked "failed", its steps and candidates kept for --resume).
 PruneJobReport runPruneJob(const PruneRequest &request, JobContext &job, const StepCallback &onStep = {});
 
+// The request's settings (paths, protocol, device, options; not the callbacks or the group) as
+// JSON and back, for a job other processes run (blockscope-cli prune-json). A missing or mistyped
+// field is a UsageError naming it.
+nlohmann::json pruneRequestJson(const PruneRequest &request);
+PruneRequest pruneRequestFrom(const nlohmann::json &j);
+
 } // namespace blockscope

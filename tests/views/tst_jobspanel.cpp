@@ -36,6 +36,28 @@ class TestJobsPanel : public QObject
 {
     Q_OBJECT
 private Q_SLOTS:
+    // A job of several processes reports one line a rank: they show under the bar, the stage
+    // beside the title counts the ranks, and a finished row folds them away.
+    void rankLinesShowUnderTheBar()
+    {
+        JobRow row(7, QStringLiteral("Pruning: sleb, 2 processes"));
+        row.show();
+        auto *stage = row.findChild<QLabel *>(QStringLiteral("stage"));
+        auto *ranks = row.findChild<QLabel *>(QStringLiteral("ranks"));
+        QVERIFY(stage && ranks);
+        row.setStage(QStringLiteral("SLEB: step 1 of 2"));
+        QVERIFY(!ranks->isVisible());
+        QCOMPARE(stage->text(), QStringLiteral("SLEB: step 1 of 2"));
+        const QString two
+            = QStringLiteral("rank 0 \u00b7 SLEB: step 1 of 2  40%\nrank 1 \u00b7 SLEB: step 1 of 2  35%");
+        row.setStage(two);
+        QVERIFY(ranks->isVisible());
+        QCOMPARE(ranks->text(), two);
+        QCOMPARE(stage->text(), QStringLiteral("2 ranks"));
+        row.setFinished(JobOutcome::Finished, QString());
+        QVERIFY(!ranks->isVisible());
+    }
+
     void cancelButtonStopsJob()
     {
         JobRunner runner;

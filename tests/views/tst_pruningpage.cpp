@@ -3,12 +3,15 @@
 // the steps; errors appear inline; experiments reopen, compare and export; what-if answers.
 #include "charts/tracechart.h"
 #include "jobrunner.h"
+#include "jobspanel.h"
 #include "layermap.h"
 #include "messagebanner.h"
 #include "pruneform.h"
 #include "pruningpage.h"
 #include "runcomparemodel.h"
 #include "runlistmodel.h"
+#include "store/experimentfile.h"
+#include "store/stepjson.h"
 #include "testdata.h"
 #include "tracetablemodel.h"
 #include "whatifcontroller.h"
@@ -91,6 +94,81 @@ private Q_SLOTS:
         m_text = test::sharedFile(QStringLiteral("text/tinyshakespeare.txt"));
         m_dir = test::freshTempDir(QStringLiteral("tst_pruningpage"));
         qRegisterMetaType<blockscope::UnitKind>();
+    }
+
+    // "× 2 processes" beside Device: the search runs as two ranks of blockscope-cli, the jobs
+    // panel's stage shows each rank's progress, the page grows step by step as it does in one
+    // process, and the file holds the trace one process gives.
+    void searchAsTwoProcesses()
+    {
+        const QString one = m_dir + QStringLiteral("/one-process.h5");
+        const QString two = m_dir + QStringLiteral("/two-processes.h5");
+        QFile::remove(one);
+        QFile::remove(two);
+        JobRunner runner;
+        PruningPage page(&runner);
+        page.setCli(QStringLiteral(BLOCKSCOPE_CLI));
+        prepare(page, PruneMethod::Sleb, 2, one);
+        QCOMPARE(runToEnd(page), QStringLiteral("complete"));
+        QVERIFY(settle(runner));
+
+        prepare(page, PruneMethod::Sleb, 2, two);
+        page.form()->setProcesses(2);
+        QSignalSpy stages(&runner, &JobRunner::jobStage);
+        // BLOCKSCOPE_SCREENSHOTS=DIR: the jobs panel as the ranks report, to look at.
+        JobsPanel panel;
+        panel.setRunner(&runner);
+        panel.resize(520, 260);
+        bool shot = qEnvironmentVariableIsEmpty("BLOCKSCOPE_SCREENSHOTS");
+        connect(&runner, &JobRunner::jobStage, &panel, [&](JobId, const QString &stage) {
+            if (!shot && stage.contains(QStringLiteral("rank 1 \u00b7")) && stage.contains(QStringLiteral("step"))) {
+                shot = true;
+                panel.grab().save(qEnvironmentVariable("BLOCKSCOPE_SCREENSHOTS") + QStringLiteral("/jobs-ranks.png"));
+            }
+        });
+        QSignalSpy stepsShown(&page, &PruningPage::stepShown);
+        QCOMPARE(runToEnd(page), QStringLiteral("complete"));
+        QVERIFY(settle(runner));
+        bool rank0 = false, rank1 = false;
+        for (const QList<QVariant> &s : stages) {
+            rank0 = rank0 || s.at(1).toString().contains(QStringLiteral("rank 0 \u00b7"));
+            rank1 = rank1 || s.at(1).toString().contains(QStringLiteral("rank 1 \u00b7"));
+        }
+        QVERIFY(rank0 && rank1);
+        QVERIFY(stepsShown.size() >= 2); // live, a step at a time
+
+        const auto steps = [](const QString &file) {
+            std::vector<nlohmann::json> out;
+            const Experiment e = ExperimentFile::read(file.toStdString());
+            for (const TraceStep &s : e.runs.back().steps) {
+                nlohmann::json j = stepjson::step(s, true);
+                j.erase("seconds");
+                out.push_back(j);
+            }
+            return out;
+        };
+        // The same choices; the scores agree to rounding: the ranks run one thread each and the app
+        // its default, and LibTorch's matrix products add in an order that depends on the threads.
+        const auto a = steps(one), b = steps(two);
+        QCOMPARE(b.size(), std::size_t(2));
+        double worst = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            QCOMPARE(QString::fromStdString(b[i]["chosen"].dump()), QString::fromStdString(a[i]["chosen"].dump()));
+            QCOMPARE(QString::fromStdString(b[i]["mask"].dump()), QString::fromStdString(a[i]["mask"].dump()));
+            for (const char *field : {"chosen_score", "perplexity", "kl_to_dense"}) {
+                const double x = stepjson::readNumber(a[i][field], field), y = stepjson::readNumber(b[i][field], field);
+                worst = std::max(worst, std::abs(x - y) / std::max(1e-300, std::abs(x)));
+            }
+            for (std::size_t c = 0; c < a[i]["candidates"].size(); ++c) {
+                const double x = stepjson::readNumber(a[i]["candidates"][c]["score"], "score");
+                const double y = stepjson::readNumber(b[i]["candidates"][c]["score"], "score");
+                worst = std::max(worst, std::abs(x - y) / std::max(1e-300, std::abs(x)));
+            }
+        }
+        qInfo("largest relative difference between one and two processes: %g", worst);
+        QVERIFY(worst < 1e-6);
+        QCOMPARE(QString::fromStdString(ExperimentFile::read(two.toStdString()).runs.back().info.status),
+            QStringLiteral("complete"));
     }
 
     void startsReadyForAModel()
