@@ -96,6 +96,22 @@ std::vector<pid_t> childrenOf(qint64 parent)
     return out;
 }
 
+// Starts `args --nproc 2` and waits for rank 0's first step; the ranks' pids, or none when the
+// search ended first.
+std::vector<pid_t> launchUntilFirstStep(QProcess &launcher, const QStringList &args)
+{
+    launcher.start(QStringLiteral(BLOCKSCOPE_CLI), QStringList(args) << QStringLiteral("--nproc") << "2");
+    if (!launcher.waitForStarted())
+        return {};
+    QElapsedTimer t;
+    t.start();
+    while (!launcher.readAllStandardOutput().contains("step   0") && launcher.state() == QProcess::Running
+        && t.elapsed() < 300000)
+        launcher.waitForReadyRead(100);
+    const std::vector<pid_t> ranks = childrenOf(launcher.processId());
+    return launcher.state() == QProcess::Running && ranks.size() == 2 ? ranks : std::vector<pid_t>{};
+}
+
 // One rank started by hand, as torchrun would.
 QProcess *startRank(QObject *owner, int rank, int port, const QStringList &args, const QStringList &extraEnv = {})
 {
@@ -310,15 +326,8 @@ private Q_SLOTS:
         const QString out = m_dir.filePath(QStringLiteral("killed.h5"));
         const QStringList args = pruneArgs(QStringLiteral("sleb"), QStringLiteral("3"), out);
         QProcess launcher;
-        launcher.start(QStringLiteral(BLOCKSCOPE_CLI), QStringList(args) << QStringLiteral("--nproc") << "2");
-        QVERIFY(launcher.waitForStarted());
-        QElapsedTimer t;
-        t.start();
-        while (!launcher.readAllStandardOutput().contains("step   0") && launcher.state() == QProcess::Running
-            && t.elapsed() < 300000)
-            launcher.waitForReadyRead(100);
-        const std::vector<pid_t> ranks = childrenOf(launcher.processId());
-        if (launcher.state() != QProcess::Running || ranks.size() != 2)
+        const std::vector<pid_t> ranks = launchUntilFirstStep(launcher, args);
+        if (ranks.empty())
             QSKIP("the search finished before a rank could be killed");
         ::kill(ranks[1], SIGKILL);
         QVERIFY2(launcher.waitForFinished(60000), "the surviving rank did not stop");
@@ -352,16 +361,9 @@ private Q_SLOTS:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("BLOCKSCOPE_DIST_LOST"), QStringLiteral("2"));
         launcher.setProcessEnvironment(env);
-        launcher.start(QStringLiteral(BLOCKSCOPE_CLI),
-            pruneArgs(QStringLiteral("sleb"), QStringLiteral("3"), out) << QStringLiteral("--nproc") << "2");
-        QVERIFY(launcher.waitForStarted());
-        QElapsedTimer t;
-        t.start();
-        while (!launcher.readAllStandardOutput().contains("step   0") && launcher.state() == QProcess::Running
-            && t.elapsed() < 300000)
-            launcher.waitForReadyRead(100);
-        const std::vector<pid_t> ranks = childrenOf(launcher.processId());
-        if (launcher.state() != QProcess::Running || ranks.size() != 2)
+        const std::vector<pid_t> ranks
+            = launchUntilFirstStep(launcher, pruneArgs(QStringLiteral("sleb"), QStringLiteral("3"), out));
+        if (ranks.empty())
             QSKIP("the search finished before a rank could be stopped");
         ::kill(ranks[1], SIGSTOP);
         QVERIFY2(launcher.waitForFinished(120000), "the launcher did not end the run");
