@@ -14,6 +14,8 @@ packages=(
   # spdlog + fmt, nlohmann-json, SentencePiece, CLI11
   libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 nlohmann-json3-dev libsentencepiece-dev libsentencepiece0
   libprotobuf-lite32 libcli11-dev
+  # gloo's headers, for LibTorch's c10d Gloo process group (core/dist)
+  libgloo-dev
 )
 cd "$dest"
 apt-get download "${packages[@]}"

@@ -82,5 +82,27 @@ for b in "$build"/tests/bench/bench_*gpu*; do
   name="$(basename "$b")"
   if "$b" > "$logdir/$name.log" 2>&1; then say "$name: $(tail -n 2 "$logdir/$name.log" | head -n 1)"; else say "FAIL: $name"; status=1; fi
 done
+# Two ranks on the GPU(s) against one process (issue 16): the same trace, scores to the last bit.
+cli="$build/app/blockscope-cli"
+data="${BLOCKSCOPE_SHARED_DATA:-$repo/../shared/data}"
+if [ -x "$cli" ] && [ -f "$data/models/stories260K/stories260K.bin" ]; then
+  ranks_args=(prune "$data/models/stories260K/stories260K.bin" --method sleb --target 2 --device cuda
+              --calib "$data/text/tinystories_valid_head.txt" --calib-windows 8 --eval-windows 8 --threads 1)
+  rm -f "$logdir/ranks-1.h5" "$logdir/ranks-2.h5"
+  if "$cli" "${ranks_args[@]}" --out "$logdir/ranks-1.h5" > "$logdir/ranks.log" 2>&1 \
+     && "$cli" "${ranks_args[@]}" --out "$logdir/ranks-2.h5" --nproc 2 >> "$logdir/ranks.log" 2>&1 \
+     && python3 - "$cli" "$logdir/ranks-1.h5" "$logdir/ranks-2.h5" >> "$logdir/ranks.log" 2>&1 <<'PY'
+import json, subprocess, sys
+def steps(path):
+    run = json.loads(subprocess.check_output([sys.argv[1], "report", path, "--format", "json"]))[-1]
+    for s in run["steps"]:
+        s.pop("seconds", None)
+    return run["steps"]
+sys.exit(0 if steps(sys.argv[2]) == steps(sys.argv[3]) else 1)
+PY
+  then say "two ranks on cuda: the same trace as one process"
+  else say "FAIL: two ranks on cuda (see ranks.log)"; status=1
+  fi
+fi
 say "result: $([ $status -eq 0 ] && echo PASS || echo FAIL)"
 exit $status
