@@ -10,6 +10,8 @@
 #include <QStringList>
 #include <QTemporaryFile>
 
+#include <chrono>
+
 #include <map>
 #include <stdexcept>
 
@@ -72,10 +74,9 @@ PruneJobReport runPruneInProcesses(
                     if (onStep)
                         onStep(report.result.steps.back());
                 } else if (kind == "@candidate") {
-                    const nlohmann::json c = nlohmann::json::parse(body.toStdString());
+                    const CandidateRecord c = stepjson::parseCandidate(nlohmann::json::parse(body.toStdString()));
                     if (request.onCandidate)
-                        request.onCandidate({c.at("step"), c.at("stage"), c.at("index"), c.at("what"),
-                            stepjson::readNumber(c.at("score"), "score"), c.at("lower_bound")});
+                        request.onCandidate(c);
                 } else if (kind == "@run") {
                     const nlohmann::json r = nlohmann::json::parse(body.toStdString());
                     report.runId = r.at("id");

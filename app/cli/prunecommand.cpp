@@ -57,11 +57,7 @@ int runPrune(PruneRequest req, bool quiet, bool withPpa, int nproc)
                       << std::endl;
         };
         req.onCandidate = [](const CandidateRecord &c) {
-            std::cout << "@candidate "
-                      << nlohmann::json{{"step", c.step}, {"stage", c.stage}, {"index", c.index}, {"what", c.what},
-                             {"score", stepjson::exactNumber(c.score)}, {"lower_bound", c.lowerBound}}
-                             .dump()
-                      << std::endl;
+            std::cout << "@candidate " << stepjson::candidate(c).dump() << std::endl;
         };
     }
     CommandJob command;

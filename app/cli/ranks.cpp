@@ -38,18 +38,6 @@ extern "C" void onLauncherSignal(int s)
     g_signal.store(s);
 }
 
-long envSeconds(const char *name, long fallback)
-{
-    const char *v = std::getenv(name);
-    if (v == nullptr || *v == '\0')
-        return fallback;
-    char *end = nullptr;
-    const long s = std::strtol(v, &end, 10);
-    if (*end != '\0' || s < 1)
-        throw dist::GroupError(std::string(name) + "=\"" + v + "\" is not a whole number of seconds >= 1");
-    return s;
-}
-
 // A port nobody listens on now; rank 0 binds it a moment later.
 int freePort()
 {
@@ -97,11 +85,9 @@ void setCommandLine(int argc, char **argv)
 
 std::unique_ptr<dist::Group> joinGroupFromEnvironment()
 {
-    auto where = dist::Rendezvous::fromEnvironment();
+    const auto where = dist::Rendezvous::fromEnvironment();
     if (!where || where->world == 1)
         return nullptr;
-    where->timeout = std::chrono::seconds(envSeconds("BLOCKSCOPE_DIST_TIMEOUT", 60));
-    where->lostAfter = std::chrono::seconds(envSeconds("BLOCKSCOPE_DIST_LOST", 10));
     return dist::Group::join(*where);
 }
 

@@ -94,6 +94,10 @@ std::optional<Rendezvous> Rendezvous::fromEnvironment()
     if (const char *a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0')
         r.address = a;
     r.port = static_cast<int>(envNumber("MASTER_PORT", 1, 65535).value_or(r.port));
+    if (const auto s = envNumber("BLOCKSCOPE_DIST_TIMEOUT", 1, 86400))
+        r.timeout = std::chrono::seconds(*s);
+    if (const auto s = envNumber("BLOCKSCOPE_DIST_LOST", 1, 86400))
+        r.lostAfter = std::chrono::seconds(*s);
     return r;
 }
 

@@ -40,7 +40,8 @@ struct Rendezvous
     std::chrono::milliseconds lostAfter{10000};
 
     // From torchrun's variables; nullopt when WORLD_SIZE is unset (a single process). A malformed
-    // or inconsistent variable is a GroupError naming it.
+    // or inconsistent variable is a GroupError naming it. BLOCKSCOPE_DIST_TIMEOUT and
+    // BLOCKSCOPE_DIST_LOST (seconds) set `timeout` and `lostAfter`.
     static std::optional<Rendezvous> fromEnvironment();
 };
 

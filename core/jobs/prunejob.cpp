@@ -58,8 +58,7 @@ std::string continuationText(const Continuation &c)
         j["steps"].push_back(stepjson::step(s, true));
     j["pending"] = nlohmann::json::array();
     for (const CandidateRecord &r : c.pending)
-        j["pending"].push_back({{"step", r.step}, {"stage", r.stage}, {"index", r.index}, {"what", r.what},
-            {"score", stepjson::exactNumber(r.score)}, {"lowerBound", r.lowerBound}, {"tokens", r.tokens}});
+        j["pending"].push_back(stepjson::candidate(r));
     return j.dump();
 }
 
@@ -72,9 +71,7 @@ Continuation continuationFrom(const std::string &text)
     for (const nlohmann::json &s : j.at("steps"))
         c.resume.push_back(stepjson::parse(s));
     for (const nlohmann::json &r : j.at("pending"))
-        c.pending.push_back({r.at("step").get<int>(), r.at("stage").get<int>(), r.at("index").get<int>(),
-            r.at("what").get<std::string>(), stepjson::readNumber(r.at("score"), "score"),
-            r.at("lowerBound").get<bool>(), r.at("tokens").get<std::int64_t>()});
+        c.pending.push_back(stepjson::parseCandidate(r));
     return c;
 }
 

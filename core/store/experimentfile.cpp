@@ -170,34 +170,7 @@ JournalEntry parseRecord(const journal::Record &r, std::uint64_t offset, int lay
         }
         if (type != "candidate")
             throw std::invalid_argument("type: \"" + type + "\" is neither \"step\" nor \"candidate\"");
-        auto integer = [&](const char *name) {
-            if (!r.body.contains(name) || !r.body[name].is_number_integer())
-                throw std::invalid_argument(std::string(name) + ": not an integer");
-            const auto v = r.body[name].get<std::int64_t>();
-            if (v < 0 || v > 1'000'000'000)
-                throw std::invalid_argument(std::string(name) + ": out of range");
-            return static_cast<int>(v);
-        };
-        e.candidate.step = integer("step");
-        e.candidate.stage = integer("stage");
-        e.candidate.index = integer("index");
-        if (!r.body.contains("what") || !r.body["what"].is_string())
-            throw std::invalid_argument("what: not a string");
-        e.candidate.what = r.body["what"].get<std::string>();
-        if (!r.body.contains("score"))
-            throw std::invalid_argument("score: missing");
-        e.candidate.score = stepjson::readNumber(r.body["score"], "score");
-        if (r.body.contains("lower_bound")) {
-            if (!r.body["lower_bound"].is_boolean())
-                throw std::invalid_argument("lower_bound: not true or false");
-            e.candidate.lowerBound = r.body["lower_bound"].get<bool>();
-            if (e.candidate.lowerBound) {
-                if (!r.body.contains("tokens") || !r.body["tokens"].is_number_integer()
-                    || r.body["tokens"].get<std::int64_t>() < 0)
-                    throw std::invalid_argument("tokens: not a count of tokens");
-                e.candidate.tokens = r.body["tokens"].get<std::int64_t>();
-            }
-        }
+        e.candidate = stepjson::parseCandidate(r.body);
     } catch (const std::invalid_argument &err) {
         throw journalError(experiment, offset, "run \"" + r.run + "\": " + err.what());
     } catch (const UsageError &err) {
@@ -471,12 +444,8 @@ void ExperimentFile::appendCandidate(const std::string &path, const std::string 
     quietHdf5();
     const ExperimentWriteLock writer(path);
     const RunHead head = runHead(path, runId);
-    nlohmann::json body = {{"type", "candidate"}, {"step", c.step}, {"stage", c.stage}, {"index", c.index},
-        {"what", c.what}, {"score", stepjson::exactNumber(c.score)}};
-    if (c.lowerBound) {
-        body["lower_bound"] = true;
-        body["tokens"] = c.tokens;
-    }
+    nlohmann::json body = stepjson::candidate(c);
+    body["type"] = "candidate";
     journal::append(path, {runId, head.started, std::move(body)});
 }
 

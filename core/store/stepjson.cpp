@@ -249,6 +249,50 @@ json mask(const UnitMask &m)
     return {{"skip_attn", m.skipAttn}, {"skip_mlp", m.skipMlp}};
 }
 
+json candidate(const CandidateRecord &c)
+{
+    json j
+        = {{"step", c.step}, {"stage", c.stage}, {"index", c.index}, {"what", c.what}, {"score", exactNumber(c.score)}};
+    if (c.lowerBound) {
+        j["lower_bound"] = true;
+        j["tokens"] = c.tokens;
+    }
+    return j;
+}
+
+CandidateRecord parseCandidate(const json &j)
+{
+    CandidateRecord c;
+    auto integer = [&](const char *name) {
+        if (!j.contains(name) || !j[name].is_number_integer())
+            throw std::invalid_argument(std::string(name) + ": not an integer");
+        const auto v = j[name].get<std::int64_t>();
+        if (v < 0 || v > 1'000'000'000)
+            throw std::invalid_argument(std::string(name) + ": out of range");
+        return static_cast<int>(v);
+    };
+    c.step = integer("step");
+    c.stage = integer("stage");
+    c.index = integer("index");
+    if (!j.contains("what") || !j["what"].is_string())
+        throw std::invalid_argument("what: not a string");
+    c.what = j["what"].get<std::string>();
+    if (!j.contains("score"))
+        throw std::invalid_argument("score: missing");
+    c.score = readNumber(j["score"], "score");
+    if (j.contains("lower_bound")) {
+        if (!j["lower_bound"].is_boolean())
+            throw std::invalid_argument("lower_bound: not true or false");
+        c.lowerBound = j["lower_bound"].get<bool>();
+        if (c.lowerBound) {
+            if (!j.contains("tokens") || !j["tokens"].is_number_integer() || j["tokens"].get<std::int64_t>() < 0)
+                throw std::invalid_argument("tokens: not a count of tokens");
+            c.tokens = j["tokens"].get<std::int64_t>();
+        }
+    }
+    return c;
+}
+
 json step(const TraceStep &s, bool exact)
 {
     json candidates = json::array();

@@ -19,6 +19,11 @@ nlohmann::json exactNumber(double v);
 double readNumber(const nlohmann::json &v, const std::string &field);
 // Every field of the step. `exact`: non-finite doubles as strings, so parse() restores them.
 nlohmann::json step(const TraceStep &s, bool exact = false);
+// A scored candidate as the journal keeps it (and the ranks and the app exchange it): step, stage,
+// index, what, the exact score, and lower_bound with tokens for a stopped one.
+nlohmann::json candidate(const CandidateRecord &c);
+// The inverse of candidate(); throws std::invalid_argument naming the field at fault.
+CandidateRecord parseCandidate(const nlohmann::json &j);
 // The inverse of step(); throws std::invalid_argument naming the field at fault ("candidates[2].score:
 // not a number"). Does not check the step against a model: checkStep does that.
 TraceStep parse(const nlohmann::json &j);
